@@ -1,0 +1,371 @@
+//! The experiment: one plain serde type that describes a whole run.
+//!
+//! Everything the engine needs (data, model, training, backend) lives here, so a run
+//! can be saved as a preset, diffed against another, and reproduced from its TOML.
+
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub use validate::ConfigProblem;
+
+/// A whole experiment, as stored in a preset file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Experiment {
+    /// Short human title shown in the preset browser.
+    #[serde(default)]
+    pub title: String,
+    /// One paragraph: what this experiment teaches.
+    #[serde(default)]
+    pub description: String,
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub training: TrainingConfig,
+    #[serde(default)]
+    pub backend: Backend,
+}
+
+/// Where the training samples come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DataConfig {
+    /// A built-in 2-D toy distribution.
+    Toy {
+        shape: ToyShape,
+        /// Standard deviation of the Gaussian noise added to each point.
+        #[serde(default = "default_toy_noise")]
+        noise: f32,
+    },
+    /// 2-D points from a CSV file with two numeric columns (an optional header row).
+    CsvPoints { path: PathBuf },
+    /// MNIST-format IDX files (plain or gzip).
+    Idx {
+        images: PathBuf,
+        #[serde(default)]
+        labels: Option<PathBuf>,
+    },
+    /// A folder of PNG/JPEG images, resized to `size` x `size`.
+    ImageFolder {
+        path: PathBuf,
+        #[serde(default = "default_image_size")]
+        size: usize,
+        #[serde(default)]
+        color: bool,
+    },
+    /// The built-in shapes set: 28x28 grayscale shapes rendered with random jitter.
+    Shapes {
+        #[serde(default = "default_shapes_count")]
+        count: usize,
+    },
+}
+
+fn default_toy_noise() -> f32 {
+    0.02
+}
+fn default_image_size() -> usize {
+    28
+}
+fn default_shapes_count() -> usize {
+    6000
+}
+
+/// The six built-in 2-D distributions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToyShape {
+    Ring,
+    Grid,
+    Moons,
+    Spiral,
+    SwissRoll,
+    Circles,
+}
+
+impl ToyShape {
+    pub const ALL: [ToyShape; 6] = [
+        ToyShape::Ring,
+        ToyShape::Grid,
+        ToyShape::Moons,
+        ToyShape::Spiral,
+        ToyShape::SwissRoll,
+        ToyShape::Circles,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ToyShape::Ring => "8-Gaussian ring",
+            ToyShape::Grid => "5x5 grid",
+            ToyShape::Moons => "Two moons",
+            ToyShape::Spiral => "Spiral",
+            ToyShape::SwissRoll => "Swiss roll",
+            ToyShape::Circles => "Concentric circles",
+        }
+    }
+}
+
+/// GAN or VAE, with its architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "family", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ModelConfig {
+    Gan {
+        latent_dim: usize,
+        generator: NetConfig,
+        discriminator: NetConfig,
+        #[serde(default)]
+        loss: GanLoss,
+        /// Spectral normalisation of every discriminator weight.
+        #[serde(default)]
+        spectral_norm: bool,
+        /// Weight clipping bound, used by the Wasserstein loss.
+        #[serde(default = "default_clip")]
+        clip: f32,
+    },
+    Vae {
+        latent_dim: usize,
+        encoder: NetConfig,
+        decoder: NetConfig,
+        #[serde(default)]
+        reconstruction: Reconstruction,
+        /// Weight of the KL term (beta-VAE when > 1).
+        #[serde(default = "default_beta")]
+        beta: f32,
+    },
+}
+
+fn default_clip() -> f32 {
+    0.01
+}
+fn default_beta() -> f32 {
+    1.0
+}
+
+/// One network's architecture.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum NetConfig {
+    /// Fully connected layers with these widths.
+    Mlp {
+        hidden: Vec<usize>,
+        #[serde(default)]
+        activation: Activation,
+        #[serde(default)]
+        batch_norm: bool,
+    },
+    /// DCGAN-style stride-2 convolutions (4x4 kernels), one per entry, with these channels.
+    Conv {
+        channels: Vec<usize>,
+        #[serde(default)]
+        activation: Activation,
+        #[serde(default)]
+        batch_norm: bool,
+    },
+}
+
+impl NetConfig {
+    pub fn activation(&self) -> Activation {
+        match self {
+            NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. } => *activation,
+        }
+    }
+    pub fn batch_norm(&self) -> bool {
+        match self {
+            NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. } => *batch_norm,
+        }
+    }
+    pub fn is_conv(&self) -> bool {
+        matches!(self, NetConfig::Conv { .. })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    Relu,
+    LeakyRelu,
+    Tanh,
+    Elu,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GanLoss {
+    /// Non-saturating binary cross-entropy (the original GAN).
+    #[default]
+    Bce,
+    LeastSquares,
+    Hinge,
+    /// Wasserstein critic with weight clipping.
+    Wasserstein,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reconstruction {
+    #[default]
+    Bce,
+    Mse,
+}
+
+/// How to train.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainingConfig {
+    pub batch_size: usize,
+    /// Step budget; 0 means run until stopped.
+    pub steps: u64,
+    #[serde(default)]
+    pub seed: u64,
+    /// Discriminator updates per generator update (GAN only).
+    #[serde(default = "one")]
+    pub d_steps: usize,
+    /// Optimizer of the generator (GAN) or of the whole VAE.
+    pub generator_optimizer: OptimizerConfig,
+    /// Optimizer of the discriminator (GAN only; ignored for a VAE).
+    #[serde(default)]
+    pub discriminator_optimizer: Option<OptimizerConfig>,
+    /// Emit metrics every this many steps.
+    #[serde(default = "default_metrics_every")]
+    pub metrics_every: u64,
+    /// Emit a sample grid (or 2-D points) every this many steps.
+    #[serde(default = "default_samples_every")]
+    pub samples_every: u64,
+}
+
+fn one() -> usize {
+    1
+}
+fn default_metrics_every() -> u64 {
+    10
+}
+fn default_samples_every() -> u64 {
+    100
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizerConfig {
+    #[serde(default)]
+    pub kind: OptimizerKind,
+    pub lr: f64,
+    #[serde(default = "default_beta1")]
+    pub beta1: f32,
+    #[serde(default = "default_beta2")]
+    pub beta2: f32,
+}
+
+fn default_beta1() -> f32 {
+    0.9
+}
+fn default_beta2() -> f32 {
+    0.999
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptimizerKind {
+    #[default]
+    Adam,
+    Sgd,
+    RmsProp,
+}
+
+/// Where the tensors live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// burn-ndarray on the CPU.
+    #[default]
+    Cpu,
+}
+
+/// Why a preset could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: invalid experiment:\n  {}", .problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n  "))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+impl Experiment {
+    /// Parses TOML text (no validation).
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    pub fn to_toml(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Reads and validates a preset file; errors name the file, line and field.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let exp = Self::from_toml(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let problems = exp.validate();
+        if problems.is_empty() {
+            Ok(exp)
+        } else {
+            Err(ConfigError::Invalid {
+                path: path.to_owned(),
+                problems,
+            })
+        }
+    }
+
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        std::fs::write(path, self.to_toml())
+    }
+
+    /// The built-in default: an MLP GAN on the 8-Gaussian ring.
+    pub fn default_ring_gan() -> Self {
+        Self::from_toml(include_str!("../../presets/gan_ring.toml"))
+            .unwrap_or_else(|e| panic!("built-in preset gan_ring.toml is broken: {e}"))
+    }
+
+    /// Short name for files and run folders.
+    pub fn slug(&self) -> String {
+        let base = if self.title.is_empty() { "experiment" } else { &self.title };
+        let s: String = base
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+        if s.is_empty() { "experiment".into() } else { s }
+    }
+
+    pub fn is_gan(&self) -> bool {
+        matches!(self.model, ModelConfig::Gan { .. })
+    }
+
+    /// Optimizer of the discriminator, defaulting to the generator's.
+    pub fn discriminator_optimizer(&self) -> &OptimizerConfig {
+        self.training
+            .discriminator_optimizer
+            .as_ref()
+            .unwrap_or(&self.training.generator_optimizer)
+    }
+}
+
+impl DataConfig {
+    pub fn is_points(&self) -> bool {
+        matches!(self, DataConfig::Toy { .. } | DataConfig::CsvPoints { .. })
+    }
+}

@@ -1,0 +1,211 @@
+//! `Experiment::validate`: every problem at once, each naming its field and value.
+
+use super::{DataConfig, Experiment, ModelConfig, NetConfig, OptimizerConfig};
+use std::fmt;
+
+/// One thing wrong with an experiment, tied to the field that holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigProblem {
+    /// Dotted path of the field, e.g. `model.generator.hidden[1]`.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Widths above this are almost surely typos and would exhaust memory.
+const MAX_WIDTH: usize = 16_384;
+const MAX_LATENT: usize = 4_096;
+const MAX_BATCH: usize = 65_536;
+
+impl Experiment {
+    /// Returns every problem in the experiment; empty means it can run.
+    pub fn validate(&self) -> Vec<ConfigProblem> {
+        let mut p = Problems::default();
+        validate_data(&self.data, &mut p);
+        let image_size = known_image_size(&self.data);
+        let points = self.data.is_points();
+        match &self.model {
+            ModelConfig::Gan {
+                latent_dim,
+                generator,
+                discriminator,
+                clip,
+                ..
+            } => {
+                check_latent(*latent_dim, &mut p);
+                check_net("model.generator", generator, points, image_size, &mut p);
+                check_net("model.discriminator", discriminator, points, image_size, &mut p);
+                if !(clip.is_finite() && *clip > 0.0) {
+                    p.push("model.clip", format!("{clip}, must be a positive number"));
+                }
+            }
+            ModelConfig::Vae {
+                latent_dim,
+                encoder,
+                decoder,
+                beta,
+                ..
+            } => {
+                check_latent(*latent_dim, &mut p);
+                check_net("model.encoder", encoder, points, image_size, &mut p);
+                check_net("model.decoder", decoder, points, image_size, &mut p);
+                if !(beta.is_finite() && *beta >= 0.0) {
+                    p.push("model.beta", format!("{beta}, must be a number >= 0"));
+                }
+            }
+        }
+        let t = &self.training;
+        if t.batch_size == 0 || t.batch_size > MAX_BATCH {
+            p.push(
+                "training.batch_size",
+                format!("{}, must be between 1 and {MAX_BATCH}", t.batch_size),
+            );
+        }
+        if t.d_steps == 0 || t.d_steps > 100 {
+            p.push("training.d_steps", format!("{}, must be between 1 and 100", t.d_steps));
+        }
+        if t.metrics_every == 0 {
+            p.push("training.metrics_every", "0, must be >= 1");
+        }
+        if t.samples_every == 0 {
+            p.push("training.samples_every", "0, must be >= 1");
+        }
+        check_optimizer("training.generator_optimizer", &t.generator_optimizer, &mut p);
+        if let Some(d) = &t.discriminator_optimizer {
+            check_optimizer("training.discriminator_optimizer", d, &mut p);
+        }
+        p.0
+    }
+}
+
+fn validate_data(data: &DataConfig, p: &mut Problems) {
+    match data {
+        DataConfig::Toy { noise, .. } => {
+            if !(noise.is_finite() && *noise >= 0.0 && *noise <= 10.0) {
+                p.push("data.noise", format!("{noise}, must be between 0 and 10"));
+            }
+        }
+        DataConfig::CsvPoints { path } => {
+            if path.as_os_str().is_empty() {
+                p.push("data.path", "empty, choose a CSV file");
+            }
+        }
+        DataConfig::Idx { images, .. } => {
+            if images.as_os_str().is_empty() {
+                p.push("data.images", "empty, choose an IDX images file");
+            }
+        }
+        DataConfig::ImageFolder { path, size, .. } => {
+            if path.as_os_str().is_empty() {
+                p.push("data.path", "empty, choose a folder of images");
+            }
+            if *size < 4 || *size > 512 {
+                p.push("data.size", format!("{size}, must be between 4 and 512"));
+            }
+        }
+        DataConfig::Shapes { count } => {
+            if *count < 64 || *count > 200_000 {
+                p.push("data.count", format!("{count}, must be between 64 and 200000"));
+            }
+        }
+    }
+}
+
+/// Image side length when the config alone tells it (IDX files say it in their header).
+fn known_image_size(data: &DataConfig) -> Option<usize> {
+    match data {
+        DataConfig::Shapes { .. } => Some(crate::data::shapes::SIZE),
+        DataConfig::ImageFolder { size, .. } => Some(*size),
+        _ => None,
+    }
+}
+
+fn check_latent(latent_dim: usize, p: &mut Problems) {
+    if latent_dim == 0 || latent_dim > MAX_LATENT {
+        p.push(
+            "model.latent_dim",
+            format!("{latent_dim}, must be between 1 and {MAX_LATENT}"),
+        );
+    }
+}
+
+fn check_net(
+    field: &str,
+    net: &NetConfig,
+    points: bool,
+    image_size: Option<usize>,
+    p: &mut Problems,
+) {
+    match net {
+        NetConfig::Mlp { hidden, .. } => {
+            if hidden.len() > 32 {
+                p.push(format!("{field}.hidden"), format!("{} layers, at most 32", hidden.len()));
+            }
+            check_widths(&format!("{field}.hidden"), hidden, "width", p);
+        }
+        NetConfig::Conv { channels, .. } => {
+            let f = format!("{field}.channels");
+            if points {
+                p.push(f.clone(), "conv layers need image data; use kind = \"mlp\" for 2-D points");
+            }
+            if channels.is_empty() {
+                p.push(f.clone(), "empty, a conv net needs at least one layer");
+            }
+            if channels.len() > 6 {
+                p.push(f.clone(), format!("{} layers, at most 6", channels.len()));
+            }
+            check_widths(&f, channels, "channels", p);
+            if let Some(size) = image_size {
+                let factor = 1usize << channels.len().min(6);
+                if size % factor != 0 {
+                    p.push(
+                        f,
+                        format!(
+                            "{} stride-2 layers need an image size divisible by {factor}, data is {size}x{size}",
+                            channels.len()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn check_widths(field: &str, widths: &[usize], what: &str, p: &mut Problems) {
+    for (i, w) in widths.iter().enumerate() {
+        if *w == 0 || *w > MAX_WIDTH {
+            p.push(
+                format!("{field}[{i}]"),
+                format!("{what} {w}, must be between 1 and {MAX_WIDTH}"),
+            );
+        }
+    }
+}
+
+fn check_optimizer(field: &str, o: &OptimizerConfig, p: &mut Problems) {
+    if !(o.lr.is_finite() && o.lr > 0.0 && o.lr <= 10.0) {
+        p.push(format!("{field}.lr"), format!("{}, must be in (0, 10]", o.lr));
+    }
+    for (name, b) in [("beta1", o.beta1), ("beta2", o.beta2)] {
+        if !(b.is_finite() && (0.0..1.0).contains(&b)) {
+            p.push(format!("{field}.{name}"), format!("{b}, must be in [0, 1)"));
+        }
+    }
+}

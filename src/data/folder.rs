@@ -1,0 +1,67 @@
+//! A folder of PNG/JPEG images, resized to a square and kept grayscale or RGB.
+
+use super::{DataError, ImageSet};
+use image::imageops::FilterType;
+use std::path::Path;
+
+/// More images than this is surely a mistake for an in-memory workbench set.
+const MAX_IMAGES: usize = 200_000;
+/// Refuse decoding a single image above this many pixels (decompression bombs).
+const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+
+pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
+                .unwrap_or(false)
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(DataError::malformed(dir, "no .png, .jpg or .jpeg files in this folder"));
+    }
+    if files.len() > MAX_IMAGES {
+        return Err(DataError::malformed(dir, format!("{} images, at most {MAX_IMAGES}", files.len())));
+    }
+    let channels = if color { 3 } else { 1 };
+    let mut pixels = Vec::with_capacity(files.len() * channels * size * size);
+    for file in &files {
+        load_one(file, size, color, &mut pixels)?;
+    }
+    Ok(ImageSet {
+        channels,
+        height: size,
+        width: size,
+        pixels,
+        labels: None,
+    })
+}
+
+fn load_one(file: &Path, size: usize, color: bool, out: &mut Vec<f32>) -> Result<(), DataError> {
+    let mut reader = image::ImageReader::open(file)
+        .map_err(|e| DataError::io(file, e))?
+        .with_guessed_format()
+        .map_err(|e| DataError::io(file, e))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_PIXELS * 4);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| DataError::malformed(file, format!("cannot decode image: {e}")))?;
+    let s = size as u32;
+    if color {
+        let rgb = image::imageops::resize(&img.to_rgb8(), s, s, FilterType::Triangle);
+        // Channel-major (C, H, W).
+        for c in 0..3 {
+            out.extend(rgb.pixels().map(|p| p.0[c] as f32 / 255.0));
+        }
+    } else {
+        let gray = image::imageops::resize(&img.to_luma8(), s, s, FilterType::Triangle);
+        out.extend(gray.pixels().map(|p| p.0[0] as f32 / 255.0));
+    }
+    Ok(())
+}

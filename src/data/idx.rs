@@ -1,0 +1,125 @@
+//! MNIST-format IDX files, plain or gzip-compressed, read without trusting their headers.
+
+use super::{DataError, ImageSet};
+use flate2::read::GzDecoder;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+const IMAGES_MAGIC: u32 = 0x0000_0803;
+const LABELS_MAGIC: u32 = 0x0000_0801;
+/// Refuse to read more than this many bytes of pixels (2 GiB).
+const MAX_BYTES: u64 = 2 << 30;
+
+/// Reads an images file and, when given, its labels file; checks they agree.
+pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, DataError> {
+    let (dims, bytes) = read_idx(images, IMAGES_MAGIC, 3)?;
+    let (n, h, w) = (dims[0], dims[1], dims[2]);
+    if n == 0 || h == 0 || w == 0 {
+        return Err(DataError::malformed(images, format!("empty dimensions {n}x{h}x{w}")));
+    }
+    let labels = match labels {
+        Some(path) => {
+            let (ldims, lbytes) = read_idx(path, LABELS_MAGIC, 1)?;
+            if ldims[0] != n {
+                return Err(DataError::malformed(
+                    path,
+                    format!("{} labels for {n} images in {}", ldims[0], images.display()),
+                ));
+            }
+            Some(lbytes)
+        }
+        None => None,
+    };
+    Ok(ImageSet {
+        channels: 1,
+        height: h,
+        width: w,
+        pixels: bytes.iter().map(|&b| b as f32 / 255.0).collect(),
+        labels,
+    })
+}
+
+/// Reads one IDX file of unsigned bytes with `rank` dimensions: (dims, data).
+pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut head = [0u8; 2];
+    let mut reader = BufReader::new(file);
+    // Peek at the first two bytes to tell gzip from plain.
+    let mut plain = Vec::new();
+    let n = reader.by_ref().take(2).read_to_end(&mut plain).map_err(|e| DataError::io(path, e))?;
+    head[..n].copy_from_slice(&plain[..n]);
+    let chained = std::io::Cursor::new(plain).chain(reader);
+    if n == 2 && head == [0x1f, 0x8b] {
+        parse(GzDecoder::new(chained), path, magic, rank)
+    } else {
+        parse(chained, path, magic, rank)
+    }
+}
+
+/// Parses IDX bytes from any reader; `path` is for messages.
+pub fn parse<R: Read>(mut r: R, path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+    let mut word = [0u8; 4];
+    r.read_exact(&mut word)
+        .map_err(|e| DataError::malformed(path, format!("truncated header: {e}")))?;
+    let found = u32::from_be_bytes(word);
+    if found != magic {
+        let what = if magic == IMAGES_MAGIC { "images (0x00000803)" } else { "labels (0x00000801)" };
+        return Err(DataError::malformed(
+            path,
+            format!("wrong magic number 0x{found:08x}, expected IDX {what}"),
+        ));
+    }
+    let mut dims = Vec::with_capacity(rank);
+    for i in 0..rank {
+        r.read_exact(&mut word)
+            .map_err(|e| DataError::malformed(path, format!("truncated header at dimension {i}: {e}")))?;
+        dims.push(u32::from_be_bytes(word) as u64);
+    }
+    let expected = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let expected = match expected {
+        Some(e) if e <= MAX_BYTES => e,
+        _ => {
+            return Err(DataError::malformed(
+                path,
+                format!("header declares {dims:?} = more than {MAX_BYTES} bytes"),
+            ))
+        }
+    };
+    // Read at most one byte more than declared; the buffer grows with the real data,
+    // so a lying header cannot make us allocate before the bytes exist.
+    let mut data = Vec::new();
+    r.take(expected + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| DataError::malformed(path, format!("cannot read data: {e}")))?;
+    if (data.len() as u64) < expected {
+        return Err(DataError::malformed(
+            path,
+            format!("truncated: header declares {dims:?} ({expected} bytes), file has {}", data.len()),
+        ));
+    }
+    if data.len() as u64 > expected {
+        return Err(DataError::malformed(
+            path,
+            format!("size mismatch: more data than the header's {dims:?} ({expected} bytes)"),
+        ));
+    }
+    Ok((dims.into_iter().map(|d| d as usize).collect(), data))
+}
+
+/// Writes an IDX file (used by tests and by users converting data).
+pub fn write(path: &Path, magic_images: bool, dims: &[u32], data: &[u8], gzip: bool) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(4 + 4 * dims.len() + data.len());
+    let magic = if magic_images { IMAGES_MAGIC } else { LABELS_MAGIC };
+    bytes.extend_from_slice(&magic.to_be_bytes());
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend_from_slice(data);
+    if gzip {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&bytes)?;
+        bytes = enc.finish()?;
+    }
+    std::fs::write(path, bytes)
+}

@@ -1,0 +1,178 @@
+//! Training data: 2-D point sets and image sets, loaded from the experiment's `DataConfig`.
+
+pub mod csv_points;
+pub mod folder;
+pub mod idx;
+pub mod shapes;
+pub mod toy;
+
+use crate::config::DataConfig;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use std::path::PathBuf;
+
+/// Why a dataset could not be loaded; always names the file and the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Malformed { path: PathBuf, message: String },
+}
+
+impl DataError {
+    pub fn malformed(path: &std::path::Path, message: impl Into<String>) -> Self {
+        DataError::Malformed {
+            path: path.to_owned(),
+            message: message.into(),
+        }
+    }
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        DataError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// A set of 2-D points, with the true modes when the distribution has them.
+#[derive(Debug, Clone)]
+pub struct PointSet {
+    pub points: Vec<[f32; 2]>,
+    /// Centres of the mixture components (ring, grid) for mode-coverage metrics.
+    pub modes: Vec<[f32; 2]>,
+    /// Standard deviation of each mode.
+    pub mode_std: f32,
+}
+
+/// Images stored as f32 in [0, 1], channel-major per image (C, H, W).
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub pixels: Vec<f32>,
+    pub labels: Option<Vec<u8>>,
+}
+
+impl ImageSet {
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn len(&self) -> usize {
+        self.pixels.len() / self.image_len().max(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn image(&self, i: usize) -> &[f32] {
+        let n = self.image_len();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+    /// Splits off the last `n` images (a held-out set).
+    pub fn split_off(&mut self, n: usize) -> ImageSet {
+        let keep = self.len().saturating_sub(n);
+        let tail = self.pixels.split_off(keep * self.image_len());
+        let labels = self.labels.as_mut().map(|l| l.split_off(keep.min(l.len())));
+        ImageSet {
+            channels: self.channels,
+            height: self.height,
+            width: self.width,
+            pixels: tail,
+            labels,
+        }
+    }
+}
+
+/// A loaded dataset.
+#[derive(Debug, Clone)]
+pub enum Dataset {
+    Points(PointSet),
+    Images(ImageSet),
+}
+
+impl Dataset {
+    /// Loads or generates the dataset an experiment names.
+    pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
+        Ok(match config {
+            DataConfig::Toy { shape, noise } => Dataset::Points(toy::sample(*shape, *noise, 20_000, seed)),
+            DataConfig::CsvPoints { path } => Dataset::Points(csv_points::read(path)?),
+            DataConfig::Idx { images, labels } => Dataset::Images(idx::read_images(images, labels.as_deref())?),
+            DataConfig::ImageFolder { path, size, color } => {
+                Dataset::Images(folder::read(path, *size, *color)?)
+            }
+            DataConfig::Shapes { count } => Dataset::Images(shapes::generate(*count, seed)),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Dataset::Points(p) => p.points.len(),
+            Dataset::Images(i) => i.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of f32 values in one sample.
+    pub fn sample_len(&self) -> usize {
+        match self {
+            Dataset::Points(_) => 2,
+            Dataset::Images(i) => i.image_len(),
+        }
+    }
+
+    /// Copies sample `i` into `out`.
+    fn write_sample(&self, i: usize, out: &mut Vec<f32>) {
+        match self {
+            Dataset::Points(p) => out.extend_from_slice(&p.points[i]),
+            Dataset::Images(s) => out.extend_from_slice(s.image(i)),
+        }
+    }
+}
+
+/// Draws batches in shuffled epochs, reusing one buffer (no allocation per step).
+pub struct Batcher {
+    order: Vec<usize>,
+    cursor: usize,
+    rng: StdRng,
+    buffer: Vec<f32>,
+}
+
+impl Batcher {
+    pub fn new(len: usize, seed: u64) -> Self {
+        let mut b = Batcher {
+            order: (0..len).collect(),
+            cursor: len,
+            rng: StdRng::seed_from_u64(seed ^ 0x5eed_ba7c),
+            buffer: Vec::new(),
+        };
+        b.reshuffle();
+        b
+    }
+
+    fn reshuffle(&mut self) {
+        self.order.shuffle(&mut self.rng);
+        self.cursor = 0;
+    }
+
+    /// The next `batch` samples, flattened.
+    pub fn next(&mut self, data: &Dataset, batch: usize) -> &[f32] {
+        self.buffer.clear();
+        for _ in 0..batch {
+            if self.cursor >= self.order.len() {
+                self.reshuffle();
+            }
+            let i = self.order[self.cursor];
+            self.cursor += 1;
+            data.write_sample(i, &mut self.buffer);
+        }
+        &self.buffer
+    }
+}

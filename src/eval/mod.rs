@@ -1,0 +1,4 @@
+//! Quality metrics that need no download.
+
+pub mod images;
+pub mod points;

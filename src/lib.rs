@@ -1,0 +1,14 @@
+//! GenLab: a workbench for training GANs and VAEs and watching them learn.
+//!
+//! An [`config::Experiment`] (plain serde data) goes into a [`train::Session`] that runs on
+//! its own thread and streams plain-data events; the window and the headless CLI are two
+//! observers of the same stream.
+
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod eval;
+pub mod model;
+pub mod run;
+pub mod train;
+pub mod ui;

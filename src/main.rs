@@ -1,0 +1,25 @@
+use clap::Parser;
+use genlab::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => genlab::ui::run(None),
+        Some(Command::Gui { preset }) => genlab::ui::run(preset),
+        Some(Command::Train { preset, steps, out }) => match genlab::cli::train(&preset, steps, out, true) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Validate { presets }) => {
+            if genlab::cli::validate(&presets) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! GAN generator and discriminator. Both speak flat `[batch, features]` tensors so the
+//! training step is the same for points and images; conv nets reshape inside.
+
+use super::layers::{ConvDown, ConvUp, Mlp};
+use super::{ModelError, SampleShape};
+use crate::config::NetConfig;
+use burn::prelude::*;
+use burn::tensor::activation;
+
+#[derive(Module, Debug)]
+pub enum GeneratorNet {
+    Mlp(Mlp),
+    Conv(ConvUp),
+}
+
+/// Latent `[batch, latent]` -> sample `[batch, features]`; images come out in [-1, 1].
+#[derive(Module, Debug)]
+pub struct Generator {
+    net: GeneratorNet,
+    #[module(skip)]
+    image: bool,
+}
+
+impl Generator {
+    pub fn new(cfg: &NetConfig, latent: usize, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
+        let net = match (cfg, shape) {
+            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => {
+                GeneratorNet::Mlp(Mlp::new(latent, hidden, shape.flat_len(), *activation, *batch_norm, false, device))
+            }
+            (NetConfig::Conv { channels, activation, batch_norm }, SampleShape::Image { channels: c, height, width }) => {
+                check_square(height, width, channels.len())?;
+                GeneratorNet::Conv(ConvUp::new(latent, channels, c, height, *activation, *batch_norm, device))
+            }
+            (NetConfig::Conv { .. }, SampleShape::Point2) => {
+                return Err(ModelError("a conv generator needs image data".into()))
+            }
+        };
+        Ok(Generator {
+            net,
+            image: matches!(shape, SampleShape::Image { .. }),
+        })
+    }
+
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
+        let out = match &self.net {
+            GeneratorNet::Mlp(m) => m.forward(z),
+            GeneratorNet::Conv(c) => c.forward(z).flatten(1, 3),
+        };
+        if self.image {
+            activation::tanh(out)
+        } else {
+            out
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub enum DiscriminatorNet {
+    Mlp(Mlp),
+    Conv(ConvDown),
+}
+
+/// Sample `[batch, features]` -> logit `[batch, 1]`.
+#[derive(Module, Debug)]
+pub struct Discriminator {
+    net: DiscriminatorNet,
+    #[module(skip)]
+    shape: [usize; 3],
+}
+
+impl Discriminator {
+    pub fn new(cfg: &NetConfig, shape: SampleShape, spectral: bool, device: &Device) -> Result<Self, ModelError> {
+        let (net, dims) = match (cfg, shape) {
+            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => (
+                DiscriminatorNet::Mlp(Mlp::new(shape.flat_len(), hidden, 1, *activation, *batch_norm, spectral, device)),
+                [0, 0, 0],
+            ),
+            (NetConfig::Conv { channels, activation, batch_norm }, SampleShape::Image { channels: c, height, width }) => {
+                check_square(height, width, channels.len())?;
+                (
+                    DiscriminatorNet::Conv(ConvDown::new(c, height, channels, 1, *activation, *batch_norm, spectral, device)),
+                    [c, height, width],
+                )
+            }
+            (NetConfig::Conv { .. }, SampleShape::Point2) => {
+                return Err(ModelError("a conv discriminator needs image data".into()))
+            }
+        };
+        Ok(Discriminator { net, shape: dims })
+    }
+
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        match &self.net {
+            DiscriminatorNet::Mlp(m) => m.forward(x),
+            DiscriminatorNet::Conv(c) => {
+                let [batch, _] = x.dims();
+                let [ch, h, w] = self.shape;
+                c.forward(x.reshape([batch, ch, h, w]))
+            }
+        }
+    }
+
+    /// Clamps every parameter to [-clip, clip] (WGAN weight clipping).
+    pub fn clip_weights(self, clip: f32) -> Self {
+        struct Clipper(f32);
+        impl burn::module::ModuleMapper for Clipper {
+            fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+                let c = self.0;
+                param.map(|t| t.clamp(-c, c))
+            }
+        }
+        self.map(&mut Clipper(clip))
+    }
+}
+
+/// Conv stacks halve (or double) the image once per layer, so the side must divide evenly.
+pub(crate) fn check_square(height: usize, width: usize, layers: usize) -> Result<(), ModelError> {
+    let factor = 1usize << layers;
+    if height != width {
+        return Err(ModelError(format!("conv nets need square images, data is {height}x{width}")));
+    }
+    if height % factor != 0 || height / factor == 0 {
+        return Err(ModelError(format!(
+            "{layers} stride-2 conv layers need an image side divisible by {factor}, data is {height}x{width}"
+        )));
+    }
+    Ok(())
+}

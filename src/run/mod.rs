@@ -1,0 +1,83 @@
+//! A run on disk: the config used, metrics.csv, sample PNGs and a summary.
+
+pub mod render;
+
+use crate::config::Experiment;
+use crate::train::{metric_columns, Metrics, Samples, Snapshot};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes one run folder as events arrive.
+pub struct RunWriter {
+    dir: PathBuf,
+    metrics: csv::Writer<File>,
+    columns: Vec<&'static str>,
+    last: Option<Metrics>,
+}
+
+impl RunWriter {
+    /// Creates `dir` (and parents) and writes the experiment into it.
+    pub fn create(dir: &Path, experiment: &Experiment) -> std::io::Result<RunWriter> {
+        std::fs::create_dir_all(dir.join("samples"))?;
+        std::fs::write(dir.join("config.toml"), experiment.to_toml())?;
+        let columns = metric_columns(experiment);
+        let mut metrics = csv::Writer::from_path(dir.join("metrics.csv"))?;
+        let header: Vec<&str> = ["step", "elapsed_s"].into_iter().chain(columns.iter().copied()).collect();
+        metrics.write_record(&header)?;
+        metrics.flush()?;
+        Ok(RunWriter { dir: dir.to_owned(), metrics, columns, last: None })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends one row; absent values are left empty.
+    pub fn write_metrics(&mut self, m: &Metrics) -> std::io::Result<()> {
+        let mut row = vec![m.step.to_string(), format!("{:.4}", m.elapsed)];
+        for c in &self.columns {
+            row.push(m.get(c).map(|v| format!("{v}")).unwrap_or_default());
+        }
+        self.metrics.write_record(&row)?;
+        // Flushed per row so a window can follow a run in progress.
+        self.metrics.flush()?;
+        self.last = Some(m.clone());
+        Ok(())
+    }
+
+    /// Saves the snapshot as `samples/step_NNNNNN.png` (and `_recon` for a VAE).
+    pub fn write_snapshot(&self, s: &Snapshot) -> Result<PathBuf, image::ImageError> {
+        let path = self.dir.join("samples").join(format!("step_{:06}.png", s.step));
+        match &s.samples {
+            Samples::Images { grid, reconstructions } => {
+                render::save_png(grid, &path, 4)?;
+                if let Some(r) = reconstructions {
+                    let rp = self.dir.join("samples").join(format!("step_{:06}_recon.png", s.step));
+                    render::save_png(r, &rp, 4)?;
+                }
+            }
+            Samples::Points(view) => render::save_png(&render::points_image(view, 512), &path, 1)?,
+        }
+        Ok(path)
+    }
+
+    /// Writes summary.toml: status, steps, duration and the last metrics.
+    pub fn finish(&mut self, status: &str, step: u64, reason: Option<&str>) -> std::io::Result<()> {
+        let mut text = format!("status = {status:?}\nsteps = {step}\n");
+        if let Some(r) = reason {
+            text.push_str(&format!("reason = {r:?}\n"));
+        }
+        if let Some(m) = &self.last {
+            text.push_str(&format!("duration_s = {:.3}\n\n[final]\n", m.elapsed));
+            for (k, v) in &m.values {
+                if v.is_finite() {
+                    text.push_str(&format!("{k} = {v}\n"));
+                }
+            }
+        }
+        let mut f = File::create(self.dir.join("summary.toml"))?;
+        f.write_all(text.as_bytes())?;
+        self.metrics.flush()
+    }
+}

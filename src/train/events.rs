@@ -1,0 +1,84 @@
+//! The plain-data messages between a session and its observers. No burn type appears
+//! here: the UI never touches a tensor.
+
+/// Control messages from an observer to the training thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Control {
+    Pause,
+    Resume,
+    /// Run exactly this many steps, then pause.
+    Step(u64),
+    Stop,
+    /// New learning rates; `None` leaves one unchanged.
+    SetLearningRates {
+        generator: Option<f64>,
+        discriminator: Option<f64>,
+    },
+}
+
+/// One row of scalar metrics at a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    pub step: u64,
+    /// Seconds since the session started training (excluding time paused).
+    pub elapsed: f64,
+    /// Named values in a fixed order per model family.
+    pub values: Vec<(&'static str, f64)>,
+}
+
+impl Metrics {
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+/// An RGBA image ready to upload as a texture or save as PNG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RgbaImage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<u8>,
+}
+
+/// Real and generated 2-D points, and the discriminator's output on a grid behind them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointsView {
+    pub real: Vec<[f32; 2]>,
+    pub generated: Vec<[f32; 2]>,
+    /// D(x) in [0, 1] on a `heatmap_size` square grid over `bounds`, row-major from the bottom.
+    pub heatmap: Vec<f32>,
+    pub heatmap_size: usize,
+    /// [x_min, x_max, y_min, y_max]
+    pub bounds: [f32; 4],
+}
+
+/// What the model produces at a step, from a fixed batch of noise (or fixed inputs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Samples {
+    /// A grid of generated images; for a VAE also inputs beside their reconstructions.
+    Images {
+        grid: RgbaImage,
+        reconstructions: Option<RgbaImage>,
+    },
+    Points(PointsView),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub step: u64,
+    pub samples: Samples,
+}
+
+/// Everything a session reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Training is about to begin on this device.
+    Started { device: String, parameters: usize },
+    Metrics(Metrics),
+    Paused { step: u64 },
+    Resumed { step: u64 },
+    /// The step budget was reached or Stop was received.
+    Finished { step: u64, stopped: bool },
+    /// Training cannot go on; the reason says why in plain words.
+    Failed { step: u64, reason: String },
+}

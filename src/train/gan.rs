@@ -1,0 +1,219 @@
+//! One GAN training step and its snapshots.
+
+use super::events::{PointsView, Samples};
+use super::losses::{discriminator_loss, generator_loss};
+use super::tensors::{image_grid, matrix, scalar, values};
+use super::trainer::{Trainer, Values};
+use crate::config::{Experiment, GanLoss, ModelConfig};
+use crate::data::{toy, Batcher, Dataset};
+use crate::eval;
+use crate::model::{Discriminator, Generator, ModelError, SampleShape};
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+/// Points drawn for a 2-D snapshot and its coverage metrics.
+const POINT_SAMPLES: usize = 2000;
+const GRID_IMAGES: usize = 64;
+const HEATMAP: usize = 48;
+
+pub struct GanTrainer {
+    g: Generator,
+    d: Discriminator,
+    opt_g: ModuleOptimizer,
+    opt_d: ModuleOptimizer,
+    lr_g: f64,
+    lr_d: f64,
+    loss: GanLoss,
+    clip: Option<f32>,
+    latent: usize,
+    d_steps: usize,
+    batch: usize,
+    data: Dataset,
+    batcher: Batcher,
+    rng: StdRng,
+    /// The fixed noise batch every snapshot is drawn from, so snapshots are comparable.
+    fixed_z: Vec<f32>,
+    shape: SampleShape,
+    device: Device,
+}
+
+impl GanTrainer {
+    pub fn new(exp: &Experiment, data: Dataset, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
+        let ModelConfig::Gan { latent_dim, generator, discriminator, loss, spectral_norm, clip } = &exp.model else {
+            return Err(ModelError("not a GAN experiment".into()));
+        };
+        let t = &exp.training;
+        let mut rng = StdRng::seed_from_u64(t.seed);
+        let n_fixed = if shape == SampleShape::Point2 { POINT_SAMPLES } else { GRID_IMAGES };
+        let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
+        Ok(GanTrainer {
+            g: Generator::new(generator, *latent_dim, shape, device)?,
+            d: Discriminator::new(discriminator, shape, *spectral_norm, device)?,
+            opt_g: super::optim::build(&t.generator_optimizer),
+            opt_d: super::optim::build(exp.discriminator_optimizer()),
+            lr_g: t.generator_optimizer.lr,
+            lr_d: exp.discriminator_optimizer().lr,
+            loss: *loss,
+            clip: (*loss == GanLoss::Wasserstein).then_some(*clip),
+            latent: *latent_dim,
+            d_steps: t.d_steps,
+            batch: t.batch_size,
+            batcher: Batcher::new(data.len(), t.seed),
+            data,
+            rng,
+            fixed_z,
+            shape,
+            device: device.clone(),
+        })
+    }
+
+    /// A real batch as the discriminator sees it (images scaled to [-1, 1]).
+    fn real_batch(&mut self) -> Tensor<2> {
+        let n = self.data.sample_len();
+        let x = matrix(self.batcher.next(&self.data, self.batch), self.batch, n, &self.device);
+        match self.shape {
+            SampleShape::Point2 => x,
+            SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
+        }
+    }
+
+    fn noise(&mut self, n: usize) -> Tensor<2> {
+        matrix(&toy::normal_latents(&mut self.rng, n, self.latent), n, self.latent, &self.device)
+    }
+
+    /// Generator output for the fixed noise, as plain values (images back in [0, 1]).
+    fn fixed_samples(&self) -> Vec<f32> {
+        let g = self.g.valid();
+        let n = self.fixed_z.len() / self.latent;
+        let z = matrix(&self.fixed_z, n, self.latent, &self.device.clone().inner());
+        let out = values(g.forward(z));
+        match self.shape {
+            SampleShape::Point2 => out,
+            SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
+        }
+    }
+
+    fn points_snapshot(&self, generated: Vec<f32>) -> (Samples, Values) {
+        let Dataset::Points(set) = &self.data else { return (Samples::Points(empty_view()), Vec::new()) };
+        let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+        let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
+        let bounds = bounds_of(&real);
+        let heatmap = self.heatmap(bounds);
+        let mut metrics = Vec::new();
+        if !set.modes.is_empty() {
+            let cov = eval::points::mode_coverage(&generated, &set.modes, set.mode_std);
+            metrics.push(("modes_covered", cov.modes_covered as f64));
+            metrics.push(("high_quality", cov.high_quality));
+        }
+        let view = PointsView { real, generated, heatmap, heatmap_size: HEATMAP, bounds };
+        (Samples::Points(view), metrics)
+    }
+
+    /// D(x) on a grid over the plot, as GAN Lab draws it.
+    fn heatmap(&self, [x0, x1, y0, y1]: [f32; 4]) -> Vec<f32> {
+        let mut grid = Vec::with_capacity(HEATMAP * HEATMAP * 2);
+        for j in 0..HEATMAP {
+            for i in 0..HEATMAP {
+                let fx = (i as f32 + 0.5) / HEATMAP as f32;
+                let fy = (j as f32 + 0.5) / HEATMAP as f32;
+                grid.push(x0 + fx * (x1 - x0));
+                grid.push(y0 + fy * (y1 - y0));
+            }
+        }
+        let x = matrix(&grid, HEATMAP * HEATMAP, 2, &self.device.clone().inner());
+        values(sigmoid(self.d.valid().forward(x)))
+    }
+}
+
+impl Trainer for GanTrainer {
+    fn step(&mut self) -> Values {
+        let mut last_fake = None;
+        let (mut loss_d_value, mut d_real_value, mut d_fake_value) = (0.0, 0.0, 0.0);
+        for _ in 0..self.d_steps {
+            let real = self.real_batch();
+            let z = self.noise(self.batch);
+            let fake = self.g.forward(z); // [batch, features], tracked for the G update
+            let logits_real = self.d.forward(real);
+            let logits_fake = self.d.forward(fake.clone().detach());
+            d_real_value = scalar(logits_real.clone().detach().mean());
+            d_fake_value = scalar(logits_fake.clone().detach().mean());
+            let loss_d = discriminator_loss(self.loss, logits_real, logits_fake);
+            loss_d_value = scalar(loss_d.clone().detach());
+            let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
+            self.d = self.opt_d.step(self.lr_d, self.d.clone(), grads);
+            if let Some(c) = self.clip {
+                self.d = self.d.clone().clip_weights(c);
+            }
+            last_fake = Some(fake);
+        }
+        // The generator update reuses the last fake batch, as the PyTorch DCGAN example does.
+        let fake = last_fake.unwrap_or_else(|| {
+            let z = self.noise(self.batch);
+            self.g.forward(z)
+        });
+        let loss_g = generator_loss(self.loss, self.d.forward(fake));
+        let loss_g_value = scalar(loss_g.clone().detach());
+        let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
+        self.g = self.opt_g.step(self.lr_g, self.g.clone(), grads);
+        vec![
+            ("loss_d", loss_d_value),
+            ("loss_g", loss_g_value),
+            ("d_real", d_real_value),
+            ("d_fake", d_fake_value),
+        ]
+    }
+
+    fn snapshot(&mut self) -> (Samples, Values) {
+        let generated = self.fixed_samples();
+        match (self.shape, &self.data) {
+            (SampleShape::Image { channels, height, .. }, Dataset::Images(set)) => {
+                let n = generated.len() / self.shape.flat_len();
+                let grid = image_grid(&generated, n, channels, height, 8);
+                let real_n = set.len().min(512);
+                let dist = eval::images::pixel_stat_distance(
+                    &generated,
+                    &set.pixels[..real_n * set.image_len()],
+                    set.image_len(),
+                );
+                (Samples::Images { grid, reconstructions: None }, vec![("pixel_distance", dist)])
+            }
+            _ => self.points_snapshot(generated),
+        }
+    }
+
+    fn set_learning_rates(&mut self, generator: Option<f64>, discriminator: Option<f64>) {
+        if let Some(lr) = generator {
+            self.lr_g = lr;
+        }
+        if let Some(lr) = discriminator {
+            self.lr_d = lr;
+        }
+    }
+
+    fn learning_rates(&self) -> (f64, Option<f64>) {
+        (self.lr_g, Some(self.lr_d))
+    }
+
+    fn parameters(&self) -> usize {
+        self.g.num_params() + self.d.num_params()
+    }
+}
+
+/// Square plot bounds around the points with a margin.
+pub fn bounds_of(points: &[[f32; 2]]) -> [f32; 4] {
+    let m = points
+        .iter()
+        .flat_map(|p| [p[0].abs(), p[1].abs()])
+        .filter(|v| v.is_finite())
+        .fold(0.5f32, f32::max);
+    let r = m * 1.25;
+    [-r, r, -r, r]
+}
+
+fn empty_view() -> PointsView {
+    PointsView { real: vec![], generated: vec![], heatmap: vec![], heatmap_size: 0, bounds: [-1.0, 1.0, -1.0, 1.0] }
+}

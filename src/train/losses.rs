@@ -1,0 +1,50 @@
+//! GAN losses on discriminator logits, and the VAE's reconstruction and KL terms.
+//! All are first-order: burn's autodiff has no double backward (so no gradient penalty).
+
+use crate::config::{GanLoss, Reconstruction};
+use burn::prelude::*;
+use burn::tensor::activation::{log_sigmoid, relu};
+
+/// Discriminator loss from logits on real and generated samples.
+pub fn discriminator_loss(loss: GanLoss, real: Tensor<2>, fake: Tensor<2>) -> Tensor<1> {
+    match loss {
+        // -log D(x) - log(1 - D(G(z)))
+        GanLoss::Bce => log_sigmoid(real).neg().mean() + log_sigmoid(fake.neg()).neg().mean(),
+        GanLoss::LeastSquares => {
+            (real.sub_scalar(1.0).powi_scalar(2).mean() + fake.powi_scalar(2).mean()).mul_scalar(0.5)
+        }
+        GanLoss::Hinge => relu(real.neg().add_scalar(1.0)).mean() + relu(fake.add_scalar(1.0)).mean(),
+        GanLoss::Wasserstein => fake.mean() - real.mean(),
+    }
+}
+
+/// Generator loss from the discriminator's logits on generated samples.
+pub fn generator_loss(loss: GanLoss, fake: Tensor<2>) -> Tensor<1> {
+    match loss {
+        // Non-saturating: -log D(G(z))
+        GanLoss::Bce => log_sigmoid(fake).neg().mean(),
+        GanLoss::LeastSquares => fake.sub_scalar(1.0).powi_scalar(2).mean().mul_scalar(0.5),
+        GanLoss::Hinge | GanLoss::Wasserstein => fake.mean().neg(),
+    }
+}
+
+/// Reconstruction term per sample, summed over features and averaged over the batch.
+pub fn reconstruction_loss(kind: Reconstruction, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+    let [batch, _] = output.dims();
+    let per_feature = match kind {
+        // BCE with logits, stable form: max(l, 0) - l*x + log(1 + exp(-|l|))
+        Reconstruction::Bce => {
+            let softplus_tail = output.clone().abs().neg().exp().add_scalar(1.0).log();
+            output.clone().clamp_min(0.0) - output * target + softplus_tail
+        }
+        Reconstruction::Mse => (output - target).powi_scalar(2),
+    };
+    per_feature.sum().div_scalar(batch as f32)
+}
+
+/// KL(q(z|x) || N(0, I)) per latent dimension, averaged over the batch: `[latent]`.
+pub fn kl_per_dim(mean: Tensor<2>, logvar: Tensor<2>) -> Tensor<1> {
+    let [batch, latent] = mean.dims();
+    let terms = logvar.clone().add_scalar(1.0) - mean.powi_scalar(2) - logvar.exp();
+    terms.sum_dim(0).reshape([latent]).mul_scalar(-0.5 / batch as f32)
+}

@@ -1,0 +1,291 @@
+//! A training session on its own thread: control messages in, plain-data events out.
+
+use super::events::{Control, Event, Metrics, Snapshot};
+use super::gan::GanTrainer;
+use super::trainer::{Trainer, Values};
+use super::vae::VaeTrainer;
+use crate::config::{Backend, Experiment, ModelConfig};
+use crate::data::Dataset;
+use crate::model::SampleShape;
+use burn::prelude::*;
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError, TrySendError};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// Snapshots waiting for the observer; older ones are dropped when it falls behind.
+const SNAPSHOT_QUEUE: usize = 4;
+
+/// Handle to a running session. Dropping it stops the training thread.
+pub struct Session {
+    control: Sender<Control>,
+    events: Receiver<Event>,
+    snapshots: Receiver<Snapshot>,
+    dropped_snapshots: Arc<AtomicU64>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Session {
+    /// Validates the experiment and starts training it on a new thread.
+    pub fn start(experiment: Experiment) -> Result<Session, String> {
+        let problems = experiment.validate();
+        if !problems.is_empty() {
+            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+            return Err(format!("invalid experiment: {}", list.join("; ")));
+        }
+        let (control_tx, control_rx) = unbounded();
+        // Metrics and status are small and never dropped; snapshots are bounded.
+        let (event_tx, event_rx) = unbounded();
+        let (snap_tx, snap_rx) = bounded(SNAPSHOT_QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let worker = Worker {
+            control: control_rx,
+            events: event_tx,
+            snapshots: snap_tx,
+            dropped: dropped.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("genlab-training".into())
+            .spawn(move || worker.run(experiment))
+            .map_err(|e| format!("cannot start the training thread: {e}"))?;
+        Ok(Session {
+            control: control_tx,
+            events: event_rx,
+            snapshots: snap_rx,
+            dropped_snapshots: dropped,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends a control message; ignored if the thread has already ended.
+    pub fn send(&self, control: Control) {
+        let _ = self.control.send(control);
+    }
+
+    /// All events that arrived since the last call, without waiting.
+    pub fn drain_events(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
+    }
+
+    /// Waits up to `timeout` for the next event (for the CLI and tests).
+    pub fn next_event(&self, timeout: std::time::Duration) -> Option<Event> {
+        self.events.recv_timeout(timeout).ok()
+    }
+
+    /// All snapshots that arrived since the last call, oldest first.
+    pub fn drain_snapshots(&self) -> Vec<Snapshot> {
+        self.snapshots.try_iter().collect()
+    }
+
+    /// Snapshots dropped because the observer was not keeping up.
+    pub fn dropped_snapshots(&self) -> u64 {
+        self.dropped_snapshots.load(Ordering::Relaxed)
+    }
+
+    /// Whether the training thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().map(|t| t.is_finished()).unwrap_or(true)
+    }
+
+    /// Stops the thread and waits for it.
+    pub fn stop_and_join(mut self) {
+        self.send(Control::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The thread ends at its next step; nobody needs to wait for it.
+        let _ = self.control.send(Control::Stop);
+    }
+}
+
+/// The CPU device; burn-ndarray is the backend the issue pins for now.
+#[allow(deprecated)]
+pub fn device_for(backend: Backend) -> (Device, String) {
+    match backend {
+        Backend::Cpu => (Device::ndarray().autodiff(), "CPU (burn-ndarray)".to_string()),
+    }
+}
+
+/// Builds the trainer the experiment describes, on `device`.
+pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn Trainer>, String> {
+    let data = Dataset::load(&experiment.data, experiment.training.seed).map_err(|e| e.to_string())?;
+    if data.len() < 2 {
+        return Err("the dataset has fewer than 2 samples".into());
+    }
+    let shape = match &data {
+        Dataset::Points(_) => SampleShape::Point2,
+        Dataset::Images(s) => SampleShape::Image { channels: s.channels, height: s.height, width: s.width },
+    };
+    let trainer: Box<dyn Trainer> = match experiment.model {
+        ModelConfig::Gan { .. } => Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?),
+        ModelConfig::Vae { .. } => Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?),
+    };
+    Ok(trainer)
+}
+
+struct Worker {
+    control: Receiver<Control>,
+    events: Sender<Event>,
+    snapshots: Sender<Snapshot>,
+    dropped: Arc<AtomicU64>,
+}
+
+/// Loop state that control messages change.
+struct RunState {
+    step: u64,
+    paused: bool,
+    /// Steps left from a `Step(n)` request while paused.
+    pending: u64,
+    stop: bool,
+}
+
+impl Worker {
+    fn run(self, experiment: Experiment) {
+        let step = Arc::new(AtomicU64::new(0));
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.train(&experiment, &step)));
+        let step = step.load(Ordering::Relaxed);
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(reason)) => Some(reason),
+            Err(panic) => Some(format!("the training thread crashed: {}", panic_message(&panic))),
+        };
+        if let Some(reason) = failure {
+            let _ = self.events.send(Event::Failed { step, reason });
+        }
+    }
+
+    fn train(&self, exp: &Experiment, step_counter: &AtomicU64) -> Result<(), String> {
+        let (device, device_name) = device_for(exp.backend);
+        device.seed(exp.training.seed);
+        let mut trainer = build_trainer(exp, &device)?;
+        self.emit(Event::Started { device: device_name, parameters: trainer.parameters() });
+        let t = &exp.training;
+        let mut state = RunState { step: 0, paused: false, pending: 0, stop: false };
+        let mut elapsed = 0.0f64;
+        self.snapshot(&mut *trainer, 0, 0.0);
+        loop {
+            self.handle_controls(&mut state, &mut *trainer)?;
+            if state.stop {
+                self.emit(Event::Finished { step: state.step, stopped: true });
+                return Ok(());
+            }
+            if t.steps > 0 && state.step >= t.steps {
+                self.emit(Event::Finished { step: state.step, stopped: false });
+                return Ok(());
+            }
+            let started = Instant::now();
+            let values = trainer.step();
+            state.step += 1;
+            step_counter.store(state.step, Ordering::Relaxed);
+            elapsed += started.elapsed().as_secs_f64();
+            if let Some((name, v)) = values.iter().find(|(_, v)| !v.is_finite()) {
+                return Err(format!(
+                    "step {}: {name} became {v}; lower the learning rate or change the loss",
+                    state.step
+                ));
+            }
+            let last = t.steps > 0 && state.step >= t.steps;
+            let snapshot_due = state.step % t.samples_every == 0 || last;
+            if state.step % t.metrics_every == 0 || state.step == 1 || snapshot_due {
+                let mut row = values;
+                row.extend(trainer.periodic_metrics());
+                let (lr_g, lr_d) = trainer.learning_rates();
+                row.push(("lr_g", lr_g));
+                if let Some(lr_d) = lr_d {
+                    row.push(("lr_d", lr_d));
+                }
+                if snapshot_due {
+                    row.extend(self.snapshot(&mut *trainer, state.step, elapsed));
+                }
+                self.emit(Event::Metrics(Metrics { step: state.step, elapsed, values: row }));
+            }
+            if state.pending > 0 {
+                state.pending -= 1;
+                if state.pending == 0 {
+                    self.emit(Event::Paused { step: state.step });
+                }
+            }
+        }
+    }
+
+    /// Applies waiting control messages; blocks while paused with no steps requested.
+    fn handle_controls(&self, state: &mut RunState, trainer: &mut dyn Trainer) -> Result<(), String> {
+        loop {
+            let msg = if state.paused && state.pending == 0 && !state.stop {
+                match self.control.recv() {
+                    Ok(m) => m,
+                    // Every handle is gone: nobody can resume us.
+                    Err(_) => Control::Stop,
+                }
+            } else {
+                match self.control.try_recv() {
+                    Ok(m) => m,
+                    Err(TryRecvError::Empty) => return Ok(()),
+                    Err(TryRecvError::Disconnected) => Control::Stop,
+                }
+            };
+            match msg {
+                Control::Pause => {
+                    if !state.paused {
+                        state.paused = true;
+                        state.pending = 0;
+                        self.emit(Event::Paused { step: state.step });
+                    }
+                }
+                Control::Resume => {
+                    if state.paused {
+                        state.paused = false;
+                        state.pending = 0;
+                        self.emit(Event::Resumed { step: state.step });
+                    }
+                }
+                Control::Step(n) => {
+                    state.paused = true;
+                    state.pending += n;
+                }
+                Control::Stop => state.stop = true,
+                Control::SetLearningRates { generator, discriminator } => {
+                    let valid = |lr: Option<f64>| lr.filter(|v| v.is_finite() && *v > 0.0);
+                    trainer.set_learning_rates(valid(generator), valid(discriminator));
+                }
+            }
+            if state.stop {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends a snapshot (dropped if the observer is behind); returns its metrics.
+    fn snapshot(&self, trainer: &mut dyn Trainer, step: u64, _elapsed: f64) -> Values {
+        let (samples, metrics) = trainer.snapshot();
+        match self.snapshots.try_send(Snapshot { step, samples }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => {}
+        }
+        metrics
+    }
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

@@ -1,0 +1,21 @@
+//! What the session needs from a model family: one step, a snapshot, learning rates.
+
+use super::events::Samples;
+
+/// Scalar values of one step, in a fixed order per family.
+pub type Values = Vec<(&'static str, f64)>;
+
+pub trait Trainer {
+    /// One optimisation step (for a GAN: `d_steps` discriminator updates and one
+    /// generator update). Returns the step's losses.
+    fn step(&mut self) -> Values;
+    /// Samples from the fixed noise batch (or fixed inputs), and evaluation metrics.
+    fn snapshot(&mut self) -> (Samples, Values);
+    /// Metrics that are cheap enough to compute on every metrics row (held-out loss...).
+    fn periodic_metrics(&mut self) -> Values {
+        Vec::new()
+    }
+    fn set_learning_rates(&mut self, generator: Option<f64>, discriminator: Option<f64>);
+    fn learning_rates(&self) -> (f64, Option<f64>);
+    fn parameters(&self) -> usize;
+}

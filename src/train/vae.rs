@@ -1,0 +1,187 @@
+//! One VAE training step, held-out evaluation and snapshots.
+
+use super::events::{PointsView, Samples};
+use super::gan::bounds_of;
+use super::losses::{kl_per_dim, reconstruction_loss};
+use super::tensors::{image_grid, matrix, scalar, values};
+use super::trainer::{Trainer, Values};
+use crate::config::{Experiment, ModelConfig, Reconstruction};
+use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
+use crate::model::{ModelError, SampleShape, Vae};
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+const HELD_OUT: usize = 256;
+const GRID_IMAGES: usize = 64;
+const RECON_PAIRS: usize = 16;
+const POINT_SAMPLES: usize = 2000;
+
+pub struct VaeTrainer {
+    vae: Vae,
+    opt: ModuleOptimizer,
+    lr: f64,
+    beta: f32,
+    reconstruction: Reconstruction,
+    batch: usize,
+    data: Dataset,
+    /// Samples never trained on, for held-out reconstruction and ELBO.
+    held_out: Vec<f32>,
+    batcher: Batcher,
+    rng: StdRng,
+    fixed_z: Vec<f32>,
+    shape: SampleShape,
+    device: Device,
+}
+
+impl VaeTrainer {
+    pub fn new(exp: &Experiment, data: Dataset, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
+        let ModelConfig::Vae { latent_dim, encoder, decoder, reconstruction, beta } = &exp.model else {
+            return Err(ModelError("not a VAE experiment".into()));
+        };
+        let t = &exp.training;
+        let (data, held_out) = split_held_out(data);
+        let mut rng = StdRng::seed_from_u64(t.seed);
+        let n_fixed = if shape == SampleShape::Point2 { POINT_SAMPLES } else { GRID_IMAGES };
+        Ok(VaeTrainer {
+            vae: Vae::new(encoder, decoder, *latent_dim, shape, device)?,
+            opt: super::optim::build(&t.generator_optimizer),
+            lr: t.generator_optimizer.lr,
+            beta: *beta,
+            reconstruction: *reconstruction,
+            batch: t.batch_size,
+            batcher: Batcher::new(data.len(), t.seed),
+            data,
+            held_out,
+            fixed_z: toy::normal_latents(&mut rng, n_fixed, *latent_dim),
+            rng,
+            shape,
+            device: device.clone(),
+        })
+    }
+
+    /// Decoder output as data values (sigmoid of logits for BCE).
+    fn to_values(&self, out: Tensor<2>) -> Tensor<2> {
+        match self.reconstruction {
+            Reconstruction::Bce => sigmoid(out),
+            Reconstruction::Mse => out,
+        }
+    }
+
+    fn held_out_matrix(&self, device: &Device) -> (Tensor<2>, usize) {
+        let n = self.held_out.len() / self.shape.flat_len();
+        (matrix(&self.held_out, n, self.shape.flat_len(), device), n)
+    }
+}
+
+/// Takes up to `HELD_OUT` samples (at most a tenth) away from training.
+fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>) {
+    match data {
+        Dataset::Images(mut set) => {
+            let n = HELD_OUT.min(set.len() / 10);
+            let held: ImageSet = set.split_off(n);
+            (Dataset::Images(set), held.pixels)
+        }
+        Dataset::Points(mut set) => {
+            let n = HELD_OUT.min(set.points.len() / 10);
+            let keep = set.points.len() - n;
+            let held: Vec<f32> = set.points.split_off(keep).into_iter().flatten().collect();
+            (Dataset::Points(PointSet { ..set }), held)
+        }
+    }
+}
+
+impl Trainer for VaeTrainer {
+    fn step(&mut self) -> Values {
+        let n = self.data.sample_len();
+        let x = matrix(self.batcher.next(&self.data, self.batch), self.batch, n, &self.device);
+        let (mean, logvar) = self.vae.encode(x.clone());
+        let latent = self.vae.latent_dim();
+        let eps = matrix(&toy::normal_latents(&mut self.rng, self.batch, latent), self.batch, latent, &self.device);
+        let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
+        let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
+        let kl = kl_per_dim(mean, logvar).sum();
+        let loss = recon.clone() + kl.clone().mul_scalar(self.beta);
+        let values = vec![
+            ("loss", scalar(loss.clone().detach())),
+            ("reconstruction", scalar(recon.detach())),
+            ("kl", scalar(kl.detach())),
+        ];
+        let grads = GradientsParams::from_grads(loss.backward(), &self.vae);
+        self.vae = self.opt.step(self.lr, self.vae.clone(), grads);
+        values
+    }
+
+    fn periodic_metrics(&mut self) -> Values {
+        if self.held_out.is_empty() {
+            return Vec::new();
+        }
+        let device = self.device.clone().inner();
+        let vae = self.vae.valid();
+        let (x, _) = self.held_out_matrix(&device);
+        let (mean, logvar) = vae.encode(x.clone());
+        // Held-out reconstruction through the posterior mean (deterministic, comparable).
+        let recon = reconstruction_loss(self.reconstruction, vae.decode(mean.clone()), x);
+        let kl = kl_per_dim(mean, logvar);
+        let kl_dims = values(kl.clone());
+        let active = kl_dims.iter().filter(|&&k| k > 0.01).count();
+        let recon = scalar(recon);
+        let kl = scalar(kl.sum());
+        vec![
+            ("held_out_reconstruction", recon),
+            ("held_out_elbo", -(recon + kl)),
+            ("active_units", active as f64),
+        ]
+    }
+
+    fn snapshot(&mut self) -> (Samples, Values) {
+        let device = self.device.clone().inner();
+        let vae = self.vae.valid();
+        let latent = vae.latent_dim();
+        let n = self.fixed_z.len() / latent;
+        let generated = values(self.to_values(vae.decode(matrix(&self.fixed_z, n, latent, &device))));
+        match self.shape {
+            SampleShape::Image { channels, height, .. } => {
+                let grid = image_grid(&generated, n, channels, height, 8);
+                // Inputs beside their reconstructions, in pairs.
+                let len = self.shape.flat_len();
+                let pairs = RECON_PAIRS.min(self.held_out.len() / len);
+                let inputs = &self.held_out[..pairs * len];
+                let (mean, _) = vae.encode(matrix(inputs, pairs, len, &device));
+                let recon = values(self.to_values(vae.decode(mean)));
+                let mut interleaved = Vec::with_capacity(2 * pairs * len);
+                for i in 0..pairs {
+                    interleaved.extend_from_slice(&inputs[i * len..(i + 1) * len]);
+                    interleaved.extend_from_slice(&recon[i * len..(i + 1) * len]);
+                }
+                let reconstructions = Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
+                (Samples::Images { grid, reconstructions }, Vec::new())
+            }
+            SampleShape::Point2 => {
+                let Dataset::Points(set) = &self.data else { return (Samples::Images { grid: image_grid(&[], 0, 1, 1, 1), reconstructions: None }, vec![]) };
+                let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
+                let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+                let bounds = bounds_of(&real);
+                let view = PointsView { real, generated, heatmap: Vec::new(), heatmap_size: 0, bounds };
+                (Samples::Points(view), Vec::new())
+            }
+        }
+    }
+
+    fn set_learning_rates(&mut self, generator: Option<f64>, _discriminator: Option<f64>) {
+        if let Some(lr) = generator {
+            self.lr = lr;
+        }
+    }
+
+    fn learning_rates(&self) -> (f64, Option<f64>) {
+        (self.lr, None)
+    }
+
+    fn parameters(&self) -> usize {
+        self.vae.num_params()
+    }
+}
