@@ -3,6 +3,7 @@
 //! Everything the engine needs (data, model, training, backend) lives here, so a run
 //! can be saved as a preset, diffed against another, and reproduced from its TOML.
 
+pub mod presets;
 mod validate;
 
 use serde::{Deserialize, Serialize};

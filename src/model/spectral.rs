@@ -13,8 +13,9 @@ impl PowerIteration {
     /// `w` is `[rows, cols]`; returns `w / sigma(w)` with gradients flowing through both.
     pub fn normalise(&self, w: Tensor<2>) -> Tensor<2> {
         let [_, cols] = w.dims();
-        let device = w.device();
-        let w_const = w.clone().detach();
+        let device = w.device().inner();
+        // Plain (non-autodiff) copies: the estimate must not join any graph.
+        let w_const = w.clone().inner();
         let mut guard = match self.0.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),

@@ -1,8 +1,44 @@
-//! The eframe window.
+//! The eframe window: experiment panel, controls, loss curves, samples.
 
+mod app;
+mod controls;
+mod curves;
+mod experiment_panel;
+mod history;
+mod samples;
+
+pub use app::GenLabApp;
+
+use crate::config::Experiment;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(_preset: Option<PathBuf>) -> ExitCode {
-    ExitCode::SUCCESS
+/// Opens the window; `preset` replaces the remembered experiment.
+pub fn run(preset: Option<PathBuf>) -> ExitCode {
+    let preset = match preset.map(|p| Experiment::load(&p)) {
+        Some(Ok(e)) => Some(e),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+        None => None,
+    };
+    let options = eframe::NativeOptions {
+        viewport: eframe::egui::ViewportBuilder::default()
+            .with_title("GenLab")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "GenLab",
+        options,
+        Box::new(move |cc| Ok(Box::new(GenLabApp::from_storage(cc.storage, preset)))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

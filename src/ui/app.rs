@@ -1,0 +1,216 @@
+//! The application: persisted experiment, the running session, and its history.
+
+use super::history::History;
+use super::samples::SampleView;
+use crate::config::Experiment;
+use crate::train::{Control, Event, Session};
+use eframe::egui;
+use std::time::Instant;
+
+const STORAGE_KEY: &str = "genlab.experiment";
+
+/// Where the run stands, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    Idle,
+    Starting,
+    Training,
+    Paused,
+    Finished,
+    Failed(String),
+}
+
+pub struct GenLabApp {
+    /// The experiment being edited (persisted between launches).
+    pub experiment: Experiment,
+    pub session: Option<Session>,
+    pub status: RunStatus,
+    pub device: String,
+    pub step: u64,
+    pub history: History,
+    pub samples: SampleView,
+    /// Steps per second, measured between metrics rows.
+    pub steps_per_sec: f64,
+    rate_mark: Option<(u64, Instant)>,
+    /// Budget of the running session (its experiment may differ from the edited one).
+    pub run_steps: u64,
+    pub run_batch: usize,
+    pub step_n: u64,
+    /// One-line message shown under the controls (errors, hints).
+    pub notice: Option<String>,
+    pub smoothing: f64,
+    pub log_scale: bool,
+    pub x_by_time: bool,
+}
+
+impl GenLabApp {
+    pub fn new(experiment: Experiment) -> Self {
+        GenLabApp {
+            experiment,
+            session: None,
+            status: RunStatus::Idle,
+            device: String::new(),
+            step: 0,
+            history: History::default(),
+            samples: SampleView::default(),
+            steps_per_sec: 0.0,
+            rate_mark: None,
+            run_steps: 0,
+            run_batch: 0,
+            step_n: 10,
+            notice: None,
+            smoothing: 0.6,
+            log_scale: false,
+            x_by_time: false,
+        }
+    }
+
+    /// The remembered experiment, unless a preset was given on the command line.
+    pub fn from_storage(storage: Option<&dyn eframe::Storage>, preset: Option<Experiment>) -> Self {
+        let remembered = storage
+            .and_then(|s| s.get_string(STORAGE_KEY))
+            .and_then(|t| Experiment::from_toml(&t).ok());
+        Self::new(preset.or(remembered).unwrap_or_else(Experiment::default_ring_gan))
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.status, RunStatus::Starting | RunStatus::Training | RunStatus::Paused)
+    }
+
+    /// Starts a new run of the edited experiment, clearing the previous one.
+    pub fn train(&mut self) {
+        self.reset();
+        match Session::start(self.experiment.clone()) {
+            Ok(s) => {
+                self.session = Some(s);
+                self.status = RunStatus::Starting;
+                self.run_steps = self.experiment.training.steps;
+                self.run_batch = self.experiment.training.batch_size;
+            }
+            Err(e) => self.notice = Some(e),
+        }
+    }
+
+    pub fn control(&mut self, c: Control) {
+        if let Some(s) = &self.session {
+            s.send(c);
+        }
+    }
+
+    pub fn pause(&mut self) {
+        self.control(Control::Pause);
+    }
+    pub fn resume(&mut self) {
+        self.control(Control::Resume);
+        self.rate_mark = None;
+    }
+    pub fn step_by(&mut self, n: u64) {
+        self.control(Control::Step(n));
+    }
+    pub fn stop(&mut self) {
+        self.control(Control::Stop);
+    }
+
+    /// Stops any run and clears curves and samples.
+    pub fn reset(&mut self) {
+        if let Some(s) = self.session.take() {
+            s.send(Control::Stop);
+        }
+        self.status = RunStatus::Idle;
+        self.step = 0;
+        self.history.clear();
+        self.samples.clear();
+        self.steps_per_sec = 0.0;
+        self.rate_mark = None;
+        self.notice = None;
+    }
+
+    /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
+    pub fn poll(&mut self, ctx: &egui::Context) -> bool {
+        let Some(session) = &self.session else { return false };
+        let events = session.drain_events();
+        let snapshots = session.drain_snapshots();
+        let any = !events.is_empty() || !snapshots.is_empty();
+        for e in events {
+            self.apply(e);
+        }
+        if let Some(last) = snapshots.into_iter().last() {
+            self.samples.push(ctx, last);
+        }
+        any
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Started { device, .. } => {
+                self.device = device;
+                self.status = RunStatus::Training;
+            }
+            Event::Metrics(m) => {
+                let now = Instant::now();
+                if let Some((s0, t0)) = self.rate_mark {
+                    let dt = now.duration_since(t0).as_secs_f64();
+                    if dt > 0.25 && m.step > s0 {
+                        let rate = (m.step - s0) as f64 / dt;
+                        self.steps_per_sec = if self.steps_per_sec > 0.0 { 0.7 * self.steps_per_sec + 0.3 * rate } else { rate };
+                        self.rate_mark = Some((m.step, now));
+                    }
+                } else {
+                    self.rate_mark = Some((m.step, now));
+                }
+                self.step = m.step;
+                self.history.push(&m);
+            }
+            Event::Paused { step } => {
+                self.step = step;
+                self.status = RunStatus::Paused;
+                self.rate_mark = None;
+            }
+            Event::Resumed { step } => {
+                self.step = step;
+                self.status = RunStatus::Training;
+            }
+            Event::Finished { step, .. } => {
+                self.step = step;
+                self.status = RunStatus::Finished;
+            }
+            Event::Failed { step, reason } => {
+                self.step = step;
+                self.notice = Some(format!("Training failed at step {step}: {reason}"));
+                self.status = RunStatus::Failed(reason);
+            }
+        }
+    }
+
+    /// One frame: drain events, then draw. Used by eframe and by the UI tests.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
+        egui::Panel::left("experiment")
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            let half = ui.available_height() * 0.45;
+            ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| super::curves::curves_ui(self, ui));
+            ui.separator();
+            super::samples::samples_ui(self, ui);
+        });
+        if self.is_running() {
+            // Training events arrive on their own; look again soon without spinning.
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl eframe::App for GenLabApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(STORAGE_KEY, self.experiment.to_toml());
+    }
+}

@@ -1,0 +1,81 @@
+//! Train / Pause / Step / Stop / Reset and the status bar.
+
+use super::app::{GenLabApp, RunStatus};
+use eframe::egui;
+
+pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    let problems = app.experiment.validate();
+    ui.horizontal(|ui| {
+        ui.heading("GenLab");
+        ui.separator();
+        let can_train = problems.is_empty();
+        let train = ui.add_enabled(can_train, egui::Button::new("▶ Train"));
+        let train = if let Some(p) = problems.first() {
+            train.on_disabled_hover_text(format!("Fix first: {p}"))
+        } else {
+            train.on_hover_text("Start a new run of this experiment")
+        };
+        if train.clicked() {
+            app.train();
+        }
+        let running = app.is_running();
+        let paused = app.status == RunStatus::Paused;
+        if paused {
+            if ui.button("Resume").clicked() {
+                app.resume();
+            }
+        } else if ui.add_enabled(running, egui::Button::new("Pause")).clicked() {
+            app.pause();
+        }
+        if ui.add_enabled(running, egui::Button::new("Step 1")).clicked() {
+            app.step_by(1);
+        }
+        ui.add(egui::DragValue::new(&mut app.step_n).range(1..=100_000).prefix("N = "));
+        if ui.add_enabled(running, egui::Button::new("Step N")).clicked() {
+            let n = app.step_n;
+            app.step_by(n);
+        }
+        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+            app.stop();
+        }
+        if ui.button("Reset").on_hover_text("Stop and clear curves and samples").clicked() {
+            app.reset();
+        }
+        ui.separator();
+        status_ui(app, ui);
+    });
+    if let Some(p) = problems.first() {
+        ui.colored_label(ui.visuals().error_fg_color, format!("Train is disabled: {p}"));
+    } else if let Some(n) = &app.notice {
+        ui.colored_label(ui.visuals().warn_fg_color, n);
+    }
+}
+
+fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
+    let state = match &app.status {
+        RunStatus::Idle => "idle".to_string(),
+        RunStatus::Starting => "starting".to_string(),
+        RunStatus::Training => "training".to_string(),
+        RunStatus::Paused => "paused".to_string(),
+        RunStatus::Finished => "finished".to_string(),
+        RunStatus::Failed(_) => "failed".to_string(),
+    };
+    ui.label(format!("Step {}", app.step));
+    ui.label(state);
+    let elapsed = app.history.last.as_ref().map(|m| m.elapsed).unwrap_or(0.0);
+    ui.label(format!("{:.0} steps/s", app.steps_per_sec));
+    ui.label(format!("{:.0} samples/s", app.steps_per_sec * app.run_batch as f64));
+    ui.label(format!("elapsed {}", clock(elapsed)));
+    if app.run_steps > 0 && app.steps_per_sec > 0.0 && app.step < app.run_steps {
+        let eta = (app.run_steps - app.step) as f64 / app.steps_per_sec;
+        ui.label(format!("ETA {}", clock(eta)));
+    }
+    if !app.device.is_empty() {
+        ui.label(&app.device);
+    }
+}
+
+fn clock(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
