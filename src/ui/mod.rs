@@ -7,7 +7,7 @@ mod experiment_panel;
 mod history;
 mod samples;
 
-pub use app::GenLabApp;
+pub use app::{GenLabApp, RunStatus};
 
 use crate::config::Experiment;
 use std::path::PathBuf;

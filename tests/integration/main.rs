@@ -1,1 +1,16 @@
+//! Whole-behaviour tests, in one binary so the heavy dependency graph links once.
 
+mod cli_run;
+mod config;
+mod data;
+mod learning;
+mod session;
+mod ui;
+
+use genlab::config::Experiment;
+
+/// A shipped preset by file name.
+pub fn preset(name: &str) -> Experiment {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets").join(name);
+    Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}

@@ -1,0 +1,128 @@
+use crate::preset;
+use genlab::config::{presets, DataConfig, Experiment, ModelConfig, NetConfig};
+
+fn fields(e: &Experiment) -> Vec<String> {
+    e.validate().into_iter().map(|p| p.field).collect()
+}
+
+#[test]
+fn every_shipped_preset_round_trips_through_toml_and_validates() {
+    assert!(!presets::BUILTIN.is_empty());
+    for (name, text) in presets::BUILTIN {
+        let exp = Experiment::from_toml(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(exp.validate().is_empty(), "{name}: {:?}", exp.validate());
+        let again = Experiment::from_toml(&exp.to_toml()).expect("re-parse");
+        assert_eq!(exp, again, "{name} changed in a TOML round trip");
+    }
+}
+
+#[test]
+fn unknown_fields_are_errors() {
+    let mut text = presets::BUILTIN[0].1.to_string();
+    text = text.replace("batch_size =", "batch_sise = 3\nbatch_size =");
+    let err = Experiment::from_toml(&text).expect_err("unknown field accepted");
+    assert!(err.to_string().contains("batch_sise"), "{err}");
+    let text = presets::BUILTIN[0].1.replace("kind = \"mlp\"", "kind = \"mlp\"\ncolour = 1");
+    assert!(Experiment::from_toml(&text).is_err());
+}
+
+#[test]
+fn zero_width_names_the_layer() {
+    let mut e = preset("gan_ring.toml");
+    if let ModelConfig::Gan { generator: NetConfig::Mlp { hidden, .. }, .. } = &mut e.model {
+        hidden[1] = 0;
+    }
+    let problems = e.validate();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].to_string(), "model.generator.hidden[1]: width 0, must be between 1 and 16384");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let mut e = preset("gan_ring.toml");
+    e.training.batch_size = 0;
+    e.training.d_steps = 0;
+    e.training.metrics_every = 0;
+    e.training.samples_every = 0;
+    e.training.generator_optimizer.lr = -1.0;
+    e.training.generator_optimizer.beta1 = 1.5;
+    e.data = DataConfig::Toy { shape: genlab::config::ToyShape::Moons, noise: f32::NAN };
+    if let ModelConfig::Gan { latent_dim, clip, discriminator: NetConfig::Mlp { hidden, .. }, .. } = &mut e.model {
+        *latent_dim = 0;
+        *clip = 0.0;
+        hidden[0] = 100_000;
+    }
+    let f = fields(&e);
+    for expected in [
+        "training.batch_size",
+        "training.d_steps",
+        "training.metrics_every",
+        "training.samples_every",
+        "training.generator_optimizer.lr",
+        "training.generator_optimizer.beta1",
+        "data.noise",
+        "model.latent_dim",
+        "model.clip",
+        "model.discriminator.hidden[0]",
+    ] {
+        assert!(f.iter().any(|x| x == expected), "missing {expected} in {f:?}");
+    }
+}
+
+#[test]
+fn conv_nets_are_rejected_on_points_and_on_indivisible_images() {
+    let mut e = preset("dcgan_shapes.toml");
+    e.data = DataConfig::Toy { shape: genlab::config::ToyShape::Ring, noise: 0.02 };
+    assert!(fields(&e).contains(&"model.generator.channels".to_string()));
+    let mut e = preset("dcgan_shapes.toml");
+    if let ModelConfig::Gan { generator: NetConfig::Conv { channels, .. }, .. } = &mut e.model {
+        channels.push(32); // 3 stride-2 layers cannot make 28x28
+    }
+    let problems = e.validate();
+    assert!(problems.iter().any(|p| p.field == "model.generator.channels" && p.message.contains("divisible by 8")), "{problems:?}");
+    let mut e = preset("dcgan_shapes.toml");
+    if let ModelConfig::Gan { generator: NetConfig::Conv { channels, .. }, .. } = &mut e.model {
+        channels.clear();
+    }
+    assert!(fields(&e).contains(&"model.generator.channels".to_string()));
+}
+
+#[test]
+fn data_paths_and_sizes_are_checked() {
+    let mut e = preset("gan_ring.toml");
+    e.data = DataConfig::CsvPoints { path: "".into() };
+    assert_eq!(fields(&e), vec!["data.path"]);
+    e.data = DataConfig::Idx { images: "".into(), labels: None };
+    assert_eq!(fields(&e), vec!["data.images"]);
+    e.data = DataConfig::ImageFolder { path: "x".into(), size: 2, color: false };
+    assert_eq!(fields(&e), vec!["data.size"]);
+    e.data = DataConfig::Shapes { count: 3 };
+    assert_eq!(fields(&e), vec!["data.count"]);
+}
+
+#[test]
+fn vae_beta_and_discriminator_optimizer_are_checked() {
+    let mut e = preset("vae_mlp_shapes.toml");
+    if let ModelConfig::Vae { beta, .. } = &mut e.model {
+        *beta = -1.0;
+    }
+    e.training.discriminator_optimizer = Some(genlab::config::OptimizerConfig {
+        kind: Default::default(),
+        lr: 0.0,
+        beta1: 0.5,
+        beta2: 0.999,
+    });
+    let f = fields(&e);
+    assert!(f.contains(&"model.beta".to_string()), "{f:?}");
+    assert!(f.contains(&"training.discriminator_optimizer.lr".to_string()), "{f:?}");
+}
+
+#[test]
+fn load_names_the_file_and_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, "title = \"x\"\n[data]\nkind = \"toy\"\nshape = \"hexagon\"\n").expect("write");
+    let err = Experiment::load(&path).expect_err("broken preset loaded").to_string();
+    assert!(err.contains("broken.toml"), "{err}");
+    assert!(err.contains("line 4") || err.contains("hexagon"), "{err}");
+}

@@ -1,0 +1,62 @@
+//! Small real runs that must learn. Budgets are the presets' own; figures are printed
+//! (`cargo test -- --nocapture`) for the notes.
+
+use crate::preset;
+use genlab::config::Experiment;
+use genlab::train::{Event, Metrics, Session};
+use std::time::Duration;
+
+/// Trains to the end and returns every metrics row.
+fn train(exp: Experiment) -> Vec<Metrics> {
+    let s = Session::start(exp).expect("start");
+    let mut rows = Vec::new();
+    loop {
+        s.drain_snapshots();
+        match s.next_event(Duration::from_secs(600)) {
+            Some(Event::Metrics(m)) => rows.push(m),
+            Some(Event::Finished { .. }) => return rows,
+            Some(Event::Failed { step, reason }) => panic!("failed at step {step}: {reason}"),
+            Some(_) => {}
+            None => panic!("no event for 10 minutes"),
+        }
+    }
+}
+
+fn series(rows: &[Metrics], name: &str) -> Vec<(u64, f64)> {
+    rows.iter().filter_map(|m| m.get(name).map(|v| (m.step, v))).collect()
+}
+
+#[test]
+fn mlp_gan_covers_the_ring() {
+    let rows = train(preset("gan_ring.toml"));
+    let modes = series(&rows, "modes_covered");
+    let hq = series(&rows, "high_quality");
+    let (step, covered) = *modes.last().expect("coverage measured");
+    let quality = hq.last().expect("quality measured").1;
+    println!("ring GAN at step {step}: {covered} of 8 modes, {:.1}% high quality", quality * 100.0);
+    assert!(covered >= 7.0, "only {covered} of 8 modes covered");
+    assert!(quality >= 0.7, "only {:.1}% high-quality samples", quality * 100.0);
+}
+
+#[test]
+fn mlp_vae_halves_held_out_reconstruction() {
+    let rows = train(preset("vae_mlp_shapes.toml"));
+    let recon = series(&rows, "held_out_reconstruction");
+    let first = recon.first().expect("baseline").1;
+    let (step, last) = *recon.last().expect("final");
+    println!("MLP VAE held-out reconstruction: {first:.2} at step 0 -> {last:.2} at step {step}");
+    assert!(last <= 0.5 * first, "held-out reconstruction {first} -> {last}");
+}
+
+#[test]
+fn dcgan_moves_pixel_statistics_toward_the_data() {
+    let rows = train(preset("dcgan_shapes.toml"));
+    for name in ["loss_d", "loss_g"] {
+        assert!(series(&rows, name).iter().all(|(_, v)| v.is_finite()), "{name} not finite");
+    }
+    let dist = series(&rows, "pixel_distance");
+    let first = dist.first().expect("baseline").1;
+    let (step, last) = *dist.last().expect("final");
+    println!("DCGAN pixel-statistics distance: {first:.4} at step 0 -> {last:.4} at step {step}");
+    assert!(last <= 0.5 * first, "pixel distance {first} -> {last}");
+}

@@ -1,0 +1,88 @@
+//! The real app driven through egui_kittest (no GPU needed: no snapshots rendered).
+
+use crate::preset;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use genlab::config::{ModelConfig, NetConfig};
+use genlab::ui::GenLabApp;
+use std::time::{Duration, Instant};
+
+fn harness(app: GenLabApp) -> Harness<'static, GenLabApp> {
+    Harness::builder()
+        .with_size(eframe::egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut GenLabApp| app.show(ui), app)
+}
+
+/// Steps frames until `done` holds (the training thread runs meanwhile).
+fn frames_until(h: &mut Harness<'static, GenLabApp>, what: &str, done: impl Fn(&GenLabApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}
+
+fn ring_app() -> GenLabApp {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 0;
+    e.training.metrics_every = 1;
+    e.training.batch_size = 32;
+    GenLabApp::new(e)
+}
+
+#[test]
+fn train_pause_step_and_reset_drive_the_session() {
+    let mut h = harness(ring_app());
+    h.get_by_label("▶ Train").click();
+    h.step();
+    frames_until(&mut h, "the step counter to grow", |a| a.step >= 5);
+    h.get_by_label("Pause").click();
+    h.step();
+    frames_until(&mut h, "pause", |a| a.status == genlab::ui::RunStatus::Paused);
+    let paused = h.state().step;
+    std::thread::sleep(Duration::from_millis(300));
+    h.step();
+    assert_eq!(h.state().step, paused, "steps advanced while paused");
+    assert!(h.query_by_label(&format!("Step {paused}")).is_some());
+    h.get_by_label("Step 1").click();
+    h.step();
+    frames_until(&mut h, "one step", |a| a.step == paused + 1);
+    std::thread::sleep(Duration::from_millis(200));
+    h.step();
+    assert_eq!(h.state().step, paused + 1, "Step 1 advanced more than one step");
+    assert!(!h.state().history.is_empty());
+    h.get_by_label("Reset").click();
+    h.step();
+    assert!(h.state().history.is_empty(), "Reset kept the curves");
+    assert_eq!(h.state().step, 0);
+}
+
+#[test]
+fn an_invalid_width_disables_train_with_the_message() {
+    let mut app = ring_app();
+    if let ModelConfig::Gan { generator: NetConfig::Mlp { hidden, .. }, .. } = &mut app.experiment.model {
+        hidden[1] = 0;
+    }
+    let mut h = harness(app);
+    h.step();
+    let message = "model.generator.hidden[1]: width 0, must be between 1 and 16384";
+    assert!(h.query_by_label_contains(message).is_some(), "validation message not shown");
+    h.get_by_label("▶ Train").click();
+    h.step();
+    assert!(h.state().session.is_none(), "Train started an invalid experiment");
+}
+
+#[test]
+fn a_vae_run_shows_samples_and_reconstructions() {
+    let mut e = preset("vae_mlp_shapes.toml");
+    e.training.steps = 30;
+    e.training.samples_every = 10;
+    let mut h = harness(GenLabApp::new(e));
+    h.get_by_label("▶ Train").click();
+    h.step();
+    frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
+    h.step();
+    assert!(h.state().samples.len() >= 2);
+    assert!(h.query_by_label("inputs | reconstructions").is_some());
+}
