@@ -9,7 +9,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         ui.heading("GenLab");
         ui.separator();
         let can_train = problems.is_empty();
-        let train = ui.add_enabled(can_train, egui::Button::new("▶ Train"));
+        let train = ui.add_enabled(can_train, egui::Button::new("Train"));
         let train = if let Some(p) = problems.first() {
             train.on_disabled_hover_text(format!("Fix first: {p}"))
         } else {

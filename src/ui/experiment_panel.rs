@@ -35,8 +35,8 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
 
 fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let mut chosen = None;
-    egui::ComboBox::from_id_salt("preset")
-        .selected_text("Load a preset…")
+    egui::ComboBox::new("preset", "preset")
+        .selected_text("Load a preset...")
         .width(260.0)
         .show_ui(ui, |ui| {
             for (name, exp) in presets::builtin() {
@@ -164,7 +164,7 @@ fn net_ui(ui: &mut egui::Ui, name: &str, net: &mut NetConfig, problems: &[Config
             ui.horizontal(|ui| {
                 ui.label(format!("layer {}", i + 1));
                 ui.add(egui::DragValue::new(w).range(0..=16_384).prefix(format!("{unit}: ")));
-                if ui.small_button("✖").on_hover_text("remove this layer").clicked() {
+                if ui.small_button("remove").on_hover_text("remove this layer").clicked() {
                     remove = Some(i);
                 }
             });
@@ -176,7 +176,7 @@ fn net_ui(ui: &mut egui::Ui, name: &str, net: &mut NetConfig, problems: &[Config
             let last = widths.last().copied().unwrap_or(64);
             widths.push(last);
         }
-        egui::ComboBox::from_id_salt(format!("{field}.act")).selected_text(format!("{act:?}")).show_ui(ui, |ui| {
+        egui::ComboBox::new(format!("{field}.act"), "activation").selected_text(format!("{act:?}")).show_ui(ui, |ui| {
             for a in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Elu] {
                 ui.selectable_value(act, a, format!("{a:?}"));
             }

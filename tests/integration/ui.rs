@@ -34,7 +34,7 @@ fn ring_app() -> GenLabApp {
 #[test]
 fn train_pause_step_and_reset_drive_the_session() {
     let mut h = harness(ring_app());
-    h.get_by_label("▶ Train").click();
+    h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the step counter to grow", |a| a.step >= 5);
     h.get_by_label("Pause").click();
@@ -67,8 +67,10 @@ fn an_invalid_width_disables_train_with_the_message() {
     let mut h = harness(app);
     h.step();
     let message = "model.generator.hidden[1]: width 0, must be between 1 and 16384";
-    assert!(h.query_by_label_contains(message).is_some(), "validation message not shown");
-    h.get_by_label("▶ Train").click();
+    // Once inline at the field, once beside the disabled Train button.
+    assert_eq!(h.query_all_by_label_contains(message).count(), 2, "validation message not shown");
+    assert!(h.query_by_label_contains("Train is disabled").is_some());
+    h.get_by_label("Train").click();
     h.step();
     assert!(h.state().session.is_none(), "Train started an invalid experiment");
 }
@@ -79,7 +81,7 @@ fn a_vae_run_shows_samples_and_reconstructions() {
     e.training.steps = 30;
     e.training.samples_every = 10;
     let mut h = harness(GenLabApp::new(e));
-    h.get_by_label("▶ Train").click();
+    h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
     h.step();
