@@ -22,6 +22,9 @@ pub enum Command {
     Gui {
         /// A preset TOML file to load at start.
         preset: Option<PathBuf>,
+        /// Start training it at once.
+        #[arg(long)]
+        train: bool,
     },
     /// Train a preset headless, with a progress bar, writing a run folder.
     Train {

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => genlab::ui::run(None),
-        Some(Command::Gui { preset }) => genlab::ui::run(preset),
+        None => genlab::ui::run(None, false),
+        Some(Command::Gui { preset, train }) => genlab::ui::run(preset, train),
         Some(Command::Train { preset, steps, out }) => match genlab::cli::train(&preset, steps, out, true) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => {

@@ -64,19 +64,20 @@ pub fn points_image(view: &PointsView, size: usize) -> RgbaImage {
             }
         }
     };
-    for p in &view.real {
-        dot(p, REAL_RGB);
-    }
+    // Real points on top: they are few and tight, and must stay visible under a crowd.
     for p in &view.generated {
         dot(p, GENERATED_RGB);
+    }
+    for p in &view.real {
+        dot(p, REAL_RGB);
     }
     RgbaImage { width: size, height: size, pixels: px }
 }
 
-/// D(x) as a colour: 0 (judged fake) pale purple, 1 (judged real) pale green.
+/// D(x) as a colour: 0 (judged fake) purple, 1 (judged real) green, as in GAN Lab.
 pub fn heat_colour(v: f32) -> [u8; 3] {
-    let fake = [236.0, 226.0, 246.0];
-    let real = [214.0, 240.0, 214.0];
+    let fake = [222.0, 200.0, 240.0];
+    let real = [180.0, 232.0, 180.0];
     let mix = |a: f32, b: f32| (a + (b - a) * v) as u8;
     [mix(fake[0], real[0]), mix(fake[1], real[1]), mix(fake[2], real[2])]
 }

@@ -37,7 +37,7 @@ fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let mut chosen = None;
     egui::ComboBox::new("preset", "preset")
         .selected_text("Load a preset...")
-        .width(260.0)
+        .width(200.0)
         .show_ui(ui, |ui| {
             for (name, exp) in presets::builtin() {
                 if ui.selectable_label(false, &exp.title).on_hover_text(&exp.description).clicked() {

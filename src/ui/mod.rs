@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Opens the window; `preset` replaces the remembered experiment.
-pub fn run(preset: Option<PathBuf>) -> ExitCode {
+pub fn run(preset: Option<PathBuf>, train_now: bool) -> ExitCode {
     let preset = match preset.map(|p| Experiment::load(&p)) {
         Some(Ok(e)) => Some(e),
         Some(Err(e)) => {
@@ -32,7 +32,13 @@ pub fn run(preset: Option<PathBuf>) -> ExitCode {
     let result = eframe::run_native(
         "GenLab",
         options,
-        Box::new(move |cc| Ok(Box::new(GenLabApp::from_storage(cc.storage, preset)))),
+        Box::new(move |cc| {
+            let mut app = GenLabApp::from_storage(cc.storage, preset);
+            if train_now {
+                app.train();
+            }
+            Ok(Box::new(app))
+        }),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,
