@@ -34,7 +34,8 @@ pub enum Command {
         #[arg(long)]
         steps: Option<u64>,
         /// Run folder to write (config.toml, metrics.csv, samples/, summary.toml).
-        /// Default: runs/<preset-title>-<unix-time>.
+        /// Default: <runs dir>/<preset-title>-<unix-time>, where the runs dir is
+        /// $GENLAB_RUNS_DIR or ~/.local/share/genlab/runs.
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -54,7 +55,7 @@ pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: 
     if exp.training.steps == 0 {
         anyhow::bail!("{}: training.steps is 0 (run until stopped); pass --steps N for a headless run", preset.display());
     }
-    let dir = out.unwrap_or_else(|| default_run_dir(&exp));
+    let dir = out.unwrap_or_else(|| crate::run::new_run_dir(&crate::run::default_runs_dir(), &exp));
     let mut writer = RunWriter::create(&dir, &exp)
         .map_err(|e| anyhow::anyhow!("cannot write run folder {}: {e}", dir.display()))?;
     let session = Session::start(exp.clone()).map_err(anyhow::Error::msg)?;
@@ -101,14 +102,6 @@ pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: 
             Event::Paused { .. } | Event::Resumed { .. } => {}
         }
     }
-}
-
-fn default_run_dir(exp: &Experiment) -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    PathBuf::from("runs").join(format!("{}-{secs}", exp.slug()))
 }
 
 /// Runs `genlab validate`; true when every file is valid.

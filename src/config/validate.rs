@@ -1,6 +1,6 @@
 //! `Experiment::validate`: every problem at once, each naming its field and value.
 
-use super::{DataConfig, Experiment, ModelConfig, NetConfig, OptimizerConfig};
+use super::{DataConfig, Experiment, ModelConfig, NetConfig, OptimizerConfig, Reconstruction};
 use std::fmt;
 
 /// One thing wrong with an experiment, tied to the field that holds it.
@@ -61,13 +61,19 @@ impl Experiment {
                 encoder,
                 decoder,
                 beta,
-                ..
+                reconstruction,
             } => {
                 check_latent(*latent_dim, &mut p);
                 check_net("model.encoder", encoder, points, image_size, &mut p);
                 check_net("model.decoder", decoder, points, image_size, &mut p);
                 if !(beta.is_finite() && *beta >= 0.0) {
                     p.push("model.beta", format!("{beta}, must be a number >= 0"));
+                }
+                if points && *reconstruction == Reconstruction::Bce {
+                    p.push(
+                        "model.reconstruction",
+                        "bce needs data in [0, 1] (images); use \"mse\" for 2-D points",
+                    );
                 }
             }
         }

@@ -8,6 +8,37 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// Where runs go unless the user says otherwise: `$GENLAB_RUNS_DIR`, else the platform's
+/// data directory (`$XDG_DATA_HOME/genlab/runs` or `~/.local/share/genlab/runs`), else `runs`.
+pub fn default_runs_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("GENLAB_RUNS_DIR") {
+        return PathBuf::from(d);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")));
+    match data {
+        Some(d) => d.join("genlab").join("runs"),
+        None => PathBuf::from("runs"),
+    }
+}
+
+/// A new run folder name under `runs_dir`: `<experiment-slug>-<unix-seconds>[-n]`.
+pub fn new_run_dir(runs_dir: &Path, experiment: &Experiment) -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let base = format!("{}-{secs}", experiment.slug());
+    let mut dir = runs_dir.join(&base);
+    let mut n = 1;
+    while dir.exists() {
+        n += 1;
+        dir = runs_dir.join(format!("{base}-{n}"));
+    }
+    dir
+}
+
 /// Writes one run folder as events arrive.
 pub struct RunWriter {
     dir: PathBuf,
@@ -50,14 +81,18 @@ impl RunWriter {
     pub fn write_snapshot(&self, s: &Snapshot) -> Result<PathBuf, image::ImageError> {
         let path = self.dir.join("samples").join(format!("step_{:06}.png", s.step));
         match &s.samples {
-            Samples::Images { grid, reconstructions } => {
+            Samples::Images { grid, reconstructions, latent_map } => {
+                if let Some(m) = latent_map {
+                    let mp = self.dir.join("samples").join(format!("step_{:06}_latent.png", s.step));
+                    render::save_png(m, &mp, 4)?;
+                }
                 render::save_png(grid, &path, 4)?;
                 if let Some(r) = reconstructions {
                     let rp = self.dir.join("samples").join(format!("step_{:06}_recon.png", s.step));
                     render::save_png(r, &rp, 4)?;
                 }
             }
-            Samples::Points(view) => render::save_png(&render::points_image(view, 512), &path, 1)?,
+            Samples::Points(view) => render::save_png(&render::points_image(view, 512, Default::default()), &path, 1)?,
         }
         Ok(path)
     }

@@ -29,13 +29,27 @@ pub fn upscale(img: &RgbaImage, scale: usize) -> RgbaImage {
 pub const REAL_RGB: [u8; 3] = [40, 110, 200];
 pub const GENERATED_RGB: [u8; 3] = [235, 120, 20];
 
-/// A square plot of the heatmap (D's output, white = fake, green = real) with real
+/// Which layers of the 2-D view to draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PointLayers {
+    pub real: bool,
+    pub generated: bool,
+    pub heatmap: bool,
+}
+
+impl Default for PointLayers {
+    fn default() -> Self {
+        PointLayers { real: true, generated: true, heatmap: true }
+    }
+}
+
+/// A square plot of the heatmap (D's output, purple = fake, green = real) with real
 /// points in blue and generated points in orange.
-pub fn points_image(view: &PointsView, size: usize) -> RgbaImage {
+pub fn points_image(view: &PointsView, size: usize, layers: PointLayers) -> RgbaImage {
     let mut px = vec![255u8; size * size * 4];
     let [x0, x1, y0, y1] = view.bounds;
     let n = view.heatmap_size;
-    if n > 0 && view.heatmap.len() == n * n {
+    if layers.heatmap && n > 0 && view.heatmap.len() == n * n {
         for y in 0..size {
             for x in 0..size {
                 let i = x * n / size;
@@ -65,11 +79,15 @@ pub fn points_image(view: &PointsView, size: usize) -> RgbaImage {
         }
     };
     // Real points on top: they are few and tight, and must stay visible under a crowd.
-    for p in &view.generated {
-        dot(p, GENERATED_RGB);
+    if layers.generated {
+        for p in &view.generated {
+            dot(p, GENERATED_RGB);
+        }
     }
-    for p in &view.real {
-        dot(p, REAL_RGB);
+    if layers.real {
+        for p in &view.real {
+            dot(p, REAL_RGB);
+        }
     }
     RgbaImage { width: size, height: size, pixels: px }
 }

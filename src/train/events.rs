@@ -55,10 +55,12 @@ pub struct PointsView {
 /// What the model produces at a step, from a fixed batch of noise (or fixed inputs).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Samples {
-    /// A grid of generated images; for a VAE also inputs beside their reconstructions.
+    /// A grid of generated images; for a VAE also inputs beside their reconstructions,
+    /// and with a 2-D latent the decoded latent map.
     Images {
         grid: RgbaImage,
         reconstructions: Option<RgbaImage>,
+        latent_map: Option<RgbaImage>,
     },
     Points(PointsView),
 }

@@ -179,7 +179,7 @@ impl Trainer for GanTrainer {
                     &set.pixels[..real_n * set.image_len()],
                     set.image_len(),
                 );
-                (Samples::Images { grid, reconstructions: None }, vec![("pixel_distance", dist)])
+                (Samples::Images { grid, reconstructions: None, latent_map: None }, vec![("pixel_distance", dist)])
             }
             _ => self.points_snapshot(generated),
         }

@@ -19,6 +19,14 @@ const HELD_OUT: usize = 256;
 const GRID_IMAGES: usize = 64;
 const RECON_PAIRS: usize = 16;
 const POINT_SAMPLES: usize = 2000;
+/// Cells per side of the decoded latent map (2-D latents only).
+const LATENT_MAP_SIDE: usize = 12;
+
+/// A `side` x `side` grid of 2-D latent points over [-r, r]^2, top row = largest y.
+fn latent_grid(side: usize, r: f32) -> Vec<f32> {
+    let at = |i: usize| -r + 2.0 * r * i as f32 / (side - 1).max(1) as f32;
+    (0..side).flat_map(|row| (0..side).flat_map(move |col| [at(col), at(side - 1 - row)])).collect()
+}
 
 pub struct VaeTrainer {
     vae: Vae,
@@ -158,10 +166,16 @@ impl Trainer for VaeTrainer {
                     interleaved.extend_from_slice(&recon[i * len..(i + 1) * len]);
                 }
                 let reconstructions = Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
-                (Samples::Images { grid, reconstructions }, Vec::new())
+                let latent_map = (latent == 2).then(|| {
+                    let z = latent_grid(LATENT_MAP_SIDE, 2.5);
+                    let n = LATENT_MAP_SIDE * LATENT_MAP_SIDE;
+                    let decoded = values(self.to_values(vae.decode(matrix(&z, n, 2, &device))));
+                    image_grid(&decoded, n, channels, height, LATENT_MAP_SIDE)
+                });
+                (Samples::Images { grid, reconstructions, latent_map }, Vec::new())
             }
             SampleShape::Point2 => {
-                let Dataset::Points(set) = &self.data else { return (Samples::Images { grid: image_grid(&[], 0, 1, 1, 1), reconstructions: None }, vec![]) };
+                let Dataset::Points(set) = &self.data else { return (Samples::Images { grid: image_grid(&[], 0, 1, 1, 1), reconstructions: None, latent_map: None }, vec![]) };
                 let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
                 let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
                 let bounds = bounds_of(&real);

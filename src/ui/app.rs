@@ -38,6 +38,10 @@ pub struct GenLabApp {
     pub step_n: u64,
     /// One-line message shown under the controls (errors, hints).
     pub notice: Option<String>,
+    /// The run folder of the current run, written as events arrive (full history on disk).
+    pub run_writer: Option<crate::run::RunWriter>,
+    /// Where new runs are written.
+    pub runs_dir: std::path::PathBuf,
     pub smoothing: f64,
     pub log_scale: bool,
     pub x_by_time: bool,
@@ -59,6 +63,8 @@ impl GenLabApp {
             run_batch: 0,
             step_n: 10,
             notice: None,
+            run_writer: None,
+            runs_dir: crate::run::default_runs_dir(),
             smoothing: 0.6,
             log_scale: false,
             x_by_time: false,
@@ -82,6 +88,11 @@ impl GenLabApp {
         self.reset();
         match Session::start(self.experiment.clone()) {
             Ok(s) => {
+                let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
+                match crate::run::RunWriter::create(&dir, &self.experiment) {
+                    Ok(w) => self.run_writer = Some(w),
+                    Err(e) => self.notice = Some(format!("Not saving this run: cannot write {}: {e}", dir.display())),
+                }
                 self.session = Some(s);
                 self.status = RunStatus::Starting;
                 self.run_steps = self.experiment.training.steps;
@@ -116,6 +127,9 @@ impl GenLabApp {
         if let Some(s) = self.session.take() {
             s.send(Control::Stop);
         }
+        if let Some(mut w) = self.run_writer.take() {
+            let _ = w.finish("stopped", self.step, None);
+        }
         self.status = RunStatus::Idle;
         self.step = 0;
         self.history.clear();
@@ -126,7 +140,7 @@ impl GenLabApp {
     }
 
     /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
-    pub fn poll(&mut self, ctx: &egui::Context) -> bool {
+    pub fn poll(&mut self) -> bool {
         let Some(session) = &self.session else { return false };
         let events = session.drain_events();
         let snapshots = session.drain_snapshots();
@@ -134,8 +148,13 @@ impl GenLabApp {
         for e in events {
             self.apply(e);
         }
-        if let Some(last) = snapshots.into_iter().last() {
-            self.samples.push(ctx, last);
+        for snap in snapshots {
+            if let Some(w) = &self.run_writer {
+                if let Err(e) = w.write_snapshot(&snap) {
+                    self.notice = Some(format!("Cannot save a sample image: {e}"));
+                }
+            }
+            self.samples.push(snap);
         }
         any
     }
@@ -159,6 +178,11 @@ impl GenLabApp {
                     self.rate_mark = Some((m.step, now));
                 }
                 self.step = m.step;
+                if let Some(w) = &mut self.run_writer {
+                    if let Err(e) = w.write_metrics(&m) {
+                        self.notice = Some(format!("Cannot write metrics.csv: {e}"));
+                    }
+                }
                 self.history.push(&m);
             }
             Event::Paused { step } => {
@@ -170,13 +194,19 @@ impl GenLabApp {
                 self.step = step;
                 self.status = RunStatus::Training;
             }
-            Event::Finished { step, .. } => {
+            Event::Finished { step, stopped } => {
                 self.step = step;
                 self.status = RunStatus::Finished;
+                if let Some(mut w) = self.run_writer.take() {
+                    let _ = w.finish(if stopped { "stopped" } else { "finished" }, step, None);
+                }
             }
             Event::Failed { step, reason } => {
                 self.step = step;
                 self.notice = Some(format!("Training failed at step {step}: {reason}"));
+                if let Some(mut w) = self.run_writer.take() {
+                    let _ = w.finish("failed", step, Some(&reason));
+                }
                 self.status = RunStatus::Failed(reason);
             }
         }
@@ -185,7 +215,7 @@ impl GenLabApp {
     /// One frame: drain events, then draw. Used by eframe and by the UI tests.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
-        self.poll(&ctx);
+        self.poll();
         egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
         egui::Panel::left("experiment")
             .default_size(300.0)

@@ -3,7 +3,8 @@
 
 use super::app::GenLabApp;
 use crate::config::{
-    presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig, Reconstruction, ToyShape,
+    presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig, OptimizerKind,
+    Reconstruction, ToyShape,
 };
 use crate::train::Control;
 use eframe::egui;
@@ -120,9 +121,9 @@ fn path_ui(ui: &mut egui::Ui, label: &str, path: &mut std::path::PathBuf) {
 }
 
 fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) {
+    family_ui(exp, ui);
     match &mut exp.model {
         ModelConfig::Gan { latent_dim, generator, discriminator, loss, spectral_norm, clip } => {
-            ui.label("GAN");
             ui.add(egui::DragValue::new(latent_dim).range(0..=4096).prefix("latent size: "));
             egui::ComboBox::from_label("loss").selected_text(format!("{loss:?}")).show_ui(ui, |ui| {
                 for l in [GanLoss::Bce, GanLoss::LeastSquares, GanLoss::Hinge, GanLoss::Wasserstein] {
@@ -137,7 +138,6 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             net_ui(ui, "discriminator", discriminator, problems, "model.discriminator");
         }
         ModelConfig::Vae { latent_dim, encoder, decoder, reconstruction, beta } => {
-            ui.label("VAE");
             ui.add(egui::DragValue::new(latent_dim).range(0..=4096).prefix("latent size: "));
             ui.add(egui::DragValue::new(beta).speed(0.05).range(0.0..=100.0).prefix("beta: "));
             egui::ComboBox::from_label("reconstruction").selected_text(format!("{reconstruction:?}")).show_ui(ui, |ui| {
@@ -151,6 +151,39 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
     problems_ui(ui, problems, "model.latent_dim");
     problems_ui(ui, problems, "model.beta");
     problems_ui(ui, problems, "model.clip");
+}
+
+/// GAN or VAE; switching keeps the networks (generator <-> decoder, discriminator <-> encoder).
+fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
+    let is_gan = exp.is_gan();
+    let mut want_gan = is_gan;
+    egui::ComboBox::from_label("family")
+        .selected_text(if is_gan { "GAN" } else { "VAE" })
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut want_gan, true, "GAN");
+            ui.selectable_value(&mut want_gan, false, "VAE");
+        });
+    if want_gan == is_gan {
+        return;
+    }
+    let points = exp.data.is_points();
+    exp.model = match exp.model.clone() {
+        ModelConfig::Gan { latent_dim, generator, discriminator, .. } => ModelConfig::Vae {
+            latent_dim,
+            encoder: discriminator,
+            decoder: generator,
+            reconstruction: if points { Reconstruction::Mse } else { Reconstruction::Bce },
+            beta: 1.0,
+        },
+        ModelConfig::Vae { latent_dim, encoder, decoder, .. } => ModelConfig::Gan {
+            latent_dim,
+            generator: decoder,
+            discriminator: encoder,
+            loss: GanLoss::Bce,
+            spectral_norm: false,
+            clip: 0.01,
+        },
+    };
 }
 
 fn net_ui(ui: &mut egui::Ui, name: &str, net: &mut NetConfig, problems: &[ConfigProblem], field: &str) {
@@ -192,11 +225,19 @@ fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProble
     ui.add(egui::DragValue::new(&mut t.batch_size).range(0..=65_536).prefix("batch size: "));
     ui.add(egui::DragValue::new(&mut t.steps).range(0..=10_000_000).prefix("steps (0 = until stopped): "));
     ui.add(egui::DragValue::new(&mut t.seed).prefix("seed: "));
+    egui::ComboBox::from_label("optimizer")
+        .selected_text(format!("{:?}", t.generator_optimizer.kind))
+        .show_ui(ui, |ui| {
+            for k in [OptimizerKind::Adam, OptimizerKind::Sgd, OptimizerKind::RmsProp] {
+                ui.selectable_value(&mut t.generator_optimizer.kind, k, format!("{k:?}"));
+            }
+        });
     let g_label = if is_gan { "generator lr: " } else { "lr: " };
     ui.add(egui::DragValue::new(&mut t.generator_optimizer.lr).speed(1e-5).range(0.0..=10.0).max_decimals(6).prefix(g_label));
     if is_gan {
         ui.add(egui::DragValue::new(&mut t.d_steps).range(0..=100).prefix("D steps per G step: "));
         let d = t.discriminator_optimizer.get_or_insert_with(|| t.generator_optimizer.clone());
+        d.kind = t.generator_optimizer.kind;
         ui.add(egui::DragValue::new(&mut d.lr).speed(1e-5).range(0.0..=10.0).max_decimals(6).prefix("discriminator lr: "));
     }
     problems_ui(ui, problems, "training");

@@ -1,21 +1,30 @@
 //! The sample grid (images) or 2-D view, with a slider back through earlier snapshots.
 
 use super::app::GenLabApp;
-use crate::run::render::{points_image, upscale};
+use crate::run::render::{points_image, PointLayers};
 use crate::train::{RgbaImage, Samples, Snapshot};
 use eframe::egui;
 
-/// Snapshots kept for scrubbing; older ones are thinned out.
+/// Snapshots kept for scrubbing; when full, every other older one is dropped.
 const KEEP: usize = 200;
+/// Side of the rendered 2-D view, in pixels.
+const POINTS_SIDE: usize = 480;
 
-#[derive(Default)]
 pub struct SampleView {
-    /// (step, samples image, reconstructions image) per snapshot, oldest first.
-    frames: Vec<(u64, RgbaImage, Option<RgbaImage>)>,
+    /// Snapshots, oldest first.
+    frames: Vec<Snapshot>,
     /// Which frame is shown; `None` follows the newest.
     pub selected: Option<usize>,
-    texture: Option<(usize, egui::TextureHandle, Option<egui::TextureHandle>)>,
+    /// The uploaded textures and what they show (frame step, layers), to upload only on change.
+    texture: Option<((u64, PointLayers), Vec<(&'static str, egui::TextureHandle)>)>,
     pub zoom: f32,
+    pub layers: PointLayers,
+}
+
+impl Default for SampleView {
+    fn default() -> Self {
+        SampleView { frames: Vec::new(), selected: None, texture: None, zoom: 1.0, layers: PointLayers::default() }
+    }
 }
 
 impl SampleView {
@@ -33,55 +42,63 @@ impl SampleView {
         self.frames.is_empty()
     }
 
-    pub fn push(&mut self, _ctx: &egui::Context, snap: Snapshot) {
-        let (img, recon) = match snap.samples {
-            Samples::Images { grid, reconstructions } => (grid, reconstructions),
-            Samples::Points(view) => (points_image(&view, 420), None),
-        };
+    /// The snapshot on screen.
+    pub fn shown(&self) -> Option<&Snapshot> {
+        self.shown_index().map(|i| &self.frames[i])
+    }
+
+    pub fn push(&mut self, snap: Snapshot) {
         if self.frames.len() >= KEEP {
-            // Keep the first snapshot and every other older one.
             let mut i = 0;
             self.frames.retain(|_| {
                 i += 1;
                 i == 1 || i % 2 == 0
             });
         }
-        self.frames.push((snap.step, img, recon));
+        self.frames.push(snap);
     }
 
     fn shown_index(&self) -> Option<usize> {
-        if self.frames.is_empty() {
-            None
-        } else {
-            Some(self.selected.unwrap_or(self.frames.len() - 1).min(self.frames.len() - 1))
-        }
+        let newest = self.frames.len().checked_sub(1)?;
+        Some(self.selected.unwrap_or(newest).min(newest))
     }
 
-    /// Uploads the shown frame as a texture only when it changed.
-    fn textures(&mut self, ctx: &egui::Context) -> Option<(u64, egui::TextureHandle, Option<egui::TextureHandle>)> {
+    /// Uploads the shown frame's images only when the frame or the layers changed.
+    fn textures(&mut self, ctx: &egui::Context) -> Option<(u64, Vec<(&'static str, egui::TextureHandle)>)> {
         let i = self.shown_index()?;
-        let (step, img, recon) = &self.frames[i];
-        let stale = self.texture.as_ref().is_none_or(|(ti, _, _)| *ti != i + (*step as usize) * KEEP);
-        if stale {
-            let load = |name: &str, im: &RgbaImage| {
+        let snap = &self.frames[i];
+        let key = (snap.step, self.layers);
+        if self.texture.as_ref().is_none_or(|(k, _)| *k != key) {
+            let load = |name: &'static str, im: &RgbaImage| {
                 let color = egui::ColorImage::from_rgba_unmultiplied([im.width, im.height], &im.pixels);
-                ctx.load_texture(name, color, egui::TextureOptions::NEAREST)
+                (name, ctx.load_texture(name, color, egui::TextureOptions::NEAREST))
             };
-            let main = load("samples", img);
-            let rec = recon.as_ref().map(|r| load("reconstructions", r));
-            self.texture = Some((i + (*step as usize) * KEEP, main, rec));
+            let mut textures = Vec::new();
+            match &snap.samples {
+                Samples::Images { grid, reconstructions, latent_map } => {
+                    textures.push(load("samples from fixed noise", grid));
+                    if let Some(r) = reconstructions {
+                        textures.push(load("inputs | reconstructions", r));
+                    }
+                    if let Some(m) = latent_map {
+                        textures.push(load("latent map (decoded 2-D grid)", m));
+                    }
+                }
+                Samples::Points(view) => {
+                    textures.push(load("points", &points_image(view, POINTS_SIDE, self.layers)));
+                }
+            }
+            self.texture = Some((key, textures));
         }
-        self.texture.as_ref().map(|(_, t, r)| (*step, t.clone(), r.clone()))
+        self.texture.as_ref().map(|(k, t)| (k.0, t.clone()))
     }
 }
 
 pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    let points = app.experiment.data.is_points();
     let view = &mut app.samples;
-    if view.zoom <= 0.0 {
-        view.zoom = 1.0;
-    }
     ui.horizontal(|ui| {
-        ui.strong(if app.experiment.data.is_points() { "Real (blue) and generated (orange) points" } else { "Samples from fixed noise" });
+        ui.strong(if points { "Real and generated points" } else { "Samples" });
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
             let newest = view.len() - 1;
@@ -90,30 +107,34 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         }
         ui.add(egui::Slider::new(&mut view.zoom, 0.5..=4.0).text("zoom"));
+        if points {
+            ui.checkbox(&mut view.layers.real, "real (blue)");
+            ui.checkbox(&mut view.layers.generated, "generated (orange)");
+            ui.checkbox(&mut view.layers.heatmap, "D(x) heatmap (green = real)");
+        }
     });
     let ctx = ui.ctx().clone();
+    let zoom = view.zoom;
     match view.textures(&ctx) {
         None => {
             ui.label("Press Train to see samples here.");
         }
-        Some((step, tex, recon)) => {
+        Some((step, textures)) => {
             ui.label(format!("step {step}"));
             egui::ScrollArea::both().show(ui, |ui| {
                 ui.horizontal_top(|ui| {
-                    let side = (ui.available_height().max(200.0)).min(420.0) * view.zoom;
-                    let size = tex.size_vec2();
-                    let scale = side / size.y.max(1.0);
-                    ui.image((tex.id(), size * scale));
-                    if let Some(r) = recon {
+                    let side = ui.available_height().clamp(200.0, 480.0) * zoom;
+                    for (i, (name, tex)) in textures.iter().enumerate() {
                         ui.vertical(|ui| {
-                            ui.label("inputs | reconstructions");
-                            let rs = r.size_vec2();
-                            ui.image((r.id(), rs * (side / rs.y.max(1.0)) * 0.75));
+                            ui.label(*name);
+                            let size = tex.size_vec2();
+                            // The first image gets the full height, the others a bit less.
+                            let h = if i == 0 { side } else { side * 0.75 };
+                            ui.image((tex.id(), size * (h / size.y.max(1.0))));
                         });
                     }
                 });
             });
         }
     }
-    let _ = upscale;
 }
