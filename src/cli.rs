@@ -39,6 +39,30 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Measure training throughput of the four reference architectures (samples/s),
+    /// next to the PyTorch reference scripts when `python` can import torch.
+    Bench {
+        /// Fraction of the default step counts to time (e.g. 0.2 for a quick look).
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// Timed windows per architecture.
+        #[arg(long, default_value_t = 5)]
+        windows: usize,
+        /// Folder of the PyTorch reference scripts.
+        #[arg(long, default_value = "../shared/bench/ref")]
+        reference: PathBuf,
+        /// Python interpreter with torch installed.
+        #[arg(long, default_value = "python3")]
+        python: String,
+        /// Only this architecture (mlp_gan_2d, mlp_vae_28, conv_vae_28, dcgan_28).
+        #[arg(long)]
+        only: Option<String>,
+    },
+    /// Train each preset for its stated budget and check its stated outcome (a release check).
+    Verify {
+        /// Preset TOML files with an [outcome] section.
+        presets: Vec<PathBuf>,
+    },
     /// Check preset files and print every problem found.
     Validate {
         /// Preset TOML files.
@@ -117,4 +141,59 @@ pub fn validate(presets: &[PathBuf]) -> bool {
         }
     }
     ok
+}
+
+/// The last value of `column` in a run's metrics.csv.
+pub fn last_metric(run_dir: &Path, column: &str) -> anyhow::Result<Option<f64>> {
+    let mut rdr = csv::Reader::from_path(run_dir.join("metrics.csv"))?;
+    let Some(idx) = rdr.headers()?.iter().position(|h| h == column) else {
+        anyhow::bail!("metrics.csv has no column {column}");
+    };
+    let mut last = None;
+    for rec in rdr.records() {
+        if let Some(v) = rec?.get(idx).and_then(|f| f.parse::<f64>().ok()) {
+            last = Some(v);
+        }
+    }
+    Ok(last)
+}
+
+/// Runs `genlab verify`: trains each preset and checks its outcome; true when all pass.
+pub fn verify(presets: &[PathBuf]) -> bool {
+    let mut all_ok = true;
+    println!("| preset | steps | outcome | final value | result | seconds |\n|---|---|---|---|---|---|");
+    for p in presets {
+        let exp = match Experiment::load(p) {
+            Ok(e) => e,
+            Err(e) => {
+                println!("| {} | | | | skipped: {} | |", p.display(), e.to_string().replace('\n', " "));
+                continue;
+            }
+        };
+        let Some(outcome) = exp.outcome.clone() else {
+            println!("| {} | {} | none stated | | skipped | |", p.display(), exp.training.steps);
+            continue;
+        };
+        let dir = std::env::temp_dir().join(format!("genlab-verify-{}-{}", exp.slug(), std::process::id()));
+        let started = std::time::Instant::now();
+        let result = train(p, None, Some(dir.clone()), false).and_then(|d| last_metric(&d, &outcome.metric));
+        let secs = started.elapsed().as_secs_f64();
+        let (ok, value, words) = match result {
+            Ok(Some(v)) => {
+                let (ok, words) = outcome.check(v);
+                (ok, format!("{v:.4}"), words)
+            }
+            Ok(None) => (false, "never measured".into(), outcome.metric.clone()),
+            Err(e) => (false, format!("error: {e}"), outcome.metric.clone()),
+        };
+        all_ok &= ok;
+        println!(
+            "| {} | {} | {words} | {value} | {} | {secs:.0} |",
+            p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            exp.training.steps,
+            if ok { "pass" } else { "FAIL" }
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    all_ok
 }

@@ -14,6 +14,23 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some(Command::Bench { scale, windows, reference, python, only }) => {
+            let opts = genlab::bench::BenchOptions { scale, windows: windows.max(1), reference_dir: reference, python, only };
+            match genlab::bench::run(&opts) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Some(Command::Verify { presets }) => {
+            if genlab::cli::verify(&presets) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Some(Command::Validate { presets }) => {
             if genlab::cli::validate(&presets) {
                 ExitCode::SUCCESS

@@ -26,6 +26,38 @@ pub struct Experiment {
     pub training: TrainingConfig,
     #[serde(default)]
     pub backend: Backend,
+    /// What this preset should reach within its step budget (checked by `genlab verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// A preset's stated result: a final metric bound at the end of its budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outcome {
+    /// A metrics.csv column, e.g. `modes_covered` or `held_out_reconstruction`.
+    pub metric: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<f64>,
+}
+
+impl Outcome {
+    /// Whether `value` meets the bound, and the bound in words.
+    pub fn check(&self, value: f64) -> (bool, String) {
+        let mut ok = value.is_finite();
+        let mut words = Vec::new();
+        if let Some(lo) = self.at_least {
+            ok &= value >= lo;
+            words.push(format!(">= {lo}"));
+        }
+        if let Some(hi) = self.at_most {
+            ok &= value <= hi;
+            words.push(format!("<= {hi}"));
+        }
+        (ok, format!("{} {}", self.metric, words.join(" and ")))
+    }
 }
 
 /// Where the training samples come from.

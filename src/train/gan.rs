@@ -103,7 +103,8 @@ impl GanTrainer {
         let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
         let bounds = bounds_of(&real);
         let heatmap = self.heatmap(bounds);
-        let mut metrics = Vec::new();
+        // 500 of each keeps the O(n^2) kernel sums under a millisecond or so.
+        let mut metrics = vec![("mmd", eval::points::mmd(&generated[..generated.len().min(500)], &real[..real.len().min(500)]))];
         if !set.modes.is_empty() {
             let cov = eval::points::mode_coverage(&generated, &set.modes, set.mode_std);
             metrics.push(("modes_covered", cov.modes_covered as f64));

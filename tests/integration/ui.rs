@@ -7,7 +7,16 @@ use genlab::config::{ModelConfig, NetConfig};
 use genlab::ui::GenLabApp;
 use std::time::{Duration, Instant};
 
-fn harness(app: GenLabApp) -> Harness<'static, GenLabApp> {
+/// Runs go to a temporary folder, kept alive for the whole test binary.
+fn runs_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path().to_owned()
+}
+
+fn harness(mut app: GenLabApp) -> Harness<'static, GenLabApp> {
+    if app.runs_dir == genlab::run::default_runs_dir() {
+        app.runs_dir = runs_dir();
+    }
     Harness::builder()
         .with_size(eframe::egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut GenLabApp| app.show(ui), app)
@@ -87,4 +96,38 @@ fn a_vae_run_shows_samples_and_reconstructions() {
     h.step();
     assert!(h.state().samples.len() >= 2);
     assert!(h.query_by_label("inputs | reconstructions").is_some());
+}
+
+#[test]
+fn choosing_a_preset_loads_it() {
+    let mut h = harness(ring_app());
+    h.step();
+    h.get_by_label("Load a preset...").click();
+    h.step();
+    h.get_by_label("MLP VAE on the built-in shapes").click();
+    h.step();
+    assert_eq!(h.state().experiment.title, "MLP VAE on the built-in shapes");
+    assert!(!h.state().experiment.is_gan());
+}
+
+#[test]
+fn a_window_run_is_kept_on_disk() {
+    let mut e = preset("vae_mlp_shapes.toml");
+    e.title = "window run on disk".into();
+    e.training.steps = 20;
+    e.training.samples_every = 10;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = GenLabApp::new(e);
+    app.runs_dir = dir.path().to_owned();
+    let mut h = harness(app);
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
+    let runs: Vec<_> = std::fs::read_dir(dir.path()).expect("runs dir").filter_map(|e| e.ok()).collect();
+    assert_eq!(runs.len(), 1);
+    let run = runs[0].path();
+    let csv = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");
+    assert!(csv.lines().last().expect("rows").starts_with("20,"), "{csv}");
+    assert!(run.join("samples/step_000020.png").exists());
+    assert!(std::fs::read_to_string(run.join("summary.toml")).expect("summary").contains("finished"));
 }

@@ -1,0 +1,53 @@
+//! Frame-cost benchmark (not a test): the UI thread's time for one frame while a
+//! session trains at full speed and the curves hold 100k points of history.
+//!
+//!     cargo run --example frame_cost
+//!
+//! Each frame runs the real app (`GenLabApp::show`: drain events, lay out every panel,
+//! decimate and plot the curves) through egui_kittest, without GPU painting.
+
+use egui_kittest::Harness;
+use genlab::config::Experiment;
+use genlab::train::Metrics;
+use genlab::ui::GenLabApp;
+use std::time::{Duration, Instant};
+
+const HISTORY: u64 = 100_000;
+const FRAMES: usize = 600;
+
+fn main() {
+    let mut exp = Experiment::default_ring_gan();
+    exp.training.steps = 0;
+    let mut app = GenLabApp::new(exp);
+    app.runs_dir = std::env::temp_dir().join("genlab-frame-cost");
+    app.train();
+    // 100k rows of history ahead of the live run.
+    for step in 0..HISTORY {
+        let x = step as f64;
+        app.history.push(&Metrics {
+            step,
+            elapsed: x * 0.01,
+            values: vec![("loss_d", 1.0 + (x * 0.01).sin() * 0.2), ("loss_g", 1.5 + (x * 0.003).cos() * 0.3)],
+        });
+    }
+    let mut h = Harness::builder()
+        .with_size(eframe::egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut GenLabApp| app.show(ui), app);
+    let mut times = Vec::with_capacity(FRAMES);
+    for _ in 0..FRAMES {
+        let t0 = Instant::now();
+        h.step();
+        times.push(t0.elapsed());
+        // About 60 frames per second, as a window would ask for.
+        std::thread::sleep(Duration::from_millis(16));
+    }
+    let steps = h.state().step;
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = ms(times[times.len() / 2]);
+    let p99 = ms(times[times.len() * 99 / 100]);
+    println!(
+        "frame cost over {FRAMES} frames with {HISTORY} history rows while training ({steps} steps trained meanwhile): median {median:.2} ms, p99 {p99:.2} ms, max {:.2} ms",
+        ms(times[times.len() - 1])
+    );
+}
