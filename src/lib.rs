@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod export;
 pub mod model;
 pub mod run;
 pub mod train;

@@ -106,7 +106,8 @@ impl Discriminator {
         impl burn::module::ModuleMapper for Clipper {
             fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
                 let c = self.0;
-                param.map(|t| t.clamp(-c, c))
+                // A fresh leaf: the clamp must not stay on the autodiff tape of a spent graph.
+                param.map(|t| t.clamp(-c, c).detach().require_grad())
             }
         }
         self.map(&mut Clipper(clip))

@@ -1,5 +1,6 @@
 //! A run on disk: the config used, metrics.csv, sample PNGs and a summary.
 
+pub mod history;
 pub mod render;
 
 use crate::config::Experiment;

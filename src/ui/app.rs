@@ -1,6 +1,6 @@
 //! The application: persisted experiment, the running session, and its history.
 
-use super::history::History;
+use crate::run::history::History;
 use super::samples::SampleView;
 use crate::config::Experiment;
 use crate::train::{Control, Event, Session};
@@ -43,6 +43,15 @@ pub struct GenLabApp {
     /// Where new runs are written.
     pub runs_dir: std::path::PathBuf,
     pub smoothing: f64,
+    /// Upscale factor of exported sample grids.
+    pub export_scale: usize,
+    /// The last screenshot, waiting for a file name.
+    pub screenshot: Option<crate::train::RgbaImage>,
+    pub screenshot_rx: Option<crossbeam_channel::Receiver<std::sync::Arc<egui::ColorImage>>>,
+    pub dialog: Option<super::files::PendingDialog>,
+    /// A save that would overwrite a file, waiting for the user's yes.
+    pub confirm_overwrite: Option<(super::files::FileAction, std::path::PathBuf)>,
+    pub show_presets: bool,
     pub log_scale: bool,
     pub x_by_time: bool,
 }
@@ -66,6 +75,12 @@ impl GenLabApp {
             run_writer: None,
             runs_dir: crate::run::default_runs_dir(),
             smoothing: 0.6,
+            export_scale: 4,
+            screenshot: None,
+            screenshot_rx: None,
+            dialog: None,
+            confirm_overwrite: None,
+            show_presets: false,
             log_scale: false,
             x_by_time: false,
         }
@@ -145,9 +160,6 @@ impl GenLabApp {
         let events = session.drain_events();
         let snapshots = session.drain_snapshots();
         let any = !events.is_empty() || !snapshots.is_empty();
-        for e in events {
-            self.apply(e);
-        }
         for snap in snapshots {
             if let Some(w) = &self.run_writer {
                 if let Err(e) = w.write_snapshot(&snap) {
@@ -155,6 +167,10 @@ impl GenLabApp {
                 }
             }
             self.samples.push(snap);
+        }
+        // After the snapshots: a Finished event closes the run folder they belong in.
+        for e in events {
+            self.apply(e);
         }
         any
     }
@@ -216,7 +232,10 @@ impl GenLabApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.poll();
+        super::file_menu::handle_screenshot(self);
+        super::file_menu::poll_dialog(self);
         egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
+        super::file_menu::windows_ui(self, ui);
         egui::Panel::left("experiment")
             .default_size(300.0)
             .show(ui, |ui| {

@@ -7,6 +7,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let problems = app.experiment.validate();
     ui.horizontal(|ui| {
         ui.heading("GenLab");
+        super::file_menu::file_menu_ui(app, ui);
         ui.separator();
         let can_train = problems.is_empty();
         let train = ui.add_enabled(can_train, egui::Button::new("Train"));

@@ -1,7 +1,7 @@
 //! Loss curves with smoothing, log scale and a step / wall-time axis.
 
 use super::app::GenLabApp;
-use super::history::plot_points;
+use crate::run::history::plot_points;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 const MAX_DRAWN: usize = 2000;
 
 /// Curves worth plotting together (the others have other scales).
-fn is_loss(name: &str) -> bool {
+pub fn is_loss(name: &str) -> bool {
     matches!(name, "loss_d" | "loss_g" | "loss" | "reconstruction" | "kl" | "held_out_reconstruction")
 }
 

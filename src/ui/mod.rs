@@ -4,7 +4,8 @@ mod app;
 mod controls;
 mod curves;
 mod experiment_panel;
-mod history;
+mod file_menu;
+pub mod files;
 mod samples;
 
 pub use app::{GenLabApp, RunStatus};

@@ -42,6 +42,23 @@ impl SampleView {
         self.frames.is_empty()
     }
 
+    /// The image on screen (the sample grid, or the 2-D view as drawn).
+    pub fn shown_image(&self) -> Option<RgbaImage> {
+        self.shown().map(|s| self.image_of(s))
+    }
+
+    /// Every kept snapshot as an image, oldest first (for the timelapse).
+    pub fn frame_images(&self) -> Vec<RgbaImage> {
+        self.frames.iter().map(|s| self.image_of(s)).collect()
+    }
+
+    fn image_of(&self, snap: &Snapshot) -> RgbaImage {
+        match &snap.samples {
+            Samples::Images { grid, .. } => grid.clone(),
+            Samples::Points(view) => points_image(view, POINTS_SIDE, self.layers),
+        }
+    }
+
     /// The snapshot on screen.
     pub fn shown(&self) -> Option<&Snapshot> {
         self.shown_index().map(|i| &self.frames[i])

@@ -3,6 +3,7 @@
 mod cli_run;
 mod config;
 mod data;
+mod exports;
 mod learning;
 mod session;
 mod ui;

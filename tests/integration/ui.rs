@@ -99,18 +99,6 @@ fn a_vae_run_shows_samples_and_reconstructions() {
 }
 
 #[test]
-fn choosing_a_preset_loads_it() {
-    let mut h = harness(ring_app());
-    h.step();
-    h.get_by_label("Load a preset...").click();
-    h.step();
-    h.get_by_label("MLP VAE on the built-in shapes").click();
-    h.step();
-    assert_eq!(h.state().experiment.title, "MLP VAE on the built-in shapes");
-    assert!(!h.state().experiment.is_gan());
-}
-
-#[test]
 fn a_window_run_is_kept_on_disk() {
     let mut e = preset("vae_mlp_shapes.toml");
     e.title = "window run on disk".into();

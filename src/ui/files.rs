@@ -1,0 +1,114 @@
+//! Native file dialogs (rfd) on a helper thread, so the window keeps drawing while one
+//! is open, and the actions their answers trigger. Tests call `GenLabApp::complete`
+//! directly: the same code path the dialog calls.
+
+use super::app::GenLabApp;
+use crate::config::Experiment;
+use crate::export;
+use crossbeam_channel::{bounded, Receiver};
+use std::path::{Path, PathBuf};
+
+/// What a chosen path is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    OpenPreset,
+    SavePreset,
+    ExportGrid,
+    ExportTimelapse,
+    ExportCurvesCsv,
+    ExportCurvesPng,
+    ExportScreenshot,
+}
+
+impl FileAction {
+    fn saves(self) -> bool {
+        self != FileAction::OpenPreset
+    }
+    fn filter(self) -> (&'static str, &'static str) {
+        match self {
+            FileAction::OpenPreset | FileAction::SavePreset => ("GenLab preset", "toml"),
+            FileAction::ExportGrid | FileAction::ExportCurvesPng | FileAction::ExportScreenshot => ("PNG image", "png"),
+            FileAction::ExportTimelapse => ("Animated GIF", "gif"),
+            FileAction::ExportCurvesCsv => ("CSV", "csv"),
+        }
+    }
+    fn what(self) -> &'static str {
+        match self {
+            FileAction::OpenPreset | FileAction::SavePreset => "preset",
+            FileAction::ExportGrid => "samples",
+            FileAction::ExportTimelapse => "timelapse",
+            FileAction::ExportCurvesCsv | FileAction::ExportCurvesPng => "curves",
+            FileAction::ExportScreenshot => "screenshot",
+        }
+    }
+}
+
+/// A dialog open on its helper thread.
+pub struct PendingDialog {
+    pub action: FileAction,
+    answer: Receiver<Option<PathBuf>>,
+}
+
+/// Opens the native dialog for `action` on a helper thread.
+pub fn ask(app: &GenLabApp, action: FileAction) -> PendingDialog {
+    let (tx, rx) = bounded(1);
+    let (name, ext) = action.filter();
+    let file_name = if action == FileAction::SavePreset {
+        format!("{}.toml", app.experiment.slug())
+    } else {
+        export::default_name(&app.experiment, app.step, action.what(), ext)
+    };
+    let saves = action.saves();
+    std::thread::spawn(move || {
+        let dialog = rfd::FileDialog::new().add_filter(name, &[ext]);
+        let path = if saves { dialog.set_file_name(&file_name).save_file() } else { dialog.pick_file() };
+        let _ = tx.send(path);
+    });
+    PendingDialog { action, answer: rx }
+}
+
+impl PendingDialog {
+    /// The user's answer once the dialog closed: `Some(None)` when cancelled.
+    pub fn poll(&self) -> Option<Option<PathBuf>> {
+        self.answer.try_recv().ok()
+    }
+}
+
+impl GenLabApp {
+    /// Carries out `action` on `path`. Refuses to overwrite an existing file unless
+    /// `overwrite` is set; the window asks first. Returns the message shown to the user.
+    pub fn complete(&mut self, action: FileAction, path: &Path, overwrite: bool) -> Result<String, String> {
+        if action.saves() && path.exists() && !overwrite {
+            return Err(format!("{} exists", path.display()));
+        }
+        let done = |what: &str| format!("Saved {what} to {}", path.display());
+        match action {
+            FileAction::OpenPreset => {
+                // A bad file leaves the current experiment untouched.
+                let exp = Experiment::load(path).map_err(|e| e.to_string())?;
+                self.experiment = exp;
+                Ok(format!("Loaded {}", path.display()))
+            }
+            FileAction::SavePreset => export::preset_toml(&self.experiment, path).map(|_| done("the experiment")).map_err(|e| e.to_string()),
+            FileAction::ExportGrid => {
+                let img = self.samples.shown_image().ok_or("no samples yet: press Train first")?;
+                export::grid_png(&img, path, self.export_scale).map(|_| done("the sample grid")).map_err(|e| e.to_string())
+            }
+            FileAction::ExportTimelapse => {
+                let frames = self.samples.frame_images();
+                let refs: Vec<_> = frames.iter().collect();
+                export::timelapse_gif(&refs, path, self.export_scale.min(4), 200).map(|_| done("the timelapse")).map_err(|e| e.to_string())
+            }
+            FileAction::ExportCurvesCsv => export::curves_csv(&self.history, path).map(|_| done("the curves")).map_err(|e| e.to_string()),
+            FileAction::ExportCurvesPng => {
+                let names: Vec<&str> = self.history.series.keys().copied().filter(|n| super::curves::is_loss(n)).collect();
+                let title = format!("{} - step {}", self.experiment.title, self.step);
+                export::curves_png(&self.history, &names, &title, path, (1200, 700)).map(|_| done("the curves plot")).map_err(|e| e.to_string())
+            }
+            FileAction::ExportScreenshot => {
+                let img = self.screenshot.take().ok_or("no screenshot taken")?;
+                crate::run::render::save_png(&img, path, 1).map(|_| done("the screenshot")).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
