@@ -154,7 +154,11 @@ impl Worker {
         let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(reason)) => Some(reason),
-            Err(panic) => Some(format!("the training thread crashed: {}", panic_message(&panic))),
+            Err(panic) => Some(format!(
+                "the training thread crashed during step {}: {}",
+                step + 1,
+                panic_message(&panic)
+            )),
         };
         if let Some(reason) = failure {
             let _ = self.events.send(Event::Failed { step, reason });
