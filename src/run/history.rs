@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 pub struct History {
     pub series: BTreeMap<&'static str, Vec<[f64; 3]>>,
     pub last: Option<Metrics>,
+    /// Changes on every push or clear, so views can cache what they derive.
+    pub version: u64,
 }
 
 impl History {
@@ -16,11 +18,13 @@ impl History {
             self.series.entry(name).or_default().push([m.step as f64, m.elapsed, *v]);
         }
         self.last = Some(m.clone());
+        self.version += 1;
     }
 
     pub fn clear(&mut self) {
         self.series.clear();
         self.last = None;
+        self.version += 1;
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,7 +1,10 @@
 //! A run on disk: the config used, metrics.csv, sample PNGs and a summary.
 
 pub mod history;
+pub mod recorder;
 pub mod render;
+
+pub use recorder::RunRecorder;
 
 use crate::config::Experiment;
 use crate::train::{metric_columns, Metrics, Samples, Snapshot};

@@ -39,7 +39,7 @@ pub struct GenLabApp {
     /// One-line message shown under the controls (errors, hints).
     pub notice: Option<String>,
     /// The run folder of the current run, written as events arrive (full history on disk).
-    pub run_writer: Option<crate::run::RunWriter>,
+    pub recorder: Option<crate::run::RunRecorder>,
     /// Where new runs are written.
     pub runs_dir: std::path::PathBuf,
     pub smoothing: f64,
@@ -52,6 +52,8 @@ pub struct GenLabApp {
     /// A save that would overwrite a file, waiting for the user's yes.
     pub confirm_overwrite: Option<(super::files::FileAction, std::path::PathBuf)>,
     pub show_presets: bool,
+    /// Smoothed, decimated curves and the (history version, settings) they were made from.
+    pub curve_cache: Option<((u64, u64, bool, bool), Vec<(&'static str, Vec<[f64; 2]>)>)>,
     pub log_scale: bool,
     pub x_by_time: bool,
 }
@@ -72,7 +74,7 @@ impl GenLabApp {
             run_batch: 0,
             step_n: 10,
             notice: None,
-            run_writer: None,
+            recorder: None,
             runs_dir: crate::run::default_runs_dir(),
             smoothing: 0.6,
             export_scale: 4,
@@ -81,6 +83,7 @@ impl GenLabApp {
             dialog: None,
             confirm_overwrite: None,
             show_presets: false,
+            curve_cache: None,
             log_scale: false,
             x_by_time: false,
         }
@@ -104,8 +107,8 @@ impl GenLabApp {
         match Session::start(self.experiment.clone()) {
             Ok(s) => {
                 let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
-                match crate::run::RunWriter::create(&dir, &self.experiment) {
-                    Ok(w) => self.run_writer = Some(w),
+                match crate::run::RunRecorder::start(&dir, &self.experiment) {
+                    Ok(w) => self.recorder = Some(w),
                     Err(e) => self.notice = Some(format!("Not saving this run: cannot write {}: {e}", dir.display())),
                 }
                 self.session = Some(s);
@@ -142,8 +145,8 @@ impl GenLabApp {
         if let Some(s) = self.session.take() {
             s.send(Control::Stop);
         }
-        if let Some(mut w) = self.run_writer.take() {
-            let _ = w.finish("stopped", self.step, None);
+        if let Some(r) = self.recorder.take() {
+            r.finish("stopped", self.step, None);
         }
         self.status = RunStatus::Idle;
         self.step = 0;
@@ -160,11 +163,12 @@ impl GenLabApp {
         let events = session.drain_events();
         let snapshots = session.drain_snapshots();
         let any = !events.is_empty() || !snapshots.is_empty();
+        if let Some(e) = self.recorder.as_ref().and_then(|r| r.take_error()) {
+            self.notice = Some(format!("Cannot write the run folder: {e}"));
+        }
         for snap in snapshots {
-            if let Some(w) = &self.run_writer {
-                if let Err(e) = w.write_snapshot(&snap) {
-                    self.notice = Some(format!("Cannot save a sample image: {e}"));
-                }
+            if let Some(r) = &self.recorder {
+                r.snapshot(&snap);
             }
             self.samples.push(snap);
         }
@@ -194,10 +198,8 @@ impl GenLabApp {
                     self.rate_mark = Some((m.step, now));
                 }
                 self.step = m.step;
-                if let Some(w) = &mut self.run_writer {
-                    if let Err(e) = w.write_metrics(&m) {
-                        self.notice = Some(format!("Cannot write metrics.csv: {e}"));
-                    }
+                if let Some(r) = &self.recorder {
+                    r.metrics(&m);
                 }
                 self.history.push(&m);
             }
@@ -213,15 +215,15 @@ impl GenLabApp {
             Event::Finished { step, stopped } => {
                 self.step = step;
                 self.status = RunStatus::Finished;
-                if let Some(mut w) = self.run_writer.take() {
-                    let _ = w.finish(if stopped { "stopped" } else { "finished" }, step, None);
+                if let Some(r) = self.recorder.take() {
+                    r.finish(if stopped { "stopped" } else { "finished" }, step, None);
                 }
             }
             Event::Failed { step, reason } => {
                 self.step = step;
                 self.notice = Some(format!("Training failed at step {step}: {reason}"));
-                if let Some(mut w) = self.run_writer.take() {
-                    let _ = w.finish("failed", step, Some(&reason));
+                if let Some(r) = self.recorder.take() {
+                    r.finish("failed", step, Some(&reason));
                 }
                 self.status = RunStatus::Failed(reason);
             }

@@ -32,13 +32,23 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         .legend(Legend::default())
         .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
         .y_axis_label(if app.log_scale { "log10(loss)" } else { "loss" });
+    // Smoothing and decimating 100k points is cheap but not free: redo it only when the
+    // history or the view settings change, not on every frame.
+    let key = (app.history.version, app.smoothing.to_bits(), app.log_scale, app.x_by_time);
+    if app.curve_cache.as_ref().is_none_or(|(k, _)| *k != key) {
+        let curves = app
+            .history
+            .series
+            .iter()
+            .filter(|(name, _)| is_loss(name))
+            .map(|(name, raw)| (*name, plot_points(raw, app.x_by_time, app.smoothing, app.log_scale, MAX_DRAWN)))
+            .collect();
+        app.curve_cache = Some((key, curves));
+    }
+    let curves = app.curve_cache.as_ref().map(|(_, c)| c.as_slice()).unwrap_or_default();
     plot.show(ui, |plot_ui| {
-        for (name, raw) in &app.history.series {
-            if !is_loss(name) {
-                continue;
-            }
-            let pts = plot_points(raw, app.x_by_time, app.smoothing, app.log_scale, MAX_DRAWN);
-            plot_ui.line(Line::new(*name, PlotPoints::from(pts)));
+        for (name, pts) in curves {
+            plot_ui.line(Line::new(*name, PlotPoints::from(pts.clone())));
         }
     });
 }

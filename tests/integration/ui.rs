@@ -111,7 +111,16 @@ fn a_window_run_is_kept_on_disk() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
-    let runs: Vec<_> = std::fs::read_dir(dir.path()).expect("runs dir").filter_map(|e| e.ok()).collect();
+    // The run folder is written on its own thread: wait for its summary.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs: Vec<_> = loop {
+        let runs: Vec<_> = std::fs::read_dir(dir.path()).expect("runs dir").filter_map(|e| e.ok()).collect();
+        if runs.len() == 1 && runs[0].path().join("summary.toml").exists() {
+            break runs;
+        }
+        assert!(Instant::now() < deadline, "no finished run folder");
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(runs.len(), 1);
     let run = runs[0].path();
     let csv = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");

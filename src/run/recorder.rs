@@ -1,0 +1,84 @@
+//! A run folder written on its own thread, so PNG encoding and file I/O never cost the
+//! window a frame.
+
+use super::RunWriter;
+use crate::config::Experiment;
+use crate::train::{Metrics, Snapshot};
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+enum Record {
+    Metrics(Metrics),
+    Snapshot(Snapshot),
+    Finish { status: String, step: u64, reason: Option<String> },
+}
+
+pub struct RunRecorder {
+    dir: PathBuf,
+    tx: Option<Sender<Record>>,
+    errors: Receiver<String>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RunRecorder {
+    /// Creates the run folder now (so a bad location is reported at once), then writes
+    /// everything else on a background thread.
+    pub fn start(dir: &Path, experiment: &Experiment) -> std::io::Result<RunRecorder> {
+        let mut writer = RunWriter::create(dir, experiment)?;
+        let (tx, rx) = unbounded::<Record>();
+        let (err_tx, err_rx) = unbounded();
+        let thread = std::thread::Builder::new().name("genlab-run-writer".into()).spawn(move || {
+            for record in rx {
+                let result = match record {
+                    Record::Metrics(m) => writer.write_metrics(&m).map_err(|e| format!("metrics.csv: {e}")),
+                    Record::Snapshot(s) => writer.write_snapshot(&s).map(|_| ()).map_err(|e| format!("sample image: {e}")),
+                    Record::Finish { status, step, reason } => {
+                        writer.finish(&status, step, reason.as_deref()).map_err(|e| format!("summary.toml: {e}"))
+                    }
+                };
+                if let Err(e) = result {
+                    let _ = err_tx.send(e);
+                }
+            }
+        })?;
+        Ok(RunRecorder { dir: dir.to_owned(), tx: Some(tx), errors: err_rx, thread: Some(thread) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn metrics(&self, m: &Metrics) {
+        self.send(Record::Metrics(m.clone()));
+    }
+
+    pub fn snapshot(&self, s: &Snapshot) {
+        self.send(Record::Snapshot(s.clone()));
+    }
+
+    /// Writes the summary; the thread ends once everything queued is on disk.
+    pub fn finish(mut self, status: &str, step: u64, reason: Option<&str>) {
+        self.send(Record::Finish { status: status.into(), step, reason: reason.map(str::to_owned) });
+        self.tx = None;
+    }
+
+    /// Write errors since the last call (shown to the user, never fatal).
+    pub fn take_error(&self) -> Option<String> {
+        self.errors.try_recv().ok()
+    }
+
+    /// Waits until everything queued is written (tests, and the CLI at exit).
+    pub fn flush_and_join(mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    fn send(&self, r: Record) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(r);
+        }
+    }
+}
