@@ -350,7 +350,7 @@ impl Experiment {
         })?;
         let exp = Self::from_toml(&text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: e.to_string(),
+            message: locate_bad_value(&text, &e),
         })?;
         let problems = exp.validate();
         if problems.is_empty() {
@@ -395,6 +395,39 @@ impl Experiment {
             .as_ref()
             .unwrap_or(&self.training.generator_optimizer)
     }
+}
+
+/// toml's message for a value of the wrong type inside a tagged table ([data], [model],
+/// [model.generator]...) points at the table, not the key: serde buffers such tables
+/// before it knows their variant. Find the key holding the quoted bad value and say so.
+fn locate_bad_value(text: &str, err: &toml::de::Error) -> String {
+    let message = err.to_string();
+    let Some(span) = err.span() else { return message };
+    let Some(rest) = message.split("invalid type: ").nth(1) else { return message };
+    // e.g. `string "loud", expected f32` or `integer `3`, expected a string`
+    let Some(value) = rest.split(", expected").next().and_then(|v| v.split_once(' ')).map(|(_, v)| v.trim()) else {
+        return message;
+    };
+    let value = value.trim_matches('`');
+    let table_start = span.start;
+    let table = &text[table_start..];
+    let end = table[1..].find("\n[").map(|i| i + 1).unwrap_or(table.len());
+    let line_of = |offset: usize| text[..offset].lines().count().max(1);
+    for (offset, line) in table[..end].match_indices('\n').map(|(i, _)| i + 1).map(|i| (i, &table[i..])) {
+        let line = line.lines().next().unwrap_or("");
+        if let Some((key, v)) = line.split_once('=') {
+            if v.trim() == value {
+                let table_name = table.lines().next().unwrap_or("").trim().trim_matches(['[', ']']);
+                return format!(
+                    "{message}field {table_name}.{} (line {}) has the wrong type: {}",
+                    key.trim(),
+                    line_of(table_start + offset + 1),
+                    v.trim()
+                );
+            }
+        }
+    }
+    message
 }
 
 impl DataConfig {
