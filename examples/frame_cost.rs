@@ -27,7 +27,10 @@ fn main() {
         app.history.push(&Metrics {
             step,
             elapsed: x * 0.01,
-            values: vec![("loss_d", 1.0 + (x * 0.01).sin() * 0.2), ("loss_g", 1.5 + (x * 0.003).cos() * 0.3)],
+            values: vec![
+                ("loss_d", 1.0 + (x * 0.01).sin() * 0.2),
+                ("loss_g", 1.5 + (x * 0.003).cos() * 0.3),
+            ],
         });
     }
     let mut h = Harness::builder()

@@ -20,10 +20,38 @@ pub struct Case {
 /// The four architectures of ../shared/bench/ref, layer for layer (see each docstring).
 pub fn cases() -> Vec<Case> {
     vec![
-        Case { name: "mlp_gan_2d", script: "mlp_gan_2d.py", batch: 256, warmup: 200, steps: 2000, toml: MLP_GAN },
-        Case { name: "mlp_vae_28", script: "mlp_vae_28.py", batch: 128, warmup: 20, steps: 300, toml: MLP_VAE },
-        Case { name: "conv_vae_28", script: "conv_vae_28.py", batch: 128, warmup: 5, steps: 50, toml: CONV_VAE },
-        Case { name: "dcgan_28", script: "dcgan_28.py", batch: 64, warmup: 3, steps: 25, toml: DCGAN },
+        Case {
+            name: "mlp_gan_2d",
+            script: "mlp_gan_2d.py",
+            batch: 256,
+            warmup: 200,
+            steps: 2000,
+            toml: MLP_GAN,
+        },
+        Case {
+            name: "mlp_vae_28",
+            script: "mlp_vae_28.py",
+            batch: 128,
+            warmup: 20,
+            steps: 300,
+            toml: MLP_VAE,
+        },
+        Case {
+            name: "conv_vae_28",
+            script: "conv_vae_28.py",
+            batch: 128,
+            warmup: 5,
+            steps: 50,
+            toml: CONV_VAE,
+        },
+        Case {
+            name: "dcgan_28",
+            script: "dcgan_28.py",
+            batch: 64,
+            warmup: 3,
+            steps: 25,
+            toml: DCGAN,
+        },
     ]
 }
 
@@ -77,18 +105,36 @@ pub fn peak_rss_mib() -> Option<f64> {
 }
 
 /// Runs the PyTorch reference script; `None` with the reason when it cannot.
-pub fn reference(case: &Case, dir: &Path, python: &str, threads: usize, scale: f64) -> Result<(f64, f64), String> {
+pub fn reference(
+    case: &Case,
+    dir: &Path,
+    python: &str,
+    threads: usize,
+    scale: f64,
+) -> Result<(f64, f64), String> {
     let script = dir.join(case.script);
     if !script.exists() {
         return Err(format!("{} not found", script.display()));
     }
-    let json = std::env::temp_dir().join(format!("genlab-ref-{}-{}.jsonl", case.name, std::process::id()));
+    let json = std::env::temp_dir().join(format!(
+        "genlab-ref-{}-{}.jsonl",
+        case.name,
+        std::process::id()
+    ));
     let _ = std::fs::remove_file(&json);
     let steps = ((case.steps as f64 * scale).ceil() as u64).max(5);
     let warmup = ((case.warmup as f64 * scale).ceil() as u64).max(1);
     let out = Command::new(python)
         .arg(&script)
-        .args(["--steps", &steps.to_string(), "--warmup", &warmup.to_string(), "--mm-reps", "1", "--json"])
+        .args([
+            "--steps",
+            &steps.to_string(),
+            "--warmup",
+            &warmup.to_string(),
+            "--mm-reps",
+            "1",
+            "--json",
+        ])
         .arg(&json)
         .env("REF_THREADS", threads.to_string())
         .current_dir(dir)
@@ -135,7 +181,13 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
         }
         let ours = measure(&case, opts.scale, opts.windows)?;
         let rss = peak_rss_mib().unwrap_or(0.0);
-        let (theirs, ratio) = match reference(&case, &opts.reference_dir, &opts.python, threads, opts.scale) {
+        let (theirs, ratio) = match reference(
+            &case,
+            &opts.reference_dir,
+            &opts.python,
+            threads,
+            opts.scale,
+        ) {
             Ok((s, _)) => (format!("{s:.0}"), format!("{:.2}x", ours.median() / s)),
             Err(why) => (format!("n/a ({why})"), "n/a".to_string()),
         };

@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
-#[command(name = "genlab", version, about = "A workbench for training GANs and VAEs and watching them learn.",
-          long_about = "A workbench for training GANs and VAEs and watching them learn.\n\nWith no command, opens the window on the built-in default experiment (an MLP GAN on the 8-Gaussian ring).")]
+#[command(
+    name = "genlab",
+    version,
+    about = "A workbench for training GANs and VAEs and watching them learn.",
+    long_about = "A workbench for training GANs and VAEs and watching them learn.\n\nWith no command, opens the window on the built-in default experiment (an MLP GAN on the 8-Gaussian ring)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -71,19 +75,31 @@ pub enum Command {
 }
 
 /// Runs `genlab train`; returns the run folder.
-pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: bool) -> anyhow::Result<PathBuf> {
+pub fn train(
+    preset: &Path,
+    steps: Option<u64>,
+    out: Option<PathBuf>,
+    progress: bool,
+) -> anyhow::Result<PathBuf> {
     let mut exp = Experiment::load(preset)?;
     if let Some(s) = steps {
         exp.training.steps = s;
     }
     if exp.training.steps == 0 {
-        anyhow::bail!("{}: training.steps is 0 (run until stopped); pass --steps N for a headless run", preset.display());
+        anyhow::bail!(
+            "{}: training.steps is 0 (run until stopped); pass --steps N for a headless run",
+            preset.display()
+        );
     }
     let dir = out.unwrap_or_else(|| crate::run::new_run_dir(&crate::run::default_runs_dir(), &exp));
     let mut writer = RunWriter::create(&dir, &exp)
         .map_err(|e| anyhow::anyhow!("cannot write run folder {}: {e}", dir.display()))?;
     let session = Session::start(exp.clone()).map_err(anyhow::Error::msg)?;
-    let bar = if progress { ProgressBar::new(exp.training.steps) } else { ProgressBar::hidden() };
+    let bar = if progress {
+        ProgressBar::new(exp.training.steps)
+    } else {
+        ProgressBar::hidden()
+    };
     bar.set_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -102,12 +118,21 @@ pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: 
         };
         match event {
             Event::Started { device, parameters } => {
-                bar.println(format!("training {} on {device} ({parameters} parameters) -> {}", preset.display(), dir.display()));
+                bar.println(format!(
+                    "training {} on {device} ({parameters} parameters) -> {}",
+                    preset.display(),
+                    dir.display()
+                ));
             }
             Event::Metrics(m) => {
                 writer.write_metrics(&m)?;
                 bar.set_position(m.step);
-                let shown: Vec<String> = m.values.iter().take(3).map(|(k, v)| format!("{k} {v:.4}")).collect();
+                let shown: Vec<String> = m
+                    .values
+                    .iter()
+                    .take(3)
+                    .map(|(k, v)| format!("{k} {v:.4}"))
+                    .collect();
                 bar.set_message(shown.join("  "));
             }
             Event::Finished { step, stopped } => {
@@ -121,7 +146,10 @@ pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: 
             Event::Failed { step, reason } => {
                 writer.finish("failed", step, Some(&reason))?;
                 bar.abandon();
-                anyhow::bail!("training failed at step {step}: {reason} (run folder kept: {})", dir.display());
+                anyhow::bail!(
+                    "training failed at step {step}: {reason} (run folder kept: {})",
+                    dir.display()
+                );
             }
             Event::Paused { .. } | Event::Resumed { .. } => {}
         }
@@ -161,22 +189,37 @@ pub fn last_metric(run_dir: &Path, column: &str) -> anyhow::Result<Option<f64>> 
 /// Runs `genlab verify`: trains each preset and checks its outcome; true when all pass.
 pub fn verify(presets: &[PathBuf]) -> bool {
     let mut all_ok = true;
-    println!("| preset | steps | outcome | final value | result | seconds |\n|---|---|---|---|---|---|");
+    println!(
+        "| preset | steps | outcome | final value | result | seconds |\n|---|---|---|---|---|---|"
+    );
     for p in presets {
         let exp = match Experiment::load(p) {
             Ok(e) => e,
             Err(e) => {
-                println!("| {} | | | | skipped: {} | |", p.display(), e.to_string().replace('\n', " "));
+                println!(
+                    "| {} | | | | skipped: {} | |",
+                    p.display(),
+                    e.to_string().replace('\n', " ")
+                );
                 continue;
             }
         };
         let Some(outcome) = exp.outcome.clone() else {
-            println!("| {} | {} | none stated | | skipped | |", p.display(), exp.training.steps);
+            println!(
+                "| {} | {} | none stated | | skipped | |",
+                p.display(),
+                exp.training.steps
+            );
             continue;
         };
-        let dir = std::env::temp_dir().join(format!("genlab-verify-{}-{}", exp.slug(), std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "genlab-verify-{}-{}",
+            exp.slug(),
+            std::process::id()
+        ));
         let started = std::time::Instant::now();
-        let result = train(p, None, Some(dir.clone()), false).and_then(|d| last_metric(&d, &outcome.metric));
+        let result =
+            train(p, None, Some(dir.clone()), false).and_then(|d| last_metric(&d, &outcome.metric));
         let secs = started.elapsed().as_secs_f64();
         let (ok, value, words) = match result {
             Ok(Some(v)) => {
@@ -189,7 +232,9 @@ pub fn verify(presets: &[PathBuf]) -> bool {
         all_ok &= ok;
         println!(
             "| {} | {} | {words} | {value} | {} | {secs:.0} |",
-            p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            p.file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             exp.training.steps,
             if ok { "pass" } else { "FAIL" }
         );

@@ -7,15 +7,29 @@ fn main() -> ExitCode {
     match cli.command {
         None => genlab::ui::run(None, false),
         Some(Command::Gui { preset, train }) => genlab::ui::run(preset, train),
-        Some(Command::Train { preset, steps, out }) => match genlab::cli::train(&preset, steps, out, true) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
+        Some(Command::Train { preset, steps, out }) => {
+            match genlab::cli::train(&preset, steps, out, true) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
-        Some(Command::Bench { scale, windows, reference, python, only }) => {
-            let opts = genlab::bench::BenchOptions { scale, windows: windows.max(1), reference_dir: reference, python, only };
+        }
+        Some(Command::Bench {
+            scale,
+            windows,
+            reference,
+            python,
+            only,
+        }) => {
+            let opts = genlab::bench::BenchOptions {
+                scale,
+                windows: windows.max(1),
+                reference_dir: reference,
+                python,
+                only,
+            };
             match genlab::bench::run(&opts) {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {

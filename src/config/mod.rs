@@ -309,9 +309,17 @@ pub enum OptimizerKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
-    /// burn-ndarray on the CPU.
+    /// burn-flex on the CPU (pure Rust, SIMD, one training thread).
     #[default]
     Cpu,
+}
+
+impl Backend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Cpu => "CPU (burn-flex)",
+        }
+    }
 }
 
 /// Why a preset could not be read.
@@ -375,13 +383,31 @@ impl Experiment {
 
     /// Short name for files and run folders.
     pub fn slug(&self) -> String {
-        let base = if self.title.is_empty() { "experiment" } else { &self.title };
+        let base = if self.title.is_empty() {
+            "experiment"
+        } else {
+            &self.title
+        };
         let s: String = base
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
-        let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
-        if s.is_empty() { "experiment".into() } else { s }
+        let s = s
+            .split('-')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        if s.is_empty() {
+            "experiment".into()
+        } else {
+            s
+        }
     }
 
     pub fn is_gan(&self) -> bool {
@@ -402,10 +428,19 @@ impl Experiment {
 /// before it knows their variant. Find the key holding the quoted bad value and say so.
 fn locate_bad_value(text: &str, err: &toml::de::Error) -> String {
     let message = err.to_string();
-    let Some(span) = err.span() else { return message };
-    let Some(rest) = message.split("invalid type: ").nth(1) else { return message };
+    let Some(span) = err.span() else {
+        return message;
+    };
+    let Some(rest) = message.split("invalid type: ").nth(1) else {
+        return message;
+    };
     // e.g. `string "loud", expected f32` or `integer `3`, expected a string`
-    let Some(value) = rest.split(", expected").next().and_then(|v| v.split_once(' ')).map(|(_, v)| v.trim()) else {
+    let Some(value) = rest
+        .split(", expected")
+        .next()
+        .and_then(|v| v.split_once(' '))
+        .map(|(_, v)| v.trim())
+    else {
         return message;
     };
     let value = value.trim_matches('`');
@@ -413,11 +448,20 @@ fn locate_bad_value(text: &str, err: &toml::de::Error) -> String {
     let table = &text[table_start..];
     let end = table[1..].find("\n[").map(|i| i + 1).unwrap_or(table.len());
     let line_of = |offset: usize| text[..offset].lines().count().max(1);
-    for (offset, line) in table[..end].match_indices('\n').map(|(i, _)| i + 1).map(|i| (i, &table[i..])) {
+    for (offset, line) in table[..end]
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .map(|i| (i, &table[i..]))
+    {
         let line = line.lines().next().unwrap_or("");
         if let Some((key, v)) = line.split_once('=') {
             if v.trim() == value {
-                let table_name = table.lines().next().unwrap_or("").trim().trim_matches(['[', ']']);
+                let table_name = table
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .trim_matches(['[', ']']);
                 return format!(
                     "{message}field {table_name}.{} (line {}) has the wrong type: {}",
                     key.trim(),

@@ -6,16 +6,46 @@ use super::Experiment;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("gan_ring.toml", include_str!("../../presets/gan_ring.toml")),
     ("gan_grid.toml", include_str!("../../presets/gan_grid.toml")),
-    ("gan_moons_lsgan.toml", include_str!("../../presets/gan_moons_lsgan.toml")),
-    ("gan_spiral_hinge.toml", include_str!("../../presets/gan_spiral_hinge.toml")),
-    ("wgan_ring.toml", include_str!("../../presets/wgan_ring.toml")),
-    ("gan_ring_spectral.toml", include_str!("../../presets/gan_ring_spectral.toml")),
-    ("dcgan_shapes.toml", include_str!("../../presets/dcgan_shapes.toml")),
-    ("vae_mlp_shapes.toml", include_str!("../../presets/vae_mlp_shapes.toml")),
-    ("vae_latent2_shapes.toml", include_str!("../../presets/vae_latent2_shapes.toml")),
-    ("vae_conv_shapes.toml", include_str!("../../presets/vae_conv_shapes.toml")),
-    ("beta_vae_shapes.toml", include_str!("../../presets/beta_vae_shapes.toml")),
-    ("gan_mnist_idx.toml", include_str!("../../presets/gan_mnist_idx.toml")),
+    (
+        "gan_moons_lsgan.toml",
+        include_str!("../../presets/gan_moons_lsgan.toml"),
+    ),
+    (
+        "gan_spiral_hinge.toml",
+        include_str!("../../presets/gan_spiral_hinge.toml"),
+    ),
+    (
+        "wgan_ring.toml",
+        include_str!("../../presets/wgan_ring.toml"),
+    ),
+    (
+        "gan_ring_spectral.toml",
+        include_str!("../../presets/gan_ring_spectral.toml"),
+    ),
+    (
+        "dcgan_shapes.toml",
+        include_str!("../../presets/dcgan_shapes.toml"),
+    ),
+    (
+        "vae_mlp_shapes.toml",
+        include_str!("../../presets/vae_mlp_shapes.toml"),
+    ),
+    (
+        "vae_latent2_shapes.toml",
+        include_str!("../../presets/vae_latent2_shapes.toml"),
+    ),
+    (
+        "vae_conv_shapes.toml",
+        include_str!("../../presets/vae_conv_shapes.toml"),
+    ),
+    (
+        "beta_vae_shapes.toml",
+        include_str!("../../presets/beta_vae_shapes.toml"),
+    ),
+    (
+        "gan_mnist_idx.toml",
+        include_str!("../../presets/gan_mnist_idx.toml"),
+    ),
 ];
 
 /// The shipped presets that parse (all of them, as a test checks).

@@ -51,7 +51,13 @@ impl Experiment {
             } => {
                 check_latent(*latent_dim, &mut p);
                 check_net("model.generator", generator, points, image_size, &mut p);
-                check_net("model.discriminator", discriminator, points, image_size, &mut p);
+                check_net(
+                    "model.discriminator",
+                    discriminator,
+                    points,
+                    image_size,
+                    &mut p,
+                );
                 if !(clip.is_finite() && *clip > 0.0) {
                     p.push("model.clip", format!("{clip}, must be a positive number"));
                 }
@@ -85,7 +91,10 @@ impl Experiment {
             );
         }
         if t.d_steps == 0 || t.d_steps > 100 {
-            p.push("training.d_steps", format!("{}, must be between 1 and 100", t.d_steps));
+            p.push(
+                "training.d_steps",
+                format!("{}, must be between 1 and 100", t.d_steps),
+            );
         }
         if t.metrics_every == 0 {
             p.push("training.metrics_every", "0, must be >= 1");
@@ -93,7 +102,11 @@ impl Experiment {
         if t.samples_every == 0 {
             p.push("training.samples_every", "0, must be >= 1");
         }
-        check_optimizer("training.generator_optimizer", &t.generator_optimizer, &mut p);
+        check_optimizer(
+            "training.generator_optimizer",
+            &t.generator_optimizer,
+            &mut p,
+        );
         if let Some(d) = &t.discriminator_optimizer {
             check_optimizer("training.discriminator_optimizer", d, &mut p);
         }
@@ -128,7 +141,10 @@ fn validate_data(data: &DataConfig, p: &mut Problems) {
         }
         DataConfig::Shapes { count } => {
             if *count < 64 || *count > 200_000 {
-                p.push("data.count", format!("{count}, must be between 64 and 200000"));
+                p.push(
+                    "data.count",
+                    format!("{count}, must be between 64 and 200000"),
+                );
             }
         }
     }
@@ -162,14 +178,20 @@ fn check_net(
     match net {
         NetConfig::Mlp { hidden, .. } => {
             if hidden.len() > 32 {
-                p.push(format!("{field}.hidden"), format!("{} layers, at most 32", hidden.len()));
+                p.push(
+                    format!("{field}.hidden"),
+                    format!("{} layers, at most 32", hidden.len()),
+                );
             }
             check_widths(&format!("{field}.hidden"), hidden, "width", p);
         }
         NetConfig::Conv { channels, .. } => {
             let f = format!("{field}.channels");
             if points {
-                p.push(f.clone(), "conv layers need image data; use kind = \"mlp\" for 2-D points");
+                p.push(
+                    f.clone(),
+                    "conv layers need image data; use kind = \"mlp\" for 2-D points",
+                );
             }
             if channels.is_empty() {
                 p.push(f.clone(), "empty, a conv net needs at least one layer");
@@ -207,7 +229,10 @@ fn check_widths(field: &str, widths: &[usize], what: &str, p: &mut Problems) {
 
 fn check_optimizer(field: &str, o: &OptimizerConfig, p: &mut Problems) {
     if !(o.lr.is_finite() && o.lr > 0.0 && o.lr <= 10.0) {
-        p.push(format!("{field}.lr"), format!("{}, must be in (0, 10]", o.lr));
+        p.push(
+            format!("{field}.lr"),
+            format!("{}, must be in (0, 10]", o.lr),
+        );
     }
     for (name, b) in [("beta1", o.beta1), ("beta2", o.beta2)] {
         if !(b.is_finite() && (0.0..1.0).contains(&b)) {

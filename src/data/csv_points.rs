@@ -29,24 +29,36 @@ pub fn parse<R: std::io::Read>(reader: R, path: &Path) -> Result<PointSet, DataE
         if record.len() < 2 {
             return Err(DataError::malformed(
                 path,
-                format!("line {line}: {} column(s), need two numbers (x, y)", record.len()),
+                format!(
+                    "line {line}: {} column(s), need two numbers (x, y)",
+                    record.len()
+                ),
             ));
         }
         let parsed: Result<Vec<f32>, _> = record.iter().take(2).map(str::parse::<f32>).collect();
         match parsed {
             Ok(v) => {
                 if !v.iter().all(|x| x.is_finite()) {
-                    return Err(DataError::malformed(path, format!("line {line}: non-finite value")));
+                    return Err(DataError::malformed(
+                        path,
+                        format!("line {line}: non-finite value"),
+                    ));
                 }
                 if points.len() >= MAX_POINTS {
-                    return Err(DataError::malformed(path, format!("more than {MAX_POINTS} points")));
+                    return Err(DataError::malformed(
+                        path,
+                        format!("more than {MAX_POINTS} points"),
+                    ));
                 }
                 points.push([v[0], v[1]]);
             }
             // A first row that is not numeric is a header.
             Err(_) if line == 1 => continue,
             Err(e) => {
-                return Err(DataError::malformed(path, format!("line {line}: {e}: {:?}", record.as_slice())))
+                return Err(DataError::malformed(
+                    path,
+                    format!("line {line}: {e}: {:?}", record.as_slice()),
+                ))
             }
         }
     }

@@ -22,10 +22,16 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(DataError::malformed(dir, "no .png, .jpg or .jpeg files in this folder"));
+        return Err(DataError::malformed(
+            dir,
+            "no .png, .jpg or .jpeg files in this folder",
+        ));
     }
     if files.len() > MAX_IMAGES {
-        return Err(DataError::malformed(dir, format!("{} images, at most {MAX_IMAGES}", files.len())));
+        return Err(DataError::malformed(
+            dir,
+            format!("{} images, at most {MAX_IMAGES}", files.len()),
+        ));
     }
     let channels = if color { 3 } else { 1 };
     let mut pixels = Vec::with_capacity(files.len() * channels * size * size);

@@ -15,7 +15,10 @@ pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, Dat
     let (dims, bytes) = read_idx(images, IMAGES_MAGIC, 3)?;
     let (n, h, w) = (dims[0], dims[1], dims[2]);
     if n == 0 || h == 0 || w == 0 {
-        return Err(DataError::malformed(images, format!("empty dimensions {n}x{h}x{w}")));
+        return Err(DataError::malformed(
+            images,
+            format!("empty dimensions {n}x{h}x{w}"),
+        ));
     }
     let labels = match labels {
         Some(path) => {
@@ -46,7 +49,11 @@ pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec
     let mut reader = BufReader::new(file);
     // Peek at the first two bytes to tell gzip from plain.
     let mut plain = Vec::new();
-    let n = reader.by_ref().take(2).read_to_end(&mut plain).map_err(|e| DataError::io(path, e))?;
+    let n = reader
+        .by_ref()
+        .take(2)
+        .read_to_end(&mut plain)
+        .map_err(|e| DataError::io(path, e))?;
     head[..n].copy_from_slice(&plain[..n]);
     let chained = std::io::Cursor::new(plain).chain(reader);
     if n == 2 && head == [0x1f, 0x8b] {
@@ -57,13 +64,22 @@ pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec
 }
 
 /// Parses IDX bytes from any reader; `path` is for messages.
-pub fn parse<R: Read>(mut r: R, path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
+pub fn parse<R: Read>(
+    mut r: R,
+    path: &Path,
+    magic: u32,
+    rank: usize,
+) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let mut word = [0u8; 4];
     r.read_exact(&mut word)
         .map_err(|e| DataError::malformed(path, format!("truncated header: {e}")))?;
     let found = u32::from_be_bytes(word);
     if found != magic {
-        let what = if magic == IMAGES_MAGIC { "images (0x00000803)" } else { "labels (0x00000801)" };
+        let what = if magic == IMAGES_MAGIC {
+            "images (0x00000803)"
+        } else {
+            "labels (0x00000801)"
+        };
         return Err(DataError::malformed(
             path,
             format!("wrong magic number 0x{found:08x}, expected IDX {what}"),
@@ -71,8 +87,9 @@ pub fn parse<R: Read>(mut r: R, path: &Path, magic: u32, rank: usize) -> Result<
     }
     let mut dims = Vec::with_capacity(rank);
     for i in 0..rank {
-        r.read_exact(&mut word)
-            .map_err(|e| DataError::malformed(path, format!("truncated header at dimension {i}: {e}")))?;
+        r.read_exact(&mut word).map_err(|e| {
+            DataError::malformed(path, format!("truncated header at dimension {i}: {e}"))
+        })?;
         dims.push(u32::from_be_bytes(word) as u64);
     }
     let expected = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
@@ -94,7 +111,10 @@ pub fn parse<R: Read>(mut r: R, path: &Path, magic: u32, rank: usize) -> Result<
     if (data.len() as u64) < expected {
         return Err(DataError::malformed(
             path,
-            format!("truncated: header declares {dims:?} ({expected} bytes), file has {}", data.len()),
+            format!(
+                "truncated: header declares {dims:?} ({expected} bytes), file has {}",
+                data.len()
+            ),
         ));
     }
     if data.len() as u64 > expected {
@@ -107,9 +127,19 @@ pub fn parse<R: Read>(mut r: R, path: &Path, magic: u32, rank: usize) -> Result<
 }
 
 /// Writes an IDX file (used by tests and by users converting data).
-pub fn write(path: &Path, magic_images: bool, dims: &[u32], data: &[u8], gzip: bool) -> std::io::Result<()> {
+pub fn write(
+    path: &Path,
+    magic_images: bool,
+    dims: &[u32],
+    data: &[u8],
+    gzip: bool,
+) -> std::io::Result<()> {
     let mut bytes = Vec::with_capacity(4 + 4 * dims.len() + data.len());
-    let magic = if magic_images { IMAGES_MAGIC } else { LABELS_MAGIC };
+    let magic = if magic_images {
+        IMAGES_MAGIC
+    } else {
+        LABELS_MAGIC
+    };
     bytes.extend_from_slice(&magic.to_be_bytes());
     for d in dims {
         bytes.extend_from_slice(&d.to_be_bytes());

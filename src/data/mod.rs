@@ -99,9 +99,13 @@ impl Dataset {
     /// Loads or generates the dataset an experiment names.
     pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
         Ok(match config {
-            DataConfig::Toy { shape, noise } => Dataset::Points(toy::sample(*shape, *noise, 20_000, seed)),
+            DataConfig::Toy { shape, noise } => {
+                Dataset::Points(toy::sample(*shape, *noise, 20_000, seed))
+            }
             DataConfig::CsvPoints { path } => Dataset::Points(csv_points::read(path)?),
-            DataConfig::Idx { images, labels } => Dataset::Images(idx::read_images(images, labels.as_deref())?),
+            DataConfig::Idx { images, labels } => {
+                Dataset::Images(idx::read_images(images, labels.as_deref())?)
+            }
             DataConfig::ImageFolder { path, size, color } => {
                 Dataset::Images(folder::read(path, *size, *color)?)
             }

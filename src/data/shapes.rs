@@ -9,7 +9,9 @@ use rand::{Rng, SeedableRng};
 pub const SIZE: usize = 28;
 
 /// The classes, in label order.
-pub const CLASSES: [&str; 8] = ["disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar"];
+pub const CLASSES: [&str; 8] = [
+    "disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar",
+];
 
 /// Generates `count` labelled shapes, classes in rotation.
 pub fn generate(count: usize, seed: u64) -> ImageSet {

@@ -32,7 +32,11 @@ pub fn mode_coverage(samples: &[[f32; 2]], modes: &[[f32; 2]], std: f32) -> Mode
     ModeCoverage {
         modes_covered: counts.iter().filter(|&&c| c as f64 >= threshold).count(),
         modes_total: modes.len(),
-        high_quality: if samples.is_empty() { 0.0 } else { hq as f64 / samples.len() as f64 },
+        high_quality: if samples.is_empty() {
+            0.0
+        } else {
+            hq as f64 / samples.len() as f64
+        },
     }
 }
 
@@ -43,7 +47,10 @@ pub fn mmd(a: &[[f32; 2]], b: &[[f32; 2]]) -> f64 {
     const BANDWIDTHS: [f64; 3] = [0.1, 0.5, 2.0];
     let k = |p: &[f32; 2], q: &[f32; 2]| {
         let d2 = ((p[0] - q[0]) as f64).powi(2) + ((p[1] - q[1]) as f64).powi(2);
-        BANDWIDTHS.iter().map(|s| (-d2 / (2.0 * s * s)).exp()).sum::<f64>()
+        BANDWIDTHS
+            .iter()
+            .map(|s| (-d2 / (2.0 * s * s)).exp())
+            .sum::<f64>()
     };
     let mean = |x: &[[f32; 2]], y: &[[f32; 2]]| {
         let mut total = 0.0;

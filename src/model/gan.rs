@@ -22,14 +22,51 @@ pub struct Generator {
 }
 
 impl Generator {
-    pub fn new(cfg: &NetConfig, latent: usize, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
+    pub fn new(
+        cfg: &NetConfig,
+        latent: usize,
+        shape: SampleShape,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
         let net = match (cfg, shape) {
-            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => {
-                GeneratorNet::Mlp(Mlp::new(latent, hidden, shape.flat_len(), *activation, *batch_norm, false, device))
-            }
-            (NetConfig::Conv { channels, activation, batch_norm }, SampleShape::Image { channels: c, height, width }) => {
+            (
+                NetConfig::Mlp {
+                    hidden,
+                    activation,
+                    batch_norm,
+                },
+                _,
+            ) => GeneratorNet::Mlp(Mlp::new(
+                latent,
+                hidden,
+                shape.flat_len(),
+                *activation,
+                *batch_norm,
+                false,
+                device,
+            )),
+            (
+                NetConfig::Conv {
+                    channels,
+                    activation,
+                    batch_norm,
+                },
+                SampleShape::Image {
+                    channels: c,
+                    height,
+                    width,
+                },
+            ) => {
                 check_square(height, width, channels.len())?;
-                GeneratorNet::Conv(ConvUp::new(latent, channels, c, height, *activation, *batch_norm, device))
+                GeneratorNet::Conv(ConvUp::new(
+                    latent,
+                    channels,
+                    c,
+                    height,
+                    *activation,
+                    *batch_norm,
+                    device,
+                ))
             }
             (NetConfig::Conv { .. }, SampleShape::Point2) => {
                 return Err(ModelError("a conv generator needs image data".into()))
@@ -69,16 +106,56 @@ pub struct Discriminator {
 }
 
 impl Discriminator {
-    pub fn new(cfg: &NetConfig, shape: SampleShape, spectral: bool, device: &Device) -> Result<Self, ModelError> {
+    pub fn new(
+        cfg: &NetConfig,
+        shape: SampleShape,
+        spectral: bool,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
         let (net, dims) = match (cfg, shape) {
-            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => (
-                DiscriminatorNet::Mlp(Mlp::new(shape.flat_len(), hidden, 1, *activation, *batch_norm, spectral, device)),
+            (
+                NetConfig::Mlp {
+                    hidden,
+                    activation,
+                    batch_norm,
+                },
+                _,
+            ) => (
+                DiscriminatorNet::Mlp(Mlp::new(
+                    shape.flat_len(),
+                    hidden,
+                    1,
+                    *activation,
+                    *batch_norm,
+                    spectral,
+                    device,
+                )),
                 [0, 0, 0],
             ),
-            (NetConfig::Conv { channels, activation, batch_norm }, SampleShape::Image { channels: c, height, width }) => {
+            (
+                NetConfig::Conv {
+                    channels,
+                    activation,
+                    batch_norm,
+                },
+                SampleShape::Image {
+                    channels: c,
+                    height,
+                    width,
+                },
+            ) => {
                 check_square(height, width, channels.len())?;
                 (
-                    DiscriminatorNet::Conv(ConvDown::new(c, height, channels, 1, *activation, *batch_norm, spectral, device)),
+                    DiscriminatorNet::Conv(ConvDown::new(
+                        c,
+                        height,
+                        channels,
+                        1,
+                        *activation,
+                        *batch_norm,
+                        spectral,
+                        device,
+                    )),
                     [c, height, width],
                 )
             }
@@ -104,7 +181,10 @@ impl Discriminator {
     pub fn clip_weights(self, clip: f32) -> Self {
         struct Clipper(f32);
         impl burn::module::ModuleMapper for Clipper {
-            fn map_float<const D: usize>(&mut self, param: burn::module::Param<Tensor<D>>) -> burn::module::Param<Tensor<D>> {
+            fn map_float<const D: usize>(
+                &mut self,
+                param: burn::module::Param<Tensor<D>>,
+            ) -> burn::module::Param<Tensor<D>> {
                 let c = self.0;
                 // A fresh leaf: the clamp must not stay on the autodiff tape of a spent graph.
                 param.map(|t| t.clamp(-c, c).detach().require_grad())
@@ -118,7 +198,9 @@ impl Discriminator {
 pub(crate) fn check_square(height: usize, width: usize, layers: usize) -> Result<(), ModelError> {
     let factor = 1usize << layers;
     if height != width {
-        return Err(ModelError(format!("conv nets need square images, data is {height}x{width}")));
+        return Err(ModelError(format!(
+            "conv nets need square images, data is {height}x{width}"
+        )));
     }
     if height % factor != 0 || height / factor == 0 {
         return Err(ModelError(format!(

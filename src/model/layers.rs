@@ -223,7 +223,12 @@ impl ConvUp {
         let c0 = channels.first().copied().unwrap_or(out_channels);
         let mut deconvs = Vec::new();
         let mut norms = Vec::new();
-        let outs: Vec<usize> = channels.iter().skip(1).copied().chain([out_channels]).collect();
+        let outs: Vec<usize> = channels
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([out_channels])
+            .collect();
         let mut prev = c0;
         for (i, &c) in outs.iter().enumerate() {
             let last = i + 1 == outs.len();
@@ -239,7 +244,9 @@ impl ConvUp {
             prev = c;
         }
         ConvUp {
-            project: LinearConfig::new(d_in, c0 * side * side).with_bias(!batch_norm).init(device),
+            project: LinearConfig::new(d_in, c0 * side * side)
+                .with_bias(!batch_norm)
+                .init(device),
             project_norm: batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
             deconvs,
             norms,

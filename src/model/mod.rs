@@ -13,14 +13,22 @@ pub use vae::Vae;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleShape {
     Point2,
-    Image { channels: usize, height: usize, width: usize },
+    Image {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
 }
 
 impl SampleShape {
     pub fn flat_len(self) -> usize {
         match self {
             SampleShape::Point2 => 2,
-            SampleShape::Image { channels, height, width } => channels * height * width,
+            SampleShape::Image {
+                channels,
+                height,
+                width,
+            } => channels * height * width,
         }
     }
 }

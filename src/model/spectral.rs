@@ -20,9 +20,9 @@ impl PowerIteration {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let v = guard
-            .take()
-            .unwrap_or_else(|| Tensor::<2>::ones([cols, 1], &device).div_scalar((cols as f32).sqrt()));
+        let v = guard.take().unwrap_or_else(|| {
+            Tensor::<2>::ones([cols, 1], &device).div_scalar((cols as f32).sqrt())
+        });
         // u = W v / |W v|, v = W^T u / |W^T u|
         let u = unit(w_const.clone().matmul(v));
         let v = unit(w_const.transpose().matmul(u.clone()));

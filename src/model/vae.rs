@@ -39,31 +39,101 @@ impl Vae {
     ) -> Result<Self, ModelError> {
         let n = shape.flat_len();
         let (img, dims) = match shape {
-            SampleShape::Image { channels, height, width } => (Some((channels, height, width)), [channels, height, width]),
+            SampleShape::Image {
+                channels,
+                height,
+                width,
+            } => (Some((channels, height, width)), [channels, height, width]),
             SampleShape::Point2 => (None, [0, 0, 0]),
         };
         // The encoder's head emits [mean | log-variance].
         let encoder = match (encoder, img) {
-            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => {
-                EncoderNet::Mlp(Mlp::new(n, hidden, 2 * latent, *activation, *batch_norm, false, device))
-            }
-            (NetConfig::Conv { channels, activation, batch_norm }, Some((c, h, w))) => {
+            (
+                NetConfig::Mlp {
+                    hidden,
+                    activation,
+                    batch_norm,
+                },
+                _,
+            ) => EncoderNet::Mlp(Mlp::new(
+                n,
+                hidden,
+                2 * latent,
+                *activation,
+                *batch_norm,
+                false,
+                device,
+            )),
+            (
+                NetConfig::Conv {
+                    channels,
+                    activation,
+                    batch_norm,
+                },
+                Some((c, h, w)),
+            ) => {
                 check_square(h, w, channels.len())?;
-                EncoderNet::Conv(ConvDown::new(c, h, channels, 2 * latent, *activation, *batch_norm, false, device))
+                EncoderNet::Conv(ConvDown::new(
+                    c,
+                    h,
+                    channels,
+                    2 * latent,
+                    *activation,
+                    *batch_norm,
+                    false,
+                    device,
+                ))
             }
-            (NetConfig::Conv { .. }, None) => return Err(ModelError("a conv encoder needs image data".into())),
+            (NetConfig::Conv { .. }, None) => {
+                return Err(ModelError("a conv encoder needs image data".into()))
+            }
         };
         let decoder = match (decoder, img) {
-            (NetConfig::Mlp { hidden, activation, batch_norm }, _) => {
-                DecoderNet::Mlp(Mlp::new(latent, hidden, n, *activation, *batch_norm, false, device))
-            }
-            (NetConfig::Conv { channels, activation, batch_norm }, Some((c, h, w))) => {
+            (
+                NetConfig::Mlp {
+                    hidden,
+                    activation,
+                    batch_norm,
+                },
+                _,
+            ) => DecoderNet::Mlp(Mlp::new(
+                latent,
+                hidden,
+                n,
+                *activation,
+                *batch_norm,
+                false,
+                device,
+            )),
+            (
+                NetConfig::Conv {
+                    channels,
+                    activation,
+                    batch_norm,
+                },
+                Some((c, h, w)),
+            ) => {
                 check_square(h, w, channels.len())?;
-                DecoderNet::Conv(ConvUp::new(latent, channels, c, h, *activation, *batch_norm, device))
+                DecoderNet::Conv(ConvUp::new(
+                    latent,
+                    channels,
+                    c,
+                    h,
+                    *activation,
+                    *batch_norm,
+                    device,
+                ))
             }
-            (NetConfig::Conv { .. }, None) => return Err(ModelError("a conv decoder needs image data".into())),
+            (NetConfig::Conv { .. }, None) => {
+                return Err(ModelError("a conv decoder needs image data".into()))
+            }
         };
-        Ok(Vae { encoder, decoder, latent, shape: dims })
+        Ok(Vae {
+            encoder,
+            decoder,
+            latent,
+            shape: dims,
+        })
     }
 
     pub fn latent_dim(&self) -> usize {

@@ -15,7 +15,10 @@ pub struct History {
 impl History {
     pub fn push(&mut self, m: &Metrics) {
         for (name, v) in &m.values {
-            self.series.entry(name).or_default().push([m.step as f64, m.elapsed, *v]);
+            self.series
+                .entry(name)
+                .or_default()
+                .push([m.step as f64, m.elapsed, *v]);
         }
         self.last = Some(m.clone());
         self.version += 1;
@@ -38,7 +41,13 @@ impl History {
 
 /// Exponential moving average with TensorBoard's debiasing, then at most `max_points`
 /// points (min and max of each bucket kept, so spikes stay visible).
-pub fn plot_points(raw: &[[f64; 3]], x_is_time: bool, smoothing: f64, log: bool, max_points: usize) -> Vec<[f64; 2]> {
+pub fn plot_points(
+    raw: &[[f64; 3]],
+    x_is_time: bool,
+    smoothing: f64,
+    log: bool,
+    max_points: usize,
+) -> Vec<[f64; 2]> {
     let mut out = Vec::with_capacity(raw.len().min(max_points + 2));
     let bucket = (raw.len() / max_points.max(2) * 2).max(1);
     let mut ema = 0.0;

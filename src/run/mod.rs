@@ -58,10 +58,18 @@ impl RunWriter {
         std::fs::write(dir.join("config.toml"), experiment.to_toml())?;
         let columns = metric_columns(experiment);
         let mut metrics = csv::Writer::from_path(dir.join("metrics.csv"))?;
-        let header: Vec<&str> = ["step", "elapsed_s"].into_iter().chain(columns.iter().copied()).collect();
+        let header: Vec<&str> = ["step", "elapsed_s"]
+            .into_iter()
+            .chain(columns.iter().copied())
+            .collect();
         metrics.write_record(&header)?;
         metrics.flush()?;
-        Ok(RunWriter { dir: dir.to_owned(), metrics, columns, last: None })
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            metrics,
+            columns,
+            last: None,
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -83,20 +91,37 @@ impl RunWriter {
 
     /// Saves the snapshot as `samples/step_NNNNNN.png` (and `_recon` for a VAE).
     pub fn write_snapshot(&self, s: &Snapshot) -> Result<PathBuf, image::ImageError> {
-        let path = self.dir.join("samples").join(format!("step_{:06}.png", s.step));
+        let path = self
+            .dir
+            .join("samples")
+            .join(format!("step_{:06}.png", s.step));
         match &s.samples {
-            Samples::Images { grid, reconstructions, latent_map } => {
+            Samples::Images {
+                grid,
+                reconstructions,
+                latent_map,
+            } => {
                 if let Some(m) = latent_map {
-                    let mp = self.dir.join("samples").join(format!("step_{:06}_latent.png", s.step));
+                    let mp = self
+                        .dir
+                        .join("samples")
+                        .join(format!("step_{:06}_latent.png", s.step));
                     render::save_png(m, &mp, 4)?;
                 }
                 render::save_png(grid, &path, 4)?;
                 if let Some(r) = reconstructions {
-                    let rp = self.dir.join("samples").join(format!("step_{:06}_recon.png", s.step));
+                    let rp = self
+                        .dir
+                        .join("samples")
+                        .join(format!("step_{:06}_recon.png", s.step));
                     render::save_png(r, &rp, 4)?;
                 }
             }
-            Samples::Points(view) => render::save_png(&render::points_image(view, 512, Default::default()), &path, 1)?,
+            Samples::Points(view) => render::save_png(
+                &render::points_image(view, 512, Default::default()),
+                &path,
+                1,
+            )?,
         }
         Ok(path)
     }

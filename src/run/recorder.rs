@@ -11,7 +11,11 @@ use std::thread::JoinHandle;
 enum Record {
     Metrics(Metrics),
     Snapshot(Snapshot),
-    Finish { status: String, step: u64, reason: Option<String> },
+    Finish {
+        status: String,
+        step: u64,
+        reason: Option<String>,
+    },
 }
 
 pub struct RunRecorder {
@@ -28,21 +32,37 @@ impl RunRecorder {
         let mut writer = RunWriter::create(dir, experiment)?;
         let (tx, rx) = unbounded::<Record>();
         let (err_tx, err_rx) = unbounded();
-        let thread = std::thread::Builder::new().name("genlab-run-writer".into()).spawn(move || {
-            for record in rx {
-                let result = match record {
-                    Record::Metrics(m) => writer.write_metrics(&m).map_err(|e| format!("metrics.csv: {e}")),
-                    Record::Snapshot(s) => writer.write_snapshot(&s).map(|_| ()).map_err(|e| format!("sample image: {e}")),
-                    Record::Finish { status, step, reason } => {
-                        writer.finish(&status, step, reason.as_deref()).map_err(|e| format!("summary.toml: {e}"))
+        let thread = std::thread::Builder::new()
+            .name("genlab-run-writer".into())
+            .spawn(move || {
+                for record in rx {
+                    let result = match record {
+                        Record::Metrics(m) => writer
+                            .write_metrics(&m)
+                            .map_err(|e| format!("metrics.csv: {e}")),
+                        Record::Snapshot(s) => writer
+                            .write_snapshot(&s)
+                            .map(|_| ())
+                            .map_err(|e| format!("sample image: {e}")),
+                        Record::Finish {
+                            status,
+                            step,
+                            reason,
+                        } => writer
+                            .finish(&status, step, reason.as_deref())
+                            .map_err(|e| format!("summary.toml: {e}")),
+                    };
+                    if let Err(e) = result {
+                        let _ = err_tx.send(e);
                     }
-                };
-                if let Err(e) = result {
-                    let _ = err_tx.send(e);
                 }
-            }
-        })?;
-        Ok(RunRecorder { dir: dir.to_owned(), tx: Some(tx), errors: err_rx, thread: Some(thread) })
+            })?;
+        Ok(RunRecorder {
+            dir: dir.to_owned(),
+            tx: Some(tx),
+            errors: err_rx,
+            thread: Some(thread),
+        })
     }
 
     pub fn dir(&self) -> &Path {
@@ -59,7 +79,11 @@ impl RunRecorder {
 
     /// Writes the summary; the thread ends once everything queued is on disk.
     pub fn finish(mut self, status: &str, step: u64, reason: Option<&str>) {
-        self.send(Record::Finish { status: status.into(), step, reason: reason.map(str::to_owned) });
+        self.send(Record::Finish {
+            status: status.into(),
+            step,
+            reason: reason.map(str::to_owned),
+        });
         self.tx = None;
     }
 

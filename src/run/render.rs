@@ -6,7 +6,13 @@ use std::path::Path;
 /// Saves an RGBA image as PNG, upscaled `scale` times with nearest-neighbour.
 pub fn save_png(img: &RgbaImage, path: &Path, scale: usize) -> Result<(), image::ImageError> {
     let up = upscale(img, scale.max(1));
-    image::save_buffer(path, &up.pixels, up.width as u32, up.height as u32, image::ExtendedColorType::Rgba8)
+    image::save_buffer(
+        path,
+        &up.pixels,
+        up.width as u32,
+        up.height as u32,
+        image::ExtendedColorType::Rgba8,
+    )
 }
 
 pub fn upscale(img: &RgbaImage, scale: usize) -> RgbaImage {
@@ -22,7 +28,11 @@ pub fn upscale(img: &RgbaImage, scale: usize) -> RgbaImage {
             pixels[d..d + 4].copy_from_slice(&img.pixels[s..s + 4]);
         }
     }
-    RgbaImage { width: w, height: h, pixels }
+    RgbaImage {
+        width: w,
+        height: h,
+        pixels,
+    }
 }
 
 /// Colours of the 2-D view, shared with the window.
@@ -39,7 +49,11 @@ pub struct PointLayers {
 
 impl Default for PointLayers {
     fn default() -> Self {
-        PointLayers { real: true, generated: true, heatmap: true }
+        PointLayers {
+            real: true,
+            generated: true,
+            heatmap: true,
+        }
     }
 }
 
@@ -89,7 +103,11 @@ pub fn points_image(view: &PointsView, size: usize, layers: PointLayers) -> Rgba
             dot(p, REAL_RGB);
         }
     }
-    RgbaImage { width: size, height: size, pixels: px }
+    RgbaImage {
+        width: size,
+        height: size,
+        pixels: px,
+    }
 }
 
 /// D(x) as a colour: 0 (judged fake) purple, 1 (judged real) green, as in GAN Lab.
@@ -97,5 +115,9 @@ pub fn heat_colour(v: f32) -> [u8; 3] {
     let fake = [222.0, 200.0, 240.0];
     let real = [180.0, 232.0, 180.0];
     let mix = |a: f32, b: f32| (a + (b - a) * v) as u8;
-    [mix(fake[0], real[0]), mix(fake[1], real[1]), mix(fake[2], real[2])]
+    [
+        mix(fake[0], real[0]),
+        mix(fake[1], real[1]),
+        mix(fake[2], real[2]),
+    ]
 }

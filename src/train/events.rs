@@ -28,7 +28,10 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.values
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -75,12 +78,25 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Training is about to begin on this device.
-    Started { device: String, parameters: usize },
+    Started {
+        device: String,
+        parameters: usize,
+    },
     Metrics(Metrics),
-    Paused { step: u64 },
-    Resumed { step: u64 },
+    Paused {
+        step: u64,
+    },
+    Resumed {
+        step: u64,
+    },
     /// The step budget was reached or Stop was received.
-    Finished { step: u64, stopped: bool },
+    Finished {
+        step: u64,
+        stopped: bool,
+    },
     /// Training cannot go on; the reason says why in plain words.
-    Failed { step: u64, reason: String },
+    Failed {
+        step: u64,
+        reason: String,
+    },
 }

@@ -42,13 +42,30 @@ pub struct GanTrainer {
 }
 
 impl GanTrainer {
-    pub fn new(exp: &Experiment, data: Dataset, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
-        let ModelConfig::Gan { latent_dim, generator, discriminator, loss, spectral_norm, clip } = &exp.model else {
+    pub fn new(
+        exp: &Experiment,
+        data: Dataset,
+        shape: SampleShape,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let ModelConfig::Gan {
+            latent_dim,
+            generator,
+            discriminator,
+            loss,
+            spectral_norm,
+            clip,
+        } = &exp.model
+        else {
             return Err(ModelError("not a GAN experiment".into()));
         };
         let t = &exp.training;
         let mut rng = StdRng::seed_from_u64(t.seed);
-        let n_fixed = if shape == SampleShape::Point2 { POINT_SAMPLES } else { GRID_IMAGES };
+        let n_fixed = if shape == SampleShape::Point2 {
+            POINT_SAMPLES
+        } else {
+            GRID_IMAGES
+        };
         let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
         Ok(GanTrainer {
             g: Generator::new(generator, *latent_dim, shape, device)?,
@@ -74,7 +91,12 @@ impl GanTrainer {
     /// A real batch as the discriminator sees it (images scaled to [-1, 1]).
     fn real_batch(&mut self) -> Tensor<2> {
         let n = self.data.sample_len();
-        let x = matrix(self.batcher.next(&self.data, self.batch), self.batch, n, &self.device);
+        let x = matrix(
+            self.batcher.next(&self.data, self.batch),
+            self.batch,
+            n,
+            &self.device,
+        );
         match self.shape {
             SampleShape::Point2 => x,
             SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
@@ -82,7 +104,12 @@ impl GanTrainer {
     }
 
     fn noise(&mut self, n: usize) -> Tensor<2> {
-        matrix(&toy::normal_latents(&mut self.rng, n, self.latent), n, self.latent, &self.device)
+        matrix(
+            &toy::normal_latents(&mut self.rng, n, self.latent),
+            n,
+            self.latent,
+            &self.device,
+        )
     }
 
     /// Generator output for the fixed noise, as plain values (images back in [0, 1]).
@@ -98,19 +125,38 @@ impl GanTrainer {
     }
 
     fn points_snapshot(&self, generated: Vec<f32>) -> (Samples, Values) {
-        let Dataset::Points(set) = &self.data else { return (Samples::Points(empty_view()), Vec::new()) };
+        let Dataset::Points(set) = &self.data else {
+            return (Samples::Points(empty_view()), Vec::new());
+        };
         let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-        let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
+        let real: Vec<[f32; 2]> = set
+            .points
+            .iter()
+            .step_by((set.points.len() / 1000).max(1))
+            .copied()
+            .collect();
         let bounds = bounds_of(&real);
         let heatmap = self.heatmap(bounds);
         // 500 of each keeps the O(n^2) kernel sums under a millisecond or so.
-        let mut metrics = vec![("mmd", eval::points::mmd(&generated[..generated.len().min(500)], &real[..real.len().min(500)]))];
+        let mut metrics = vec![(
+            "mmd",
+            eval::points::mmd(
+                &generated[..generated.len().min(500)],
+                &real[..real.len().min(500)],
+            ),
+        )];
         if !set.modes.is_empty() {
             let cov = eval::points::mode_coverage(&generated, &set.modes, set.mode_std);
             metrics.push(("modes_covered", cov.modes_covered as f64));
             metrics.push(("high_quality", cov.high_quality));
         }
-        let view = PointsView { real, generated, heatmap, heatmap_size: HEATMAP, bounds };
+        let view = PointsView {
+            real,
+            generated,
+            heatmap,
+            heatmap_size: HEATMAP,
+            bounds,
+        };
         (Samples::Points(view), metrics)
     }
 
@@ -171,7 +217,12 @@ impl Trainer for GanTrainer {
     fn snapshot(&mut self) -> (Samples, Values) {
         let generated = self.fixed_samples();
         match (self.shape, &self.data) {
-            (SampleShape::Image { channels, height, .. }, Dataset::Images(set)) => {
+            (
+                SampleShape::Image {
+                    channels, height, ..
+                },
+                Dataset::Images(set),
+            ) => {
                 let n = generated.len() / self.shape.flat_len();
                 let grid = image_grid(&generated, n, channels, height, 8);
                 let real_n = set.len().min(512);
@@ -180,7 +231,14 @@ impl Trainer for GanTrainer {
                     &set.pixels[..real_n * set.image_len()],
                     set.image_len(),
                 );
-                (Samples::Images { grid, reconstructions: None, latent_map: None }, vec![("pixel_distance", dist)])
+                (
+                    Samples::Images {
+                        grid,
+                        reconstructions: None,
+                        latent_map: None,
+                    },
+                    vec![("pixel_distance", dist)],
+                )
             }
             _ => self.points_snapshot(generated),
         }
@@ -216,5 +274,11 @@ pub fn bounds_of(points: &[[f32; 2]]) -> [f32; 4] {
 }
 
 fn empty_view() -> PointsView {
-    PointsView { real: vec![], generated: vec![], heatmap: vec![], heatmap_size: 0, bounds: [-1.0, 1.0, -1.0, 1.0] }
+    PointsView {
+        real: vec![],
+        generated: vec![],
+        heatmap: vec![],
+        heatmap_size: 0,
+        bounds: [-1.0, 1.0, -1.0, 1.0],
+    }
 }

@@ -10,10 +10,12 @@ pub fn discriminator_loss(loss: GanLoss, real: Tensor<2>, fake: Tensor<2>) -> Te
     match loss {
         // -log D(x) - log(1 - D(G(z)))
         GanLoss::Bce => log_sigmoid(real).neg().mean() + log_sigmoid(fake.neg()).neg().mean(),
-        GanLoss::LeastSquares => {
-            (real.sub_scalar(1.0).powi_scalar(2).mean() + fake.powi_scalar(2).mean()).mul_scalar(0.5)
+        GanLoss::LeastSquares => (real.sub_scalar(1.0).powi_scalar(2).mean()
+            + fake.powi_scalar(2).mean())
+        .mul_scalar(0.5),
+        GanLoss::Hinge => {
+            relu(real.neg().add_scalar(1.0)).mean() + relu(fake.add_scalar(1.0)).mean()
         }
-        GanLoss::Hinge => relu(real.neg().add_scalar(1.0)).mean() + relu(fake.add_scalar(1.0)).mean(),
         GanLoss::Wasserstein => fake.mean() - real.mean(),
     }
 }
@@ -29,7 +31,11 @@ pub fn generator_loss(loss: GanLoss, fake: Tensor<2>) -> Tensor<1> {
 }
 
 /// Reconstruction term per sample, summed over features and averaged over the batch.
-pub fn reconstruction_loss(kind: Reconstruction, output: Tensor<2>, target: Tensor<2>) -> Tensor<1> {
+pub fn reconstruction_loss(
+    kind: Reconstruction,
+    output: Tensor<2>,
+    target: Tensor<2>,
+) -> Tensor<1> {
     let [batch, _] = output.dims();
     let per_feature = match kind {
         // BCE with logits, stable form: max(l, 0) - l*x + log(1 + exp(-|l|))
@@ -46,5 +52,8 @@ pub fn reconstruction_loss(kind: Reconstruction, output: Tensor<2>, target: Tens
 pub fn kl_per_dim(mean: Tensor<2>, logvar: Tensor<2>) -> Tensor<1> {
     let [batch, latent] = mean.dims();
     let terms = logvar.clone().add_scalar(1.0) - mean.powi_scalar(2) - logvar.exp();
-    terms.sum_dim(0).reshape([latent]).mul_scalar(-0.5 / batch as f32)
+    terms
+        .sum_dim(0)
+        .reshape([latent])
+        .mul_scalar(-0.5 / batch as f32)
 }

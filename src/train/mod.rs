@@ -21,9 +21,10 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
     if exp.is_gan() {
         let mut c = vec!["loss_d", "loss_g", "d_real", "d_fake", "lr_g", "lr_d"];
         match &exp.data {
-            DataConfig::Toy { shape: ToyShape::Ring | ToyShape::Grid, .. } => {
-                c.extend(["mmd", "modes_covered", "high_quality"])
-            }
+            DataConfig::Toy {
+                shape: ToyShape::Ring | ToyShape::Grid,
+                ..
+            } => c.extend(["mmd", "modes_covered", "high_quality"]),
             d if d.is_points() => c.push("mmd"),
             _ => c.push("pixel_distance"),
         }

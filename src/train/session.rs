@@ -86,7 +86,10 @@ impl Session {
 
     /// Whether the training thread has ended.
     pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().map(|t| t.is_finished()).unwrap_or(true)
+        self.thread
+            .as_ref()
+            .map(|t| t.is_finished())
+            .unwrap_or(true)
     }
 
     /// Stops the thread and waits for it.
@@ -109,23 +112,32 @@ impl Drop for Session {
 /// burn 0.22) runs transposed convolutions element by element, ~50 s per DCGAN step.
 pub fn device_for(backend: Backend) -> (Device, String) {
     match backend {
-        Backend::Cpu => (Device::flex().autodiff(), "CPU (burn-flex)".to_string()),
+        Backend::Cpu => (Device::flex().autodiff(), backend.label().to_string()),
     }
 }
 
 /// Builds the trainer the experiment describes, on `device`.
 pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn Trainer>, String> {
-    let data = Dataset::load(&experiment.data, experiment.training.seed).map_err(|e| e.to_string())?;
+    let data =
+        Dataset::load(&experiment.data, experiment.training.seed).map_err(|e| e.to_string())?;
     if data.len() < 2 {
         return Err("the dataset has fewer than 2 samples".into());
     }
     let shape = match &data {
         Dataset::Points(_) => SampleShape::Point2,
-        Dataset::Images(s) => SampleShape::Image { channels: s.channels, height: s.height, width: s.width },
+        Dataset::Images(s) => SampleShape::Image {
+            channels: s.channels,
+            height: s.height,
+            width: s.width,
+        },
     };
     let trainer: Box<dyn Trainer> = match experiment.model {
-        ModelConfig::Gan { .. } => Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?),
-        ModelConfig::Vae { .. } => Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?),
+        ModelConfig::Gan { .. } => {
+            Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
+        }
+        ModelConfig::Vae { .. } => {
+            Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
+        }
     };
     Ok(trainer)
 }
@@ -169,22 +181,40 @@ impl Worker {
         let (device, device_name) = device_for(exp.backend);
         device.seed(exp.training.seed);
         let mut trainer = build_trainer(exp, &device)?;
-        self.emit(Event::Started { device: device_name, parameters: trainer.parameters() });
+        self.emit(Event::Started {
+            device: device_name,
+            parameters: trainer.parameters(),
+        });
         let t = &exp.training;
-        let mut state = RunState { step: 0, paused: false, pending: 0, stop: false };
+        let mut state = RunState {
+            step: 0,
+            paused: false,
+            pending: 0,
+            stop: false,
+        };
         let mut elapsed = 0.0f64;
         // Step 0: the untrained model's samples and metrics, the baseline of every curve.
         let mut baseline = trainer.periodic_metrics();
         baseline.extend(self.snapshot(&mut *trainer, 0, 0.0));
-        self.emit(Event::Metrics(Metrics { step: 0, elapsed: 0.0, values: baseline }));
+        self.emit(Event::Metrics(Metrics {
+            step: 0,
+            elapsed: 0.0,
+            values: baseline,
+        }));
         loop {
             self.handle_controls(&mut state, &mut *trainer)?;
             if state.stop {
-                self.emit(Event::Finished { step: state.step, stopped: true });
+                self.emit(Event::Finished {
+                    step: state.step,
+                    stopped: true,
+                });
                 return Ok(());
             }
             if t.steps > 0 && state.step >= t.steps {
-                self.emit(Event::Finished { step: state.step, stopped: false });
+                self.emit(Event::Finished {
+                    step: state.step,
+                    stopped: false,
+                });
                 return Ok(());
             }
             let started = Instant::now();
@@ -211,7 +241,11 @@ impl Worker {
                 if snapshot_due {
                     row.extend(self.snapshot(&mut *trainer, state.step, elapsed));
                 }
-                self.emit(Event::Metrics(Metrics { step: state.step, elapsed, values: row }));
+                self.emit(Event::Metrics(Metrics {
+                    step: state.step,
+                    elapsed,
+                    values: row,
+                }));
             }
             if state.pending > 0 {
                 state.pending -= 1;
@@ -223,7 +257,11 @@ impl Worker {
     }
 
     /// Applies waiting control messages; blocks while paused with no steps requested.
-    fn handle_controls(&self, state: &mut RunState, trainer: &mut dyn Trainer) -> Result<(), String> {
+    fn handle_controls(
+        &self,
+        state: &mut RunState,
+        trainer: &mut dyn Trainer,
+    ) -> Result<(), String> {
         loop {
             let msg = if state.paused && state.pending == 0 && !state.stop {
                 match self.control.recv() {
@@ -258,7 +296,10 @@ impl Worker {
                     state.pending += n;
                 }
                 Control::Stop => state.stop = true,
-                Control::SetLearningRates { generator, discriminator } => {
+                Control::SetLearningRates {
+                    generator,
+                    discriminator,
+                } => {
                     let valid = |lr: Option<f64>| lr.filter(|v| v.is_finite() && *v > 0.0);
                     trainer.set_learning_rates(valid(generator), valid(discriminator));
                 }

@@ -11,7 +11,10 @@ pub fn matrix(values: &[f32], rows: usize, cols: usize, device: &Device) -> Tens
 
 /// All values of a tensor, row-major; an empty vector if the backend returns another dtype.
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap_or_default()
+    t.into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap_or_default()
 }
 
 /// A scalar tensor's value.
@@ -20,7 +23,13 @@ pub fn scalar(t: Tensor<1>) -> f64 {
 }
 
 /// Lays `n` images (values in [0, 1], channel-major) out in a grid with 1-pixel gaps.
-pub fn image_grid(pixels: &[f32], n: usize, channels: usize, side: usize, cols: usize) -> RgbaImage {
+pub fn image_grid(
+    pixels: &[f32],
+    n: usize,
+    channels: usize,
+    side: usize,
+    cols: usize,
+) -> RgbaImage {
     let cols = cols.max(1).min(n.max(1));
     let rows = n.div_ceil(cols);
     let cell = side + 1;
@@ -37,13 +46,23 @@ pub fn image_grid(pixels: &[f32], n: usize, channels: usize, side: usize, cols: 
         let (ox, oy) = ((i % cols) * cell + 1, (i / cols) * cell + 1);
         for y in 0..side {
             for x in 0..side {
-                let at = |c: usize| (img[c * plane + y * side + x].clamp(0.0, 1.0) * 255.0).round() as u8;
-                let rgb = if channels >= 3 { [at(0), at(1), at(2)] } else { [at(0); 3] };
+                let at = |c: usize| {
+                    (img[c * plane + y * side + x].clamp(0.0, 1.0) * 255.0).round() as u8
+                };
+                let rgb = if channels >= 3 {
+                    [at(0), at(1), at(2)]
+                } else {
+                    [at(0); 3]
+                };
                 let o = ((oy + y) * width + ox + x) * 4;
                 out[o..o + 3].copy_from_slice(&rgb);
                 out[o + 3] = 255;
             }
         }
     }
-    RgbaImage { width, height, pixels: out }
+    RgbaImage {
+        width,
+        height,
+        pixels: out,
+    }
 }

@@ -25,7 +25,9 @@ const LATENT_MAP_SIDE: usize = 12;
 /// A `side` x `side` grid of 2-D latent points over [-r, r]^2, top row = largest y.
 fn latent_grid(side: usize, r: f32) -> Vec<f32> {
     let at = |i: usize| -r + 2.0 * r * i as f32 / (side - 1).max(1) as f32;
-    (0..side).flat_map(|row| (0..side).flat_map(move |col| [at(col), at(side - 1 - row)])).collect()
+    (0..side)
+        .flat_map(|row| (0..side).flat_map(move |col| [at(col), at(side - 1 - row)]))
+        .collect()
 }
 
 pub struct VaeTrainer {
@@ -46,14 +48,30 @@ pub struct VaeTrainer {
 }
 
 impl VaeTrainer {
-    pub fn new(exp: &Experiment, data: Dataset, shape: SampleShape, device: &Device) -> Result<Self, ModelError> {
-        let ModelConfig::Vae { latent_dim, encoder, decoder, reconstruction, beta } = &exp.model else {
+    pub fn new(
+        exp: &Experiment,
+        data: Dataset,
+        shape: SampleShape,
+        device: &Device,
+    ) -> Result<Self, ModelError> {
+        let ModelConfig::Vae {
+            latent_dim,
+            encoder,
+            decoder,
+            reconstruction,
+            beta,
+        } = &exp.model
+        else {
             return Err(ModelError("not a VAE experiment".into()));
         };
         let t = &exp.training;
         let (data, held_out) = split_held_out(data);
         let mut rng = StdRng::seed_from_u64(t.seed);
-        let n_fixed = if shape == SampleShape::Point2 { POINT_SAMPLES } else { GRID_IMAGES };
+        let n_fixed = if shape == SampleShape::Point2 {
+            POINT_SAMPLES
+        } else {
+            GRID_IMAGES
+        };
         Ok(VaeTrainer {
             vae: Vae::new(encoder, decoder, *latent_dim, shape, device)?,
             opt: super::optim::build(&t.generator_optimizer),
@@ -105,10 +123,20 @@ fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>) {
 impl Trainer for VaeTrainer {
     fn step(&mut self) -> Values {
         let n = self.data.sample_len();
-        let x = matrix(self.batcher.next(&self.data, self.batch), self.batch, n, &self.device);
+        let x = matrix(
+            self.batcher.next(&self.data, self.batch),
+            self.batch,
+            n,
+            &self.device,
+        );
         let (mean, logvar) = self.vae.encode(x.clone());
         let latent = self.vae.latent_dim();
-        let eps = matrix(&toy::normal_latents(&mut self.rng, self.batch, latent), self.batch, latent, &self.device);
+        let eps = matrix(
+            &toy::normal_latents(&mut self.rng, self.batch, latent),
+            self.batch,
+            latent,
+            &self.device,
+        );
         let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
         let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
         let kl = kl_per_dim(mean, logvar).sum();
@@ -150,9 +178,12 @@ impl Trainer for VaeTrainer {
         let vae = self.vae.valid();
         let latent = vae.latent_dim();
         let n = self.fixed_z.len() / latent;
-        let generated = values(self.to_values(vae.decode(matrix(&self.fixed_z, n, latent, &device))));
+        let generated =
+            values(self.to_values(vae.decode(matrix(&self.fixed_z, n, latent, &device))));
         match self.shape {
-            SampleShape::Image { channels, height, .. } => {
+            SampleShape::Image {
+                channels, height, ..
+            } => {
                 let grid = image_grid(&generated, n, channels, height, 8);
                 // Inputs beside their reconstructions, in pairs.
                 let len = self.shape.flat_len();
@@ -165,21 +196,50 @@ impl Trainer for VaeTrainer {
                     interleaved.extend_from_slice(&inputs[i * len..(i + 1) * len]);
                     interleaved.extend_from_slice(&recon[i * len..(i + 1) * len]);
                 }
-                let reconstructions = Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
+                let reconstructions =
+                    Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
                 let latent_map = (latent == 2).then(|| {
                     let z = latent_grid(LATENT_MAP_SIDE, 2.5);
                     let n = LATENT_MAP_SIDE * LATENT_MAP_SIDE;
                     let decoded = values(self.to_values(vae.decode(matrix(&z, n, 2, &device))));
                     image_grid(&decoded, n, channels, height, LATENT_MAP_SIDE)
                 });
-                (Samples::Images { grid, reconstructions, latent_map }, Vec::new())
+                (
+                    Samples::Images {
+                        grid,
+                        reconstructions,
+                        latent_map,
+                    },
+                    Vec::new(),
+                )
             }
             SampleShape::Point2 => {
-                let Dataset::Points(set) = &self.data else { return (Samples::Images { grid: image_grid(&[], 0, 1, 1, 1), reconstructions: None, latent_map: None }, vec![]) };
-                let real: Vec<[f32; 2]> = set.points.iter().step_by((set.points.len() / 1000).max(1)).copied().collect();
-                let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+                let Dataset::Points(set) = &self.data else {
+                    return (
+                        Samples::Images {
+                            grid: image_grid(&[], 0, 1, 1, 1),
+                            reconstructions: None,
+                            latent_map: None,
+                        },
+                        vec![],
+                    );
+                };
+                let real: Vec<[f32; 2]> = set
+                    .points
+                    .iter()
+                    .step_by((set.points.len() / 1000).max(1))
+                    .copied()
+                    .collect();
+                let generated: Vec<[f32; 2]> =
+                    generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
                 let bounds = bounds_of(&real);
-                let view = PointsView { real, generated, heatmap: Vec::new(), heatmap_size: 0, bounds };
+                let view = PointsView {
+                    real,
+                    generated,
+                    heatmap: Vec::new(),
+                    heatmap_size: 0,
+                    bounds,
+                };
                 (Samples::Points(view), Vec::new())
             }
         }

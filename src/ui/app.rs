@@ -1,8 +1,8 @@
 //! The application: persisted experiment, the running session, and its history.
 
-use crate::run::history::History;
 use super::samples::SampleView;
 use crate::config::Experiment;
+use crate::run::history::History;
 use crate::train::{Control, Event, Session};
 use eframe::egui;
 use std::time::Instant;
@@ -94,11 +94,18 @@ impl GenLabApp {
         let remembered = storage
             .and_then(|s| s.get_string(STORAGE_KEY))
             .and_then(|t| Experiment::from_toml(&t).ok());
-        Self::new(preset.or(remembered).unwrap_or_else(Experiment::default_ring_gan))
+        Self::new(
+            preset
+                .or(remembered)
+                .unwrap_or_else(Experiment::default_ring_gan),
+        )
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(self.status, RunStatus::Starting | RunStatus::Training | RunStatus::Paused)
+        matches!(
+            self.status,
+            RunStatus::Starting | RunStatus::Training | RunStatus::Paused
+        )
     }
 
     /// Starts a new run of the edited experiment, clearing the previous one.
@@ -109,7 +116,12 @@ impl GenLabApp {
                 let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
                 match crate::run::RunRecorder::start(&dir, &self.experiment) {
                     Ok(w) => self.recorder = Some(w),
-                    Err(e) => self.notice = Some(format!("Not saving this run: cannot write {}: {e}", dir.display())),
+                    Err(e) => {
+                        self.notice = Some(format!(
+                            "Not saving this run: cannot write {}: {e}",
+                            dir.display()
+                        ))
+                    }
                 }
                 self.session = Some(s);
                 self.status = RunStatus::Starting;
@@ -159,7 +171,9 @@ impl GenLabApp {
 
     /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
     pub fn poll(&mut self) -> bool {
-        let Some(session) = &self.session else { return false };
+        let Some(session) = &self.session else {
+            return false;
+        };
         let events = session.drain_events();
         let snapshots = session.drain_snapshots();
         let any = !events.is_empty() || !snapshots.is_empty();
@@ -191,7 +205,11 @@ impl GenLabApp {
                     let dt = now.duration_since(t0).as_secs_f64();
                     if dt > 0.25 && m.step > s0 {
                         let rate = (m.step - s0) as f64 / dt;
-                        self.steps_per_sec = if self.steps_per_sec > 0.0 { 0.7 * self.steps_per_sec + 0.3 * rate } else { rate };
+                        self.steps_per_sec = if self.steps_per_sec > 0.0 {
+                            0.7 * self.steps_per_sec + 0.3 * rate
+                        } else {
+                            rate
+                        };
                         self.rate_mark = Some((m.step, now));
                     }
                 } else {
@@ -241,11 +259,14 @@ impl GenLabApp {
         egui::Panel::left("experiment")
             .default_size(300.0)
             .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
+                egui::ScrollArea::vertical()
+                    .show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
             });
         egui::CentralPanel::default().show(ui, |ui| {
             let half = ui.available_height() * 0.45;
-            ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| super::curves::curves_ui(self, ui));
+            ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
+                super::curves::curves_ui(self, ui)
+            });
             ui.separator();
             super::samples::samples_ui(self, ui);
         });

@@ -25,28 +25,48 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             if ui.button("Resume").clicked() {
                 app.resume();
             }
-        } else if ui.add_enabled(running, egui::Button::new("Pause")).clicked() {
+        } else if ui
+            .add_enabled(running, egui::Button::new("Pause"))
+            .clicked()
+        {
             app.pause();
         }
-        if ui.add_enabled(running, egui::Button::new("Step 1")).clicked() {
+        if ui
+            .add_enabled(running, egui::Button::new("Step 1"))
+            .clicked()
+        {
             app.step_by(1);
         }
-        ui.add(egui::DragValue::new(&mut app.step_n).range(1..=100_000).prefix("N = "));
-        if ui.add_enabled(running, egui::Button::new("Step N")).clicked() {
+        ui.add(
+            egui::DragValue::new(&mut app.step_n)
+                .range(1..=100_000)
+                .prefix("N = "),
+        );
+        if ui
+            .add_enabled(running, egui::Button::new("Step N"))
+            .clicked()
+        {
             let n = app.step_n;
             app.step_by(n);
         }
         if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
             app.stop();
         }
-        if ui.button("Reset").on_hover_text("Stop and clear curves and samples").clicked() {
+        if ui
+            .button("Reset")
+            .on_hover_text("Stop and clear curves and samples")
+            .clicked()
+        {
             app.reset();
         }
         ui.separator();
         status_ui(app, ui);
     });
     if let Some(p) = problems.first() {
-        ui.colored_label(ui.visuals().error_fg_color, format!("Train is disabled: {p}"));
+        ui.colored_label(
+            ui.visuals().error_fg_color,
+            format!("Train is disabled: {p}"),
+        );
     } else if let Some(n) = &app.notice {
         ui.colored_label(ui.visuals().warn_fg_color, n);
     }
@@ -65,7 +85,10 @@ fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
     ui.label(state);
     let elapsed = app.history.last.as_ref().map(|m| m.elapsed).unwrap_or(0.0);
     ui.label(format!("{:.0} steps/s", app.steps_per_sec));
-    ui.label(format!("{:.0} samples/s", app.steps_per_sec * app.run_batch as f64));
+    ui.label(format!(
+        "{:.0} samples/s",
+        app.steps_per_sec * app.run_batch as f64
+    ));
     ui.label(format!("elapsed {}", clock(elapsed)));
     if app.run_steps > 0 && app.steps_per_sec > 0.0 && app.step < app.run_steps {
         let eta = (app.run_steps - app.step) as f64 / app.steps_per_sec;

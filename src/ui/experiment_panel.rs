@@ -3,8 +3,8 @@
 
 use super::app::GenLabApp;
 use crate::config::{
-    presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig, OptimizerKind,
-    Reconstruction, ToyShape,
+    presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig,
+    OptimizerKind, Reconstruction, ToyShape,
 };
 use crate::train::Control;
 use eframe::egui;
@@ -12,7 +12,10 @@ use eframe::egui;
 pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.heading("Experiment");
     preset_ui(app, ui);
-    let before = (app.experiment.training.generator_optimizer.lr, app.experiment.discriminator_optimizer().lr);
+    let before = (
+        app.experiment.training.generator_optimizer.lr,
+        app.experiment.discriminator_optimizer().lr,
+    );
     let problems = app.experiment.validate();
     let exp = &mut app.experiment;
     ui.separator();
@@ -25,7 +28,10 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.strong("Training");
     training_ui(exp, ui, &problems);
     // Learning rates apply to a running session at once.
-    let after = (app.experiment.training.generator_optimizer.lr, app.experiment.discriminator_optimizer().lr);
+    let after = (
+        app.experiment.training.generator_optimizer.lr,
+        app.experiment.discriminator_optimizer().lr,
+    );
     if after != before && app.is_running() {
         app.control(Control::SetLearningRates {
             generator: Some(after.0),
@@ -41,7 +47,11 @@ fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         .width(200.0)
         .show_ui(ui, |ui| {
             for (name, exp) in presets::builtin() {
-                if ui.selectable_label(false, &exp.title).on_hover_text(&exp.description).clicked() {
+                if ui
+                    .selectable_label(false, &exp.title)
+                    .on_hover_text(&exp.description)
+                    .clicked()
+                {
                     chosen = Some((name, exp));
                 }
             }
@@ -70,34 +80,70 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
         DataConfig::ImageFolder { .. } => "Image folder",
         DataConfig::Shapes { .. } => "Built-in shapes",
     };
-    egui::ComboBox::from_label("dataset").selected_text(kind).show_ui(ui, |ui| {
-        if ui.selectable_label(kind == "2-D toy", "2-D toy").clicked() && kind != "2-D toy" {
-            exp.data = DataConfig::Toy { shape: ToyShape::Ring, noise: 0.02 };
-        }
-        if ui.selectable_label(kind == "Built-in shapes", "Built-in shapes").clicked() && kind != "Built-in shapes" {
-            exp.data = DataConfig::Shapes { count: 6000 };
-        }
-        if ui.selectable_label(kind == "CSV points", "CSV points").clicked() && kind != "CSV points" {
-            exp.data = DataConfig::CsvPoints { path: Default::default() };
-        }
-        if ui.selectable_label(kind == "IDX files", "IDX files").clicked() && kind != "IDX files" {
-            exp.data = DataConfig::Idx { images: Default::default(), labels: None };
-        }
-        if ui.selectable_label(kind == "Image folder", "Image folder").clicked() && kind != "Image folder" {
-            exp.data = DataConfig::ImageFolder { path: Default::default(), size: 28, color: false };
-        }
-    });
+    egui::ComboBox::from_label("dataset")
+        .selected_text(kind)
+        .show_ui(ui, |ui| {
+            if ui.selectable_label(kind == "2-D toy", "2-D toy").clicked() && kind != "2-D toy" {
+                exp.data = DataConfig::Toy {
+                    shape: ToyShape::Ring,
+                    noise: 0.02,
+                };
+            }
+            if ui
+                .selectable_label(kind == "Built-in shapes", "Built-in shapes")
+                .clicked()
+                && kind != "Built-in shapes"
+            {
+                exp.data = DataConfig::Shapes { count: 6000 };
+            }
+            if ui
+                .selectable_label(kind == "CSV points", "CSV points")
+                .clicked()
+                && kind != "CSV points"
+            {
+                exp.data = DataConfig::CsvPoints {
+                    path: Default::default(),
+                };
+            }
+            if ui
+                .selectable_label(kind == "IDX files", "IDX files")
+                .clicked()
+                && kind != "IDX files"
+            {
+                exp.data = DataConfig::Idx {
+                    images: Default::default(),
+                    labels: None,
+                };
+            }
+            if ui
+                .selectable_label(kind == "Image folder", "Image folder")
+                .clicked()
+                && kind != "Image folder"
+            {
+                exp.data = DataConfig::ImageFolder {
+                    path: Default::default(),
+                    size: 28,
+                    color: false,
+                };
+            }
+        });
     match &mut exp.data {
         DataConfig::Toy { shape, noise } => {
-            egui::ComboBox::from_label("distribution").selected_text(shape.label()).show_ui(ui, |ui| {
-                for s in ToyShape::ALL {
-                    ui.selectable_value(shape, s, s.label());
-                }
-            });
+            egui::ComboBox::from_label("distribution")
+                .selected_text(shape.label())
+                .show_ui(ui, |ui| {
+                    for s in ToyShape::ALL {
+                        ui.selectable_value(shape, s, s.label());
+                    }
+                });
             ui.add(egui::Slider::new(noise, 0.0..=0.5).text("noise std"));
         }
         DataConfig::Shapes { count } => {
-            ui.add(egui::DragValue::new(count).range(64..=200_000).prefix("images: "));
+            ui.add(
+                egui::DragValue::new(count)
+                    .range(64..=200_000)
+                    .prefix("images: "),
+            );
         }
         DataConfig::CsvPoints { path } => path_ui(ui, "CSV file", path),
         DataConfig::Idx { images, .. } => path_ui(ui, "images file", images),
@@ -123,27 +169,72 @@ fn path_ui(ui: &mut egui::Ui, label: &str, path: &mut std::path::PathBuf) {
 fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) {
     family_ui(exp, ui);
     match &mut exp.model {
-        ModelConfig::Gan { latent_dim, generator, discriminator, loss, spectral_norm, clip } => {
-            ui.add(egui::DragValue::new(latent_dim).range(0..=4096).prefix("latent size: "));
-            egui::ComboBox::from_label("loss").selected_text(format!("{loss:?}")).show_ui(ui, |ui| {
-                for l in [GanLoss::Bce, GanLoss::LeastSquares, GanLoss::Hinge, GanLoss::Wasserstein] {
-                    ui.selectable_value(loss, l, format!("{l:?}"));
-                }
-            });
+        ModelConfig::Gan {
+            latent_dim,
+            generator,
+            discriminator,
+            loss,
+            spectral_norm,
+            clip,
+        } => {
+            ui.add(
+                egui::DragValue::new(latent_dim)
+                    .range(0..=4096)
+                    .prefix("latent size: "),
+            );
+            egui::ComboBox::from_label("loss")
+                .selected_text(format!("{loss:?}"))
+                .show_ui(ui, |ui| {
+                    for l in [
+                        GanLoss::Bce,
+                        GanLoss::LeastSquares,
+                        GanLoss::Hinge,
+                        GanLoss::Wasserstein,
+                    ] {
+                        ui.selectable_value(loss, l, format!("{l:?}"));
+                    }
+                });
             if *loss == GanLoss::Wasserstein {
-                ui.add(egui::DragValue::new(clip).speed(0.001).prefix("weight clip: "));
+                ui.add(
+                    egui::DragValue::new(clip)
+                        .speed(0.001)
+                        .prefix("weight clip: "),
+                );
             }
             ui.checkbox(spectral_norm, "spectral norm (discriminator)");
             net_ui(ui, "generator", generator, problems, "model.generator");
-            net_ui(ui, "discriminator", discriminator, problems, "model.discriminator");
+            net_ui(
+                ui,
+                "discriminator",
+                discriminator,
+                problems,
+                "model.discriminator",
+            );
         }
-        ModelConfig::Vae { latent_dim, encoder, decoder, reconstruction, beta } => {
-            ui.add(egui::DragValue::new(latent_dim).range(0..=4096).prefix("latent size: "));
-            ui.add(egui::DragValue::new(beta).speed(0.05).range(0.0..=100.0).prefix("beta: "));
-            egui::ComboBox::from_label("reconstruction").selected_text(format!("{reconstruction:?}")).show_ui(ui, |ui| {
-                ui.selectable_value(reconstruction, Reconstruction::Bce, "Bce");
-                ui.selectable_value(reconstruction, Reconstruction::Mse, "Mse");
-            });
+        ModelConfig::Vae {
+            latent_dim,
+            encoder,
+            decoder,
+            reconstruction,
+            beta,
+        } => {
+            ui.add(
+                egui::DragValue::new(latent_dim)
+                    .range(0..=4096)
+                    .prefix("latent size: "),
+            );
+            ui.add(
+                egui::DragValue::new(beta)
+                    .speed(0.05)
+                    .range(0.0..=100.0)
+                    .prefix("beta: "),
+            );
+            egui::ComboBox::from_label("reconstruction")
+                .selected_text(format!("{reconstruction:?}"))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(reconstruction, Reconstruction::Bce, "Bce");
+                    ui.selectable_value(reconstruction, Reconstruction::Mse, "Mse");
+                });
             net_ui(ui, "encoder", encoder, problems, "model.encoder");
             net_ui(ui, "decoder", decoder, problems, "model.decoder");
         }
@@ -168,14 +259,28 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     }
     let points = exp.data.is_points();
     exp.model = match exp.model.clone() {
-        ModelConfig::Gan { latent_dim, generator, discriminator, .. } => ModelConfig::Vae {
+        ModelConfig::Gan {
+            latent_dim,
+            generator,
+            discriminator,
+            ..
+        } => ModelConfig::Vae {
             latent_dim,
             encoder: discriminator,
             decoder: generator,
-            reconstruction: if points { Reconstruction::Mse } else { Reconstruction::Bce },
+            reconstruction: if points {
+                Reconstruction::Mse
+            } else {
+                Reconstruction::Bce
+            },
             beta: 1.0,
         },
-        ModelConfig::Vae { latent_dim, encoder, decoder, .. } => ModelConfig::Gan {
+        ModelConfig::Vae {
+            latent_dim,
+            encoder,
+            decoder,
+            ..
+        } => ModelConfig::Gan {
             latent_dim,
             generator: decoder,
             discriminator: encoder,
@@ -186,59 +291,122 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     };
 }
 
-fn net_ui(ui: &mut egui::Ui, name: &str, net: &mut NetConfig, problems: &[ConfigProblem], field: &str) {
-    egui::CollapsingHeader::new(name).default_open(true).show(ui, |ui| {
-        let (widths, act, bn, unit) = match net {
-            NetConfig::Mlp { hidden, activation, batch_norm } => (hidden, activation, batch_norm, "width"),
-            NetConfig::Conv { channels, activation, batch_norm } => (channels, activation, batch_norm, "channels"),
-        };
-        let mut remove = None;
-        for (i, w) in widths.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                ui.label(format!("layer {}", i + 1));
-                ui.add(egui::DragValue::new(w).range(0..=16_384).prefix(format!("{unit}: ")));
-                if ui.small_button("remove").on_hover_text("remove this layer").clicked() {
-                    remove = Some(i);
-                }
-            });
-        }
-        if let Some(i) = remove {
-            widths.remove(i);
-        }
-        if ui.small_button("+ layer").clicked() {
-            let last = widths.last().copied().unwrap_or(64);
-            widths.push(last);
-        }
-        egui::ComboBox::new(format!("{field}.act"), "activation").selected_text(format!("{act:?}")).show_ui(ui, |ui| {
-            for a in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Elu] {
-                ui.selectable_value(act, a, format!("{a:?}"));
+fn net_ui(
+    ui: &mut egui::Ui,
+    name: &str,
+    net: &mut NetConfig,
+    problems: &[ConfigProblem],
+    field: &str,
+) {
+    egui::CollapsingHeader::new(name)
+        .default_open(true)
+        .show(ui, |ui| {
+            let (widths, act, bn, unit) = match net {
+                NetConfig::Mlp {
+                    hidden,
+                    activation,
+                    batch_norm,
+                } => (hidden, activation, batch_norm, "width"),
+                NetConfig::Conv {
+                    channels,
+                    activation,
+                    batch_norm,
+                } => (channels, activation, batch_norm, "channels"),
+            };
+            let mut remove = None;
+            for (i, w) in widths.iter_mut().enumerate() {
+                ui.horizontal(|ui| {
+                    ui.label(format!("layer {}", i + 1));
+                    ui.add(
+                        egui::DragValue::new(w)
+                            .range(0..=16_384)
+                            .prefix(format!("{unit}: ")),
+                    );
+                    if ui
+                        .small_button("remove")
+                        .on_hover_text("remove this layer")
+                        .clicked()
+                    {
+                        remove = Some(i);
+                    }
+                });
             }
+            if let Some(i) = remove {
+                widths.remove(i);
+            }
+            if ui.small_button("+ layer").clicked() {
+                let last = widths.last().copied().unwrap_or(64);
+                widths.push(last);
+            }
+            egui::ComboBox::new(format!("{field}.act"), "activation")
+                .selected_text(format!("{act:?}"))
+                .show_ui(ui, |ui| {
+                    for a in [
+                        Activation::Relu,
+                        Activation::LeakyRelu,
+                        Activation::Tanh,
+                        Activation::Elu,
+                    ] {
+                        ui.selectable_value(act, a, format!("{a:?}"));
+                    }
+                });
+            ui.checkbox(bn, "batch norm");
+            problems_ui(ui, problems, field);
         });
-        ui.checkbox(bn, "batch norm");
-        problems_ui(ui, problems, field);
-    });
 }
 
 fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) {
     let is_gan = exp.is_gan();
     let t = &mut exp.training;
-    ui.add(egui::DragValue::new(&mut t.batch_size).range(0..=65_536).prefix("batch size: "));
-    ui.add(egui::DragValue::new(&mut t.steps).range(0..=10_000_000).prefix("steps (0 = until stopped): "));
+    ui.add(
+        egui::DragValue::new(&mut t.batch_size)
+            .range(0..=65_536)
+            .prefix("batch size: "),
+    );
+    ui.add(
+        egui::DragValue::new(&mut t.steps)
+            .range(0..=10_000_000)
+            .prefix("steps (0 = until stopped): "),
+    );
     ui.add(egui::DragValue::new(&mut t.seed).prefix("seed: "));
     egui::ComboBox::from_label("optimizer")
         .selected_text(format!("{:?}", t.generator_optimizer.kind))
         .show_ui(ui, |ui| {
-            for k in [OptimizerKind::Adam, OptimizerKind::Sgd, OptimizerKind::RmsProp] {
+            for k in [
+                OptimizerKind::Adam,
+                OptimizerKind::Sgd,
+                OptimizerKind::RmsProp,
+            ] {
                 ui.selectable_value(&mut t.generator_optimizer.kind, k, format!("{k:?}"));
             }
         });
     let g_label = if is_gan { "generator lr: " } else { "lr: " };
-    ui.add(egui::DragValue::new(&mut t.generator_optimizer.lr).speed(1e-5).range(0.0..=10.0).max_decimals(6).prefix(g_label));
+    ui.add(
+        egui::DragValue::new(&mut t.generator_optimizer.lr)
+            .speed(1e-5)
+            .range(0.0..=10.0)
+            .max_decimals(6)
+            .prefix(g_label),
+    );
     if is_gan {
-        ui.add(egui::DragValue::new(&mut t.d_steps).range(0..=100).prefix("D steps per G step: "));
-        let d = t.discriminator_optimizer.get_or_insert_with(|| t.generator_optimizer.clone());
+        ui.add(
+            egui::DragValue::new(&mut t.d_steps)
+                .range(0..=100)
+                .prefix("D steps per G step: "),
+        );
+        let d = t
+            .discriminator_optimizer
+            .get_or_insert_with(|| t.generator_optimizer.clone());
         d.kind = t.generator_optimizer.kind;
-        ui.add(egui::DragValue::new(&mut d.lr).speed(1e-5).range(0.0..=10.0).max_decimals(6).prefix("discriminator lr: "));
+        ui.add(
+            egui::DragValue::new(&mut d.lr)
+                .speed(1e-5)
+                .range(0.0..=10.0)
+                .max_decimals(6)
+                .prefix("discriminator lr: "),
+        );
     }
     problems_ui(ui, problems, "training");
+    // One backend is built in so far; the GPU issue adds burn-wgpu here.
+    ui.label(format!("backend: {}", exp.backend.label()));
 }

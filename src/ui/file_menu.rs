@@ -17,18 +17,46 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         let has_samples = !app.samples.is_empty();
         let has_curves = !app.history.is_empty();
         let mut pick = |ui: &mut egui::Ui, label: &str, action: FileAction, enabled: bool| {
-            if ui.add_enabled(enabled && !busy, egui::Button::new(label)).clicked() {
+            if ui
+                .add_enabled(enabled && !busy, egui::Button::new(label))
+                .clicked()
+            {
                 app.dialog = Some(ask(app, action));
                 ui.close();
             }
         };
         pick(ui, "Open preset...", FileAction::OpenPreset, true);
-        pick(ui, "Save experiment as preset...", FileAction::SavePreset, true);
+        pick(
+            ui,
+            "Save experiment as preset...",
+            FileAction::SavePreset,
+            true,
+        );
         ui.separator();
-        pick(ui, "Export sample grid (PNG)...", FileAction::ExportGrid, has_samples);
-        pick(ui, "Export timelapse (GIF)...", FileAction::ExportTimelapse, has_samples);
-        pick(ui, "Export curves (CSV)...", FileAction::ExportCurvesCsv, has_curves);
-        pick(ui, "Export curves (PNG)...", FileAction::ExportCurvesPng, has_curves);
+        pick(
+            ui,
+            "Export sample grid (PNG)...",
+            FileAction::ExportGrid,
+            has_samples,
+        );
+        pick(
+            ui,
+            "Export timelapse (GIF)...",
+            FileAction::ExportTimelapse,
+            has_samples,
+        );
+        pick(
+            ui,
+            "Export curves (CSV)...",
+            FileAction::ExportCurvesCsv,
+            has_curves,
+        );
+        pick(
+            ui,
+            "Export curves (PNG)...",
+            FileAction::ExportCurvesPng,
+            has_curves,
+        );
         ui.add(egui::Slider::new(&mut app.export_scale, 1..=16).text("image export scale"));
         ui.separator();
         if ui.button("Screenshot of the window (PNG)...").clicked() {
@@ -39,7 +67,8 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 ctx.request_repaint();
             });
             app.screenshot_rx = Some(rx);
-            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
+            ui.ctx()
+                .send_viewport_cmd(egui::ViewportCommand::Screenshot(callback));
             ui.close();
         }
     });
@@ -47,7 +76,9 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
 
 /// Picks up the dialog's answer once it closes.
 pub fn poll_dialog(app: &mut GenLabApp) {
-    let Some(answer) = app.dialog.as_ref().and_then(|d| d.poll()) else { return };
+    let Some(answer) = app.dialog.as_ref().and_then(|d| d.poll()) else {
+        return;
+    };
     let action = app.dialog.take().map(|d| d.action);
     if let (Some(action), Some(path)) = (action, answer) {
         finish(app, action, path, false);
@@ -68,12 +99,18 @@ fn finish(app: &mut GenLabApp, action: FileAction, path: std::path::PathBuf, ove
 /// The screenshot arrives through its callback a frame or two after the request,
 /// at the screen's pixel density.
 pub fn handle_screenshot(app: &mut GenLabApp) {
-    let Some(image) = app.screenshot_rx.as_ref().and_then(|rx| rx.try_recv().ok()) else { return };
+    let Some(image) = app.screenshot_rx.as_ref().and_then(|rx| rx.try_recv().ok()) else {
+        return;
+    };
     app.screenshot_rx = None;
     {
         let [w, h] = image.size;
         let pixels = image.pixels.iter().flat_map(|c| c.to_array()).collect();
-        app.screenshot = Some(RgbaImage { width: w, height: h, pixels });
+        app.screenshot = Some(RgbaImage {
+            width: w,
+            height: h,
+            pixels,
+        });
         if app.dialog.is_none() {
             app.dialog = Some(ask(app, FileAction::ExportScreenshot));
         }
@@ -83,34 +120,45 @@ pub fn handle_screenshot(app: &mut GenLabApp) {
 pub fn windows_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     if let Some((action, path)) = app.confirm_overwrite.clone() {
-        egui::Window::new("Overwrite?").collapsible(false).resizable(false).show(&ctx, |ui| {
-            ui.label(format!("{} already exists.", path.display()));
-            ui.horizontal(|ui| {
-                if ui.button("Overwrite").clicked() {
-                    app.confirm_overwrite = None;
-                    finish(app, action, path.clone(), true);
-                }
-                if ui.button("Cancel").clicked() {
-                    app.confirm_overwrite = None;
-                    app.notice = Some("Nothing written.".into());
-                }
+        egui::Window::new("Overwrite?")
+            .collapsible(false)
+            .resizable(false)
+            .show(&ctx, |ui| {
+                ui.label(format!("{} already exists.", path.display()));
+                ui.horizontal(|ui| {
+                    if ui.button("Overwrite").clicked() {
+                        app.confirm_overwrite = None;
+                        finish(app, action, path.clone(), true);
+                    }
+                    if ui.button("Cancel").clicked() {
+                        app.confirm_overwrite = None;
+                        app.notice = Some("Nothing written.".into());
+                    }
+                });
             });
-        });
     }
     if app.show_presets {
         let mut open = true;
         let mut chosen = None;
-        egui::Window::new("Preset library").open(&mut open).default_width(460.0).show(&ctx, |ui| {
-            egui::ScrollArea::vertical().max_height(520.0).show(ui, |ui| {
-                for (_, exp) in presets::builtin() {
-                    if ui.button(egui::RichText::new(&exp.title).strong()).clicked() {
-                        chosen = Some(exp.clone());
-                    }
-                    ui.label(egui::RichText::new(&exp.description).small());
-                    ui.separator();
-                }
+        egui::Window::new("Preset library")
+            .open(&mut open)
+            .default_width(460.0)
+            .show(&ctx, |ui| {
+                egui::ScrollArea::vertical()
+                    .max_height(520.0)
+                    .show(ui, |ui| {
+                        for (_, exp) in presets::builtin() {
+                            if ui
+                                .button(egui::RichText::new(&exp.title).strong())
+                                .clicked()
+                            {
+                                chosen = Some(exp.clone());
+                            }
+                            ui.label(egui::RichText::new(&exp.description).small());
+                            ui.separator();
+                        }
+                    });
             });
-        });
         if let Some(exp) = chosen {
             app.experiment = exp;
             open = false;

@@ -27,7 +27,9 @@ impl FileAction {
     fn filter(self) -> (&'static str, &'static str) {
         match self {
             FileAction::OpenPreset | FileAction::SavePreset => ("GenLab preset", "toml"),
-            FileAction::ExportGrid | FileAction::ExportCurvesPng | FileAction::ExportScreenshot => ("PNG image", "png"),
+            FileAction::ExportGrid | FileAction::ExportCurvesPng | FileAction::ExportScreenshot => {
+                ("PNG image", "png")
+            }
             FileAction::ExportTimelapse => ("Animated GIF", "gif"),
             FileAction::ExportCurvesCsv => ("CSV", "csv"),
         }
@@ -61,7 +63,11 @@ pub fn ask(app: &GenLabApp, action: FileAction) -> PendingDialog {
     let saves = action.saves();
     std::thread::spawn(move || {
         let dialog = rfd::FileDialog::new().add_filter(name, &[ext]);
-        let path = if saves { dialog.set_file_name(&file_name).save_file() } else { dialog.pick_file() };
+        let path = if saves {
+            dialog.set_file_name(&file_name).save_file()
+        } else {
+            dialog.pick_file()
+        };
         let _ = tx.send(path);
     });
     PendingDialog { action, answer: rx }
@@ -77,7 +83,12 @@ impl PendingDialog {
 impl GenLabApp {
     /// Carries out `action` on `path`. Refuses to overwrite an existing file unless
     /// `overwrite` is set; the window asks first. Returns the message shown to the user.
-    pub fn complete(&mut self, action: FileAction, path: &Path, overwrite: bool) -> Result<String, String> {
+    pub fn complete(
+        &mut self,
+        action: FileAction,
+        path: &Path,
+        overwrite: bool,
+    ) -> Result<String, String> {
         if action.saves() && path.exists() && !overwrite {
             return Err(format!("{} exists", path.display()));
         }
@@ -89,25 +100,46 @@ impl GenLabApp {
                 self.experiment = exp;
                 Ok(format!("Loaded {}", path.display()))
             }
-            FileAction::SavePreset => export::preset_toml(&self.experiment, path).map(|_| done("the experiment")).map_err(|e| e.to_string()),
+            FileAction::SavePreset => export::preset_toml(&self.experiment, path)
+                .map(|_| done("the experiment"))
+                .map_err(|e| e.to_string()),
             FileAction::ExportGrid => {
-                let img = self.samples.shown_image().ok_or("no samples yet: press Train first")?;
-                export::grid_png(&img, path, self.export_scale).map(|_| done("the sample grid")).map_err(|e| e.to_string())
+                let img = self
+                    .samples
+                    .shown_image()
+                    .ok_or("no samples yet: press Train first")?;
+                export::grid_png(&img, path, self.export_scale)
+                    .map(|_| done("the sample grid"))
+                    .map_err(|e| e.to_string())
             }
             FileAction::ExportTimelapse => {
                 let frames = self.samples.frame_images();
                 let refs: Vec<_> = frames.iter().collect();
-                export::timelapse_gif(&refs, path, self.export_scale.min(4), 200).map(|_| done("the timelapse")).map_err(|e| e.to_string())
+                export::timelapse_gif(&refs, path, self.export_scale.min(4), 200)
+                    .map(|_| done("the timelapse"))
+                    .map_err(|e| e.to_string())
             }
-            FileAction::ExportCurvesCsv => export::curves_csv(&self.history, path).map(|_| done("the curves")).map_err(|e| e.to_string()),
+            FileAction::ExportCurvesCsv => export::curves_csv(&self.history, path)
+                .map(|_| done("the curves"))
+                .map_err(|e| e.to_string()),
             FileAction::ExportCurvesPng => {
-                let names: Vec<&str> = self.history.series.keys().copied().filter(|n| super::curves::is_loss(n)).collect();
+                let names: Vec<&str> = self
+                    .history
+                    .series
+                    .keys()
+                    .copied()
+                    .filter(|n| super::curves::is_loss(n))
+                    .collect();
                 let title = format!("{} - step {}", self.experiment.title, self.step);
-                export::curves_png(&self.history, &names, &title, path, (1200, 700)).map(|_| done("the curves plot")).map_err(|e| e.to_string())
+                export::curves_png(&self.history, &names, &title, path, (1200, 700))
+                    .map(|_| done("the curves plot"))
+                    .map_err(|e| e.to_string())
             }
             FileAction::ExportScreenshot => {
                 let img = self.screenshot.take().ok_or("no screenshot taken")?;
-                crate::run::render::save_png(&img, path, 1).map(|_| done("the screenshot")).map_err(|e| e.to_string())
+                crate::run::render::save_png(&img, path, 1)
+                    .map(|_| done("the screenshot"))
+                    .map_err(|e| e.to_string())
             }
         }
     }

@@ -23,7 +23,13 @@ pub struct SampleView {
 
 impl Default for SampleView {
     fn default() -> Self {
-        SampleView { frames: Vec::new(), selected: None, texture: None, zoom: 1.0, layers: PointLayers::default() }
+        SampleView {
+            frames: Vec::new(),
+            selected: None,
+            texture: None,
+            zoom: 1.0,
+            layers: PointLayers::default(),
+        }
     }
 }
 
@@ -81,18 +87,29 @@ impl SampleView {
     }
 
     /// Uploads the shown frame's images only when the frame or the layers changed.
-    fn textures(&mut self, ctx: &egui::Context) -> Option<(u64, Vec<(&'static str, egui::TextureHandle)>)> {
+    fn textures(
+        &mut self,
+        ctx: &egui::Context,
+    ) -> Option<(u64, Vec<(&'static str, egui::TextureHandle)>)> {
         let i = self.shown_index()?;
         let snap = &self.frames[i];
         let key = (snap.step, self.layers);
         if self.texture.as_ref().is_none_or(|(k, _)| *k != key) {
             let load = |name: &'static str, im: &RgbaImage| {
-                let color = egui::ColorImage::from_rgba_unmultiplied([im.width, im.height], &im.pixels);
-                (name, ctx.load_texture(name, color, egui::TextureOptions::NEAREST))
+                let color =
+                    egui::ColorImage::from_rgba_unmultiplied([im.width, im.height], &im.pixels);
+                (
+                    name,
+                    ctx.load_texture(name, color, egui::TextureOptions::NEAREST),
+                )
             };
             let mut textures = Vec::new();
             match &snap.samples {
-                Samples::Images { grid, reconstructions, latent_map } => {
+                Samples::Images {
+                    grid,
+                    reconstructions,
+                    latent_map,
+                } => {
                     textures.push(load("samples from fixed noise", grid));
                     if let Some(r) = reconstructions {
                         textures.push(load("inputs | reconstructions", r));
@@ -102,7 +119,10 @@ impl SampleView {
                     }
                 }
                 Samples::Points(view) => {
-                    textures.push(load("points", &points_image(view, POINTS_SIDE, self.layers)));
+                    textures.push(load(
+                        "points",
+                        &points_image(view, POINTS_SIDE, self.layers),
+                    ));
                 }
             }
             self.texture = Some((key, textures));
@@ -115,11 +135,18 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let points = app.experiment.data.is_points();
     let view = &mut app.samples;
     ui.horizontal(|ui| {
-        ui.strong(if points { "Real and generated points" } else { "Samples" });
+        ui.strong(if points {
+            "Real and generated points"
+        } else {
+            "Samples"
+        });
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
             let newest = view.len() - 1;
-            if ui.add(egui::Slider::new(&mut idx, 0..=newest).text("snapshot")).changed() {
+            if ui
+                .add(egui::Slider::new(&mut idx, 0..=newest).text("snapshot"))
+                .changed()
+            {
                 view.selected = if idx == newest { None } else { Some(idx) };
             }
         }

@@ -10,7 +10,10 @@ fn every_shipped_preset_round_trips_through_toml_and_validates() {
     assert!(!presets::BUILTIN.is_empty());
     for (name, text) in presets::BUILTIN {
         let exp = Experiment::from_toml(text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(!exp.title.is_empty() && exp.description.len() > 80, "{name} needs a title and a description");
+        assert!(
+            !exp.title.is_empty() && exp.description.len() > 80,
+            "{name} needs a title and a description"
+        );
         if matches!(exp.data, DataConfig::Idx { .. }) {
             // The IDX preset asks the user for the files' location.
             assert_eq!(fields(&exp), vec!["data.images"], "{name}");
@@ -28,19 +31,28 @@ fn unknown_fields_are_errors() {
     text = text.replace("batch_size =", "batch_sise = 3\nbatch_size =");
     let err = Experiment::from_toml(&text).expect_err("unknown field accepted");
     assert!(err.to_string().contains("batch_sise"), "{err}");
-    let text = presets::BUILTIN[0].1.replace("kind = \"mlp\"", "kind = \"mlp\"\ncolour = 1");
+    let text = presets::BUILTIN[0]
+        .1
+        .replace("kind = \"mlp\"", "kind = \"mlp\"\ncolour = 1");
     assert!(Experiment::from_toml(&text).is_err());
 }
 
 #[test]
 fn zero_width_names_the_layer() {
     let mut e = preset("gan_ring.toml");
-    if let ModelConfig::Gan { generator: NetConfig::Mlp { hidden, .. }, .. } = &mut e.model {
+    if let ModelConfig::Gan {
+        generator: NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut e.model
+    {
         hidden[1] = 0;
     }
     let problems = e.validate();
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].to_string(), "model.generator.hidden[1]: width 0, must be between 1 and 16384");
+    assert_eq!(
+        problems[0].to_string(),
+        "model.generator.hidden[1]: width 0, must be between 1 and 16384"
+    );
 }
 
 #[test]
@@ -52,8 +64,17 @@ fn every_problem_is_reported_at_once() {
     e.training.samples_every = 0;
     e.training.generator_optimizer.lr = -1.0;
     e.training.generator_optimizer.beta1 = 1.5;
-    e.data = DataConfig::Toy { shape: genlab::config::ToyShape::Moons, noise: f32::NAN };
-    if let ModelConfig::Gan { latent_dim, clip, discriminator: NetConfig::Mlp { hidden, .. }, .. } = &mut e.model {
+    e.data = DataConfig::Toy {
+        shape: genlab::config::ToyShape::Moons,
+        noise: f32::NAN,
+    };
+    if let ModelConfig::Gan {
+        latent_dim,
+        clip,
+        discriminator: NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut e.model
+    {
         *latent_dim = 0;
         *clip = 0.0;
         hidden[0] = 100_000;
@@ -71,23 +92,42 @@ fn every_problem_is_reported_at_once() {
         "model.clip",
         "model.discriminator.hidden[0]",
     ] {
-        assert!(f.iter().any(|x| x == expected), "missing {expected} in {f:?}");
+        assert!(
+            f.iter().any(|x| x == expected),
+            "missing {expected} in {f:?}"
+        );
     }
 }
 
 #[test]
 fn conv_nets_are_rejected_on_points_and_on_indivisible_images() {
     let mut e = preset("dcgan_shapes.toml");
-    e.data = DataConfig::Toy { shape: genlab::config::ToyShape::Ring, noise: 0.02 };
+    e.data = DataConfig::Toy {
+        shape: genlab::config::ToyShape::Ring,
+        noise: 0.02,
+    };
     assert!(fields(&e).contains(&"model.generator.channels".to_string()));
     let mut e = preset("dcgan_shapes.toml");
-    if let ModelConfig::Gan { generator: NetConfig::Conv { channels, .. }, .. } = &mut e.model {
+    if let ModelConfig::Gan {
+        generator: NetConfig::Conv { channels, .. },
+        ..
+    } = &mut e.model
+    {
         channels.push(32); // 3 stride-2 layers cannot make 28x28
     }
     let problems = e.validate();
-    assert!(problems.iter().any(|p| p.field == "model.generator.channels" && p.message.contains("divisible by 8")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.field == "model.generator.channels" && p.message.contains("divisible by 8")),
+        "{problems:?}"
+    );
     let mut e = preset("dcgan_shapes.toml");
-    if let ModelConfig::Gan { generator: NetConfig::Conv { channels, .. }, .. } = &mut e.model {
+    if let ModelConfig::Gan {
+        generator: NetConfig::Conv { channels, .. },
+        ..
+    } = &mut e.model
+    {
         channels.clear();
     }
     assert!(fields(&e).contains(&"model.generator.channels".to_string()));
@@ -98,9 +138,16 @@ fn data_paths_and_sizes_are_checked() {
     let mut e = preset("gan_ring.toml");
     e.data = DataConfig::CsvPoints { path: "".into() };
     assert_eq!(fields(&e), vec!["data.path"]);
-    e.data = DataConfig::Idx { images: "".into(), labels: None };
+    e.data = DataConfig::Idx {
+        images: "".into(),
+        labels: None,
+    };
     assert_eq!(fields(&e), vec!["data.images"]);
-    e.data = DataConfig::ImageFolder { path: "x".into(), size: 2, color: false };
+    e.data = DataConfig::ImageFolder {
+        path: "x".into(),
+        size: 2,
+        color: false,
+    };
     assert_eq!(fields(&e), vec!["data.size"]);
     e.data = DataConfig::Shapes { count: 3 };
     assert_eq!(fields(&e), vec!["data.count"]);
@@ -120,15 +167,24 @@ fn vae_beta_and_discriminator_optimizer_are_checked() {
     });
     let f = fields(&e);
     assert!(f.contains(&"model.beta".to_string()), "{f:?}");
-    assert!(f.contains(&"training.discriminator_optimizer.lr".to_string()), "{f:?}");
+    assert!(
+        f.contains(&"training.discriminator_optimizer.lr".to_string()),
+        "{f:?}"
+    );
 }
 
 #[test]
 fn load_names_the_file_and_the_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("broken.toml");
-    std::fs::write(&path, "title = \"x\"\n[data]\nkind = \"toy\"\nshape = \"hexagon\"\n").expect("write");
-    let err = Experiment::load(&path).expect_err("broken preset loaded").to_string();
+    std::fs::write(
+        &path,
+        "title = \"x\"\n[data]\nkind = \"toy\"\nshape = \"hexagon\"\n",
+    )
+    .expect("write");
+    let err = Experiment::load(&path)
+        .expect_err("broken preset loaded")
+        .to_string();
     assert!(err.contains("broken.toml"), "{err}");
     assert!(err.contains("line 4") || err.contains("hexagon"), "{err}");
 }
@@ -136,20 +192,34 @@ fn load_names_the_file_and_the_line() {
 #[test]
 fn layer_counts_beta2_and_vae_bce_on_points_are_checked() {
     let mut e = preset("gan_ring.toml");
-    if let ModelConfig::Gan { generator: NetConfig::Mlp { hidden, .. }, .. } = &mut e.model {
+    if let ModelConfig::Gan {
+        generator: NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut e.model
+    {
         *hidden = vec![8; 33];
     }
     e.training.generator_optimizer.beta2 = 1.0;
     let f = fields(&e);
     assert!(f.contains(&"model.generator.hidden".to_string()), "{f:?}");
-    assert!(f.contains(&"training.generator_optimizer.beta2".to_string()), "{f:?}");
+    assert!(
+        f.contains(&"training.generator_optimizer.beta2".to_string()),
+        "{f:?}"
+    );
     let mut e = preset("dcgan_shapes.toml");
-    if let ModelConfig::Gan { discriminator: NetConfig::Conv { channels, .. }, .. } = &mut e.model {
+    if let ModelConfig::Gan {
+        discriminator: NetConfig::Conv { channels, .. },
+        ..
+    } = &mut e.model
+    {
         *channels = vec![4; 7];
     }
     assert!(fields(&e).contains(&"model.discriminator.channels".to_string()));
     let mut e = preset("vae_mlp_shapes.toml");
-    e.data = DataConfig::Toy { shape: genlab::config::ToyShape::Moons, noise: 0.05 };
+    e.data = DataConfig::Toy {
+        shape: genlab::config::ToyShape::Moons,
+        noise: 0.05,
+    };
     assert_eq!(fields(&e), vec!["model.reconstruction"]);
 }
 
@@ -162,7 +232,10 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
         .filter(|n| n.ends_with(".toml"))
         .collect();
     files.sort();
-    let mut shipped: Vec<String> = presets::BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    let mut shipped: Vec<String> = presets::BUILTIN
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
     shipped.sort();
     assert_eq!(files, shipped, "presets/ and presets::BUILTIN differ");
     assert!(files.len() >= 10);
@@ -178,7 +251,8 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
             *count = 256;
         }
         exp.training.batch_size = exp.training.batch_size.min(16);
-        let mut trainer = genlab::train::session::build_trainer(&exp, &device).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut trainer = genlab::train::session::build_trainer(&exp, &device)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         for _ in 0..3 {
             for (k, v) in trainer.step() {
                 assert!(v.is_finite(), "{name}: {k} = {v}");

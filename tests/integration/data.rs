@@ -19,7 +19,10 @@ fn idx_files_load_with_the_right_shapes_plain_and_gzip() {
     for gzip in [false, true] {
         let (images, labels) = write_mnist_like(dir.path(), 7, gzip);
         let set = idx::read_images(&images, Some(&labels)).expect("load");
-        assert_eq!((set.len(), set.channels, set.height, set.width), (7, 1, 28, 28));
+        assert_eq!(
+            (set.len(), set.channels, set.height, set.width),
+            (7, 1, 28, 28)
+        );
         assert_eq!(set.labels.as_ref().map(|l| l.len()), Some(7));
         assert_eq!(set.labels.as_ref().map(|l| l[3]), Some(3));
         assert!((set.pixels[1] - 1.0 / 255.0).abs() < 1e-6);
@@ -31,7 +34,9 @@ fn idx_files_load_with_the_right_shapes_plain_and_gzip() {
 
 fn expect_malformed(result: Result<genlab::data::ImageSet, DataError>, needle: &str) {
     match result {
-        Err(e @ DataError::Malformed { .. }) => assert!(e.to_string().contains(needle), "{e} lacks {needle}"),
+        Err(e @ DataError::Malformed { .. }) => {
+            assert!(e.to_string().contains(needle), "{e} lacks {needle}")
+        }
         Err(e) => panic!("wrong error kind: {e}"),
         Ok(_) => panic!("malformed file accepted"),
     }
@@ -63,7 +68,10 @@ fn idx_rejects_truncated_wrong_magic_and_mismatched_files() {
         std::fs::create_dir_all(&d).expect("mkdir");
         write_mnist_like(&d, 3, false)
     };
-    expect_malformed(idx::read_images(&img3, Some(&other_labels)), "5 labels for 3 images");
+    expect_malformed(
+        idx::read_images(&img3, Some(&other_labels)),
+        "5 labels for 3 images",
+    );
     // A header that declares 4 billion images must fail without allocating them.
     let huge = dir.path().join("huge");
     let mut h = vec![0, 0, 8, 3];
@@ -84,7 +92,8 @@ fn idx_rejects_truncated_wrong_magic_and_mismatched_files() {
 #[test]
 fn csv_points_parse_with_header_and_reject_bad_rows() {
     let p = Path::new("pts.csv");
-    let set = csv_points::parse("x,y\n1,2\n3.5, -4\n\n# comment\n5,6\n".as_bytes(), p).expect("parse");
+    let set =
+        csv_points::parse("x,y\n1,2\n3.5, -4\n\n# comment\n5,6\n".as_bytes(), p).expect("parse");
     assert_eq!(set.points, vec![[1.0, 2.0], [3.5, -4.0], [5.0, 6.0]]);
     let err = csv_points::parse("1,2\n3,abc\n".as_bytes(), p).expect_err("bad number");
     assert!(err.to_string().contains("line 2"), "{err}");
@@ -99,17 +108,27 @@ fn toy_distributions_have_their_shape() {
     for shape in ToyShape::ALL {
         let set = toy::sample(shape, 0.02, 2000, 1);
         assert_eq!(set.points.len(), 2000);
-        assert!(set.points.iter().all(|p| p[0].is_finite() && p[0].abs() < 5.0 && p[1].abs() < 5.0), "{shape:?}");
+        assert!(
+            set.points
+                .iter()
+                .all(|p| p[0].is_finite() && p[0].abs() < 5.0 && p[1].abs() < 5.0),
+            "{shape:?}"
+        );
     }
     let ring = toy::sample(ToyShape::Ring, 0.02, 4000, 1);
     let cov = genlab::eval::points::mode_coverage(&ring.points, &ring.modes, 0.02);
     assert_eq!(cov.modes_covered, 8);
     assert!(cov.high_quality > 0.98, "{cov:?}");
     let grid = toy::sample(ToyShape::Grid, 0.02, 5000, 1);
-    assert_eq!(genlab::eval::points::mode_coverage(&grid.points, &grid.modes, 0.02).modes_covered, 25);
+    assert_eq!(
+        genlab::eval::points::mode_coverage(&grid.points, &grid.modes, 0.02).modes_covered,
+        25
+    );
     // More noise spreads the points.
     let wide = toy::sample(ToyShape::Ring, 0.3, 4000, 1);
-    assert!(genlab::eval::points::mode_coverage(&wide.points, &wide.modes, 0.02).high_quality < 0.2);
+    assert!(
+        genlab::eval::points::mode_coverage(&wide.points, &wide.modes, 0.02).high_quality < 0.2
+    );
 }
 
 #[test]
@@ -129,7 +148,10 @@ fn mode_coverage_counts_only_covered_modes() {
     assert_eq!(cov.modes_covered, 5);
     // A collapsed generator: every sample at one point.
     let collapsed = vec![[2.0f32, 0.0]; 1000];
-    assert_eq!(genlab::eval::points::mode_coverage(&collapsed, &ring.modes, 0.02).modes_covered, 1);
+    assert_eq!(
+        genlab::eval::points::mode_coverage(&collapsed, &ring.modes, 0.02).modes_covered,
+        1
+    );
 }
 
 #[test]

@@ -8,7 +8,11 @@ use genlab::ui::{GenLabApp, RunStatus};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn finished_run(title: &str, exp: genlab::config::Experiment, runs: &Path) -> Harness<'static, GenLabApp> {
+fn finished_run(
+    title: &str,
+    exp: genlab::config::Experiment,
+    runs: &Path,
+) -> Harness<'static, GenLabApp> {
     let mut app = GenLabApp::new(exp);
     app.experiment.title = title.into();
     app.runs_dir = runs.to_owned();
@@ -44,23 +48,31 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
     app.export_scale = 3;
 
     let grid = dir.path().join("grid.png");
-    app.complete(FileAction::ExportGrid, &grid, false).expect("grid");
+    app.complete(FileAction::ExportGrid, &grid, false)
+        .expect("grid");
     let img = image::open(&grid).expect("grid decodes").to_rgba8();
     let shown = app.samples.shown_image().expect("shown");
-    assert_eq!((img.width() as usize, img.height() as usize), (shown.width * 3, shown.height * 3));
+    assert_eq!(
+        (img.width() as usize, img.height() as usize),
+        (shown.width * 3, shown.height * 3)
+    );
     assert_not_blank(&img, "grid");
 
     let gif = dir.path().join("timelapse.gif");
-    app.complete(FileAction::ExportTimelapse, &gif, false).expect("gif");
-    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&gif).expect("open")))
-        .expect("gif decodes");
+    app.complete(FileAction::ExportTimelapse, &gif, false)
+        .expect("gif");
+    let decoder = image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+        std::fs::File::open(&gif).expect("open"),
+    ))
+    .expect("gif decodes");
     use image::AnimationDecoder;
     let frames = decoder.into_frames().collect_frames().expect("frames");
     assert_eq!(frames.len(), app.samples.len(), "one frame per snapshot");
     assert_not_blank(frames.last().expect("frame").buffer(), "timelapse");
 
     let csv_path = dir.path().join("curves.csv");
-    app.complete(FileAction::ExportCurvesCsv, &csv_path, false).expect("csv");
+    app.complete(FileAction::ExportCurvesCsv, &csv_path, false)
+        .expect("csv");
     let mut rdr = csv::Reader::from_path(&csv_path).expect("csv decodes");
     let header = rdr.headers().expect("header").clone();
     assert!(header.iter().any(|h| h == "reconstruction"), "{header:?}");
@@ -68,13 +80,15 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
     assert!(rows >= 5, "{rows} rows");
 
     let png = dir.path().join("curves.png");
-    app.complete(FileAction::ExportCurvesPng, &png, false).expect("curves png");
+    app.complete(FileAction::ExportCurvesPng, &png, false)
+        .expect("curves png");
     let plot = image::open(&png).expect("plot decodes").to_rgba8();
     assert_eq!((plot.width(), plot.height()), (1200, 700));
     assert_not_blank(&plot, "curves plot");
 
     let preset_path = dir.path().join("saved.toml");
-    app.complete(FileAction::SavePreset, &preset_path, false).expect("preset");
+    app.complete(FileAction::SavePreset, &preset_path, false)
+        .expect("preset");
     let saved = genlab::config::Experiment::load(&preset_path).expect("saved preset loads");
     assert_eq!(saved, app.experiment);
 
@@ -82,7 +96,8 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
     let before = std::fs::read(&grid).expect("read");
     assert!(app.complete(FileAction::ExportGrid, &grid, false).is_err());
     app.export_scale = 1;
-    app.complete(FileAction::ExportGrid, &grid, true).expect("overwrite when asked");
+    app.complete(FileAction::ExportGrid, &grid, true)
+        .expect("overwrite when asked");
     assert_ne!(std::fs::read(&grid).expect("read"), before);
 }
 
@@ -90,7 +105,10 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
 fn the_preset_browser_loads_and_a_bad_file_leaves_the_experiment_untouched() {
     let mut h = Harness::builder()
         .with_size(eframe::egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut GenLabApp| app.show(ui), GenLabApp::new(preset("gan_ring.toml")));
+        .build_ui_state(
+            |ui, app: &mut GenLabApp| app.show(ui),
+            GenLabApp::new(preset("gan_ring.toml")),
+        );
     h.get_by_label("File").click();
     h.step();
     h.step();
@@ -99,22 +117,39 @@ fn the_preset_browser_loads_and_a_bad_file_leaves_the_experiment_untouched() {
     for _ in 0..4 {
         h.step();
     }
-    h.get_by_label("GAN on the 5x5 grid (mode collapse)").click();
+    h.get_by_label("GAN on the 5x5 grid (mode collapse)")
+        .click();
     h.step();
-    assert_eq!(h.state().experiment.title, "GAN on the 5x5 grid (mode collapse)");
-    assert!(!h.state().show_presets, "the library stays open after loading");
+    assert_eq!(
+        h.state().experiment.title,
+        "GAN on the 5x5 grid (mode collapse)"
+    );
+    assert!(
+        !h.state().show_presets,
+        "the library stays open after loading"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.toml");
-    let text = genlab::config::presets::BUILTIN[0].1.replace("noise = 0.02", "noise = \"loud\"");
+    let text = genlab::config::presets::BUILTIN[0]
+        .1
+        .replace("noise = 0.02", "noise = \"loud\"");
     std::fs::write(&bad, text).expect("write");
     let before = h.state().experiment.clone();
-    let err = h.state_mut().complete(FileAction::OpenPreset, &bad, false).expect_err("bad preset loaded");
-    assert!(err.contains("bad.toml") && err.contains("field data.noise (line 7)"), "{err}");
+    let err = h
+        .state_mut()
+        .complete(FileAction::OpenPreset, &bad, false)
+        .expect_err("bad preset loaded");
+    assert!(
+        err.contains("bad.toml") && err.contains("field data.noise (line 7)"),
+        "{err}"
+    );
     assert_eq!(h.state().experiment, before);
 
     let good = dir.path().join("good.toml");
     preset("gan_moons_lsgan.toml").save(&good).expect("save");
-    h.state_mut().complete(FileAction::OpenPreset, &good, false).expect("good preset");
+    h.state_mut()
+        .complete(FileAction::OpenPreset, &good, false)
+        .expect("good preset");
     assert_eq!(h.state().experiment.title, "Least-squares GAN on two moons");
 }

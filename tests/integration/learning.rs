@@ -23,7 +23,9 @@ fn train(exp: Experiment) -> Vec<Metrics> {
 }
 
 fn series(rows: &[Metrics], name: &str) -> Vec<(u64, f64)> {
-    rows.iter().filter_map(|m| m.get(name).map(|v| (m.step, v))).collect()
+    rows.iter()
+        .filter_map(|m| m.get(name).map(|v| (m.step, v)))
+        .collect()
 }
 
 #[test]
@@ -33,9 +35,16 @@ fn mlp_gan_covers_the_ring() {
     let hq = series(&rows, "high_quality");
     let (step, covered) = *modes.last().expect("coverage measured");
     let quality = hq.last().expect("quality measured").1;
-    println!("ring GAN at step {step}: {covered} of 8 modes, {:.1}% high quality", quality * 100.0);
+    println!(
+        "ring GAN at step {step}: {covered} of 8 modes, {:.1}% high quality",
+        quality * 100.0
+    );
     assert!(covered >= 7.0, "only {covered} of 8 modes covered");
-    assert!(quality >= 0.7, "only {:.1}% high-quality samples", quality * 100.0);
+    assert!(
+        quality >= 0.7,
+        "only {:.1}% high-quality samples",
+        quality * 100.0
+    );
 }
 
 #[test]
@@ -45,7 +54,10 @@ fn mlp_vae_halves_held_out_reconstruction() {
     let first = recon.first().expect("baseline").1;
     let (step, last) = *recon.last().expect("final");
     println!("MLP VAE held-out reconstruction: {first:.2} at step 0 -> {last:.2} at step {step}");
-    assert!(last <= 0.5 * first, "held-out reconstruction {first} -> {last}");
+    assert!(
+        last <= 0.5 * first,
+        "held-out reconstruction {first} -> {last}"
+    );
 }
 
 #[test]
@@ -55,7 +67,10 @@ fn dcgan_moves_pixel_statistics_toward_the_data() {
     exp.training.steps = 300;
     let rows = train(exp);
     for name in ["loss_d", "loss_g"] {
-        assert!(series(&rows, name).iter().all(|(_, v)| v.is_finite()), "{name} not finite");
+        assert!(
+            series(&rows, name).iter().all(|(_, v)| v.is_finite()),
+            "{name} not finite"
+        );
     }
     let dist = series(&rows, "pixel_distance");
     let first = dist.first().expect("baseline").1;

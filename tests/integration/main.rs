@@ -12,6 +12,8 @@ use genlab::config::Experiment;
 
 /// A shipped preset by file name.
 pub fn preset(name: &str) -> Experiment {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("presets")
+        .join(name);
     Experiment::load(&path).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -29,39 +29,67 @@ fn wait_for<T>(s: &Session, what: &str, mut pick: impl FnMut(&Event) -> Option<T
 }
 
 fn paused_at(s: &Session) -> u64 {
-    wait_for(s, "Paused", |e| if let Event::Paused { step } = e { Some(*step) } else { None })
+    wait_for(s, "Paused", |e| {
+        if let Event::Paused { step } = e {
+            Some(*step)
+        } else {
+            None
+        }
+    })
 }
 
 fn metrics_steps(events: &[Event]) -> Vec<u64> {
-    events.iter().filter_map(|e| if let Event::Metrics(m) = e { Some(m.step) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| {
+            if let Event::Metrics(m) = e {
+                Some(m.step)
+            } else {
+                None
+            }
+        })
+        .collect()
 }
 
 #[test]
 fn pause_stops_the_step_count_and_step_n_advances_exactly_n() {
     let s = endless_ring();
-    wait_for(&s, "step 5", |e| matches!(e, Event::Metrics(m) if m.step >= 5).then_some(()));
+    wait_for(&s, "step 5", |e| {
+        matches!(e, Event::Metrics(m) if m.step >= 5).then_some(())
+    });
     s.send(Control::Pause);
     let at = paused_at(&s);
     std::thread::sleep(Duration::from_millis(400));
     let later = s.drain_events();
-    assert!(metrics_steps(&later).iter().all(|&st| st <= at), "steps after pause: {later:?}");
+    assert!(
+        metrics_steps(&later).iter().all(|&st| st <= at),
+        "steps after pause: {later:?}"
+    );
     s.send(Control::Step(7));
     assert_eq!(paused_at(&s), at + 7);
     s.send(Control::Step(1));
     assert_eq!(paused_at(&s), at + 8);
     std::thread::sleep(Duration::from_millis(200));
-    assert!(metrics_steps(&s.drain_events()).iter().all(|&st| st <= at + 8));
+    assert!(metrics_steps(&s.drain_events())
+        .iter()
+        .all(|&st| st <= at + 8));
     s.send(Control::Resume);
-    wait_for(&s, "steps after resume", |e| matches!(e, Event::Metrics(m) if m.step > at + 20).then_some(()));
+    wait_for(&s, "steps after resume", |e| {
+        matches!(e, Event::Metrics(m) if m.step > at + 20).then_some(())
+    });
     s.stop_and_join();
 }
 
 #[test]
 fn stop_ends_the_thread() {
     let s = endless_ring();
-    wait_for(&s, "step 3", |e| matches!(e, Event::Metrics(m) if m.step >= 3).then_some(()));
+    wait_for(&s, "step 3", |e| {
+        matches!(e, Event::Metrics(m) if m.step >= 3).then_some(())
+    });
     s.send(Control::Stop);
-    wait_for(&s, "Finished", |e| matches!(e, Event::Finished { stopped: true, .. }).then_some(()));
+    wait_for(&s, "Finished", |e| {
+        matches!(e, Event::Finished { stopped: true, .. }).then_some(())
+    });
     let deadline = Instant::now() + Duration::from_secs(10);
     while !s.is_finished() {
         assert!(Instant::now() < deadline, "thread still alive after Stop");
@@ -77,7 +105,10 @@ fn generated(snap: &Snapshot) -> Vec<[f32; 2]> {
 }
 
 fn max_diff(a: &[[f32; 2]], b: &[[f32; 2]]) -> f32 {
-    a.iter().zip(b).map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs())).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| (p[0] - q[0]).abs().max((p[1] - q[1]).abs()))
+        .fold(0.0, f32::max)
 }
 
 /// Steps `n` while paused and returns the snapshot of the last step.
@@ -93,13 +124,25 @@ fn learning_rate_changes_take_effect() {
     let s = endless_ring();
     s.send(Control::Pause);
     paused_at(&s);
-    s.send(Control::SetLearningRates { generator: Some(1e-12), discriminator: Some(1e-12) });
+    s.send(Control::SetLearningRates {
+        generator: Some(1e-12),
+        discriminator: Some(1e-12),
+    });
     let a = step_snapshot(&s, 1);
     let b = step_snapshot(&s, 5);
-    assert!(max_diff(&generated(&a), &generated(&b)) < 1e-4, "a 1e-12 learning rate moved the generator");
-    s.send(Control::SetLearningRates { generator: Some(1e-2), discriminator: None });
+    assert!(
+        max_diff(&generated(&a), &generated(&b)) < 1e-4,
+        "a 1e-12 learning rate moved the generator"
+    );
+    s.send(Control::SetLearningRates {
+        generator: Some(1e-2),
+        discriminator: None,
+    });
     let c = step_snapshot(&s, 5);
-    assert!(max_diff(&generated(&b), &generated(&c)) > 1e-3, "a 1e-2 learning rate did not move the generator");
+    assert!(
+        max_diff(&generated(&b), &generated(&c)) > 1e-3,
+        "a 1e-2 learning rate did not move the generator"
+    );
     // The trainer reports the rates it used.
     s.send(Control::Step(1));
     let used = wait_for(&s, "a metrics row", |e| match e {
@@ -114,7 +157,9 @@ fn learning_rate_changes_take_effect() {
 fn a_full_observer_never_blocks_training_and_snapshots_are_dropped_not_queued() {
     let s = endless_ring();
     // Nobody drains snapshots: training must go on regardless.
-    wait_for(&s, "step 60", |e| matches!(e, Event::Metrics(m) if m.step >= 60).then_some(()));
+    wait_for(&s, "step 60", |e| {
+        matches!(e, Event::Metrics(m) if m.step >= 60).then_some(())
+    });
     assert!(s.dropped_snapshots() > 0);
     assert!(s.drain_snapshots().len() <= 4);
     s.stop_and_join();
@@ -123,7 +168,9 @@ fn a_full_observer_never_blocks_training_and_snapshots_are_dropped_not_queued() 
 #[test]
 fn a_bad_dataset_fails_with_a_reason_and_no_panic() {
     let mut e = preset("gan_ring.toml");
-    e.data = genlab::config::DataConfig::CsvPoints { path: "/nonexistent/points.csv".into() };
+    e.data = genlab::config::DataConfig::CsvPoints {
+        path: "/nonexistent/points.csv".into(),
+    };
     let s = Session::start(e).expect("start");
     let reason = loop {
         match s.next_event(Duration::from_secs(30)) {
@@ -139,6 +186,8 @@ fn a_bad_dataset_fails_with_a_reason_and_no_panic() {
 fn an_invalid_experiment_does_not_start() {
     let mut e = preset("gan_ring.toml");
     e.training.batch_size = 0;
-    let err = Session::start(e).err().expect("started an invalid experiment");
+    let err = Session::start(e)
+        .err()
+        .expect("started an invalid experiment");
     assert!(err.contains("training.batch_size"), "{err}");
 }

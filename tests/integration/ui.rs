@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 /// Runs go to a temporary folder, kept alive for the whole test binary.
 fn runs_dir() -> std::path::PathBuf {
     static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir")).path().to_owned()
+    DIR.get_or_init(|| tempfile::tempdir().expect("tempdir"))
+        .path()
+        .to_owned()
 }
 
 fn harness(mut app: GenLabApp) -> Harness<'static, GenLabApp> {
@@ -23,7 +25,11 @@ fn harness(mut app: GenLabApp) -> Harness<'static, GenLabApp> {
 }
 
 /// Steps frames until `done` holds (the training thread runs meanwhile).
-fn frames_until(h: &mut Harness<'static, GenLabApp>, what: &str, done: impl Fn(&GenLabApp) -> bool) {
+fn frames_until(
+    h: &mut Harness<'static, GenLabApp>,
+    what: &str,
+    done: impl Fn(&GenLabApp) -> bool,
+) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(h.state()) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -48,7 +54,9 @@ fn train_pause_step_and_reset_drive_the_session() {
     frames_until(&mut h, "the step counter to grow", |a| a.step >= 5);
     h.get_by_label("Pause").click();
     h.step();
-    frames_until(&mut h, "pause", |a| a.status == genlab::ui::RunStatus::Paused);
+    frames_until(&mut h, "pause", |a| {
+        a.status == genlab::ui::RunStatus::Paused
+    });
     let paused = h.state().step;
     std::thread::sleep(Duration::from_millis(300));
     h.step();
@@ -59,7 +67,11 @@ fn train_pause_step_and_reset_drive_the_session() {
     frames_until(&mut h, "one step", |a| a.step == paused + 1);
     std::thread::sleep(Duration::from_millis(200));
     h.step();
-    assert_eq!(h.state().step, paused + 1, "Step 1 advanced more than one step");
+    assert_eq!(
+        h.state().step,
+        paused + 1,
+        "Step 1 advanced more than one step"
+    );
     assert!(!h.state().history.is_empty());
     h.get_by_label("Reset").click();
     h.step();
@@ -70,18 +82,29 @@ fn train_pause_step_and_reset_drive_the_session() {
 #[test]
 fn an_invalid_width_disables_train_with_the_message() {
     let mut app = ring_app();
-    if let ModelConfig::Gan { generator: NetConfig::Mlp { hidden, .. }, .. } = &mut app.experiment.model {
+    if let ModelConfig::Gan {
+        generator: NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut app.experiment.model
+    {
         hidden[1] = 0;
     }
     let mut h = harness(app);
     h.step();
     let message = "model.generator.hidden[1]: width 0, must be between 1 and 16384";
     // Once inline at the field, once beside the disabled Train button.
-    assert_eq!(h.query_all_by_label_contains(message).count(), 2, "validation message not shown");
+    assert_eq!(
+        h.query_all_by_label_contains(message).count(),
+        2,
+        "validation message not shown"
+    );
     assert!(h.query_by_label_contains("Train is disabled").is_some());
     h.get_by_label("Train").click();
     h.step();
-    assert!(h.state().session.is_none(), "Train started an invalid experiment");
+    assert!(
+        h.state().session.is_none(),
+        "Train started an invalid experiment"
+    );
 }
 
 #[test]
@@ -92,7 +115,9 @@ fn a_vae_run_shows_samples_and_reconstructions() {
     let mut h = harness(GenLabApp::new(e));
     h.get_by_label("Train").click();
     h.step();
-    frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
+    frames_until(&mut h, "the run to finish", |a| {
+        a.status == genlab::ui::RunStatus::Finished
+    });
     h.step();
     assert!(h.state().samples.len() >= 2);
     assert!(h.query_by_label("inputs | reconstructions").is_some());
@@ -110,11 +135,16 @@ fn a_window_run_is_kept_on_disk() {
     let mut h = harness(app);
     h.get_by_label("Train").click();
     h.step();
-    frames_until(&mut h, "the run to finish", |a| a.status == genlab::ui::RunStatus::Finished);
+    frames_until(&mut h, "the run to finish", |a| {
+        a.status == genlab::ui::RunStatus::Finished
+    });
     // The run folder is written on its own thread: wait for its summary.
     let deadline = Instant::now() + Duration::from_secs(30);
     let runs: Vec<_> = loop {
-        let runs: Vec<_> = std::fs::read_dir(dir.path()).expect("runs dir").filter_map(|e| e.ok()).collect();
+        let runs: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("runs dir")
+            .filter_map(|e| e.ok())
+            .collect();
         if runs.len() == 1 && runs[0].path().join("summary.toml").exists() {
             break runs;
         }
@@ -124,7 +154,12 @@ fn a_window_run_is_kept_on_disk() {
     assert_eq!(runs.len(), 1);
     let run = runs[0].path();
     let csv = std::fs::read_to_string(run.join("metrics.csv")).expect("metrics.csv");
-    assert!(csv.lines().last().expect("rows").starts_with("20,"), "{csv}");
+    assert!(
+        csv.lines().last().expect("rows").starts_with("20,"),
+        "{csv}"
+    );
     assert!(run.join("samples/step_000020.png").exists());
-    assert!(std::fs::read_to_string(run.join("summary.toml")).expect("summary").contains("finished"));
+    assert!(std::fs::read_to_string(run.join("summary.toml"))
+        .expect("summary")
+        .contains("finished"));
 }
