@@ -125,7 +125,7 @@ pub fn reference(
     let steps = ((case.steps as f64 * scale).ceil() as u64).max(5);
     let warmup = ((case.warmup as f64 * scale).ceil() as u64).max(1);
     let out = Command::new(python)
-        .arg(&script)
+        .arg(case.script)
         .args([
             "--steps",
             &steps.to_string(),
@@ -175,6 +175,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
     let mut table = String::from(
         "| architecture | batch | GenLab samples/s (median, min-max) | PyTorch samples/s | ratio | GenLab peak RSS MiB |\n|---|---|---|---|---|---|\n",
     );
+    print!("{table}");
     for case in cases() {
         if opts.only.as_deref().is_some_and(|o| o != case.name) {
             continue;
