@@ -96,8 +96,15 @@ impl SampleView {
         let key = (snap.step, self.layers);
         if self.texture.as_ref().is_none_or(|(k, _)| *k != key) {
             let load = |name: &'static str, im: &RgbaImage| {
-                let color =
-                    egui::ColorImage::from_rgba_unmultiplied([im.width, im.height], &im.pixels);
+                // Our images are opaque, so premultiplied equals unmultiplied; converting
+                // here (optimised) rather than in ecolor (an unoptimised dependency in dev)
+                // keeps a new snapshot from costing the frame tens of milliseconds.
+                let pixels = im
+                    .pixels
+                    .chunks_exact(4)
+                    .map(|p| egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3]))
+                    .collect();
+                let color = egui::ColorImage::new([im.width, im.height], pixels);
                 (
                     name,
                     ctx.load_texture(name, color, egui::TextureOptions::NEAREST),
