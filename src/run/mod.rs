@@ -100,7 +100,15 @@ impl RunWriter {
                 grid,
                 reconstructions,
                 latent_map,
+                encoded,
             } => {
+                if let Some(e) = encoded {
+                    let ep = self
+                        .dir
+                        .join("samples")
+                        .join(format!("step_{:06}_encoded.png", s.step));
+                    render::save_png(e, &ep, 1)?;
+                }
                 if let Some(m) = latent_map {
                     let mp = self
                         .dir

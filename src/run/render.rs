@@ -121,3 +121,48 @@ pub fn heat_colour(v: f32) -> [u8; 3] {
         mix(fake[2], real[2]),
     ]
 }
+
+/// Points on [-r, r]^2 as dots coloured by class (grey without labels), with axes.
+pub fn class_scatter(points: &[[f32; 2]], labels: Option<&[u8]>, r: f32, size: usize) -> RgbaImage {
+    const PALETTE: [[u8; 3]; 10] = [
+        [31, 119, 180],
+        [255, 127, 14],
+        [44, 160, 44],
+        [214, 39, 40],
+        [148, 103, 189],
+        [140, 86, 75],
+        [227, 119, 194],
+        [127, 127, 127],
+        [188, 189, 34],
+        [23, 190, 207],
+    ];
+    let mut px = vec![255u8; size * size * 4];
+    let mid = size / 2;
+    for i in 0..size {
+        for o in [(mid * size + i) * 4, (i * size + mid) * 4] {
+            px[o..o + 3].copy_from_slice(&[210, 210, 210]);
+        }
+    }
+    for (i, p) in points.iter().enumerate() {
+        let colour = labels
+            .and_then(|l| l.get(i))
+            .map(|&c| PALETTE[c as usize % PALETTE.len()])
+            .unwrap_or([90, 90, 90]);
+        let x = ((p[0] + r) / (2.0 * r) * size as f32) as i64;
+        let y = ((r - p[1]) / (2.0 * r) * size as f32) as i64;
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                let (cx, cy) = (x + dx, y + dy);
+                if cx >= 0 && cy >= 0 && (cx as usize) < size && (cy as usize) < size {
+                    let o = (cy as usize * size + cx as usize) * 4;
+                    px[o..o + 3].copy_from_slice(&colour);
+                }
+            }
+        }
+    }
+    RgbaImage {
+        width: size,
+        height: size,
+        pixels: px,
+    }
+}

@@ -64,6 +64,8 @@ pub enum Samples {
         grid: RgbaImage,
         reconstructions: Option<RgbaImage>,
         latent_map: Option<RgbaImage>,
+        /// With a 2-D latent: held-out inputs encoded (posterior means), one colour per class.
+        encoded: Option<RgbaImage>,
     },
     Points(PointsView),
 }

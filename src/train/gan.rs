@@ -236,6 +236,7 @@ impl Trainer for GanTrainer {
                         grid,
                         reconstructions: None,
                         latent_map: None,
+                        encoded: None,
                     },
                     vec![("pixel_distance", dist)],
                 )

@@ -40,6 +40,7 @@ pub struct VaeTrainer {
     data: Dataset,
     /// Samples never trained on, for held-out reconstruction and ELBO.
     held_out: Vec<f32>,
+    held_out_labels: Option<Vec<u8>>,
     batcher: Batcher,
     rng: StdRng,
     fixed_z: Vec<f32>,
@@ -65,7 +66,7 @@ impl VaeTrainer {
             return Err(ModelError("not a VAE experiment".into()));
         };
         let t = &exp.training;
-        let (data, held_out) = split_held_out(data);
+        let (data, held_out, held_out_labels) = split_held_out(data);
         let mut rng = StdRng::seed_from_u64(t.seed);
         let n_fixed = if shape == SampleShape::Point2 {
             POINT_SAMPLES
@@ -82,6 +83,7 @@ impl VaeTrainer {
             batcher: Batcher::new(data.len(), t.seed),
             data,
             held_out,
+            held_out_labels,
             fixed_z: toy::normal_latents(&mut rng, n_fixed, *latent_dim),
             rng,
             shape,
@@ -104,18 +106,18 @@ impl VaeTrainer {
 }
 
 /// Takes up to `HELD_OUT` samples (at most a tenth) away from training.
-fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>) {
+fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
     match data {
         Dataset::Images(mut set) => {
             let n = HELD_OUT.min(set.len() / 10);
             let held: ImageSet = set.split_off(n);
-            (Dataset::Images(set), held.pixels)
+            (Dataset::Images(set), held.pixels, held.labels)
         }
         Dataset::Points(mut set) => {
             let n = HELD_OUT.min(set.points.len() / 10);
             let keep = set.points.len() - n;
             let held: Vec<f32> = set.points.split_off(keep).into_iter().flatten().collect();
-            (Dataset::Points(PointSet { ..set }), held)
+            (Dataset::Points(PointSet { ..set }), held, None)
         }
     }
 }
@@ -204,11 +206,24 @@ impl Trainer for VaeTrainer {
                     let decoded = values(self.to_values(vae.decode(matrix(&z, n, 2, &device))));
                     image_grid(&decoded, n, channels, height, LATENT_MAP_SIDE)
                 });
+                let encoded = (latent == 2).then(|| {
+                    let n = self.held_out.len() / len;
+                    let (mean, _) = vae.encode(matrix(&self.held_out, n, len, &device));
+                    let means: Vec<[f32; 2]> =
+                        values(mean).chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+                    crate::run::render::class_scatter(
+                        &means,
+                        self.held_out_labels.as_deref(),
+                        3.0,
+                        240,
+                    )
+                });
                 (
                     Samples::Images {
                         grid,
                         reconstructions,
                         latent_map,
+                        encoded,
                     },
                     Vec::new(),
                 )
@@ -220,6 +235,7 @@ impl Trainer for VaeTrainer {
                             grid: image_grid(&[], 0, 1, 1, 1),
                             reconstructions: None,
                             latent_map: None,
+                            encoded: None,
                         },
                         vec![],
                     );

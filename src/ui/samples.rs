@@ -116,6 +116,7 @@ impl SampleView {
                     grid,
                     reconstructions,
                     latent_map,
+                    encoded,
                 } => {
                     textures.push(load("samples from fixed noise", grid));
                     if let Some(r) = reconstructions {
@@ -123,6 +124,9 @@ impl SampleView {
                     }
                     if let Some(m) = latent_map {
                         textures.push(load("latent map (decoded 2-D grid)", m));
+                    }
+                    if let Some(e) = encoded {
+                        textures.push(load("encoded held-out inputs (colour = class)", e));
                     }
                 }
                 Samples::Points(view) => {
