@@ -1,5 +1,6 @@
 //! A run on disk: the config used, metrics.csv, sample PNGs and a summary.
 
+pub mod folder;
 pub mod history;
 pub mod recorder;
 pub mod render;

@@ -52,6 +52,7 @@ pub struct GenLabApp {
     /// A save that would overwrite a file, waiting for the user's yes.
     pub confirm_overwrite: Option<(super::files::FileAction, std::path::PathBuf)>,
     pub show_presets: bool,
+    pub runs: super::runs_panel::RunsView,
     /// Smoothed, decimated curves and the (history version, settings) they were made from.
     pub curve_cache: Option<((u64, u64, bool, bool), Vec<(&'static str, Vec<[f64; 2]>)>)>,
     pub log_scale: bool,
@@ -83,6 +84,7 @@ impl GenLabApp {
             dialog: None,
             confirm_overwrite: None,
             show_presets: false,
+            runs: Default::default(),
             curve_cache: None,
             log_scale: false,
             x_by_time: false,
@@ -256,6 +258,19 @@ impl GenLabApp {
         super::file_menu::poll_dialog(self);
         egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
         super::file_menu::windows_ui(self, ui);
+        if self.runs.open {
+            let dir = self.runs_dir.clone();
+            egui::Panel::right("runs")
+                .default_size(380.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("runs_panel")
+                        .show(ui, |ui| {
+                            super::runs_panel::runs_ui(&mut self.runs, &dir, ui)
+                        });
+                });
+            ctx.request_repaint_after(std::time::Duration::from_millis(500));
+        }
         egui::Panel::left("experiment")
             .default_size(300.0)
             .show(ui, |ui| {

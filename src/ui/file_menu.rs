@@ -9,6 +9,10 @@ use eframe::egui;
 
 pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.menu_button("File", |ui| {
+        if ui.button("Runs...").clicked() {
+            app.runs.open = !app.runs.open;
+            ui.close();
+        }
         if ui.button("Preset library...").clicked() {
             app.show_presets = true;
             ui.close();
@@ -26,6 +30,7 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         };
         pick(ui, "Open preset...", FileAction::OpenPreset, true);
+        pick(ui, "Open run folder...", FileAction::OpenRunFolder, true);
         pick(
             ui,
             "Save experiment as preset...",
@@ -86,7 +91,10 @@ pub fn poll_dialog(app: &mut GenLabApp) {
 }
 
 fn finish(app: &mut GenLabApp, action: FileAction, path: std::path::PathBuf, overwrite: bool) {
-    if !overwrite && path.exists() && action != FileAction::OpenPreset {
+    if !overwrite
+        && path.exists()
+        && !matches!(action, FileAction::OpenPreset | FileAction::OpenRunFolder)
+    {
         app.confirm_overwrite = Some((action, path));
         return;
     }

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileAction {
     OpenPreset,
+    /// A run folder written elsewhere (another machine's `genlab train`), added to the runs panel.
+    OpenRunFolder,
     SavePreset,
     ExportGrid,
     ExportTimelapse,
@@ -22,11 +24,12 @@ pub enum FileAction {
 
 impl FileAction {
     fn saves(self) -> bool {
-        self != FileAction::OpenPreset
+        !matches!(self, FileAction::OpenPreset | FileAction::OpenRunFolder)
     }
     fn filter(self) -> (&'static str, &'static str) {
         match self {
             FileAction::OpenPreset | FileAction::SavePreset => ("GenLab preset", "toml"),
+            FileAction::OpenRunFolder => ("Run folder", ""),
             FileAction::ExportGrid | FileAction::ExportCurvesPng | FileAction::ExportScreenshot => {
                 ("PNG image", "png")
             }
@@ -37,6 +40,7 @@ impl FileAction {
     fn what(self) -> &'static str {
         match self {
             FileAction::OpenPreset | FileAction::SavePreset => "preset",
+            FileAction::OpenRunFolder => "run",
             FileAction::ExportGrid => "samples",
             FileAction::ExportTimelapse => "timelapse",
             FileAction::ExportCurvesCsv | FileAction::ExportCurvesPng => "curves",
@@ -99,6 +103,11 @@ impl GenLabApp {
                 let exp = Experiment::load(path).map_err(|e| e.to_string())?;
                 self.experiment = exp;
                 Ok(format!("Loaded {}", path.display()))
+            }
+            FileAction::OpenRunFolder => {
+                self.runs.add_folder(path)?;
+                self.runs.open = true;
+                Ok(format!("Opened run {}", path.display()))
             }
             FileAction::SavePreset => export::preset_toml(&self.experiment, path)
                 .map(|_| done("the experiment"))

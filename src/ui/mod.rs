@@ -6,6 +6,7 @@ mod curves;
 mod experiment_panel;
 mod file_menu;
 pub mod files;
+pub mod runs_panel;
 mod samples;
 
 pub use app::{GenLabApp, RunStatus};

@@ -5,6 +5,7 @@ mod config;
 mod data;
 mod exports;
 mod learning;
+mod runs;
 mod session;
 mod ui;
 

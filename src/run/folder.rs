@@ -1,0 +1,198 @@
+//! Reading run folders back: the list of runs, one run's curves, and what differs
+//! between runs' configs. Works on any folder `genlab train` wrote, from any machine.
+
+use crate::config::Experiment;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the runs list shows about one run folder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    pub dir: PathBuf,
+    /// The folder's name, which is the run's name.
+    pub name: String,
+    pub experiment: Option<Experiment>,
+    /// finished / stopped / failed, or "running" while no summary exists.
+    pub status: String,
+    pub steps: u64,
+    pub duration_s: Option<f64>,
+    /// The last values of the run's metrics.
+    pub last: BTreeMap<String, f64>,
+}
+
+impl RunInfo {
+    pub fn title(&self) -> &str {
+        self.experiment
+            .as_ref()
+            .map(|e| e.title.as_str())
+            .unwrap_or("(config unreadable)")
+    }
+}
+
+/// Whether `dir` looks like a run folder (so deleting it is safe).
+pub fn is_run_dir(dir: &Path) -> bool {
+    dir.join("config.toml").is_file() && dir.join("metrics.csv").is_file()
+}
+
+/// Every run folder directly under `runs_dir`, newest first.
+pub fn list_runs(runs_dir: &Path) -> Vec<RunInfo> {
+    let Ok(entries) = std::fs::read_dir(runs_dir) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<(std::time::SystemTime, RunInfo)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| is_run_dir(p))
+        .filter_map(|p| {
+            let modified = std::fs::metadata(p.join("metrics.csv"))
+                .and_then(|m| m.modified())
+                .ok()?;
+            Some((modified, read_run(&p)))
+        })
+        .collect();
+    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Reads a run folder's config, summary and last metrics; never fails, only notes gaps.
+pub fn read_run(dir: &Path) -> RunInfo {
+    let experiment = std::fs::read_to_string(dir.join("config.toml"))
+        .ok()
+        .and_then(|t| Experiment::from_toml(&t).ok());
+    let summary: Option<toml::Table> = std::fs::read_to_string(dir.join("summary.toml"))
+        .ok()
+        .and_then(|t| t.parse().ok());
+    let curves = read_curves(dir).unwrap_or_default();
+    let last: BTreeMap<String, f64> = curves
+        .iter()
+        .filter_map(|(k, v)| v.last().map(|p| (k.clone(), p[1])))
+        .collect();
+    let steps_seen = curves
+        .values()
+        .filter_map(|v| v.last())
+        .map(|p| p[0] as u64)
+        .max()
+        .unwrap_or(0);
+    let get = |k: &str| summary.as_ref().and_then(|s| s.get(k)).cloned();
+    RunInfo {
+        dir: dir.to_owned(),
+        name: dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        experiment,
+        status: get("status")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "running".into()),
+        steps: get("steps")
+            .and_then(|v| v.as_integer())
+            .map(|v| v as u64)
+            .unwrap_or(steps_seen),
+        duration_s: get("duration_s").and_then(|v| v.as_float()),
+        last,
+    }
+}
+
+/// Every metric of a run as (step, value) points. Reads what is on disk now: a run in
+/// progress may have a half-written last line, which is skipped.
+pub fn read_curves(dir: &Path) -> Result<BTreeMap<String, Vec<[f64; 2]>>, String> {
+    let path = dir.join("metrics.csv");
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut curves: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
+    for rec in rdr.records() {
+        let Ok(rec) = rec else { continue };
+        if rec.len() != header.len() {
+            continue;
+        }
+        let Some(step) = rec.get(0).and_then(|s| s.parse::<f64>().ok()) else {
+            continue;
+        };
+        for (name, field) in header.iter().zip(rec.iter()).skip(2) {
+            if let Ok(v) = field.parse::<f64>() {
+                curves.entry(name.clone()).or_default().push([step, v]);
+            }
+        }
+    }
+    Ok(curves)
+}
+
+/// The config fields whose values differ between `experiments`, as dotted paths, with
+/// each experiment's value (empty where a field is absent).
+pub fn config_differences(experiments: &[&Experiment]) -> Vec<(String, Vec<String>)> {
+    let flat: Vec<BTreeMap<String, String>> = experiments
+        .iter()
+        .map(|e| {
+            let mut out = BTreeMap::new();
+            if let Ok(toml::Value::Table(t)) = toml::Value::try_from(e) {
+                flatten("", &toml::Value::Table(t), &mut out);
+            }
+            out
+        })
+        .collect();
+    let keys: std::collections::BTreeSet<&String> = flat.iter().flat_map(|m| m.keys()).collect();
+    keys.into_iter()
+        .filter(|k| k.as_str() != "title" && k.as_str() != "description")
+        .filter_map(|k| {
+            let values: Vec<String> = flat
+                .iter()
+                .map(|m| m.get(k).cloned().unwrap_or_default())
+                .collect();
+            values
+                .iter()
+                .any(|v| v != &values[0])
+                .then(|| (k.clone(), values))
+        })
+        .collect()
+}
+
+fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
+    match v {
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let key = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&key, v, out);
+            }
+        }
+        other => {
+            out.insert(prefix.to_owned(), other.to_string());
+        }
+    }
+}
+
+/// Deletes a run folder; refuses anything that is not one.
+pub fn delete_run(dir: &Path) -> Result<(), String> {
+    if !is_run_dir(dir) {
+        return Err(format!(
+            "{} is not a run folder; not deleting it",
+            dir.display()
+        ));
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| format!("cannot delete {}: {e}", dir.display()))
+}
+
+/// Renames a run folder within its parent; returns the new path.
+pub fn rename_run(dir: &Path, new_name: &str) -> Result<PathBuf, String> {
+    let clean = new_name.trim();
+    if clean.is_empty() || clean.contains(['/', '\\']) || clean == "." || clean == ".." {
+        return Err(format!("{new_name:?} is not a valid folder name"));
+    }
+    let target = dir.with_file_name(clean);
+    if target.exists() {
+        return Err(format!("{} already exists", target.display()));
+    }
+    std::fs::rename(dir, &target).map_err(|e| format!("cannot rename {}: {e}", dir.display()))?;
+    Ok(target)
+}

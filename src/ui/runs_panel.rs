@@ -1,0 +1,305 @@
+//! The runs panel: every run on disk, several overlaid in one plot, and a table of the
+//! settings that differ between them. Folders are read on a loader thread, so a growing
+//! metrics.csv (a run in progress, here or synced from another machine) never blocks a frame.
+
+use crate::config::Experiment;
+use crate::run::folder::{
+    config_differences, delete_run, list_runs, read_curves, read_run, rename_run, RunInfo,
+};
+use crossbeam_channel::{bounded, Receiver};
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+type Curves = BTreeMap<String, Vec<[f64; 2]>>;
+
+/// How often open folders are re-read.
+const REFRESH: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+pub struct RunsView {
+    pub open: bool,
+    pub runs: Vec<RunInfo>,
+    /// Run folders opened from elsewhere (e.g. copied from a GPU server).
+    pub extra: Vec<PathBuf>,
+    pub selected: BTreeSet<PathBuf>,
+    pub curves: BTreeMap<PathBuf, Curves>,
+    pub metric: String,
+    pub confirm_delete: Option<PathBuf>,
+    pub renaming: Option<(PathBuf, String)>,
+    pub message: Option<String>,
+    loading: Option<Receiver<(Vec<RunInfo>, BTreeMap<PathBuf, Curves>)>>,
+    last_load: Option<Instant>,
+}
+
+impl RunsView {
+    /// Adds a run folder from anywhere to the list.
+    pub fn add_folder(&mut self, dir: &Path) -> Result<(), String> {
+        if !crate::run::folder::is_run_dir(dir) {
+            return Err(format!(
+                "{} has no config.toml and metrics.csv: not a GenLab run folder",
+                dir.display()
+            ));
+        }
+        if !self.extra.iter().any(|d| d == dir) {
+            self.extra.push(dir.to_owned());
+        }
+        self.selected.insert(dir.to_owned());
+        self.last_load = None;
+        Ok(())
+    }
+
+    /// Starts a background re-read when due; picks up a finished one. Never waits.
+    pub fn poll(&mut self, runs_dir: &Path) {
+        if let Some(rx) = &self.loading {
+            if let Ok((runs, curves)) = rx.try_recv() {
+                self.runs = runs;
+                self.curves = curves;
+                self.loading = None;
+                let available: BTreeSet<&String> =
+                    self.curves.values().flat_map(|c| c.keys()).collect();
+                if !available.contains(&self.metric) {
+                    self.metric = ["loss_g", "loss", "loss_d"]
+                        .into_iter()
+                        .find(|m| available.contains(&m.to_string()))
+                        .map(str::to_owned)
+                        .or_else(|| available.first().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                }
+            }
+            return;
+        }
+        if self.last_load.is_some_and(|t| t.elapsed() < REFRESH) {
+            return;
+        }
+        self.last_load = Some(Instant::now());
+        let (tx, rx) = bounded(1);
+        let (dir, extra, selected) = (
+            runs_dir.to_owned(),
+            self.extra.clone(),
+            self.selected.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut runs = list_runs(&dir);
+            runs.extend(extra.iter().filter(|d| d.exists()).map(|d| read_run(d)));
+            let curves = selected
+                .iter()
+                .filter_map(|d| read_curves(d).ok().map(|c| (d.clone(), c)))
+                .collect();
+            let _ = tx.send((runs, curves));
+        });
+        self.loading = Some(rx);
+    }
+
+    fn selected_runs(&self) -> Vec<&RunInfo> {
+        self.runs
+            .iter()
+            .filter(|r| self.selected.contains(&r.dir))
+            .collect()
+    }
+
+    /// The differences table of the selected runs: (field, one value per run).
+    pub fn differences(&self) -> Vec<(String, Vec<String>)> {
+        let exps: Vec<&Experiment> = self
+            .selected_runs()
+            .iter()
+            .filter_map(|r| r.experiment.as_ref())
+            .collect();
+        if exps.len() < 2 {
+            return Vec::new();
+        }
+        config_differences(&exps)
+    }
+
+    /// Deletes a run folder (after the user confirmed).
+    pub fn delete(&mut self, dir: &Path) {
+        self.message = Some(match delete_run(dir) {
+            Ok(()) => format!("Deleted {}", dir.display()),
+            Err(e) => e,
+        });
+        self.selected.remove(dir);
+        self.extra.retain(|d| d != dir);
+        self.runs.retain(|r| r.dir != dir);
+        self.last_load = None;
+    }
+}
+
+const COLOURS: [egui::Color32; 6] = [
+    egui::Color32::from_rgb(230, 120, 30),
+    egui::Color32::from_rgb(60, 140, 230),
+    egui::Color32::from_rgb(80, 190, 90),
+    egui::Color32::from_rgb(220, 70, 90),
+    egui::Color32::from_rgb(170, 110, 220),
+    egui::Color32::from_rgb(200, 200, 70),
+];
+
+pub fn runs_ui(view: &mut RunsView, runs_dir: &Path, ui: &mut egui::Ui) {
+    view.poll(runs_dir);
+    ui.heading("Runs");
+    ui.label(egui::RichText::new(format!("in {}", runs_dir.display())).small());
+    if let Some(m) = &view.message {
+        ui.label(m);
+    }
+    egui::ScrollArea::vertical()
+        .id_salt("runs_list")
+        .max_height(260.0)
+        .show(ui, |ui| {
+            let runs = view.runs.clone();
+            for run in &runs {
+                let mut on = view.selected.contains(&run.dir);
+                ui.horizontal(|ui| {
+                    if ui
+                        .checkbox(&mut on, "")
+                        .on_hover_text("overlay this run")
+                        .changed()
+                    {
+                        if on {
+                            view.selected.insert(run.dir.clone());
+                        } else {
+                            view.selected.remove(&run.dir);
+                        }
+                        view.last_load = None;
+                    }
+                    ui.vertical(|ui| {
+                        ui.label(egui::RichText::new(&run.name).strong());
+                        let key = [
+                            "modes_covered",
+                            "held_out_reconstruction",
+                            "pixel_distance",
+                            "mmd",
+                            "loss_g",
+                            "loss",
+                        ]
+                        .iter()
+                        .find_map(|k| run.last.get(*k).map(|v| format!("{k} {v:.3}")))
+                        .unwrap_or_default();
+                        ui.label(
+                            egui::RichText::new(format!(
+                                "{} | {} | {} steps | {key}",
+                                run.title(),
+                                run.status,
+                                run.steps
+                            ))
+                            .small(),
+                        );
+                        ui.horizontal(|ui| {
+                            if ui.small_button("rename").clicked() {
+                                view.renaming = Some((run.dir.clone(), run.name.clone()));
+                            }
+                            if ui.small_button("delete").clicked() {
+                                view.confirm_delete = Some(run.dir.clone());
+                            }
+                            if ui.small_button("open folder").clicked() {
+                                let _ =
+                                    std::process::Command::new("xdg-open").arg(&run.dir).spawn();
+                            }
+                        });
+                    });
+                });
+            }
+            if runs.is_empty() {
+                ui.label("No runs yet: press Train, or add a run folder.");
+            }
+        });
+    dialogs_ui(view, ui);
+    ui.separator();
+    compare_ui(view, ui);
+}
+
+fn dialogs_ui(view: &mut RunsView, ui: &mut egui::Ui) {
+    if let Some(dir) = view.confirm_delete.clone() {
+        ui.group(|ui| {
+            ui.label(format!("Delete {} and everything in it?", dir.display()));
+            ui.horizontal(|ui| {
+                if ui.button("Delete run").clicked() {
+                    view.confirm_delete = None;
+                    view.delete(&dir);
+                }
+                if ui.button("Keep it").clicked() {
+                    view.confirm_delete = None;
+                }
+            });
+        });
+    }
+    if let Some((dir, mut name)) = view.renaming.clone() {
+        ui.group(|ui| {
+            ui.horizontal(|ui| {
+                ui.label("new name");
+                ui.text_edit_singleline(&mut name);
+            });
+            ui.horizontal(|ui| {
+                if ui.button("Rename").clicked() {
+                    view.message = Some(match rename_run(&dir, &name) {
+                        Ok(new) => {
+                            if view.selected.remove(&dir) {
+                                view.selected.insert(new.clone());
+                            }
+                            format!("Renamed to {}", new.display())
+                        }
+                        Err(e) => e,
+                    });
+                    view.renaming = None;
+                    view.last_load = None;
+                } else if ui.button("Cancel").clicked() {
+                    view.renaming = None;
+                } else {
+                    view.renaming = Some((dir.clone(), name.clone()));
+                }
+            });
+        });
+    }
+}
+
+fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
+    let selected: Vec<RunInfo> = view.selected_runs().into_iter().cloned().collect();
+    if selected.is_empty() {
+        ui.label("Tick runs to overlay their curves.");
+        return;
+    }
+    let metrics: BTreeSet<String> = view
+        .curves
+        .values()
+        .flat_map(|c| c.keys().cloned())
+        .collect();
+    egui::ComboBox::from_label("metric")
+        .selected_text(&view.metric)
+        .show_ui(ui, |ui| {
+            for m in metrics {
+                ui.selectable_value(&mut view.metric, m.clone(), m);
+            }
+        });
+    Plot::new("runs_overlay")
+        .legend(Legend::default())
+        .height(220.0)
+        .x_axis_label("step")
+        .show(ui, |plot_ui| {
+            for (i, run) in selected.iter().enumerate() {
+                if let Some(points) = view.curves.get(&run.dir).and_then(|c| c.get(&view.metric)) {
+                    plot_ui.line(
+                        Line::new(run.name.clone(), PlotPoints::from(points.clone()))
+                            .color(COLOURS[i % COLOURS.len()]),
+                    );
+                }
+            }
+        });
+    let diffs = view.differences();
+    if selected.len() >= 2 {
+        ui.strong(format!("Settings that differ ({})", diffs.len()));
+        egui::Grid::new("runs_diff").striped(true).show(ui, |ui| {
+            ui.label("field");
+            for r in &selected {
+                ui.label(&r.name);
+            }
+            ui.end_row();
+            for (field, values) in &diffs {
+                ui.label(field);
+                for v in values {
+                    ui.label(v);
+                }
+                ui.end_row();
+            }
+        });
+    }
+}
