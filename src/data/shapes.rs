@@ -64,7 +64,10 @@ fn distance(class: usize, x: f32, y: f32, r: f32, stroke: f32) -> f32 {
         3 => square(x, y, r * 0.8).abs() - stroke,
         4 => triangle(x, y, r),
         5 => plus(x, y, r, stroke),
-        6 => plus(x * 0.7071 - y * 0.7071, x * 0.7071 + y * 0.7071, r, stroke),
+        6 => {
+            let k = std::f32::consts::FRAC_1_SQRT_2;
+            plus(k * (x - y), k * (x + y), r, stroke)
+        }
         _ => rect(x, y, r, stroke * 1.3),
     }
 }

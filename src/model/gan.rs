@@ -7,6 +7,8 @@ use crate::config::NetConfig;
 use burn::prelude::*;
 use burn::tensor::activation;
 
+// Modules are built once and moved rarely; boxing would fight burn's Module derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum GeneratorNet {
     Mlp(Mlp),
@@ -91,6 +93,7 @@ impl Generator {
     }
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum DiscriminatorNet {
     Mlp(Mlp),
@@ -202,7 +205,7 @@ pub(crate) fn check_square(height: usize, width: usize, layers: usize) -> Result
             "conv nets need square images, data is {height}x{width}"
         )));
     }
-    if height % factor != 0 || height / factor == 0 {
+    if !height.is_multiple_of(factor) || height / factor == 0 {
         return Err(ModelError(format!(
             "{layers} stride-2 conv layers need an image side divisible by {factor}, data is {height}x{width}"
         )));

@@ -7,12 +7,15 @@ use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
 
+// Built once and moved rarely; boxing would fight burn's Module derive.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum EncoderNet {
     Mlp(Mlp),
     Conv(ConvDown),
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum DecoderNet {
     Mlp(Mlp),

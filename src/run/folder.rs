@@ -50,7 +50,7 @@ pub fn list_runs(runs_dir: &Path) -> Vec<RunInfo> {
             Some((modified, read_run(&p)))
         })
         .collect();
-    runs.sort_by(|a, b| b.0.cmp(&a.0));
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
     runs.into_iter().map(|(_, r)| r).collect()
 }
 

@@ -229,8 +229,8 @@ impl Worker {
                 ));
             }
             let last = t.steps > 0 && state.step >= t.steps;
-            let snapshot_due = state.step % t.samples_every == 0 || last;
-            if state.step % t.metrics_every == 0 || state.step == 1 || snapshot_due {
+            let snapshot_due = state.step.is_multiple_of(t.samples_every) || last;
+            if state.step.is_multiple_of(t.metrics_every) || state.step == 1 || snapshot_due {
                 let mut row = values;
                 row.extend(trainer.periodic_metrics());
                 let (lr_g, lr_d) = trainer.learning_rates();

@@ -9,6 +9,11 @@ use std::time::Instant;
 
 const STORAGE_KEY: &str = "genlab.experiment";
 
+/// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
+pub type CurveKey = (u64, u64, bool, bool);
+/// Smoothed, decimated points per curve, ready to draw.
+pub type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
+
 /// Where the run stands, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunStatus {
@@ -54,7 +59,7 @@ pub struct GenLabApp {
     pub show_presets: bool,
     pub runs: super::runs_panel::RunsView,
     /// Smoothed, decimated curves and the (history version, settings) they were made from.
-    pub curve_cache: Option<((u64, u64, bool, bool), Vec<(&'static str, Vec<[f64; 2]>)>)>,
+    pub curve_cache: Option<(CurveKey, DrawnCurves)>,
     pub log_scale: bool,
     pub x_by_time: bool,
 }

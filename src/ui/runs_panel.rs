@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 type Curves = BTreeMap<String, Vec<[f64; 2]>>;
+/// What one background read of the runs brings back.
+type Loaded = (Vec<RunInfo>, BTreeMap<PathBuf, Curves>);
 
 /// How often open folders are re-read.
 const REFRESH: Duration = Duration::from_secs(2);
@@ -30,7 +32,7 @@ pub struct RunsView {
     pub confirm_delete: Option<PathBuf>,
     pub renaming: Option<(PathBuf, String)>,
     pub message: Option<String>,
-    loading: Option<Receiver<(Vec<RunInfo>, BTreeMap<PathBuf, Curves>)>>,
+    loading: Option<Receiver<Loaded>>,
     last_load: Option<Instant>,
 }
 

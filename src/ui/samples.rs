@@ -5,6 +5,9 @@ use crate::run::render::{points_image, PointLayers};
 use crate::train::{RgbaImage, Samples, Snapshot};
 use eframe::egui;
 
+/// Named textures of one snapshot.
+type Textures = Vec<(&'static str, egui::TextureHandle)>;
+
 /// Snapshots kept for scrubbing; when full, every other older one is dropped.
 const KEEP: usize = 200;
 /// Side of the rendered 2-D view, in pixels.
@@ -16,7 +19,7 @@ pub struct SampleView {
     /// Which frame is shown; `None` follows the newest.
     pub selected: Option<usize>,
     /// The uploaded textures and what they show (frame step, layers), to upload only on change.
-    texture: Option<((u64, PointLayers), Vec<(&'static str, egui::TextureHandle)>)>,
+    texture: Option<((u64, PointLayers), Textures)>,
     pub zoom: f32,
     pub layers: PointLayers,
 }
