@@ -29,6 +29,9 @@ pub enum Command {
         /// Start training it at once.
         #[arg(long)]
         train: bool,
+        /// Run folders to open in the runs panel, overlaid (e.g. copied from a GPU server).
+        #[arg(long, num_args = 1..)]
+        runs: Vec<PathBuf>,
     },
     /// Train a preset headless, with a progress bar, writing a run folder.
     Train {

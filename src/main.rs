@@ -5,8 +5,12 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => genlab::ui::run(None, false),
-        Some(Command::Gui { preset, train }) => genlab::ui::run(preset, train),
+        None => genlab::ui::run(None, false, Vec::new()),
+        Some(Command::Gui {
+            preset,
+            train,
+            runs,
+        }) => genlab::ui::run(preset, train, runs),
         Some(Command::Train { preset, steps, out }) => {
             match genlab::cli::train(&preset, steps, out, true) {
                 Ok(_) => ExitCode::SUCCESS,

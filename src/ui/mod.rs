@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Opens the window; `preset` replaces the remembered experiment.
-pub fn run(preset: Option<PathBuf>, train_now: bool) -> ExitCode {
+pub fn run(preset: Option<PathBuf>, train_now: bool, runs: Vec<PathBuf>) -> ExitCode {
     let preset = match preset.map(|p| Experiment::load(&p)) {
         Some(Ok(e)) => Some(e),
         Some(Err(e)) => {
@@ -38,6 +38,12 @@ pub fn run(preset: Option<PathBuf>, train_now: bool) -> ExitCode {
             let mut app = GenLabApp::from_storage(cc.storage, preset);
             if train_now {
                 app.train();
+            }
+            for dir in &runs {
+                match app.runs.add_folder(dir) {
+                    Ok(()) => app.runs.open = true,
+                    Err(e) => app.notice = Some(e),
+                }
             }
             Ok(Box::new(app))
         }),

@@ -85,7 +85,14 @@ impl RunsView {
         );
         std::thread::spawn(move || {
             let mut runs = list_runs(&dir);
-            runs.extend(extra.iter().filter(|d| d.exists()).map(|d| read_run(d)));
+            // Folders opened by hand may also live in the runs directory: list each once.
+            let same =
+                |a: &Path, b: &Path| a == b || a.canonicalize().ok() == b.canonicalize().ok();
+            for d in extra.iter().filter(|d| d.exists()) {
+                if !runs.iter().any(|r| same(&r.dir, d)) {
+                    runs.push(read_run(d));
+                }
+            }
             let curves = selected
                 .iter()
                 .filter_map(|d| read_curves(d).ok().map(|c| (d.clone(), c)))
