@@ -8,6 +8,7 @@ use eframe::egui;
 use std::time::Instant;
 
 const STORAGE_KEY: &str = "genlab.experiment";
+const RUNS_DIR_KEY: &str = "genlab.runs_dir";
 
 /// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
 pub type CurveKey = (u64, u64, bool, bool);
@@ -101,11 +102,18 @@ impl GenLabApp {
         let remembered = storage
             .and_then(|s| s.get_string(STORAGE_KEY))
             .and_then(|t| Experiment::from_toml(&t).ok());
-        Self::new(
+        let mut app = Self::new(
             preset
                 .or(remembered)
                 .unwrap_or_else(Experiment::default_ring_gan),
-        )
+        );
+        // An explicit $GENLAB_RUNS_DIR wins over the folder chosen last time.
+        if std::env::var_os("GENLAB_RUNS_DIR").is_none() {
+            if let Some(dir) = storage.and_then(|s| s.get_string(RUNS_DIR_KEY)) {
+                app.runs_dir = dir.into();
+            }
+        }
+        app
     }
 
     pub fn is_running(&self) -> bool {
@@ -264,14 +272,13 @@ impl GenLabApp {
         egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
         super::file_menu::windows_ui(self, ui);
         if self.runs.open {
-            let dir = self.runs_dir.clone();
             egui::Panel::right("runs")
                 .default_size(380.0)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("runs_panel")
                         .show(ui, |ui| {
-                            super::runs_panel::runs_ui(&mut self.runs, &dir, ui)
+                            super::runs_panel::runs_ui(&mut self.runs, &mut self.runs_dir, ui)
                         });
                 });
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
@@ -304,5 +311,6 @@ impl eframe::App for GenLabApp {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         storage.set_string(STORAGE_KEY, self.experiment.to_toml());
+        storage.set_string(RUNS_DIR_KEY, self.runs_dir.display().to_string());
     }
 }

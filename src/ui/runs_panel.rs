@@ -144,10 +144,22 @@ const COLOURS: [egui::Color32; 6] = [
     egui::Color32::from_rgb(200, 200, 70),
 ];
 
-pub fn runs_ui(view: &mut RunsView, runs_dir: &Path, ui: &mut egui::Ui) {
+pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
     view.poll(runs_dir);
     ui.heading("Runs");
-    ui.label(egui::RichText::new(format!("in {}", runs_dir.display())).small());
+    ui.horizontal(|ui| {
+        ui.label("runs folder");
+        let mut text = runs_dir.display().to_string();
+        let edit = ui.add(egui::TextEdit::singleline(&mut text).desired_width(240.0));
+        if edit.changed() {
+            *runs_dir = PathBuf::from(text);
+        }
+        if edit.lost_focus() {
+            view.last_load = None;
+        }
+    })
+    .response
+    .on_hover_text("New runs are written here; the list shows the runs in it");
     if let Some(m) = &view.message {
         ui.label(m);
     }
