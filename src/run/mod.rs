@@ -149,8 +149,12 @@ impl RunWriter {
                 }
             }
         }
-        let mut f = File::create(self.dir.join("summary.toml"))?;
+        self.metrics.flush()?;
+        // Written whole, then renamed: a reader never sees half a summary.
+        let tmp = self.dir.join("summary.toml.tmp");
+        let mut f = File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
-        self.metrics.flush()
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.dir.join("summary.toml"))
     }
 }

@@ -148,9 +148,11 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
     view.poll(runs_dir);
     ui.heading("Runs");
     ui.horizontal(|ui| {
-        ui.label("runs folder");
+        let label = ui.label("runs folder");
         let mut text = runs_dir.display().to_string();
-        let edit = ui.add(egui::TextEdit::singleline(&mut text).desired_width(240.0));
+        let edit = ui
+            .add(egui::TextEdit::singleline(&mut text).desired_width(240.0))
+            .labelled_by(label.id);
         if edit.changed() {
             *runs_dir = PathBuf::from(text);
         }
