@@ -85,8 +85,14 @@ pub fn poll_dialog(app: &mut GenLabApp) {
         return;
     };
     let action = app.dialog.take().map(|d| d.action);
-    if let (Some(action), Some(path)) = (action, answer) {
-        finish(app, action, path, false);
+    match (action, answer) {
+        (Some(action), Some(path)) => finish(app, action, path, false),
+        // Cancelled, or no dialog could be shown at all: say so rather than do nothing.
+        _ => {
+            app.notice = Some(
+                "No file chosen. (If no dialog appeared: file dialogs need xdg-desktop-portal or zenity.)".into(),
+            )
+        }
     }
 }
 
