@@ -133,10 +133,10 @@ impl SampleView {
                     }
                 }
                 Samples::Points(view) => {
-                    textures.push(load(
-                        "points",
-                        &points_image(view, POINTS_SIDE, self.layers),
-                    ));
+                    // Only D's small heatmap becomes a texture; the points are drawn by the plot.
+                    if view.heatmap_size > 0 {
+                        textures.push(load("heatmap", &heatmap_image(view)));
+                    }
                 }
             }
             self.texture = Some((key, textures));
@@ -179,6 +179,11 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         }
         Some((step, textures)) => {
             ui.label(format!("step {step}"));
+            if let Some(Samples::Points(pv)) = view.shown().map(|s| &s.samples) {
+                let heatmap = textures.first().map(|(_, t)| t.id());
+                points_plot_ui(ui, pv, heatmap, view.layers, zoom);
+                return;
+            }
             egui::ScrollArea::both().show(ui, |ui| {
                 ui.horizontal_top(|ui| {
                     let side = ui.available_height().clamp(200.0, 480.0) * zoom;
@@ -195,4 +200,79 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             });
         }
     }
+}
+
+/// D(x) on its grid as a small image, top row = largest y.
+fn heatmap_image(view: &crate::train::PointsView) -> RgbaImage {
+    let n = view.heatmap_size;
+    let mut pixels = Vec::with_capacity(n * n * 4);
+    if view.heatmap.len() == n * n {
+        for row in (0..n).rev() {
+            for col in 0..n {
+                let [r, g, b] =
+                    crate::run::render::heat_colour(view.heatmap[row * n + col].clamp(0.0, 1.0));
+                pixels.extend_from_slice(&[r, g, b, 255]);
+            }
+        }
+    }
+    let side = if pixels.is_empty() { 0 } else { n };
+    RgbaImage {
+        width: side,
+        height: side,
+        pixels,
+    }
+}
+
+/// The 2-D view as an interactive plot: heatmap behind, generated and real points on top.
+fn points_plot_ui(
+    ui: &mut egui::Ui,
+    view: &crate::train::PointsView,
+    heatmap: Option<egui::TextureId>,
+    layers: PointLayers,
+    zoom: f32,
+) {
+    use egui_plot::{Legend, Plot, PlotImage, PlotPoint, Points};
+    let [x0, x1, y0, y1] = view.bounds;
+    let side = ui.available_height().clamp(200.0, 480.0) * zoom;
+    let to_f64 = |p: &Vec<[f32; 2]>| {
+        p.iter()
+            .map(|q| [q[0] as f64, q[1] as f64])
+            .collect::<Vec<_>>()
+    };
+    let [rr, rg, rb] = crate::run::render::REAL_RGB;
+    let [gr, gg, gb] = crate::run::render::GENERATED_RGB;
+    Plot::new("points_view")
+        .data_aspect(1.0)
+        .width(side)
+        .height(side)
+        .include_x(x0 as f64)
+        .include_x(x1 as f64)
+        .include_y(y0 as f64)
+        .include_y(y1 as f64)
+        .legend(Legend::default())
+        .show(ui, |plot_ui| {
+            if let (true, Some(tex)) = (layers.heatmap && view.heatmap_size > 0, heatmap) {
+                let centre = PlotPoint::new((x0 + x1) as f64 / 2.0, (y0 + y1) as f64 / 2.0);
+                plot_ui.image(PlotImage::new(
+                    "D(x)",
+                    tex,
+                    centre,
+                    egui::vec2(x1 - x0, y1 - y0),
+                ));
+            }
+            if layers.generated {
+                plot_ui.points(
+                    Points::new("generated", to_f64(&view.generated))
+                        .color(egui::Color32::from_rgb(gr, gg, gb))
+                        .radius(1.5),
+                );
+            }
+            if layers.real {
+                plot_ui.points(
+                    Points::new("real", to_f64(&view.real))
+                        .color(egui::Color32::from_rgb(rr, rg, rb))
+                        .radius(1.5),
+                );
+            }
+        });
 }
