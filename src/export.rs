@@ -140,6 +140,7 @@ pub fn curves_png(
         chart
             .configure_mesh()
             .x_desc("step")
+            .x_label_formatter(&|x| format!("{x:.0}"))
             .y_desc("value")
             .label_style(("sans-serif", 14))
             .draw()
