@@ -45,21 +45,20 @@ pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, Dat
 /// Reads one IDX file of unsigned bytes with `rank` dimensions: (dims, data).
 pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut head = [0u8; 2];
     let mut reader = BufReader::new(file);
-    // Peek at the first two bytes to tell gzip from plain.
-    let mut plain = Vec::new();
-    let n = reader
+    // The first two bytes tell gzip (1f 8b) from plain; they are put back in front.
+    let mut head = Vec::with_capacity(2);
+    reader
         .by_ref()
         .take(2)
-        .read_to_end(&mut plain)
+        .read_to_end(&mut head)
         .map_err(|e| DataError::io(path, e))?;
-    head[..n].copy_from_slice(&plain[..n]);
-    let chained = std::io::Cursor::new(plain).chain(reader);
-    if n == 2 && head == [0x1f, 0x8b] {
-        parse(GzDecoder::new(chained), path, magic, rank)
+    let gzip = head == [0x1f, 0x8b];
+    let whole = std::io::Cursor::new(head).chain(reader);
+    if gzip {
+        parse(GzDecoder::new(whole), path, magic, rank)
     } else {
-        parse(chained, path, magic, rank)
+        parse(whole, path, magic, rank)
     }
 }
 
