@@ -1,11 +1,15 @@
 //! The command line: `genlab` opens the window, `genlab train` runs headless.
 
+use crate::checkpoint::store;
 use crate::config::Experiment;
 use crate::run::RunWriter;
-use crate::train::{Event, Session};
+use crate::train::session::Resume;
+use crate::train::{Control, Event, FailureKind, Session};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser, Debug)]
@@ -34,17 +38,28 @@ pub enum Command {
         runs: Vec<PathBuf>,
     },
     /// Train a preset headless, with a progress bar, writing a run folder.
+    /// Ctrl-C stops and saves a checkpoint; `kill -USR1 <pid>` saves one on demand.
     Train {
         /// The experiment (preset TOML file) to train.
-        preset: PathBuf,
-        /// Override the preset's step budget.
+        #[arg(required_unless_present = "resume")]
+        preset: Option<PathBuf>,
+        /// Override the step budget (with --resume: the total, counted from step 0).
         #[arg(long)]
         steps: Option<u64>,
-        /// Run folder to write (config.toml, metrics.csv, samples/, summary.toml).
-        /// Default: <runs dir>/<preset-title>-<unix-time>, where the runs dir is
-        /// $GENLAB_RUNS_DIR or ~/.local/share/genlab/runs.
-        #[arg(long)]
+        /// Run folder to write (config.toml, metrics.csv, samples/, checkpoints/,
+        /// summary.toml). Default: <runs dir>/<preset-title>-<unix-time>, where the runs
+        /// dir is $GENLAB_RUNS_DIR or ~/.local/share/genlab/runs.
+        #[arg(long, conflicts_with = "resume")]
         out: Option<PathBuf>,
+        /// Continue the run in this folder from its newest readable checkpoint.
+        #[arg(long, value_name = "RUN_DIR", conflicts_with = "preset")]
+        resume: Option<PathBuf>,
+        /// With --resume: multiply the saved learning rates (e.g. 0.1 after a divergence).
+        #[arg(long, default_value_t = 1.0, requires = "resume")]
+        lr_scale: f64,
+        /// Save a checkpoint every this many steps (overrides training.checkpoint_every).
+        #[arg(long)]
+        checkpoint_every: Option<u64>,
     },
     /// Measure training throughput of the four reference architectures (samples/s),
     /// next to the PyTorch reference scripts when `python` can import torch.
@@ -77,16 +92,73 @@ pub enum Command {
     },
 }
 
+/// Flags that ask a headless run to stop (and checkpoint) or to checkpoint now.
+#[derive(Default, Clone)]
+pub struct Interrupts {
+    pub stop: Arc<AtomicBool>,
+    pub checkpoint: Arc<AtomicBool>,
+}
+
+impl Interrupts {
+    /// Ctrl-C / SIGTERM stop the run after saving a checkpoint (a second Ctrl-C exits at
+    /// once); SIGUSR1 saves a checkpoint and goes on.
+    pub fn from_signals() -> Interrupts {
+        let i = Interrupts::default();
+        #[cfg(unix)]
+        {
+            use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+            use signal_hook::flag;
+            for sig in [SIGINT, SIGTERM] {
+                // Order matters: the exit hook sees the flag only from the second signal on.
+                let _ = flag::register_conditional_shutdown(sig, 130, i.stop.clone());
+                let _ = flag::register(sig, i.stop.clone());
+            }
+            let _ = flag::register(SIGUSR1, i.checkpoint.clone());
+        }
+        i
+    }
+}
+
+/// What `genlab train` was asked to do.
+pub struct TrainRequest {
+    pub steps: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub checkpoint_every: Option<u64>,
+    pub progress: bool,
+    pub interrupts: Interrupts,
+}
+
+impl TrainRequest {
+    /// Defaults for a quiet run (tests, `verify`).
+    pub fn quiet(out: Option<PathBuf>) -> Self {
+        TrainRequest {
+            steps: None,
+            out,
+            checkpoint_every: None,
+            progress: false,
+            interrupts: Interrupts::default(),
+        }
+    }
+}
+
 /// Runs `genlab train`; returns the run folder.
-pub fn train(
-    preset: &Path,
-    steps: Option<u64>,
-    out: Option<PathBuf>,
-    progress: bool,
-) -> anyhow::Result<PathBuf> {
+pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: bool) -> anyhow::Result<PathBuf> {
+    let req = TrainRequest {
+        steps,
+        progress,
+        ..TrainRequest::quiet(out)
+    };
+    train_with(preset, &req)
+}
+
+/// Trains a preset into a new run folder.
+pub fn train_with(preset: &Path, req: &TrainRequest) -> anyhow::Result<PathBuf> {
     let mut exp = Experiment::load(preset)?;
-    if let Some(s) = steps {
+    if let Some(s) = req.steps {
         exp.training.steps = s;
+    }
+    if let Some(every) = req.checkpoint_every {
+        exp.training.checkpoint_every = every;
     }
     if exp.training.steps == 0 {
         anyhow::bail!(
@@ -94,11 +166,58 @@ pub fn train(
             preset.display()
         );
     }
-    let dir = out.unwrap_or_else(|| crate::run::new_run_dir(&crate::run::default_runs_dir(), &exp));
-    let mut writer = RunWriter::create(&dir, &exp)
+    let dir = req
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::run::new_run_dir(&crate::run::default_runs_dir(), &exp));
+    let writer = RunWriter::create(&dir, &exp)
         .map_err(|e| anyhow::anyhow!("cannot write run folder {}: {e}", dir.display()))?;
     let session = Session::start(exp.clone()).map_err(anyhow::Error::msg)?;
-    let bar = if progress {
+    follow(session, writer, &exp, &preset.display().to_string(), req)
+}
+
+/// Continues the run in `dir` from its newest readable checkpoint (`genlab train --resume`).
+pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<PathBuf> {
+    let (checkpoint, path, skipped) = store::latest(&store::dir_of(dir))?;
+    for s in &skipped {
+        eprintln!("warning: skipped {s}");
+    }
+    let mut exp = checkpoint.experiment().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if let Some(s) = req.steps {
+        exp.training.steps = s;
+    }
+    if let Some(every) = req.checkpoint_every {
+        exp.training.checkpoint_every = every;
+    }
+    if exp.training.steps != 0 && exp.training.steps <= checkpoint.step {
+        anyhow::bail!(
+            "{}: the run already reached its budget of {} steps (checkpoint at step {}); pass --steps N to train further",
+            dir.display(),
+            exp.training.steps,
+            checkpoint.step
+        );
+    }
+    if exp.training.steps == 0 {
+        anyhow::bail!("{}: no step budget; pass --steps N for a headless run", dir.display());
+    }
+    let from = checkpoint.step;
+    let writer = RunWriter::reopen(dir, &exp, from)
+        .map_err(|e| anyhow::anyhow!("cannot reopen run folder {}: {e}", dir.display()))?;
+    let session = Session::resume(exp.clone(), Resume { checkpoint, lr_scale })
+        .map_err(anyhow::Error::msg)?;
+    follow(session, writer, &exp, &format!("{} from step {from}", dir.display()), req)
+}
+
+/// Writes a session's events into its run folder until it ends; returns the folder.
+fn follow(
+    session: Session,
+    mut writer: RunWriter,
+    exp: &Experiment,
+    what: &str,
+    req: &TrainRequest,
+) -> anyhow::Result<PathBuf> {
+    let dir = writer.dir().to_owned();
+    let bar = if req.progress {
         ProgressBar::new(exp.training.steps)
     } else {
         ProgressBar::hidden()
@@ -107,7 +226,16 @@ pub fn train(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec}  ETA {eta}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let mut stop_sent = false;
     loop {
+        if !stop_sent && req.interrupts.stop.load(Ordering::Relaxed) {
+            bar.println("stopping: saving a checkpoint first (Ctrl-C again to quit at once)");
+            session.send(Control::Stop);
+            stop_sent = true;
+        }
+        if req.interrupts.checkpoint.swap(false, Ordering::Relaxed) {
+            session.send(Control::Checkpoint);
+        }
         for snap in session.drain_snapshots() {
             if let Err(e) = writer.write_snapshot(&snap) {
                 bar.println(format!("warning: cannot save sample image: {e}"));
@@ -120,10 +248,14 @@ pub fn train(
             continue;
         };
         match event {
-            Event::Started { device, parameters } => {
+            Event::Started {
+                device,
+                parameters,
+                step,
+            } => {
+                bar.set_position(step);
                 bar.println(format!(
-                    "training {} on {device} ({parameters} parameters) -> {}",
-                    preset.display(),
+                    "training {what} on {device} ({parameters} parameters) -> {}",
                     dir.display()
                 ));
             }
@@ -138,6 +270,11 @@ pub fn train(
                     .collect();
                 bar.set_message(shown.join("  "));
             }
+            Event::Checkpoint(c) => {
+                if let Err(e) = writer.write_checkpoint(&c) {
+                    bar.println(format!("warning: cannot save the checkpoint of step {}: {e}", c.step));
+                }
+            }
             Event::Finished { step, stopped } => {
                 for snap in session.drain_snapshots() {
                     let _ = writer.write_snapshot(&snap);
@@ -146,11 +283,23 @@ pub fn train(
                 bar.finish_with_message(format!("done at step {step}: {}", dir.display()));
                 return Ok(dir);
             }
-            Event::Failed { step, reason } => {
+            Event::Failed { step, reason, kind } => {
                 writer.finish("failed", step, Some(&reason))?;
                 bar.abandon();
+                let last = store::list(&store::dir_of(&dir)).last().map(|(s, _)| *s);
+                let hint = match (kind, last) {
+                    (FailureKind::Diverged, Some(s)) => format!(
+                        "\nthe last good checkpoint is step {s}; to go on with a tenth of the learning rate:\n  genlab train --resume {} --lr-scale 0.1",
+                        dir.display()
+                    ),
+                    (_, Some(s)) => format!(
+                        "\nthe last checkpoint is step {s}; to go on from it:\n  genlab train --resume {}",
+                        dir.display()
+                    ),
+                    (_, None) => String::new(),
+                };
                 anyhow::bail!(
-                    "training failed at step {step}: {reason} (run folder kept: {})",
+                    "training failed at step {step}: {reason} (run folder kept: {}){hint}",
                     dir.display()
                 );
             }

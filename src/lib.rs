@@ -5,6 +5,7 @@
 //! observers of the same stream.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -11,8 +11,27 @@ fn main() -> ExitCode {
             train,
             runs,
         }) => genlab::ui::run(preset, train, runs),
-        Some(Command::Train { preset, steps, out }) => {
-            match genlab::cli::train(&preset, steps, out, true) {
+        Some(Command::Train {
+            preset,
+            steps,
+            out,
+            resume,
+            lr_scale,
+            checkpoint_every,
+        }) => {
+            let req = genlab::cli::TrainRequest {
+                steps,
+                out,
+                checkpoint_every,
+                progress: true,
+                interrupts: genlab::cli::Interrupts::from_signals(),
+            };
+            let result = match (resume, preset) {
+                (Some(dir), _) => genlab::cli::resume(&dir, lr_scale, &req),
+                (None, Some(preset)) => genlab::cli::train_with(&preset, &req),
+                (None, None) => Err(anyhow::anyhow!("give a preset file or --resume RUN_DIR")),
+            };
+            match result {
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e:#}");

@@ -265,6 +265,12 @@ pub struct TrainingConfig {
     /// Emit a sample grid (or 2-D points) every this many steps.
     #[serde(default = "default_samples_every")]
     pub samples_every: u64,
+    /// Save a checkpoint every this many steps (0: only on demand and at the end).
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: u64,
+    /// Checkpoints kept in a run folder; older ones are deleted.
+    #[serde(default = "default_keep_checkpoints")]
+    pub keep_checkpoints: usize,
 }
 
 fn one() -> usize {
@@ -275,6 +281,12 @@ fn default_metrics_every() -> u64 {
 }
 fn default_samples_every() -> u64 {
     100
+}
+fn default_checkpoint_every() -> u64 {
+    1000
+}
+fn default_keep_checkpoints() -> usize {
+    3
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -102,6 +102,12 @@ impl Experiment {
         if t.samples_every == 0 {
             p.push("training.samples_every", "0, must be >= 1");
         }
+        if t.keep_checkpoints == 0 || t.keep_checkpoints > 1000 {
+            p.push(
+                "training.keep_checkpoints",
+                format!("{}, must be between 1 and 1000", t.keep_checkpoints),
+            );
+        }
         check_optimizer(
             "training.generator_optimizer",
             &t.generator_optimizer,

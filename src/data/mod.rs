@@ -7,10 +7,13 @@ pub mod shapes;
 pub mod toy;
 
 use crate::config::DataConfig;
-use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::PathBuf;
+
+/// Every random stream in training (data order, noise). ChaCha12 is what `rand`'s StdRng
+/// uses, named here so a checkpoint can store its exact state (serde).
+pub type SeededRng = rand_chacha::ChaCha12Rng;
 
 /// Why a dataset could not be loaded; always names the file and the problem.
 #[derive(Debug, thiserror::Error)]
@@ -142,10 +145,13 @@ impl Dataset {
 }
 
 /// Draws batches in shuffled epochs, reusing one buffer (no allocation per step).
+/// Serializable so a checkpoint resumes the exact batch order.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct Batcher {
     order: Vec<usize>,
     cursor: usize,
-    rng: StdRng,
+    rng: SeededRng,
+    #[serde(skip)]
     buffer: Vec<f32>,
 }
 
@@ -154,7 +160,7 @@ impl Batcher {
         let mut b = Batcher {
             order: (0..len).collect(),
             cursor: len,
-            rng: StdRng::seed_from_u64(seed ^ 0x5eed_ba7c),
+            rng: SeededRng::seed_from_u64(seed ^ 0x5eed_ba7c),
             buffer: Vec::new(),
         };
         b.reshuffle();
@@ -164,6 +170,26 @@ impl Batcher {
     fn reshuffle(&mut self) {
         self.order.shuffle(&mut self.rng);
         self.cursor = 0;
+    }
+
+    /// Checks a batcher read from a checkpoint against the dataset it will index.
+    pub fn check(&self, len: usize) -> Result<(), String> {
+        if self.order.len() != len {
+            return Err(format!(
+                "batch order covers {} samples, the dataset has {len}",
+                self.order.len()
+            ));
+        }
+        if self.cursor > len {
+            return Err(format!("batch cursor {} is past the end ({len})", self.cursor));
+        }
+        let mut seen = vec![false; len];
+        for &i in &self.order {
+            if i >= len || std::mem::replace(&mut seen[i], true) {
+                return Err("batch order is not a permutation of the dataset".into());
+            }
+        }
+        Ok(())
     }
 
     /// The next `batch` samples, flattened.

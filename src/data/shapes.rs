@@ -3,7 +3,7 @@
 //! (a good generator draws clean discs, rings, squares, crosses...) and nothing is downloaded.
 
 use super::ImageSet;
-use rand::rngs::StdRng;
+use crate::data::SeededRng;
 use rand::{Rng, SeedableRng};
 
 pub const SIZE: usize = 28;
@@ -15,7 +15,7 @@ pub const CLASSES: [&str; 8] = [
 
 /// Generates `count` labelled shapes, classes in rotation.
 pub fn generate(count: usize, seed: u64) -> ImageSet {
-    let mut rng = StdRng::seed_from_u64(seed ^ 0x5a4e_5e75);
+    let mut rng = SeededRng::seed_from_u64(seed ^ 0x5a4e_5e75);
     let mut pixels = Vec::with_capacity(count * SIZE * SIZE);
     let mut labels = Vec::with_capacity(count);
     for i in 0..count {
@@ -32,7 +32,7 @@ pub fn generate(count: usize, seed: u64) -> ImageSet {
     }
 }
 
-fn render(class: usize, rng: &mut StdRng, out: &mut Vec<f32>) {
+fn render(class: usize, rng: &mut SeededRng, out: &mut Vec<f32>) {
     let c = SIZE as f32 / 2.0;
     let cx = c + rng.random_range(-3.0..3.0);
     let cy = c + rng.random_range(-3.0..3.0);

@@ -2,7 +2,7 @@
 
 use super::PointSet;
 use crate::config::ToyShape;
-use rand::rngs::StdRng;
+use crate::data::SeededRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use std::f32::consts::PI;
@@ -28,7 +28,7 @@ pub fn modes(shape: ToyShape) -> Vec<[f32; 2]> {
 
 /// Draws `n` points of `shape` with Gaussian noise of standard deviation `noise`.
 pub fn sample(shape: ToyShape, noise: f32, n: usize, seed: u64) -> PointSet {
-    let mut rng = StdRng::seed_from_u64(seed);
+    let mut rng = SeededRng::seed_from_u64(seed);
     let centres = modes(shape);
     let mut points = Vec::with_capacity(n);
     for _ in 0..n {
@@ -71,6 +71,6 @@ pub fn sample(shape: ToyShape, noise: f32, n: usize, seed: u64) -> PointSet {
 }
 
 /// Standard normal latent vectors, flattened `[n, dim]`.
-pub fn normal_latents(rng: &mut StdRng, n: usize, dim: usize) -> Vec<f32> {
+pub fn normal_latents(rng: &mut SeededRng, n: usize, dim: usize) -> Vec<f32> {
     (0..n * dim).map(|_| StandardNormal.sample(rng)).collect()
 }

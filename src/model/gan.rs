@@ -180,6 +180,14 @@ impl Discriminator {
         }
     }
 
+    /// Handles on the spectral-norm state (shared with every clone of this module).
+    pub fn power_iterations(&self) -> Vec<super::spectral::PowerIteration> {
+        match &self.net {
+            DiscriminatorNet::Mlp(m) => m.power_iterations(),
+            DiscriminatorNet::Conv(c) => c.power_iterations(),
+        }
+    }
+
     /// Clamps every parameter to [-clip, clip] (WGAN weight clipping).
     pub fn clip_weights(self, clip: f32) -> Self {
         struct Clipper(f32);

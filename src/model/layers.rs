@@ -31,6 +31,10 @@ pub struct Dense {
 }
 
 impl Dense {
+    pub fn power_iteration(&self) -> Option<PowerIteration> {
+        self.spectral.clone()
+    }
+
     pub fn new(d_in: usize, d_out: usize, bias: bool, spectral: bool, device: &Device) -> Self {
         Dense {
             linear: LinearConfig::new(d_in, d_out).with_bias(bias).init(device),
@@ -65,6 +69,15 @@ pub struct Mlp {
 }
 
 impl Mlp {
+    /// Handles on the spectral-norm state of every layer, in order (empty without it).
+    pub fn power_iterations(&self) -> Vec<PowerIteration> {
+        self.hidden
+            .iter()
+            .chain(std::iter::once(&self.output))
+            .filter_map(Dense::power_iteration)
+            .collect()
+    }
+
     pub fn new(
         d_in: usize,
         widths: &[usize],
@@ -151,6 +164,15 @@ pub struct ConvDown {
 }
 
 impl ConvDown {
+    /// Handles on the spectral-norm state of every layer, in order (empty without it).
+    pub fn power_iterations(&self) -> Vec<PowerIteration> {
+        self.convs
+            .iter()
+            .filter_map(|c| c.spectral.clone())
+            .chain(self.head.power_iteration())
+            .collect()
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         in_channels: usize,

@@ -20,15 +20,44 @@ impl PowerIteration {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let v = guard.take().unwrap_or_else(|| {
-            Tensor::<2>::ones([cols, 1], &device).div_scalar((cols as f32).sqrt())
-        });
+        // A vector of the wrong length (a checkpoint of another model) starts afresh.
+        let v = guard
+            .take()
+            .filter(|v| v.dims() == [cols, 1])
+            .unwrap_or_else(|| {
+                Tensor::<2>::ones([cols, 1], &device).div_scalar((cols as f32).sqrt())
+            });
         // u = W v / |W v|, v = W^T u / |W^T u|
         let u = unit(w_const.clone().matmul(v));
         let v = unit(w_const.transpose().matmul(u.clone()));
         *guard = Some(v.clone());
         let sigma = u.transpose().matmul(w.clone().matmul(v)); // [1, 1]
         w.div(sigma.clamp_min(1e-6))
+    }
+}
+
+impl PowerIteration {
+    /// The current estimate as plain values (empty before the first forward pass).
+    pub fn vector(&self) -> Vec<f32> {
+        let guard = match self.0.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard
+            .as_ref()
+            .map(|v| crate::train::tensors::values(v.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Restores an estimate saved by `vector` (empty: start afresh).
+    pub fn set_vector(&self, values: &[f32], device: &Device) {
+        let v = (!values.is_empty()).then(|| {
+            crate::train::tensors::matrix(values, values.len(), 1, &device.clone().inner())
+        });
+        match self.0.lock() {
+            Ok(mut g) => *g = v,
+            Err(poisoned) => *poisoned.into_inner() = v,
+        }
     }
 }
 

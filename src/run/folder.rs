@@ -18,6 +18,8 @@ pub struct RunInfo {
     pub duration_s: Option<f64>,
     /// The last values of the run's metrics.
     pub last: BTreeMap<String, f64>,
+    /// The step of the newest checkpoint file, if the run has any (it can be resumed).
+    pub latest_checkpoint: Option<u64>,
 }
 
 impl RunInfo {
@@ -90,6 +92,9 @@ pub fn read_run(dir: &Path) -> RunInfo {
             .unwrap_or(steps_seen),
         duration_s: get("duration_s").and_then(|v| v.as_float()),
         last,
+        latest_checkpoint: crate::checkpoint::store::list(&crate::checkpoint::store::dir_of(dir))
+            .last()
+            .map(|(s, _)| *s),
     }
 }
 
@@ -195,4 +200,33 @@ pub fn rename_run(dir: &Path, new_name: &str) -> Result<PathBuf, String> {
     }
     std::fs::rename(dir, &target).map_err(|e| format!("cannot rename {}: {e}", dir.display()))?;
     Ok(target)
+}
+
+/// The rows of a run's metrics.csv as metrics (a resumed run's curves so far). Only the
+/// `columns` the experiment defines are read; unreadable rows are skipped.
+pub fn read_metrics_rows(dir: &Path, columns: &[&'static str]) -> Vec<crate::train::Metrics> {
+    let Ok(mut rdr) = csv::Reader::from_path(dir.join("metrics.csv")) else {
+        return Vec::new();
+    };
+    let Ok(header) = rdr.headers().cloned() else {
+        return Vec::new();
+    };
+    let index: Vec<(usize, &'static str)> = columns
+        .iter()
+        .filter_map(|c| header.iter().position(|h| h == *c).map(|i| (i, *c)))
+        .collect();
+    let num = |rec: &csv::StringRecord, i: usize| rec.get(i).and_then(|f| f.parse::<f64>().ok());
+    rdr.records()
+        .filter_map(Result::ok)
+        .filter_map(|rec| {
+            Some(crate::train::Metrics {
+                step: num(&rec, 0)? as u64,
+                elapsed: num(&rec, 1).unwrap_or(0.0),
+                values: index
+                    .iter()
+                    .filter_map(|&(i, name)| num(&rec, i).map(|v| (name, v)))
+                    .collect(),
+            })
+        })
+        .collect()
 }

@@ -7,6 +7,7 @@ pub mod render;
 
 pub use recorder::RunRecorder;
 
+use crate::checkpoint::{store, EncodedCheckpoint};
 use crate::config::Experiment;
 use crate::train::{metric_columns, Metrics, Samples, Snapshot};
 use std::fs::File;
@@ -50,6 +51,8 @@ pub struct RunWriter {
     metrics: csv::Writer<File>,
     columns: Vec<&'static str>,
     last: Option<Metrics>,
+    /// Checkpoints kept in `checkpoints/`.
+    keep_checkpoints: usize,
 }
 
 impl RunWriter {
@@ -70,7 +73,67 @@ impl RunWriter {
             metrics,
             columns,
             last: None,
+            keep_checkpoints: experiment.training.keep_checkpoints,
         })
+    }
+
+    /// Opens an existing run folder to continue it from `from_step` (a resume). Rows of
+    /// metrics.csv after that step are dropped, since the resumed run writes them again;
+    /// when there were any, the whole file is first copied to
+    /// `metrics-before-resume-at-<step>.csv`, so nothing a run wrote is ever lost.
+    pub fn reopen(dir: &Path, experiment: &Experiment, from_step: u64) -> std::io::Result<RunWriter> {
+        let path = dir.join("metrics.csv");
+        let columns = metric_columns(experiment);
+        let header: Vec<String> = ["step", "elapsed_s"]
+            .into_iter()
+            .chain(columns.iter().copied())
+            .map(String::from)
+            .collect();
+        let mut kept: Vec<csv::StringRecord> = Vec::new();
+        let mut dropped = false;
+        if let Ok(mut rdr) = csv::Reader::from_path(&path) {
+            let same_columns = rdr.headers().map(|h| h.iter().eq(header.iter())).unwrap_or(false);
+            for rec in rdr.records() {
+                let Ok(rec) = rec else {
+                    dropped = true;
+                    continue;
+                };
+                let step = rec.get(0).and_then(|s| s.parse::<u64>().ok());
+                match step {
+                    Some(s) if s <= from_step && same_columns => kept.push(rec),
+                    _ => dropped = true,
+                }
+            }
+        }
+        if dropped {
+            std::fs::copy(&path, dir.join(format!("metrics-before-resume-at-{from_step}.csv")))?;
+        }
+        let tmp = dir.join("metrics.csv.tmp");
+        {
+            let mut w = csv::Writer::from_path(&tmp)?;
+            w.write_record(&header)?;
+            for rec in &kept {
+                w.write_record(rec)?;
+            }
+            w.flush()?;
+            w.get_ref().sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        std::fs::create_dir_all(dir.join("samples"))?;
+        std::fs::write(dir.join("config.toml"), experiment.to_toml())?;
+        let file = std::fs::OpenOptions::new().append(true).open(&path)?;
+        Ok(RunWriter {
+            dir: dir.to_owned(),
+            metrics: csv::WriterBuilder::new().has_headers(false).from_writer(file),
+            columns,
+            last: None,
+            keep_checkpoints: experiment.training.keep_checkpoints,
+        })
+    }
+
+    /// Writes a checkpoint atomically into `checkpoints/` and prunes old ones.
+    pub fn write_checkpoint(&self, c: &EncodedCheckpoint) -> std::io::Result<PathBuf> {
+        store::write(&store::dir_of(&self.dir), c.step, &c.bytes, self.keep_checkpoints)
     }
 
     pub fn dir(&self) -> &Path {

@@ -3,6 +3,7 @@
 
 use super::RunWriter;
 use crate::config::Experiment;
+use crate::checkpoint::EncodedCheckpoint;
 use crate::train::{Metrics, Snapshot};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use std::thread::JoinHandle;
 enum Record {
     Metrics(Metrics),
     Snapshot(Snapshot),
+    Checkpoint(EncodedCheckpoint),
     Finish {
         status: String,
         step: u64,
@@ -29,7 +31,16 @@ impl RunRecorder {
     /// Creates the run folder now (so a bad location is reported at once), then writes
     /// everything else on a background thread.
     pub fn start(dir: &Path, experiment: &Experiment) -> std::io::Result<RunRecorder> {
-        let mut writer = RunWriter::create(dir, experiment)?;
+        Self::spawn(RunWriter::create(dir, experiment)?)
+    }
+
+    /// Continues an existing run folder from a checkpoint's step (see `RunWriter::reopen`).
+    pub fn resume(dir: &Path, experiment: &Experiment, from_step: u64) -> std::io::Result<RunRecorder> {
+        Self::spawn(RunWriter::reopen(dir, experiment, from_step)?)
+    }
+
+    fn spawn(mut writer: RunWriter) -> std::io::Result<RunRecorder> {
+        let dir = writer.dir().to_owned();
         let (tx, rx) = unbounded::<Record>();
         let (err_tx, err_rx) = unbounded();
         let thread = std::thread::Builder::new()
@@ -44,6 +55,10 @@ impl RunRecorder {
                             .write_snapshot(&s)
                             .map(|_| ())
                             .map_err(|e| format!("sample image: {e}")),
+                        Record::Checkpoint(c) => writer
+                            .write_checkpoint(&c)
+                            .map(|_| ())
+                            .map_err(|e| format!("checkpoint of step {}: {e}", c.step)),
                         Record::Finish {
                             status,
                             step,
@@ -58,7 +73,7 @@ impl RunRecorder {
                 }
             })?;
         Ok(RunRecorder {
-            dir: dir.to_owned(),
+            dir,
             tx: Some(tx),
             errors: err_rx,
             thread: Some(thread),
@@ -71,6 +86,10 @@ impl RunRecorder {
 
     pub fn metrics(&self, m: &Metrics) {
         self.send(Record::Metrics(m.clone()));
+    }
+
+    pub fn checkpoint(&self, c: &EncodedCheckpoint) {
+        self.send(Record::Checkpoint(c.clone()));
     }
 
     pub fn snapshot(&self, s: &Snapshot) {

@@ -1,6 +1,8 @@
 //! The plain-data messages between a session and its observers. No burn type appears
 //! here: the UI never touches a tensor.
 
+pub use crate::checkpoint::EncodedCheckpoint;
+
 /// Control messages from an observer to the training thread.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
@@ -14,6 +16,11 @@ pub enum Control {
         generator: Option<f64>,
         discriminator: Option<f64>,
     },
+    /// Save a checkpoint after the current step.
+    Checkpoint,
+    /// Fault drill: panic inside the next step, as a bug in burn or in a model would.
+    /// The session must report it and leave everything else usable.
+    InjectPanic,
 }
 
 /// One row of scalar metrics at a step.
@@ -83,7 +90,11 @@ pub enum Event {
     Started {
         device: String,
         parameters: usize,
+        /// 0 for a new run; the checkpoint's step for a resumed one.
+        step: u64,
     },
+    /// A checkpoint, encoded, for the observer to write (the session never writes files).
+    Checkpoint(EncodedCheckpoint),
     Metrics(Metrics),
     Paused {
         step: u64,
@@ -100,5 +111,17 @@ pub enum Event {
     Failed {
         step: u64,
         reason: String,
+        kind: FailureKind,
     },
+}
+
+/// Why a run ended early, for what the observer offers next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A loss or parameter became NaN or infinite: resume earlier with a lower learning rate.
+    Diverged,
+    /// The training thread panicked: a bug; the run's files are kept.
+    Crashed,
+    /// The run could not start or go on (bad data, a checkpoint that does not fit...).
+    Error,
 }

@@ -3,8 +3,10 @@
 use super::events::{PointsView, Samples};
 use super::losses::{discriminator_loss, generator_loss};
 use super::tensors::{image_grid, matrix, scalar, values};
+use super::state;
 use super::trainer::{Trainer, Values};
-use crate::config::{Experiment, GanLoss, ModelConfig};
+use crate::checkpoint::{Blob, TrainerState};
+use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
 use crate::data::{toy, Batcher, Dataset};
 use crate::eval;
 use crate::model::{Discriminator, Generator, ModelError, SampleShape};
@@ -12,7 +14,7 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
-use rand::rngs::StdRng;
+use crate::data::SeededRng;
 use rand::SeedableRng;
 
 /// Points drawn for a 2-D snapshot and its coverage metrics.
@@ -25,6 +27,8 @@ pub struct GanTrainer {
     d: Discriminator,
     opt_g: ModuleOptimizer,
     opt_d: ModuleOptimizer,
+    /// The optimizer configs (generator, discriminator), to rebuild them on resume.
+    optimizers: (OptimizerConfig, OptimizerConfig),
     lr_g: f64,
     lr_d: f64,
     loss: GanLoss,
@@ -34,7 +38,7 @@ pub struct GanTrainer {
     batch: usize,
     data: Dataset,
     batcher: Batcher,
-    rng: StdRng,
+    rng: SeededRng,
     /// The fixed noise batch every snapshot is drawn from, so snapshots are comparable.
     fixed_z: Vec<f32>,
     shape: SampleShape,
@@ -60,7 +64,7 @@ impl GanTrainer {
             return Err(ModelError("not a GAN experiment".into()));
         };
         let t = &exp.training;
-        let mut rng = StdRng::seed_from_u64(t.seed);
+        let mut rng = SeededRng::seed_from_u64(t.seed);
         let n_fixed = if shape == SampleShape::Point2 {
             POINT_SAMPLES
         } else {
@@ -72,6 +76,10 @@ impl GanTrainer {
             d: Discriminator::new(discriminator, shape, *spectral_norm, device)?,
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
+            optimizers: (
+                t.generator_optimizer.clone(),
+                exp.discriminator_optimizer().clone(),
+            ),
             lr_g: t.generator_optimizer.lr,
             lr_d: exp.discriminator_optimizer().lr,
             loss: *loss,
@@ -260,6 +268,95 @@ impl Trainer for GanTrainer {
 
     fn parameters(&self) -> usize {
         self.g.num_params() + self.d.num_params()
+    }
+
+    fn save_state(&self) -> Result<TrainerState, String> {
+        Ok(TrainerState {
+            family: "gan".into(),
+            modules: vec![
+                blob("generator", state::module_bytes(&self.g, "generator")?),
+                blob("discriminator", state::module_bytes(&self.d, "discriminator")?),
+            ],
+            optimizers: vec![
+                blob("generator", state::optimizer_bytes(&self.opt_g, "generator")?),
+                blob(
+                    "discriminator",
+                    state::optimizer_bytes(&self.opt_d, "discriminator")?,
+                ),
+            ],
+            power_vectors: self
+                .d
+                .power_iterations()
+                .iter()
+                .map(|p| p.vector())
+                .collect(),
+            rng: self.rng.clone(),
+            batcher: self.batcher.clone(),
+            learning_rates: (self.lr_g, Some(self.lr_d)),
+        })
+    }
+
+    fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
+        if saved.family != "gan" {
+            return Err(format!("a {} checkpoint cannot resume a GAN", saved.family));
+        }
+        saved.batcher.check(self.data.len())?;
+        let g = state::load_module(self.g.clone(), saved.module("generator")?, "generator")?;
+        let d = state::load_module(
+            self.d.clone(),
+            saved.module("discriminator")?,
+            "discriminator",
+        )?;
+        let opt_g = state::load_optimizer(
+            super::optim::build(&self.optimizers.0),
+            saved.optimizer("generator")?,
+            "generator",
+        )?;
+        let opt_d = state::load_optimizer(
+            super::optim::build(&self.optimizers.1),
+            saved.optimizer("discriminator")?,
+            "discriminator",
+        )?;
+        let lr_g = state::saved_learning_rate(saved.learning_rates.0)?;
+        let lr_d = saved
+            .learning_rates
+            .1
+            .map(state::saved_learning_rate)
+            .transpose()?;
+        let powers = d.power_iterations();
+        if !saved.power_vectors.is_empty() && saved.power_vectors.len() != powers.len() {
+            return Err(format!(
+                "the checkpoint has {} spectral-norm vectors, this discriminator {}",
+                saved.power_vectors.len(),
+                powers.len()
+            ));
+        }
+        for (p, v) in powers.iter().zip(&saved.power_vectors) {
+            p.set_vector(v, &self.device);
+        }
+        // Only now, with every part read, does the trainer change.
+        self.g = g;
+        self.d = d;
+        self.opt_g = opt_g;
+        self.opt_d = opt_d;
+        self.lr_g = lr_g;
+        self.lr_d = lr_d.unwrap_or(self.lr_d);
+        self.rng = saved.rng.clone();
+        self.batcher = saved.batcher.clone();
+        Ok(())
+    }
+
+    fn non_finite_parameter(&self) -> Option<String> {
+        state::first_non_finite(&self.g)
+            .map(|p| format!("generator.{p}"))
+            .or_else(|| state::first_non_finite(&self.d).map(|p| format!("discriminator.{p}")))
+    }
+}
+
+pub(super) fn blob(name: &str, bytes: Vec<u8>) -> Blob {
+    Blob {
+        name: name.into(),
+        bytes,
     }
 }
 

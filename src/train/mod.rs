@@ -5,11 +5,12 @@ mod gan;
 mod losses;
 mod optim;
 pub mod session;
+mod state;
 pub mod tensors;
 mod trainer;
 mod vae;
 
-pub use events::{Control, Event, Metrics, PointsView, RgbaImage, Samples, Snapshot};
+pub use events::{Control, Event, FailureKind, Metrics, PointsView, RgbaImage, Samples, Snapshot};
 pub use session::Session;
 pub use trainer::Trainer;
 

@@ -1,6 +1,7 @@
 //! A training session on its own thread: control messages in, plain-data events out.
 
-use super::events::{Control, Event, Metrics, Snapshot};
+use super::events::{Control, Event, FailureKind, Metrics, Snapshot};
+use crate::checkpoint::Checkpoint;
 use super::gan::GanTrainer;
 use super::trainer::{Trainer, Values};
 use super::vae::VaeTrainer;
@@ -27,9 +28,32 @@ pub struct Session {
     thread: Option<JoinHandle<()>>,
 }
 
+/// Where a resumed session starts from.
+pub struct Resume {
+    pub checkpoint: Checkpoint,
+    /// Multiplies the saved learning rates (0.1 after a divergence, say); 1 keeps them.
+    pub lr_scale: f64,
+}
+
 impl Session {
     /// Validates the experiment and starts training it on a new thread.
     pub fn start(experiment: Experiment) -> Result<Session, String> {
+        Self::launch(experiment, None)
+    }
+
+    /// Continues a run from a checkpoint. With the same experiment, the steps that follow
+    /// are exactly those the unbroken run would have taken.
+    pub fn resume(experiment: Experiment, resume: Resume) -> Result<Session, String> {
+        if !(resume.lr_scale.is_finite() && resume.lr_scale > 0.0) {
+            return Err(format!(
+                "learning-rate factor {} must be a positive number",
+                resume.lr_scale
+            ));
+        }
+        Self::launch(experiment, Some(resume))
+    }
+
+    fn launch(experiment: Experiment, resume: Option<Resume>) -> Result<Session, String> {
         let problems = experiment.validate();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
@@ -48,7 +72,7 @@ impl Session {
         };
         let thread = std::thread::Builder::new()
             .name("genlab-training".into())
-            .spawn(move || worker.run(experiment))
+            .spawn(move || worker.run(experiment, resume))
             .map_err(|e| format!("cannot start the training thread: {e}"))?;
         Ok(Session {
             control: control_tx,
@@ -156,66 +180,122 @@ struct RunState {
     /// Steps left from a `Step(n)` request while paused.
     pending: u64,
     stop: bool,
+    checkpoint_requested: bool,
+    panic_requested: bool,
+    /// The step of the last checkpoint sent, so one step is never saved twice.
+    last_checkpoint: Option<u64>,
+}
+
+/// Why `train` ended early.
+struct Failure {
+    reason: String,
+    kind: FailureKind,
+}
+
+impl Failure {
+    fn error(reason: impl Into<String>) -> Self {
+        Failure {
+            reason: reason.into(),
+            kind: FailureKind::Error,
+        }
+    }
+    fn diverged(reason: String) -> Self {
+        Failure {
+            reason,
+            kind: FailureKind::Diverged,
+        }
+    }
 }
 
 impl Worker {
-    fn run(self, experiment: Experiment) {
+    fn run(self, experiment: Experiment, resume: Option<Resume>) {
         let step = Arc::new(AtomicU64::new(0));
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.train(&experiment, &step)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.train(&experiment, resume, &step)));
         let step = step.load(Ordering::Relaxed);
         let failure = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(reason)) => Some(reason),
-            Err(panic) => Some(format!(
-                "the training thread crashed during step {}: {}",
-                step + 1,
-                panic_message(&panic)
-            )),
+            Ok(Err(failure)) => Some(failure),
+            Err(panic) => Some(Failure {
+                reason: format!(
+                    "the training thread crashed during step {}: {}",
+                    step + 1,
+                    panic_message(&panic)
+                ),
+                kind: FailureKind::Crashed,
+            }),
         };
-        if let Some(reason) = failure {
-            let _ = self.events.send(Event::Failed { step, reason });
+        if let Some(Failure { reason, kind }) = failure {
+            let _ = self.events.send(Event::Failed { step, reason, kind });
         }
     }
 
-    fn train(&self, exp: &Experiment, step_counter: &AtomicU64) -> Result<(), String> {
+    fn train(
+        &self,
+        exp: &Experiment,
+        resume: Option<Resume>,
+        step_counter: &AtomicU64,
+    ) -> Result<(), Failure> {
         let (device, device_name) = device_for(exp.backend);
         device.seed(exp.training.seed);
-        let mut trainer = build_trainer(exp, &device)?;
-        self.emit(Event::Started {
-            device: device_name,
-            parameters: trainer.parameters(),
-        });
+        let mut trainer = build_trainer(exp, &device).map_err(Failure::error)?;
         let t = &exp.training;
         let mut state = RunState {
             step: 0,
             paused: false,
             pending: 0,
             stop: false,
+            checkpoint_requested: false,
+            panic_requested: false,
+            last_checkpoint: None,
         };
         let mut elapsed = 0.0f64;
-        // Step 0: the untrained model's samples and metrics, the baseline of every curve.
-        let mut baseline = trainer.periodic_metrics();
-        baseline.extend(self.snapshot(&mut *trainer, 0, 0.0));
-        self.emit(Event::Metrics(Metrics {
-            step: 0,
-            elapsed: 0.0,
-            values: baseline,
-        }));
+        if let Some(r) = resume {
+            let from = r.checkpoint.step;
+            trainer
+                .load_state(&r.checkpoint.trainer)
+                .map_err(|e| Failure::error(format!("cannot resume from step {from}: {e}")))?;
+            if r.lr_scale != 1.0 {
+                let (g, d) = trainer.learning_rates();
+                trainer.set_learning_rates(Some(g * r.lr_scale), d.map(|d| d * r.lr_scale));
+            }
+            state.step = from;
+            state.last_checkpoint = Some(from);
+            elapsed = r.checkpoint.elapsed;
+            step_counter.store(from, Ordering::Relaxed);
+        }
+        self.emit(Event::Started {
+            device: device_name,
+            parameters: trainer.parameters(),
+            step: state.step,
+        });
+        if state.step == 0 {
+            // Step 0: the untrained model's samples and metrics, the baseline of every curve.
+            let mut baseline = trainer.periodic_metrics();
+            baseline.extend(self.snapshot(&mut *trainer, 0, 0.0));
+            self.emit(Event::Metrics(Metrics {
+                step: 0,
+                elapsed: 0.0,
+                values: baseline,
+            }));
+        }
         loop {
-            self.handle_controls(&mut state, &mut *trainer)?;
-            if state.stop {
+            self.handle_controls(&mut state, &mut *trainer);
+            if state.checkpoint_requested && !state.stop {
+                // On demand, at once, even while paused.
+                self.checkpoint(exp, &mut state, &*trainer, elapsed)?;
+                continue;
+            }
+            let budget_spent = t.steps > 0 && state.step >= t.steps;
+            if state.stop || budget_spent {
+                self.checkpoint(exp, &mut state, &*trainer, elapsed)?;
                 self.emit(Event::Finished {
                     step: state.step,
-                    stopped: true,
+                    stopped: state.stop,
                 });
                 return Ok(());
             }
-            if t.steps > 0 && state.step >= t.steps {
-                self.emit(Event::Finished {
-                    step: state.step,
-                    stopped: false,
-                });
-                return Ok(());
+            if state.panic_requested {
+                panic!("fault drill: a panic injected into step {}", state.step + 1);
             }
             let started = Instant::now();
             let values = trainer.step();
@@ -223,10 +303,14 @@ impl Worker {
             step_counter.store(state.step, Ordering::Relaxed);
             elapsed += started.elapsed().as_secs_f64();
             if let Some((name, v)) = values.iter().find(|(_, v)| !v.is_finite()) {
-                return Err(format!(
-                    "step {}: {name} became {v}; lower the learning rate or change the loss",
+                let culprit = trainer
+                    .non_finite_parameter()
+                    .map(|p| format!(" (first non-finite parameter: {p})"))
+                    .unwrap_or_default();
+                return Err(Failure::diverged(format!(
+                    "step {}: {name} became {v}{culprit}; resume from the last checkpoint with a lower learning rate",
                     state.step
-                ));
+                )));
             }
             let last = t.steps > 0 && state.step >= t.steps;
             let snapshot_due = state.step.is_multiple_of(t.samples_every) || last;
@@ -247,6 +331,10 @@ impl Worker {
                     values: row,
                 }));
             }
+            let scheduled = t.checkpoint_every > 0 && state.step.is_multiple_of(t.checkpoint_every);
+            if scheduled && !last {
+                self.checkpoint(exp, &mut state, &*trainer, elapsed)?;
+            }
             if state.pending > 0 {
                 state.pending -= 1;
                 if state.pending == 0 {
@@ -256,12 +344,39 @@ impl Worker {
         }
     }
 
-    /// Applies waiting control messages; blocks while paused with no steps requested.
-    fn handle_controls(
+    /// Encodes a checkpoint of the current step and sends it to the observer, unless the
+    /// model has diverged: a checkpoint with NaN in it would replace the last good one.
+    fn checkpoint(
         &self,
+        exp: &Experiment,
         state: &mut RunState,
-        trainer: &mut dyn Trainer,
-    ) -> Result<(), String> {
+        trainer: &dyn Trainer,
+        elapsed: f64,
+    ) -> Result<(), Failure> {
+        state.checkpoint_requested = false;
+        if state.last_checkpoint == Some(state.step) {
+            return Ok(());
+        }
+        if let Some(p) = trainer.non_finite_parameter() {
+            return Err(Failure::diverged(format!(
+                "step {}: parameter {p} is not finite; resume from the last checkpoint with a lower learning rate",
+                state.step
+            )));
+        }
+        let checkpoint = Checkpoint {
+            step: state.step,
+            elapsed,
+            experiment: exp.to_toml(),
+            trainer: trainer.save_state().map_err(Failure::error)?,
+        };
+        let encoded = checkpoint.encode().map_err(Failure::error)?;
+        state.last_checkpoint = Some(state.step);
+        self.emit(Event::Checkpoint(encoded));
+        Ok(())
+    }
+
+    /// Applies waiting control messages; blocks while paused with no steps requested.
+    fn handle_controls(&self, state: &mut RunState, trainer: &mut dyn Trainer) {
         loop {
             let msg = if state.paused && state.pending == 0 && !state.stop {
                 match self.control.recv() {
@@ -272,7 +387,7 @@ impl Worker {
             } else {
                 match self.control.try_recv() {
                     Ok(m) => m,
-                    Err(TryRecvError::Empty) => return Ok(()),
+                    Err(TryRecvError::Empty) => return,
                     Err(TryRecvError::Disconnected) => Control::Stop,
                 }
             };
@@ -303,9 +418,11 @@ impl Worker {
                     let valid = |lr: Option<f64>| lr.filter(|v| v.is_finite() && *v > 0.0);
                     trainer.set_learning_rates(valid(generator), valid(discriminator));
                 }
+                Control::Checkpoint => state.checkpoint_requested = true,
+                Control::InjectPanic => state.panic_requested = true,
             }
-            if state.stop {
-                return Ok(());
+            if state.stop || state.checkpoint_requested {
+                return;
             }
         }
     }

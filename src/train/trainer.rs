@@ -1,6 +1,7 @@
 //! What the session needs from a model family: one step, a snapshot, learning rates.
 
 use super::events::Samples;
+use crate::checkpoint::TrainerState;
 
 /// Scalar values of one step, in a fixed order per family.
 pub type Values = Vec<(&'static str, f64)>;
@@ -18,4 +19,10 @@ pub trait Trainer {
     fn set_learning_rates(&mut self, generator: Option<f64>, discriminator: Option<f64>);
     fn learning_rates(&self) -> (f64, Option<f64>);
     fn parameters(&self) -> usize;
+    /// Everything needed to continue exactly from here (models, optimizers, RNG, data order).
+    fn save_state(&self) -> Result<TrainerState, String>;
+    /// Restores a saved state; the models must have the shapes the state was saved with.
+    fn load_state(&mut self, state: &TrainerState) -> Result<(), String>;
+    /// Where the first NaN or infinite parameter is, if any ("generator.net.output...").
+    fn non_finite_parameter(&self) -> Option<String>;
 }

@@ -4,15 +4,18 @@ use super::events::{PointsView, Samples};
 use super::gan::bounds_of;
 use super::losses::{kl_per_dim, reconstruction_loss};
 use super::tensors::{image_grid, matrix, scalar, values};
+use super::gan::blob;
+use super::state;
 use super::trainer::{Trainer, Values};
-use crate::config::{Experiment, ModelConfig, Reconstruction};
+use crate::checkpoint::TrainerState;
+use crate::config::{Experiment, ModelConfig, OptimizerConfig, Reconstruction};
 use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
 use crate::model::{ModelError, SampleShape, Vae};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
-use rand::rngs::StdRng;
+use crate::data::SeededRng;
 use rand::SeedableRng;
 
 const HELD_OUT: usize = 256;
@@ -33,6 +36,7 @@ fn latent_grid(side: usize, r: f32) -> Vec<f32> {
 pub struct VaeTrainer {
     vae: Vae,
     opt: ModuleOptimizer,
+    optimizer: OptimizerConfig,
     lr: f64,
     beta: f32,
     reconstruction: Reconstruction,
@@ -42,7 +46,7 @@ pub struct VaeTrainer {
     held_out: Vec<f32>,
     held_out_labels: Option<Vec<u8>>,
     batcher: Batcher,
-    rng: StdRng,
+    rng: SeededRng,
     fixed_z: Vec<f32>,
     shape: SampleShape,
     device: Device,
@@ -67,7 +71,7 @@ impl VaeTrainer {
         };
         let t = &exp.training;
         let (data, held_out, held_out_labels) = split_held_out(data);
-        let mut rng = StdRng::seed_from_u64(t.seed);
+        let mut rng = SeededRng::seed_from_u64(t.seed);
         let n_fixed = if shape == SampleShape::Point2 {
             POINT_SAMPLES
         } else {
@@ -76,6 +80,7 @@ impl VaeTrainer {
         Ok(VaeTrainer {
             vae: Vae::new(encoder, decoder, *latent_dim, shape, device)?,
             opt: super::optim::build(&t.generator_optimizer),
+            optimizer: t.generator_optimizer.clone(),
             lr: t.generator_optimizer.lr,
             beta: *beta,
             reconstruction: *reconstruction,
@@ -273,5 +278,41 @@ impl Trainer for VaeTrainer {
 
     fn parameters(&self) -> usize {
         self.vae.num_params()
+    }
+
+    fn save_state(&self) -> Result<TrainerState, String> {
+        Ok(TrainerState {
+            family: "vae".into(),
+            modules: vec![blob("vae", state::module_bytes(&self.vae, "VAE")?)],
+            optimizers: vec![blob("vae", state::optimizer_bytes(&self.opt, "VAE")?)],
+            power_vectors: Vec::new(),
+            rng: self.rng.clone(),
+            batcher: self.batcher.clone(),
+            learning_rates: (self.lr, None),
+        })
+    }
+
+    fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
+        if saved.family != "vae" {
+            return Err(format!("a {} checkpoint cannot resume a VAE", saved.family));
+        }
+        saved.batcher.check(self.data.len())?;
+        let vae = state::load_module(self.vae.clone(), saved.module("vae")?, "VAE")?;
+        let opt = state::load_optimizer(
+            super::optim::build(&self.optimizer),
+            saved.optimizer("vae")?,
+            "VAE",
+        )?;
+        let lr = state::saved_learning_rate(saved.learning_rates.0)?;
+        self.vae = vae;
+        self.opt = opt;
+        self.lr = lr;
+        self.rng = saved.rng.clone();
+        self.batcher = saved.batcher.clone();
+        Ok(())
+    }
+
+    fn non_finite_parameter(&self) -> Option<String> {
+        state::first_non_finite(&self.vae).map(|p| format!("vae.{p}"))
     }
 }

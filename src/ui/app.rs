@@ -3,7 +3,10 @@
 use super::samples::SampleView;
 use crate::config::Experiment;
 use crate::run::history::History;
-use crate::train::{Control, Event, Session};
+use crate::checkpoint::store;
+use crate::train::session::Resume;
+use crate::train::{Control, Event, FailureKind, Session};
+use std::path::{Path, PathBuf};
 use eframe::egui;
 use std::time::Instant;
 
@@ -63,6 +66,12 @@ pub struct GenLabApp {
     pub curve_cache: Option<(CurveKey, DrawnCurves)>,
     pub log_scale: bool,
     pub x_by_time: bool,
+    /// The folder of the current (or last) run, kept after it ends so it can be resumed.
+    pub run_dir: Option<PathBuf>,
+    /// The step of the last checkpoint the current run sent.
+    pub last_checkpoint: Option<u64>,
+    /// How the last run failed, for the offer to resume it.
+    pub failure: Option<FailureKind>,
 }
 
 impl GenLabApp {
@@ -94,6 +103,9 @@ impl GenLabApp {
             curve_cache: None,
             log_scale: false,
             x_by_time: false,
+            run_dir: None,
+            last_checkpoint: None,
+            failure: None,
         }
     }
 
@@ -130,7 +142,10 @@ impl GenLabApp {
             Ok(s) => {
                 let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
                 match crate::run::RunRecorder::start(&dir, &self.experiment) {
-                    Ok(w) => self.recorder = Some(w),
+                    Ok(w) => {
+                        self.recorder = Some(w);
+                        self.run_dir = Some(dir);
+                    }
                     Err(e) => {
                         self.notice = Some(format!(
                             "Not saving this run: cannot write {}: {e}",
@@ -145,6 +160,58 @@ impl GenLabApp {
             }
             Err(e) => self.notice = Some(e),
         }
+    }
+
+    /// Continues the run in `dir` from its newest readable checkpoint, in the same folder,
+    /// with the saved learning rates times `lr_scale`. The curves so far are read back.
+    pub fn resume_run(&mut self, dir: &Path, lr_scale: f64) -> Result<String, String> {
+        if self.is_running() && self.run_dir.as_deref() == Some(dir) {
+            return Err("this run is still training; stop it first".into());
+        }
+        let (checkpoint, path, skipped) =
+            store::latest(&store::dir_of(dir)).map_err(|e| e.to_string())?;
+        let mut exp = checkpoint
+            .experiment()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let from = checkpoint.step;
+        let mut words = format!("Resumed {} from step {from}", dir.display());
+        if lr_scale != 1.0 {
+            words.push_str(&format!(" with the learning rate x{lr_scale}"));
+        }
+        if exp.training.steps != 0 && exp.training.steps <= from {
+            exp.training.steps = 0;
+            words.push_str("; its step budget was spent, so it runs until you stop it");
+        }
+        if !skipped.is_empty() {
+            words.push_str(&format!(" (skipped: {})", skipped.join("; ")));
+        }
+        self.reset();
+        let session = Session::resume(exp.clone(), Resume { checkpoint, lr_scale })?;
+        let recorder = crate::run::RunRecorder::resume(dir, &exp, from)
+            .map_err(|e| format!("cannot reopen {}: {e}", dir.display()))?;
+        for m in crate::run::folder::read_metrics_rows(dir, &crate::train::metric_columns(&exp)) {
+            self.history.push(&m);
+        }
+        self.step = from;
+        self.run_steps = exp.training.steps;
+        self.run_batch = exp.training.batch_size;
+        self.experiment = exp;
+        self.session = Some(session);
+        self.recorder = Some(recorder);
+        self.run_dir = Some(dir.to_owned());
+        self.last_checkpoint = Some(from);
+        self.status = RunStatus::Starting;
+        Ok(words)
+    }
+
+    /// The checkpoint a failed or finished run can be resumed from: (run folder, step).
+    pub fn resumable(&self) -> Option<(PathBuf, u64)> {
+        if self.is_running() {
+            return None;
+        }
+        let dir = self.run_dir.clone()?;
+        let step = store::list(&store::dir_of(&dir)).last().map(|(s, _)| *s)?;
+        Some((dir, step))
     }
 
     pub fn control(&mut self, c: Control) {
@@ -166,6 +233,9 @@ impl GenLabApp {
     pub fn stop(&mut self) {
         self.control(Control::Stop);
     }
+    pub fn save_checkpoint(&mut self) {
+        self.control(Control::Checkpoint);
+    }
 
     /// Stops any run and clears curves and samples.
     pub fn reset(&mut self) {
@@ -182,6 +252,9 @@ impl GenLabApp {
         self.steps_per_sec = 0.0;
         self.rate_mark = None;
         self.notice = None;
+        self.run_dir = None;
+        self.last_checkpoint = None;
+        self.failure = None;
     }
 
     /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
@@ -210,9 +283,16 @@ impl GenLabApp {
 
     fn apply(&mut self, event: Event) {
         match event {
-            Event::Started { device, .. } => {
+            Event::Started { device, step, .. } => {
                 self.device = device;
+                self.step = step;
                 self.status = RunStatus::Training;
+            }
+            Event::Checkpoint(c) => {
+                self.last_checkpoint = Some(c.step);
+                if let Some(r) = &self.recorder {
+                    r.checkpoint(&c);
+                }
             }
             Event::Metrics(m) => {
                 let now = Instant::now();
@@ -252,8 +332,9 @@ impl GenLabApp {
                     r.finish(if stopped { "stopped" } else { "finished" }, step, None);
                 }
             }
-            Event::Failed { step, reason } => {
+            Event::Failed { step, reason, kind } => {
                 self.step = step;
+                self.failure = Some(kind);
                 self.notice = Some(format!("Training failed at step {step}: {reason}"));
                 if let Some(r) = self.recorder.take() {
                     r.finish("failed", step, Some(&reason));
@@ -282,6 +363,12 @@ impl GenLabApp {
                         });
                 });
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
+            if let Some(dir) = self.runs.resume_request.take() {
+                self.notice = Some(match self.resume_run(&dir, 1.0) {
+                    Ok(words) => words,
+                    Err(e) => format!("Cannot resume: {e}"),
+                });
+            }
         }
         egui::Panel::left("experiment")
             .default_size(300.0)

@@ -1,6 +1,7 @@
 //! Train / Pause / Step / Stop / Reset and the status bar.
 
 use super::app::{GenLabApp, RunStatus};
+use crate::train::FailureKind;
 use eframe::egui;
 
 pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
@@ -49,8 +50,19 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             let n = app.step_n;
             app.step_by(n);
         }
-        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+        if ui
+            .add_enabled(running, egui::Button::new("Stop"))
+            .on_hover_text("Stop and save a checkpoint")
+            .clicked()
+        {
             app.stop();
+        }
+        if ui
+            .add_enabled(running && app.recorder.is_some(), egui::Button::new("Checkpoint"))
+            .on_hover_text("Save a checkpoint now (the run can be resumed from it)")
+            .clicked()
+        {
+            app.save_checkpoint();
         }
         if ui
             .button("Reset")
@@ -69,6 +81,37 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         );
     } else if let Some(n) = &app.notice {
         ui.colored_label(ui.visuals().warn_fg_color, n);
+    }
+    resume_offer_ui(app, ui);
+}
+
+/// After a failure (or a stop), the way back: resume from the last good checkpoint.
+fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    let Some(kind) = app.failure else { return };
+    let Some((dir, step)) = app.resumable() else {
+        ui.label("No checkpoint was saved before the failure, so this run cannot be resumed.");
+        return;
+    };
+    let mut chosen = None;
+    ui.horizontal(|ui| {
+        ui.label(format!("Last good checkpoint: step {step}."));
+        if kind == FailureKind::Diverged {
+            if ui
+                .button(format!("Resume from step {step} at 1/10 learning rate"))
+                .clicked()
+            {
+                chosen = Some(0.1);
+            }
+        }
+        if ui.button(format!("Resume from step {step}")).clicked() {
+            chosen = Some(1.0);
+        }
+    });
+    if let Some(scale) = chosen {
+        app.notice = Some(match app.resume_run(&dir, scale) {
+            Ok(words) => words,
+            Err(e) => format!("Cannot resume: {e}"),
+        });
     }
 }
 
@@ -96,6 +139,9 @@ fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
     }
     if !app.device.is_empty() {
         ui.label(&app.device);
+    }
+    if let Some(c) = app.last_checkpoint {
+        ui.label(format!("checkpoint {c}"));
     }
 }
 

@@ -31,6 +31,7 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         };
         pick(ui, "Open preset...", FileAction::OpenPreset, true);
         pick(ui, "Open run folder...", FileAction::OpenRunFolder, true);
+        pick(ui, "Resume run folder...", FileAction::ResumeRun, true);
         pick(
             ui,
             "Save experiment as preset...",

@@ -14,6 +14,8 @@ pub enum FileAction {
     OpenPreset,
     /// A run folder written elsewhere (another machine's `genlab train`), added to the runs panel.
     OpenRunFolder,
+    /// A run folder to continue from its newest checkpoint.
+    ResumeRun,
     SavePreset,
     ExportGrid,
     ExportTimelapse,
@@ -24,12 +26,15 @@ pub enum FileAction {
 
 impl FileAction {
     fn saves(self) -> bool {
-        !matches!(self, FileAction::OpenPreset | FileAction::OpenRunFolder)
+        !matches!(
+            self,
+            FileAction::OpenPreset | FileAction::OpenRunFolder | FileAction::ResumeRun
+        )
     }
     fn filter(self) -> (&'static str, &'static str) {
         match self {
             FileAction::OpenPreset | FileAction::SavePreset => ("GenLab preset", "toml"),
-            FileAction::OpenRunFolder => ("Run folder", ""),
+            FileAction::OpenRunFolder | FileAction::ResumeRun => ("Run folder", ""),
             FileAction::ExportGrid | FileAction::ExportCurvesPng | FileAction::ExportScreenshot => {
                 ("PNG image", "png")
             }
@@ -40,7 +45,7 @@ impl FileAction {
     fn what(self) -> &'static str {
         match self {
             FileAction::OpenPreset | FileAction::SavePreset => "preset",
-            FileAction::OpenRunFolder => "run",
+            FileAction::OpenRunFolder | FileAction::ResumeRun => "run",
             FileAction::ExportGrid => "samples",
             FileAction::ExportTimelapse => "timelapse",
             FileAction::ExportCurvesCsv | FileAction::ExportCurvesPng => "curves",
@@ -69,6 +74,8 @@ pub fn ask(app: &GenLabApp, action: FileAction) -> PendingDialog {
         let dialog = rfd::FileDialog::new().add_filter(name, &[ext]);
         let path = if saves {
             dialog.set_file_name(&file_name).save_file()
+        } else if matches!(action, FileAction::OpenRunFolder | FileAction::ResumeRun) {
+            rfd::FileDialog::new().pick_folder()
         } else {
             dialog.pick_file()
         };
@@ -109,6 +116,7 @@ impl GenLabApp {
                 self.runs.open = true;
                 Ok(format!("Opened run {}", path.display()))
             }
+            FileAction::ResumeRun => self.resume_run(path, 1.0),
             FileAction::SavePreset => export::preset_toml(&self.experiment, path)
                 .map(|_| done("the experiment"))
                 .map_err(|e| e.to_string()),

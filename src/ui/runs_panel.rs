@@ -32,6 +32,8 @@ pub struct RunsView {
     pub confirm_delete: Option<PathBuf>,
     pub renaming: Option<(PathBuf, String)>,
     pub message: Option<String>,
+    /// A run the user asked to resume; the app takes it after drawing the panel.
+    pub resume_request: Option<PathBuf>,
     loading: Option<Receiver<Loaded>>,
     last_load: Option<Instant>,
 }
@@ -213,6 +215,17 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                             }
                             if ui.small_button("delete").clicked() {
                                 view.confirm_delete = Some(run.dir.clone());
+                            }
+                            if let Some(step) = run.latest_checkpoint {
+                                if ui
+                                    .small_button("resume")
+                                    .on_hover_text(format!(
+                                        "Continue this run from its checkpoint at step {step}"
+                                    ))
+                                    .clicked()
+                                {
+                                    view.resume_request = Some(run.dir.clone());
+                                }
                             }
                             if ui.small_button("open folder").clicked() {
                                 let _ =

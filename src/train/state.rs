@@ -1,0 +1,95 @@
+//! A trainer's burn state as bytes (module and optimizer records), and the check for
+//! non-finite parameters. Decoding runs under `catch_unwind`: burn's record readers
+//! assume well-formed input, and a damaged checkpoint must be an error, not a crash.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub fn module_bytes<M: Module>(module: &M, what: &str) -> Result<Vec<u8>, String> {
+    let bytes = module
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| format!("cannot save the {what}: {e}"))?;
+    Ok(bytes.to_vec())
+}
+
+/// `module` with the parameters of a saved record; shapes must match.
+pub fn load_module<M: Module>(module: M, bytes: &[u8], what: &str) -> Result<M, String> {
+    let bytes = Bytes::from_bytes_vec(bytes.to_vec());
+    let loaded = catch_unwind(AssertUnwindSafe(move || {
+        let record = ModuleRecord::from_bytes(bytes)?;
+        module.try_load_record(record)
+    }));
+    match loaded {
+        Ok(Ok(m)) => Ok(m),
+        Ok(Err(e)) => Err(format!("the saved {what} does not fit this model: {e}")),
+        Err(_) => Err(format!("the saved {what} is damaged")),
+    }
+}
+
+pub fn optimizer_bytes(opt: &ModuleOptimizer, what: &str) -> Result<Vec<u8>, String> {
+    let bytes = opt
+        .into_bytes()
+        .map_err(|e| format!("cannot save the {what} optimizer: {e}"))?;
+    Ok(bytes.to_vec())
+}
+
+/// A fresh optimizer of the right kind, given the saved state.
+pub fn load_optimizer(
+    fresh: ModuleOptimizer,
+    bytes: &[u8],
+    what: &str,
+) -> Result<ModuleOptimizer, String> {
+    let bytes = Bytes::from_bytes_vec(bytes.to_vec());
+    match catch_unwind(AssertUnwindSafe(move || fresh.from_bytes(bytes))) {
+        Ok(Ok(o)) => Ok(o),
+        Ok(Err(e)) => Err(format!("the saved {what} optimizer state is damaged: {e}")),
+        Err(_) => Err(format!("the saved {what} optimizer state is damaged")),
+    }
+}
+
+/// The path of the first parameter holding a NaN or an infinity, if any.
+pub fn first_non_finite<M: Module>(module: &M) -> Option<String> {
+    struct Finder {
+        path: Vec<String>,
+        found: Option<String>,
+    }
+    impl ModuleVisitor for Finder {
+        fn enter_module(&mut self, name: &str, _: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _: &str, _: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.found.is_some() {
+                return;
+            }
+            // Any NaN or infinity makes the sum non-finite (as does overflow, itself a divergence).
+            let sum = super::tensors::scalar(param.val().detach().sum());
+            if !sum.is_finite() {
+                self.found = Some(self.path.join("."));
+            }
+        }
+    }
+    let mut finder = Finder {
+        path: Vec::new(),
+        found: None,
+    };
+    module.visit(&mut finder);
+    finder.found
+}
+
+/// A learning rate read from a checkpoint: finite and positive.
+pub fn saved_learning_rate(lr: f64) -> Result<f64, String> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(lr)
+    } else {
+        Err(format!("the saved learning rate {lr} is not a positive number"))
+    }
+}
