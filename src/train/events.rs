@@ -21,6 +21,9 @@ pub enum Control {
     /// Fault drill: panic inside the next step, as a bug in burn or in a model would.
     /// The session must report it and leave everything else usable.
     InjectPanic,
+    /// Fault drill: set the learning rates to NaN, so the next update fills the
+    /// parameters with NaN through the real optimizer, as a real divergence does.
+    InjectNan,
 }
 
 /// One row of scalar metrics at a step.

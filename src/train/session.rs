@@ -420,6 +420,7 @@ impl Worker {
                 }
                 Control::Checkpoint => state.checkpoint_requested = true,
                 Control::InjectPanic => state.panic_requested = true,
+                Control::InjectNan => trainer.set_learning_rates(Some(f64::NAN), Some(f64::NAN)),
             }
             if state.stop || state.checkpoint_requested {
                 return;

@@ -15,7 +15,7 @@ fn train(exp: Experiment) -> Vec<Metrics> {
         match s.next_event(Duration::from_secs(600)) {
             Some(Event::Metrics(m)) => rows.push(m),
             Some(Event::Finished { .. }) => return rows,
-            Some(Event::Failed { step, reason }) => panic!("failed at step {step}: {reason}"),
+            Some(Event::Failed { step, reason, .. }) => panic!("failed at step {step}: {reason}"),
             Some(_) => {}
             None => panic!("no event for 10 minutes"),
         }
