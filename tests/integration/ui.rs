@@ -1,7 +1,7 @@
 //! The real app driven through egui_kittest (no GPU needed: no snapshots rendered).
 
 use crate::preset;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::Harness;
 use genlab::config::{ModelConfig, NetConfig};
 use genlab::ui::GenLabApp;
@@ -162,4 +162,84 @@ fn a_window_run_is_kept_on_disk() {
     assert!(std::fs::read_to_string(run.join("summary.toml"))
         .expect("summary")
         .contains("finished"));
+}
+
+/// Whether the run folder has written its summary (the writer thread is done with it).
+fn summary_written(a: &GenLabApp) -> bool {
+    a.run_dir
+        .as_ref()
+        .is_some_and(|d| d.join("summary.toml").is_file())
+}
+
+#[test]
+fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
+    let mut app = ring_app();
+    app.experiment.training.checkpoint_every = 5;
+    let dir = tempfile::tempdir().expect("tempdir");
+    app.runs_dir = dir.path().to_owned();
+    let mut h = harness(app);
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "a checkpoint", |a| a.last_checkpoint >= Some(10));
+    h.state_mut().control(genlab::train::Control::InjectNan);
+    frames_until(&mut h, "the divergence", |a| {
+        matches!(a.status, genlab::ui::RunStatus::Failed(_))
+    });
+    frames_until(&mut h, "the run folder to close", summary_written);
+    h.step();
+    let failed_at = h.state().step;
+    assert!(h.query_by_label_contains("became NaN").is_some(), "the reason is shown");
+    let curves = h.state().history.len();
+    assert!(curves > 10, "the curves are kept");
+    let offer = h
+        .query_all_by_label_contains("at 1/10 learning rate")
+        .next()
+        .and_then(|n| n.accesskit_node().label());
+    let offer = offer.expect("an offer to resume at a lower learning rate");
+    let ckpt: u64 = offer
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .expect("the offer names the step");
+    assert!(ckpt < failed_at && ckpt >= 10, "resume from {ckpt}, failed at {failed_at}");
+    h.get_by_label(&offer).click();
+    h.step();
+    frames_until(&mut h, "the resumed run to train", |a| {
+        a.status == genlab::ui::RunStatus::Training && a.step > ckpt + 3
+    });
+    let app = h.state();
+    assert!(app.notice.as_deref().unwrap_or("").contains("Resumed"), "{:?}", app.notice);
+    let lr = app.history.last.as_ref().and_then(|m| m.get("lr_g")).expect("lr_g");
+    let base = preset("gan_ring.toml").training.generator_optimizer.lr;
+    assert!((lr - base * 0.1).abs() < 1e-12, "lr after resume {lr}");
+    // The curves before the checkpoint were read back; the run continues in the same folder.
+    assert!(app.history.len() >= ckpt as usize);
+    h.state_mut().stop();
+}
+
+#[test]
+fn a_crash_in_training_is_shown_and_the_window_trains_again() {
+    let mut app = ring_app();
+    let dir = tempfile::tempdir().expect("tempdir");
+    app.runs_dir = dir.path().to_owned();
+    let mut h = harness(app);
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "a few steps", |a| a.step >= 3);
+    h.state_mut().control(genlab::train::Control::InjectPanic);
+    frames_until(&mut h, "the crash report", |a| {
+        matches!(a.status, genlab::ui::RunStatus::Failed(_))
+    });
+    frames_until(&mut h, "the run folder to close", summary_written);
+    h.step();
+    assert!(h.query_by_label_contains("crashed").is_some());
+    let crashed = h.state().run_dir.clone().expect("run folder");
+    let summary = std::fs::read_to_string(crashed.join("summary.toml")).expect("summary");
+    assert!(summary.contains("failed") && summary.contains("fault drill"), "{summary}");
+    assert!(std::fs::read_to_string(crashed.join("metrics.csv")).expect("metrics").lines().count() > 3);
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "the new run to train", |a| {
+        a.status == genlab::ui::RunStatus::Training && a.step >= 3
+    });
+    h.state_mut().stop();
 }
