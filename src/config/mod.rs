@@ -368,9 +368,14 @@ impl Experiment {
             path: path.to_owned(),
             source,
         })?;
-        let exp = Self::from_toml(&text).map_err(|e| ConfigError::Parse {
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates preset text; `path` names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let exp = Self::from_toml(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
-            message: locate_bad_value(&text, &e),
+            message: locate_bad_value(text, &e),
         })?;
         let problems = exp.validate();
         if problems.is_empty() {

@@ -48,8 +48,20 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
 }
 
 fn load_one(file: &Path, size: usize, color: bool, out: &mut Vec<f32>) -> Result<(), DataError> {
-    let mut reader = image::ImageReader::open(file)
-        .map_err(|e| DataError::io(file, e))?
+    let reader = std::fs::File::open(file).map_err(|e| DataError::io(file, e))?;
+    decode(std::io::BufReader::new(reader), file, size, color, out)
+}
+
+/// Decodes one image (PNG, JPEG or GIF, told by its bytes), resizes it to `size` x `size`
+/// and appends it channel-major to `out`; `file` is for messages.
+pub fn decode<R: std::io::BufRead + std::io::Seek>(
+    reader: R,
+    file: &Path,
+    size: usize,
+    color: bool,
+    out: &mut Vec<f32>,
+) -> Result<(), DataError> {
+    let mut reader = image::ImageReader::new(reader)
         .with_guessed_format()
         .map_err(|e| DataError::io(file, e))?;
     let mut limits = image::Limits::default();

@@ -5,8 +5,8 @@ use flate2::read::GzDecoder;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-const IMAGES_MAGIC: u32 = 0x0000_0803;
-const LABELS_MAGIC: u32 = 0x0000_0801;
+pub const IMAGES_MAGIC: u32 = 0x0000_0803;
+pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// Refuse to read more than this many bytes of pixels (2 GiB).
 const MAX_BYTES: u64 = 2 << 30;
 
@@ -45,7 +45,16 @@ pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, Dat
 /// Reads one IDX file of unsigned bytes with `rank` dimensions: (dims, data).
 pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
-    let mut reader = BufReader::new(file);
+    parse_maybe_gzip(BufReader::new(file), path, magic, rank)
+}
+
+/// Parses plain or gzip-compressed IDX bytes from any reader; `path` is for messages.
+pub fn parse_maybe_gzip<R: Read>(
+    mut reader: R,
+    path: &Path,
+    magic: u32,
+    rank: usize,
+) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     // The first two bytes tell gzip (1f 8b) from plain; they are put back in front.
     let mut head = Vec::with_capacity(2);
     reader

@@ -5,7 +5,7 @@ mod gan;
 mod losses;
 mod optim;
 pub mod session;
-mod state;
+pub mod state;
 pub mod tensors;
 mod trainer;
 mod vae;

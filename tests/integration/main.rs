@@ -5,6 +5,7 @@ mod cli_run;
 mod config;
 mod data;
 mod exports;
+mod fuzz;
 mod learning;
 mod runs;
 mod session;

@@ -1,0 +1,383 @@
+//! Fuzzing every reader with proptest: valid seed files, mutated (bit flips, overwrites with
+//! boundary values, inserted tokens, cuts, duplicated spans), and plain noise. Each input
+//! must give a value or an error that names the file; a panic fails the test.
+//!
+//! By default each target runs a few hundred cases (CI). For a long run of one target:
+//!   GENLAB_FUZZ_SECS=600 cargo test --test integration fuzz::checkpoints -- --nocapture
+//! which prints the executions it made.
+
+use crate::preset;
+use genlab::checkpoint::Checkpoint;
+use genlab::config::Experiment;
+use genlab::data::{csv_points, folder, idx};
+use genlab::train::{Event, Session};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use std::io::Cursor;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// The name every fuzzed input goes by; every error must contain it.
+const FILE: &str = "fuzz-input.bin";
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Flip(usize, u8),
+    Set(usize, u8),
+    /// Overwrite 4 bytes with a boundary value (sizes and counts in headers).
+    Word(usize, u32),
+    Insert(usize, Vec<u8>),
+    Token(usize, usize),
+    Remove(usize, usize),
+    Truncate(usize),
+    Duplicate(usize, usize, usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    let word = prop_oneof![
+        Just(0u32),
+        Just(1),
+        Just(0x7fff_ffff),
+        Just(0x8000_0000),
+        Just(u32::MAX),
+        Just(0xffff_fff0),
+        any::<u32>()
+    ];
+    prop_oneof![
+        (any::<usize>(), 0u8..8).prop_map(|(p, b)| Edit::Flip(p, 1 << b)),
+        (any::<usize>(), any::<u8>()).prop_map(|(p, v)| Edit::Set(p, v)),
+        (any::<usize>(), word).prop_map(|(p, w)| Edit::Word(p, w)),
+        (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..16))
+            .prop_map(|(p, v)| Edit::Insert(p, v)),
+        (any::<usize>(), any::<usize>()).prop_map(|(p, t)| Edit::Token(p, t)),
+        (any::<usize>(), 1usize..64).prop_map(|(p, n)| Edit::Remove(p, n)),
+        any::<usize>().prop_map(Edit::Truncate),
+        (any::<usize>(), 1usize..64, any::<usize>()).prop_map(|(a, n, b)| Edit::Duplicate(a, n, b)),
+    ]
+}
+
+/// Text that readers treat specially, inserted whole.
+const TOKENS: &[&str] = &[
+    "=", "[", "]", "[[", "\"", "'", ",", "\n", "#", "nan", "inf", "-inf", "-1", "0",
+    "1e400", "18446744073709551616", "4294967295", "true", "{}", "[data]", "[model]",
+    "kind", "family", "\"gan\"", "\"vae\"", "\"conv\"", "\"mlp\"", "hidden", "steps",
+    "batch_size", "lr", "\u{feff}", "\u{0}", "\r\n", "é",
+];
+
+fn apply(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for e in edits {
+        let at = |p: usize, len: usize| if len == 0 { 0 } else { p % len };
+        match e {
+            Edit::Flip(p, m) if !b.is_empty() => {
+                let i = at(*p, b.len());
+                b[i] ^= m;
+            }
+            Edit::Set(p, v) if !b.is_empty() => {
+                let i = at(*p, b.len());
+                b[i] = *v;
+            }
+            Edit::Word(p, w) if b.len() >= 4 => {
+                let i = at(*p, b.len() - 3);
+                let bytes = if p % 2 == 0 { w.to_be_bytes() } else { w.to_le_bytes() };
+                b[i..i + 4].copy_from_slice(&bytes);
+            }
+            Edit::Insert(p, v) => {
+                let i = at(*p, b.len() + 1);
+                b.splice(i..i, v.iter().copied());
+            }
+            Edit::Token(p, t) => {
+                let i = at(*p, b.len() + 1);
+                b.splice(i..i, TOKENS[t % TOKENS.len()].bytes());
+            }
+            Edit::Remove(p, n) if !b.is_empty() => {
+                let i = at(*p, b.len());
+                let end = (i + n).min(b.len());
+                b.drain(i..end);
+            }
+            Edit::Truncate(p) => {
+                let n = at(*p, b.len() + 1);
+                b.truncate(n);
+            }
+            Edit::Duplicate(a, n, dst) if !b.is_empty() => {
+                let i = at(*a, b.len());
+                let span: Vec<u8> = b[i..(i + n).min(b.len())].to_vec();
+                let j = at(*dst, b.len() + 1);
+                b.splice(j..j, span);
+            }
+            _ => {}
+        }
+    }
+    b
+}
+
+fn inputs(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let n = seeds.len();
+    prop_oneof![
+        1 => proptest::collection::vec(any::<u8>(), 0..600),
+        8 => (0..n, proptest::collection::vec(edit(), 1..8))
+            .prop_map(move |(i, edits)| apply(&seeds[i], &edits)),
+    ]
+}
+
+/// Runs `target` on mutated inputs: a few hundred cases, or for $GENLAB_FUZZ_SECS seconds.
+fn fuzz(name: &str, seeds: Vec<Vec<u8>>, target: impl Fn(&[u8]) -> Result<(), String>) {
+    // Every seed must itself read back: otherwise the mutations start from nothing.
+    for (i, s) in seeds.iter().enumerate() {
+        if let Err(e) = target(s) {
+            panic!("{name}: seed {i} does not read: {e}");
+        }
+    }
+    let budget = std::env::var("GENLAB_FUZZ_SECS").ok().and_then(|s| s.parse::<u64>().ok());
+    let started = Instant::now();
+    let execs = AtomicU64::new(0);
+    let errors = AtomicU64::new(0);
+    let strategy = inputs(seeds);
+    for round in 0u64.. {
+        let config = Config {
+            cases: 256,
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let seed = [name.as_bytes(), &round.to_le_bytes()].concat();
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &blake_like(&seed));
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let result = runner.run(&strategy, |bytes| {
+            execs.fetch_add(1, Ordering::Relaxed);
+            if let Err(e) = target(&bytes) {
+                if std::env::var_os("GENLAB_FUZZ_VERBOSE").is_some() {
+                    eprintln!("{e}");
+                }
+                errors.fetch_add(1, Ordering::Relaxed);
+                prop_assert!(e.contains(FILE), "the error does not name the file: {e}");
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            panic!("fuzz {name}, round {round}: {e}");
+        }
+        match budget {
+            Some(secs) if started.elapsed().as_secs() < secs => continue,
+            _ => break,
+        }
+    }
+    println!(
+        "fuzz {name}: {} executions ({} rejected with an error) in {:.0} s, 0 panics",
+        execs.load(Ordering::Relaxed),
+        errors.load(Ordering::Relaxed),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// A 32-byte seed from any bytes (ChaCha wants exactly 32).
+fn blake_like(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (i, b) in bytes.iter().enumerate() {
+        out[i % 32] = out[i % 32].wrapping_mul(31).wrapping_add(*b);
+    }
+    out
+}
+
+#[test]
+fn presets() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .expect("presets")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        // Presets that name the user's own files are not valid on their own.
+        .filter(|b| Experiment::parse(&String::from_utf8_lossy(b), Path::new(FILE)).is_ok())
+        .collect();
+    seeds.sort();
+    fuzz("presets", seeds, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        Experiment::parse(&text, Path::new(FILE))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn csv_points() {
+    let seeds = vec![
+        b"x,y\n0.5,1.5\n-2,3e-2\n4,5\n".to_vec(),
+        b"# comment\n1 , 2\n3,4,extra\n\n5,6\n".to_vec(),
+    ];
+    fuzz("csv_points", seeds, |bytes| {
+        csv_points::parse(Cursor::new(bytes), Path::new(FILE))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+fn idx_bytes(images: bool, dims: &[u32], gzip: bool) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f");
+    let n: u32 = dims.iter().product();
+    let data: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+    idx::write(&path, images, dims, &data, gzip).expect("write");
+    std::fs::read(&path).expect("read")
+}
+
+#[test]
+fn idx_files() {
+    let seeds = vec![
+        idx_bytes(true, &[3, 4, 4], false),
+        idx_bytes(true, &[2, 5, 3], true),
+        idx_bytes(false, &[7], false),
+        idx_bytes(false, &[6], true),
+    ];
+    fuzz("idx", seeds, |bytes| {
+        // The magic decides which reader the input is for (as a user's two files would).
+        let labels = bytes.get(3) == Some(&0x01) || bytes.first() == Some(&0x1f) && bytes.len() % 2 == 0;
+        let (magic, rank) = if labels {
+            (idx::LABELS_MAGIC, 1)
+        } else {
+            (idx::IMAGES_MAGIC, 3)
+        };
+        idx::parse_maybe_gzip(Cursor::new(bytes), Path::new(FILE), magic, rank)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    });
+}
+
+fn encoded_image(format: image::ImageFormat, color: bool) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([(x * 28) as u8, (y * 36) as u8, 128]));
+    let mut out = Cursor::new(Vec::new());
+    if color {
+        image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encode");
+    } else {
+        image::DynamicImage::ImageRgb8(img)
+            .to_luma8()
+            .write_to(&mut out, format)
+            .expect("encode");
+    }
+    out.into_inner()
+}
+
+#[test]
+fn image_files() {
+    use image::ImageFormat::{Gif, Jpeg, Png};
+    let seeds = vec![
+        encoded_image(Png, true),
+        encoded_image(Png, false),
+        encoded_image(Jpeg, true),
+        encoded_image(Gif, true),
+    ];
+    fuzz("images", seeds, |bytes| {
+        let mut out = Vec::new();
+        let color = bytes.len() % 2 == 0;
+        folder::decode(Cursor::new(bytes), Path::new(FILE), 8, color, &mut out)
+            .map_err(|e| e.to_string())?;
+        if out.len() != 8 * 8 * if color { 3 } else { 1 } || out.iter().any(|v| !(0.0..=1.0).contains(v)) {
+            return Err(format!("{FILE}: decoded to {} values out of range", out.len()));
+        }
+        Ok(())
+    });
+}
+
+/// A checkpoint file whose header is rebuilt around `payload` (so mutations of the data
+/// get past the checksum and reach the decoders behind it).
+fn rewrap(payload: &[u8]) -> Vec<u8> {
+    let mut b = b"GENLABCK".to_vec();
+    b.extend_from_slice(&1u32.to_le_bytes());
+    b.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    b.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    b.extend_from_slice(payload);
+    b
+}
+
+/// A small spectral-norm GAN, its trainer, and one of its checkpoint files: a checkpoint
+/// with every kind of part.
+fn small_gan_checkpoint() -> (std::sync::Mutex<Box<dyn genlab::train::Trainer>>, Vec<u8>) {
+    // A small spectral-norm GAN: its checkpoint has every kind of part.
+    let mut exp = preset("gan_ring_spectral.toml");
+    if let genlab::config::ModelConfig::Gan { generator, discriminator, .. } = &mut exp.model {
+        for net in [generator, discriminator] {
+            if let genlab::config::NetConfig::Mlp { hidden, .. } = net {
+                *hidden = vec![8, 8];
+            }
+        }
+    }
+    exp.training.steps = 2;
+    exp.training.batch_size = 8;
+    let session = Session::start(exp.clone()).expect("start");
+    let mut file = None;
+    while let Some(e) = session.next_event(std::time::Duration::from_secs(60)) {
+        match e {
+            Event::Checkpoint(c) => file = Some(c.bytes.to_vec()),
+            Event::Finished { .. } | Event::Failed { .. } => break,
+            _ => {}
+        }
+    }
+    let device = genlab::train::session::device_for(exp.backend).0;
+    let trainer = std::sync::Mutex::new(
+        genlab::train::session::build_trainer(&exp, &device).expect("trainer"),
+    );
+    (trainer, file.expect("a checkpoint"))
+}
+
+/// Loads a decoded checkpoint into the trainer and takes one step: a checkpoint that loads
+/// must also train (finite or not, but without a panic).
+fn load_and_step(
+    trainer: &std::sync::Mutex<Box<dyn genlab::train::Trainer>>,
+    ckpt: &Checkpoint,
+) -> Result<(), String> {
+    let _ = ckpt.experiment();
+    let mut trainer = trainer.lock().unwrap_or_else(|p| p.into_inner());
+    trainer
+        .load_state(&ckpt.trainer)
+        .map_err(|e| format!("{FILE}: {e}"))?;
+    trainer.step();
+    Ok(())
+}
+
+#[test]
+fn checkpoints() {
+    let (trainer, file) = small_gan_checkpoint();
+    let payload = file[24..].to_vec();
+    // Seeds: the file as is, and its payload (re-wrapped after mutation).
+    let seeds = vec![file.clone(), payload];
+    fuzz("checkpoints", seeds, |bytes| {
+        let whole = if bytes.starts_with(b"GENLABCK") { bytes.to_vec() } else { rewrap(bytes) };
+        let ckpt = Checkpoint::decode(&whole, Path::new(FILE)).map_err(|e| e.to_string())?;
+        load_and_step(&trainer, &ckpt)
+    });
+}
+
+/// burn's records inside a checkpoint (module parameters, Adam moments), mutated directly:
+/// input = [which record] ++ record bytes.
+#[test]
+fn checkpoint_records() {
+    let (trainer, file) = small_gan_checkpoint();
+    let ckpt = Checkpoint::decode(&file, Path::new(FILE)).expect("decode");
+    let records: Vec<Vec<u8>> = ckpt
+        .trainer
+        .modules
+        .iter()
+        .chain(&ckpt.trainer.optimizers)
+        .map(|b| b.bytes.clone())
+        .collect();
+    let n = records.len();
+    let seeds: Vec<Vec<u8>> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| [vec![i as u8], r.clone()].concat())
+        .collect();
+    fuzz("checkpoint_records", seeds, |bytes| {
+        let Some((&which, record)) = bytes.split_first() else {
+            return Ok(());
+        };
+        let mut c = ckpt.clone();
+        let k = which as usize % n;
+        let modules = c.trainer.modules.len();
+        let blob = if k < modules {
+            &mut c.trainer.modules[k]
+        } else {
+            &mut c.trainer.optimizers[k - modules]
+        };
+        blob.bytes = record.to_vec();
+        load_and_step(&trainer, &c)
+    });
+}
