@@ -229,7 +229,7 @@ fn follow(
     let mut stop_sent = false;
     loop {
         if !stop_sent && req.interrupts.stop.load(Ordering::Relaxed) {
-            bar.println("stopping: saving a checkpoint first (Ctrl-C again to quit at once)");
+            say(&bar, req.progress, "stopping: saving a checkpoint first (Ctrl-C again to quit at once)");
             session.send(Control::Stop);
             stop_sent = true;
         }
@@ -238,7 +238,7 @@ fn follow(
         }
         for snap in session.drain_snapshots() {
             if let Err(e) = writer.write_snapshot(&snap) {
-                bar.println(format!("warning: cannot save sample image: {e}"));
+                say(&bar, req.progress, format!("warning: cannot save sample image: {e}"));
             }
         }
         let Some(event) = session.next_event(Duration::from_millis(100)) else {
@@ -254,7 +254,7 @@ fn follow(
                 step,
             } => {
                 bar.set_position(step);
-                bar.println(format!(
+                say(&bar, req.progress, format!(
                     "training {what} on {device} ({parameters} parameters) -> {}",
                     dir.display()
                 ));
@@ -272,7 +272,7 @@ fn follow(
             }
             Event::Checkpoint(c) => {
                 if let Err(e) = writer.write_checkpoint(&c) {
-                    bar.println(format!("warning: cannot save the checkpoint of step {}: {e}", c.step));
+                    say(&bar, req.progress, format!("warning: cannot save the checkpoint of step {}: {e}", c.step));
                 }
             }
             Event::Finished { step, stopped } => {
@@ -305,6 +305,16 @@ fn follow(
             }
             Event::Paused { .. } | Event::Resumed { .. } => {}
         }
+    }
+}
+
+/// A line above the progress bar, or on stderr when the bar is hidden because stderr is
+/// not a terminal. Quiet runs (`verify`, tests) say nothing.
+fn say(bar: &ProgressBar, loud: bool, line: impl AsRef<str>) {
+    if !bar.is_hidden() {
+        bar.println(line);
+    } else if loud {
+        eprintln!("{}", line.as_ref());
     }
 }
 
