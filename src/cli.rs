@@ -85,6 +85,18 @@ pub enum Command {
         /// Preset TOML files with an [outcome] section.
         presets: Vec<PathBuf>,
     },
+    /// Train the image evaluator (the feature network of the FD / KID / precision-recall
+    /// metrics) on a preset's labelled image data, and print its held-out accuracy.
+    Evaluator {
+        /// A preset whose data has labels (the built-in shapes, or IDX with a labels file).
+        preset: PathBuf,
+        /// Where to write it. Default: the cache the window and `train` look in.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Optimisation steps (batches of 64).
+        #[arg(long, default_value_t = 1500)]
+        steps: usize,
+    },
     /// Check preset files and print every problem found.
     Validate {
         /// Preset TOML files.
@@ -303,6 +315,12 @@ fn follow(
                     dir.display()
                 );
             }
+            Event::Diagnostic(d) => {
+                say(&bar, true, format!("warning at step {} ({}): {}", d.step, d.name, d.message));
+                if let Err(e) = writer.write_diagnostic(&d) {
+                    say(&bar, true, format!("warning: cannot write diagnostics.csv: {e}"));
+                }
+            }
             Event::Paused { .. } | Event::Resumed { .. } => {}
         }
     }
@@ -316,6 +334,31 @@ fn say(bar: &ProgressBar, loud: bool, line: impl AsRef<str>) {
     } else if loud {
         eprintln!("{}", line.as_ref());
     }
+}
+
+/// Runs `genlab evaluator`: trains and writes an evaluator; returns where it went.
+pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::Result<PathBuf> {
+    let exp = Experiment::load(preset)?;
+    let bar = ProgressBar::new(steps as u64);
+    let started = std::time::Instant::now();
+    let saved = crate::eval::evaluator::train(&exp.data, exp.training.seed, steps, |s, _| {
+        bar.set_position(s as u64)
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", preset.display()))?;
+    bar.finish_and_clear();
+    let path = out.unwrap_or_else(|| crate::eval::evaluator::cache_path(&exp.data));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&path, saved.to_bytes().map_err(anyhow::Error::msg)?)?;
+    println!(
+        "evaluator: {} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
+        saved.classes,
+        saved.held_out_accuracy * 100.0,
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(path)
 }
 
 /// Runs `genlab validate`; true when every file is valid.

@@ -1,4 +1,7 @@
 //! Quality metrics that need no download.
 
+pub mod diagnostics;
+pub mod evaluator;
+pub mod features;
 pub mod images;
 pub mod points;

@@ -66,3 +66,53 @@ pub fn mmd(a: &[[f32; 2]], b: &[[f32; 2]]) -> f64 {
     }
     (mean(a, a) + mean(b, b) - 2.0 * mean(a, b)).max(0.0)
 }
+
+/// KL(real || generated) and the Jensen-Shannon divergence between the two sets'
+/// histograms on a `cells` x `cells` grid over `bounds` ([x0, x1, y0, y1]), as GAN Lab
+/// reports them. Counts get half a sample of smoothing in every cell, so an empty cell in
+/// the generated histogram costs a large but finite KL. In nats; JS is at most ln 2.
+pub fn grid_divergences(
+    real: &[[f32; 2]],
+    generated: &[[f32; 2]],
+    bounds: [f32; 4],
+    cells: usize,
+) -> (f64, f64) {
+    let hist = |pts: &[[f32; 2]]| {
+        let mut h = vec![0.5f64; cells * cells];
+        let [x0, x1, y0, y1] = bounds;
+        for p in pts {
+            let fx = (p[0] - x0) / (x1 - x0);
+            let fy = (p[1] - y0) / (y1 - y0);
+            // Points off the grid land in the border cells, so no mass is lost.
+            let i = ((fx * cells as f32).floor().max(0.0) as usize).min(cells - 1);
+            let j = ((fy * cells as f32).floor().max(0.0) as usize).min(cells - 1);
+            h[j * cells + i] += 1.0;
+        }
+        let total: f64 = h.iter().sum();
+        h.iter().map(|c| c / total).collect::<Vec<f64>>()
+    };
+    if real.is_empty() || generated.is_empty() || cells == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let p = hist(real);
+    let q = hist(generated);
+    let kl = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * (x / y).ln()).sum::<f64>();
+    let m: Vec<f64> = p.iter().zip(&q).map(|(x, y)| 0.5 * (x + y)).collect();
+    (kl(&p, &q), 0.5 * kl(&p, &m) + 0.5 * kl(&q, &m))
+}
+
+/// Spread of the generated points relative to the real ones: the ratio of their mean
+/// per-axis standard deviations. Near 1 when healthy, near 0 when the generator collapsed.
+pub fn diversity(real: &[[f32; 2]], generated: &[[f32; 2]]) -> f64 {
+    let spread = |pts: &[[f32; 2]]| {
+        let n = pts.len().max(1) as f64;
+        (0..2)
+            .map(|a| {
+                let mean = pts.iter().map(|p| p[a] as f64).sum::<f64>() / n;
+                (pts.iter().map(|p| (p[a] as f64 - mean).powi(2)).sum::<f64>() / n).sqrt()
+            })
+            .sum::<f64>()
+            / 2.0
+    };
+    spread(generated) / spread(real).max(1e-12)
+}

@@ -131,6 +131,19 @@ impl RunWriter {
         })
     }
 
+    /// Appends a warning to diagnostics.csv (step, name, message).
+    pub fn write_diagnostic(&self, d: &crate::eval::diagnostics::Diagnostic) -> std::io::Result<()> {
+        let path = self.dir.join("diagnostics.csv");
+        let new = !path.exists();
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let mut w = csv::Writer::from_writer(file);
+        if new {
+            w.write_record(["step", "name", "message"])?;
+        }
+        w.write_record([d.step.to_string().as_str(), d.name, &d.message])?;
+        w.flush()
+    }
+
     /// Writes a checkpoint atomically into `checkpoints/` and prunes old ones.
     pub fn write_checkpoint(&self, c: &EncodedCheckpoint) -> std::io::Result<PathBuf> {
         store::write(&store::dir_of(&self.dir), c.step, &c.bytes, self.keep_checkpoints)
@@ -165,28 +178,27 @@ impl RunWriter {
                 reconstructions,
                 latent_map,
                 encoded,
+                traversal,
+                interpolation,
+                ..
             } => {
-                if let Some(e) = encoded {
-                    let ep = self
-                        .dir
-                        .join("samples")
-                        .join(format!("step_{:06}_encoded.png", s.step));
-                    render::save_png(e, &ep, 1)?;
-                }
-                if let Some(m) = latent_map {
-                    let mp = self
-                        .dir
-                        .join("samples")
-                        .join(format!("step_{:06}_latent.png", s.step));
-                    render::save_png(m, &mp, 4)?;
-                }
                 render::save_png(grid, &path, 4)?;
-                if let Some(r) = reconstructions {
-                    let rp = self
-                        .dir
-                        .join("samples")
-                        .join(format!("step_{:06}_recon.png", s.step));
-                    render::save_png(r, &rp, 4)?;
+                // Extra views beside the grid: (file suffix, image, upscale).
+                let extras = [
+                    ("recon", reconstructions, 4),
+                    ("latent", latent_map, 4),
+                    ("encoded", encoded, 1),
+                    ("traversal", traversal, 4),
+                    ("interpolation", interpolation, 4),
+                ];
+                for (suffix, image, scale) in extras {
+                    if let Some(image) = image {
+                        let p = self
+                            .dir
+                            .join("samples")
+                            .join(format!("step_{:06}_{suffix}.png", s.step));
+                        render::save_png(image, &p, scale)?;
+                    }
                 }
             }
             Samples::Points(view) => render::save_png(

@@ -13,6 +13,7 @@ enum Record {
     Metrics(Metrics),
     Snapshot(Snapshot),
     Checkpoint(EncodedCheckpoint),
+    Diagnostic(crate::eval::diagnostics::Diagnostic),
     Finish {
         status: String,
         step: u64,
@@ -55,6 +56,9 @@ impl RunRecorder {
                             .write_snapshot(&s)
                             .map(|_| ())
                             .map_err(|e| format!("sample image: {e}")),
+                        Record::Diagnostic(d) => writer
+                            .write_diagnostic(&d)
+                            .map_err(|e| format!("diagnostics.csv: {e}")),
                         Record::Checkpoint(c) => writer
                             .write_checkpoint(&c)
                             .map(|_| ())
@@ -90,6 +94,10 @@ impl RunRecorder {
 
     pub fn checkpoint(&self, c: &EncodedCheckpoint) {
         self.send(Record::Checkpoint(c.clone()));
+    }
+
+    pub fn diagnostic(&self, d: &crate::eval::diagnostics::Diagnostic) {
+        self.send(Record::Diagnostic(d.clone()));
     }
 
     pub fn snapshot(&self, s: &Snapshot) {

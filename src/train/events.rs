@@ -18,6 +18,8 @@ pub enum Control {
     },
     /// Save a checkpoint after the current step.
     Checkpoint,
+    /// VAE: interpolate between these two held-out inputs in the next snapshots.
+    InterpolateBetween(usize, usize),
     /// Fault drill: panic inside the next step, as a bug in burn or in a model would.
     /// The session must report it and leave everything else usable.
     InjectPanic,
@@ -76,6 +78,13 @@ pub enum Samples {
         latent_map: Option<RgbaImage>,
         /// With a 2-D latent: held-out inputs encoded (posterior means), one colour per class.
         encoded: Option<RgbaImage>,
+        /// VAE: one row per most active latent dimension, decoded at -3..3 sigma around
+        /// a held-out input's code.
+        traversal: Option<RgbaImage>,
+        /// VAE: two held-out inputs and the decoded straight line between their codes.
+        interpolation: Option<RgbaImage>,
+        /// VAE: held-out KL per latent dimension (nats), the basis of "active units".
+        kl_per_dim: Option<Vec<f32>>,
     },
     Points(PointsView),
 }
@@ -98,6 +107,8 @@ pub enum Event {
     },
     /// A checkpoint, encoded, for the observer to write (the session never writes files).
     Checkpoint(EncodedCheckpoint),
+    /// A named warning about how training is going (mode collapse, ...).
+    Diagnostic(crate::eval::diagnostics::Diagnostic),
     Metrics(Metrics),
     Paused {
         step: u64,

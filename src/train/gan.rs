@@ -3,6 +3,7 @@
 use super::events::{PointsView, Samples};
 use super::losses::{discriminator_loss, generator_loss};
 use super::tensors::{image_grid, matrix, scalar, values};
+use super::quality::ImageQuality;
 use super::state;
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::{Blob, TrainerState};
@@ -21,6 +22,8 @@ use rand::SeedableRng;
 const POINT_SAMPLES: usize = 2000;
 const GRID_IMAGES: usize = 64;
 const HEATMAP: usize = 48;
+/// Cells per side of the histograms behind the KL and JS divergences (GAN Lab uses a grid too).
+const GRID_CELLS: usize = 20;
 
 pub struct GanTrainer {
     g: Generator,
@@ -43,6 +46,10 @@ pub struct GanTrainer {
     fixed_z: Vec<f32>,
     shape: SampleShape,
     device: Device,
+    /// FD / KID / precision / recall, when an evaluator exists for the image data.
+    quality: Option<ImageQuality>,
+    /// L2 norm of the generator's gradients at the last step (vanishing-gradient watch).
+    g_grad_norm: f64,
 }
 
 impl GanTrainer {
@@ -71,7 +78,19 @@ impl GanTrainer {
             GRID_IMAGES
         };
         let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
+        let quality = match &data {
+            Dataset::Images(set) => ImageQuality::new(
+                crate::eval::evaluator::for_data(&exp.data),
+                set,
+                *latent_dim,
+                t.seed,
+                device,
+            ),
+            Dataset::Points(_) => None,
+        };
         Ok(GanTrainer {
+            quality,
+            g_grad_norm: 0.0,
             g: Generator::new(generator, *latent_dim, shape, device)?,
             d: Discriminator::new(discriminator, shape, *spectral_norm, device)?,
             opt_g: super::optim::build(&t.generator_optimizer),
@@ -153,6 +172,10 @@ impl GanTrainer {
                 &real[..real.len().min(500)],
             ),
         )];
+        let (kl, js) = eval::points::grid_divergences(&real, &generated, bounds, GRID_CELLS);
+        metrics.push(("kl_grid", kl));
+        metrics.push(("js_grid", js));
+        metrics.push(("diversity", eval::points::diversity(&real, &generated)));
         if !set.modes.is_empty() {
             let cov = eval::points::mode_coverage(&generated, &set.modes, set.mode_std);
             metrics.push(("modes_covered", cov.modes_covered as f64));
@@ -213,12 +236,14 @@ impl Trainer for GanTrainer {
         let loss_g = generator_loss(self.loss, self.d.forward(fake));
         let loss_g_value = scalar(loss_g.clone().detach());
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
+        self.g_grad_norm = state::gradient_norm(&self.g, &grads);
         self.g = self.opt_g.step(self.lr_g, self.g.clone(), grads);
         vec![
             ("loss_d", loss_d_value),
             ("loss_g", loss_g_value),
             ("d_real", d_real_value),
             ("d_fake", d_fake_value),
+            ("g_grad_norm", self.g_grad_norm),
         ]
     }
 
@@ -239,14 +264,23 @@ impl Trainer for GanTrainer {
                     &set.pixels[..real_n * set.image_len()],
                     set.image_len(),
                 );
+                let mut metrics = vec![("pixel_distance", dist)];
+                if let Some(q) = &self.quality {
+                    let images = values(self.g.valid().forward(q.latent_matrix(self.latent)));
+                    let images: Vec<f32> = images.iter().map(|v| (v + 1.0) * 0.5).collect();
+                    metrics.extend(q.measure(&images));
+                }
                 (
                     Samples::Images {
                         grid,
                         reconstructions: None,
                         latent_map: None,
                         encoded: None,
+                        traversal: None,
+                        interpolation: None,
+                        kl_per_dim: None,
                     },
-                    vec![("pixel_distance", dist)],
+                    metrics,
                 )
             }
             _ => self.points_snapshot(generated),

@@ -4,6 +4,7 @@ pub mod events;
 mod gan;
 mod losses;
 mod optim;
+mod quality;
 pub mod session;
 pub mod state;
 pub mod tensors;
@@ -19,19 +20,24 @@ use crate::config::Experiment;
 /// Columns of metrics.csv for an experiment, in order (after `step` and `elapsed`).
 pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
     use crate::config::{DataConfig, ToyShape};
+    /// Image quality on the evaluator's features (empty without an evaluator).
+    const IMAGE_QUALITY: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
     if exp.is_gan() {
-        let mut c = vec!["loss_d", "loss_g", "d_real", "d_fake", "lr_g", "lr_d"];
+        let mut c = vec!["loss_d", "loss_g", "d_real", "d_fake", "g_grad_norm", "lr_g", "lr_d"];
         match &exp.data {
             DataConfig::Toy {
                 shape: ToyShape::Ring | ToyShape::Grid,
                 ..
-            } => c.extend(["mmd", "modes_covered", "high_quality"]),
-            d if d.is_points() => c.push("mmd"),
-            _ => c.push("pixel_distance"),
+            } => c.extend(["mmd", "kl_grid", "js_grid", "diversity", "modes_covered", "high_quality"]),
+            d if d.is_points() => c.extend(["mmd", "kl_grid", "js_grid", "diversity"]),
+            _ => {
+                c.push("pixel_distance");
+                c.extend(IMAGE_QUALITY);
+            }
         }
         c
     } else {
-        vec![
+        let mut c = vec![
             "loss",
             "reconstruction",
             "kl",
@@ -39,6 +45,10 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "held_out_reconstruction",
             "held_out_elbo",
             "active_units",
-        ]
+        ];
+        if !exp.data.is_points() {
+            c.extend(IMAGE_QUALITY);
+        }
+        c
     }
 }

@@ -2,6 +2,7 @@
 
 use super::events::{Control, Event, FailureKind, Metrics, Snapshot};
 use crate::checkpoint::Checkpoint;
+use crate::eval::diagnostics::Monitor;
 use super::gan::GanTrainer;
 use super::trainer::{Trainer, Values};
 use super::vae::VaeTrainer;
@@ -249,6 +250,7 @@ impl Worker {
             last_checkpoint: None,
         };
         let mut elapsed = 0.0f64;
+        let mut monitor = Monitor::for_experiment(exp);
         if let Some(r) = resume {
             let from = r.checkpoint.step;
             trainer
@@ -325,11 +327,16 @@ impl Worker {
                 if snapshot_due {
                     row.extend(self.snapshot(&mut *trainer, state.step, elapsed));
                 }
-                self.emit(Event::Metrics(Metrics {
+                let metrics = Metrics {
                     step: state.step,
                     elapsed,
                     values: row,
-                }));
+                };
+                let warnings = monitor.observe(&metrics);
+                self.emit(Event::Metrics(metrics));
+                for w in warnings {
+                    self.emit(Event::Diagnostic(w));
+                }
             }
             let scheduled = t.checkpoint_every > 0 && state.step.is_multiple_of(t.checkpoint_every);
             if scheduled && !last {
@@ -419,6 +426,7 @@ impl Worker {
                     trainer.set_learning_rates(valid(generator), valid(discriminator));
                 }
                 Control::Checkpoint => state.checkpoint_requested = true,
+                Control::InterpolateBetween(a, b) => trainer.set_interpolation_pair(a, b),
                 Control::InjectPanic => state.panic_requested = true,
                 Control::InjectNan => trainer.set_learning_rates(Some(f64::NAN), Some(f64::NAN)),
             }

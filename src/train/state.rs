@@ -93,3 +93,27 @@ pub fn saved_learning_rate(lr: f64) -> Result<f64, String> {
         Err(format!("the saved learning rate {lr} is not a positive number"))
     }
 }
+
+/// The L2 norm of a module's gradients, read back once.
+pub fn gradient_norm<M: Module>(module: &M, grads: &burn::optim::GradientsParams) -> f64 {
+    struct Norm<'a> {
+        grads: &'a burn::optim::GradientsParams,
+        total: Option<Tensor<1>>,
+    }
+    impl ModuleVisitor for Norm<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.grads.get::<D>(param.id) {
+                let sq = g.powi_scalar(2).sum();
+                self.total = Some(match self.total.take() {
+                    Some(t) => t + sq,
+                    None => sq,
+                });
+            }
+        }
+    }
+    let mut norm = Norm { grads, total: None };
+    module.visit(&mut norm);
+    norm.total
+        .map(|t| super::tensors::scalar(t).sqrt())
+        .unwrap_or(0.0)
+}

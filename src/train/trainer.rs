@@ -25,4 +25,6 @@ pub trait Trainer {
     fn load_state(&mut self, state: &TrainerState) -> Result<(), String>;
     /// Where the first NaN or infinite parameter is, if any ("generator.net.output...").
     fn non_finite_parameter(&self) -> Option<String>;
+    /// VAE: which two held-out inputs the interpolation runs between (others: ignored).
+    fn set_interpolation_pair(&mut self, _a: usize, _b: usize) {}
 }

@@ -1,6 +1,7 @@
 //! One VAE training step, held-out evaluation and snapshots.
 
-use super::events::{PointsView, Samples};
+use super::events::{PointsView, RgbaImage, Samples};
+use super::quality::ImageQuality;
 use super::gan::bounds_of;
 use super::losses::{kl_per_dim, reconstruction_loss};
 use super::tensors::{image_grid, matrix, scalar, values};
@@ -24,6 +25,11 @@ const RECON_PAIRS: usize = 16;
 const POINT_SAMPLES: usize = 2000;
 /// Cells per side of the decoded latent map (2-D latents only).
 const LATENT_MAP_SIDE: usize = 12;
+/// Latent dimensions shown in the traversal, and decodings per dimension.
+const TRAVERSAL_ROWS: usize = 8;
+const TRAVERSAL_STEPS: usize = 9;
+/// Decodings between the two inputs of the interpolation.
+const INTERPOLATION_STEPS: usize = 8;
 
 /// A `side` x `side` grid of 2-D latent points over [-r, r]^2, top row = largest y.
 fn latent_grid(side: usize, r: f32) -> Vec<f32> {
@@ -50,6 +56,9 @@ pub struct VaeTrainer {
     fixed_z: Vec<f32>,
     shape: SampleShape,
     device: Device,
+    quality: Option<ImageQuality>,
+    /// Indices (into the held-out set) of the interpolation's two inputs.
+    interpolation_pair: (usize, usize),
 }
 
 impl VaeTrainer {
@@ -71,6 +80,16 @@ impl VaeTrainer {
         };
         let t = &exp.training;
         let (data, held_out, held_out_labels) = split_held_out(data);
+        let quality = match &data {
+            Dataset::Images(set) => ImageQuality::new(
+                crate::eval::evaluator::for_data(&exp.data),
+                set,
+                *latent_dim,
+                t.seed,
+                device,
+            ),
+            Dataset::Points(_) => None,
+        };
         let mut rng = SeededRng::seed_from_u64(t.seed);
         let n_fixed = if shape == SampleShape::Point2 {
             POINT_SAMPLES
@@ -93,6 +112,8 @@ impl VaeTrainer {
             rng,
             shape,
             device: device.clone(),
+            quality,
+            interpolation_pair: (0, 1),
         })
     }
 
@@ -102,6 +123,54 @@ impl VaeTrainer {
             Reconstruction::Bce => sigmoid(out),
             Reconstruction::Mse => out,
         }
+    }
+
+    /// Rows: the most active latent dimensions (by held-out KL), each swept from -3 to 3
+    /// around the code of held-out input 0 while the others stay put.
+    fn traversal(&self, vae: &Vae, codes: &[f32], kl_dims: &[f32], device: &Device) -> Option<RgbaImage> {
+        let SampleShape::Image { channels, height, .. } = self.shape else {
+            return None;
+        };
+        let latent = vae.latent_dim();
+        let base = codes.get(..latent)?;
+        let mut dims: Vec<usize> = (0..latent).collect();
+        dims.sort_by(|a, b| kl_dims[*b].total_cmp(&kl_dims[*a]));
+        dims.truncate(TRAVERSAL_ROWS);
+        let mut z = Vec::with_capacity(dims.len() * TRAVERSAL_STEPS * latent);
+        for &d in &dims {
+            for k in 0..TRAVERSAL_STEPS {
+                let mut code = base.to_vec();
+                code[d] = -3.0 + 6.0 * k as f32 / (TRAVERSAL_STEPS - 1) as f32;
+                z.extend(code);
+            }
+        }
+        let n = dims.len() * TRAVERSAL_STEPS;
+        let decoded = values(self.to_values(vae.decode(matrix(&z, n, latent, device))));
+        Some(image_grid(&decoded, n, channels, height, TRAVERSAL_STEPS))
+    }
+
+    /// Held-out inputs `a` and `b` at the ends of a row of decodings along the straight
+    /// line between their codes.
+    fn interpolation(&self, vae: &Vae, codes: &[f32], device: &Device) -> Option<RgbaImage> {
+        let SampleShape::Image { channels, height, .. } = self.shape else {
+            return None;
+        };
+        let latent = vae.latent_dim();
+        let len = self.shape.flat_len();
+        let (a, b) = self.interpolation_pair;
+        let code = |i: usize| codes.get(i * latent..(i + 1) * latent);
+        let (za, zb) = (code(a)?, code(b)?);
+        let mut z = Vec::with_capacity(INTERPOLATION_STEPS * latent);
+        for k in 0..INTERPOLATION_STEPS {
+            let t = k as f32 / (INTERPOLATION_STEPS - 1) as f32;
+            z.extend(za.iter().zip(zb).map(|(p, q)| p + t * (q - p)));
+        }
+        let decoded = values(self.to_values(vae.decode(matrix(&z, INTERPOLATION_STEPS, latent, device))));
+        let mut row = self.held_out[a * len..(a + 1) * len].to_vec();
+        row.extend(decoded);
+        row.extend_from_slice(&self.held_out[b * len..(b + 1) * len]);
+        let n = INTERPOLATION_STEPS + 2;
+        Some(image_grid(&row, n, channels, height, n))
     }
 
     fn held_out_matrix(&self, device: &Device) -> (Tensor<2>, usize) {
@@ -205,6 +274,18 @@ impl Trainer for VaeTrainer {
                 }
                 let reconstructions =
                     Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
+                let n_held = self.held_out.len() / len;
+                let (held_mean, held_logvar) =
+                    vae.encode(matrix(&self.held_out, n_held, len, &device));
+                let kl_dims = values(kl_per_dim(held_mean.clone(), held_logvar));
+                let codes = values(held_mean);
+                let traversal = self.traversal(&vae, &codes, &kl_dims, &device);
+                let interpolation = self.interpolation(&vae, &codes, &device);
+                let mut metrics = Vec::new();
+                if let Some(q) = &self.quality {
+                    let images = values(self.to_values(vae.decode(q.latent_matrix(latent))));
+                    metrics.extend(q.measure(&images));
+                }
                 let latent_map = (latent == 2).then(|| {
                     let z = latent_grid(LATENT_MAP_SIDE, 2.5);
                     let n = LATENT_MAP_SIDE * LATENT_MAP_SIDE;
@@ -229,8 +310,11 @@ impl Trainer for VaeTrainer {
                         reconstructions,
                         latent_map,
                         encoded,
+                        traversal,
+                        interpolation,
+                        kl_per_dim: Some(kl_dims),
                     },
-                    Vec::new(),
+                    metrics,
                 )
             }
             SampleShape::Point2 => {
@@ -241,6 +325,9 @@ impl Trainer for VaeTrainer {
                             reconstructions: None,
                             latent_map: None,
                             encoded: None,
+                            traversal: None,
+                            interpolation: None,
+                            kl_per_dim: None,
                         },
                         vec![],
                     );
@@ -314,5 +401,12 @@ impl Trainer for VaeTrainer {
 
     fn non_finite_parameter(&self) -> Option<String> {
         state::first_non_finite(&self.vae).map(|p| format!("vae.{p}"))
+    }
+
+    fn set_interpolation_pair(&mut self, a: usize, b: usize) {
+        let n = self.held_out.len() / self.shape.flat_len().max(1);
+        if a < n && b < n {
+            self.interpolation_pair = (a, b);
+        }
     }
 }

@@ -72,6 +72,8 @@ pub struct GenLabApp {
     pub last_checkpoint: Option<u64>,
     /// How the last run failed, for the offer to resume it.
     pub failure: Option<FailureKind>,
+    /// Warnings raised by the current run, newest last (one per name).
+    pub diagnostics: Vec<crate::eval::diagnostics::Diagnostic>,
 }
 
 impl GenLabApp {
@@ -106,6 +108,7 @@ impl GenLabApp {
             run_dir: None,
             last_checkpoint: None,
             failure: None,
+            diagnostics: Vec::new(),
         }
     }
 
@@ -255,6 +258,7 @@ impl GenLabApp {
         self.run_dir = None;
         self.last_checkpoint = None;
         self.failure = None;
+        self.diagnostics.clear();
     }
 
     /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
@@ -287,6 +291,13 @@ impl GenLabApp {
                 self.device = device;
                 self.step = step;
                 self.status = RunStatus::Training;
+            }
+            Event::Diagnostic(d) => {
+                if let Some(r) = &self.recorder {
+                    r.diagnostic(&d);
+                }
+                self.diagnostics.retain(|old| old.name != d.name);
+                self.diagnostics.push(d);
             }
             Event::Checkpoint(c) => {
                 self.last_checkpoint = Some(c.step);

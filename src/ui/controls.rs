@@ -83,6 +83,12 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         ui.colored_label(ui.visuals().warn_fg_color, n);
     }
     resume_offer_ui(app, ui);
+    for d in &app.diagnostics {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("Warning: {} (step {}). {}", d.name, d.step, d.message),
+        );
+    }
 }
 
 /// After a failure (or a stop), the way back: resume from the last good checkpoint.

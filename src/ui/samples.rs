@@ -120,6 +120,9 @@ impl SampleView {
                     reconstructions,
                     latent_map,
                     encoded,
+                    traversal,
+                    interpolation,
+                    ..
                 } => {
                     textures.push(load("samples from fixed noise", grid));
                     if let Some(r) = reconstructions {
@@ -130,6 +133,12 @@ impl SampleView {
                     }
                     if let Some(e) = encoded {
                         textures.push(load("encoded held-out inputs (colour = class)", e));
+                    }
+                    if let Some(t) = traversal {
+                        textures.push(load("latent traversal (rows: most active dims, -3..3)", t));
+                    }
+                    if let Some(i) = interpolation {
+                        textures.push(load("interpolation between two held-out inputs", i));
                     }
                 }
                 Samples::Points(view) => {
