@@ -74,6 +74,12 @@ pub struct GenLabApp {
     pub failure: Option<FailureKind>,
     /// Warnings raised by the current run, newest last (one per name).
     pub diagnostics: Vec<crate::eval::diagnostics::Diagnostic>,
+    /// The quality metric plotted under the loss curves.
+    pub quality_metric: String,
+    /// VAE: the held-out inputs the interpolation runs between.
+    pub interpolation_pair: (usize, usize),
+    /// An evaluator being trained for the experiment's data.
+    pub evaluator_job: Option<super::evaluator_job::EvaluatorJob>,
 }
 
 impl GenLabApp {
@@ -109,6 +115,9 @@ impl GenLabApp {
             last_checkpoint: None,
             failure: None,
             diagnostics: Vec::new(),
+            quality_metric: String::new(),
+            interpolation_pair: (0, 1),
+            evaluator_job: None,
         }
     }
 

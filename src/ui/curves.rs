@@ -16,26 +16,77 @@ pub fn is_loss(name: &str) -> bool {
     )
 }
 
+/// Quality metrics, in the order the readout lists them, with what each says.
+pub const QUALITY: &[(&str, &str)] = &[
+    ("modes_covered", "modes with at least 1 % of samples within 3 sigma"),
+    ("high_quality", "share of samples within 3 sigma of a mode"),
+    ("kl_grid", "KL(real || generated) of 20x20 histograms, nats"),
+    ("js_grid", "Jensen-Shannon divergence of 20x20 histograms (max 0.69)"),
+    ("mmd", "maximum mean discrepancy, Gaussian kernels"),
+    ("diversity", "spread of generated / spread of real (near 0: collapse)"),
+    ("fd", "Frechet distance on the evaluator's features (FID's formula)"),
+    ("kid", "kernel distance on the evaluator's features (unbiased)"),
+    ("precision", "share of generated samples on the real data's manifold"),
+    ("recall", "share of real samples on the generated manifold"),
+    ("pixel_distance", "per-pixel mean and std distance"),
+    ("held_out_elbo", "ELBO of held-out inputs, nats (higher is better)"),
+    ("active_units", "latent dimensions with held-out KL above 0.01"),
+    ("g_grad_norm", "L2 norm of the generator's gradients"),
+];
+
+/// The latest value of every quality metric the run reports (hover for its meaning), and
+/// a choice of one to plot.
+fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    let present: Vec<(&str, &str, f64)> = QUALITY
+        .iter()
+        .filter_map(|(name, what)| {
+            let v = app.history.series.get(name)?.last()?[2];
+            Some((*name, *what, v))
+        })
+        .collect();
+    if present.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        for (name, what, v) in &present {
+            ui.label(format!("{name} {v:.4}")).on_hover_text(*what);
+        }
+        let current = if present.iter().any(|(n, ..)| *n == app.quality_metric) {
+            app.quality_metric.clone()
+        } else {
+            present[0].0.to_string()
+        };
+        let mut chosen = current.clone();
+        egui::ComboBox::new("quality_metric", "plot")
+            .selected_text(&chosen)
+            .show_ui(ui, |ui| {
+                for (name, ..) in &present {
+                    ui.selectable_value(&mut chosen, name.to_string(), *name);
+                }
+            });
+        app.quality_metric = chosen;
+    });
+    let name = app.quality_metric.clone();
+    if let Some(raw) = app.history.series.get(name.as_str()) {
+        let pts = plot_points(raw, app.x_by_time, 0.0, false, MAX_DRAWN);
+        Plot::new("quality_plot")
+            .height(110.0)
+            .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
+            .show(ui, |plot_ui| {
+                plot_ui.line(Line::new(name.clone(), PlotPoints::from(pts)));
+            });
+    }
+}
+
 pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("Loss curves");
         ui.add(egui::Slider::new(&mut app.smoothing, 0.0..=0.99).text("smoothing"));
         ui.checkbox(&mut app.log_scale, "log scale");
         ui.checkbox(&mut app.x_by_time, "x = wall time (s)");
-        if let Some(m) = &app.history.last {
-            for name in [
-                "modes_covered",
-                "high_quality",
-                "pixel_distance",
-                "active_units",
-            ] {
-                if let Some(v) = app.history.series.get(name).and_then(|s| s.last()) {
-                    ui.label(format!("{name}: {:.3}", v[2]));
-                }
-            }
-            let _ = m;
-        }
     });
+    super::evaluator_job::evaluator_ui(app, ui);
+    quality_readout_ui(app, ui);
     let plot = Plot::new("loss_curves")
         .legend(Legend::default())
         .x_axis_label(if app.x_by_time { "seconds" } else { "step" })

@@ -3,6 +3,7 @@
 mod app;
 mod controls;
 mod curves;
+pub mod evaluator_job;
 mod experiment_panel;
 mod file_menu;
 pub mod files;

@@ -188,6 +188,15 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         }
         Some((step, textures)) => {
             ui.label(format!("step {step}"));
+            if let Some(Samples::Images {
+                kl_per_dim: Some(kl),
+                ..
+            }) = view.shown().map(|s| &s.samples)
+            {
+                let kl = kl.clone();
+                vae_tools_ui(app, ui, &kl);
+            }
+            let view = &mut app.samples;
             if let Some(Samples::Points(pv)) = view.shown().map(|s| &s.samples) {
                 let heatmap = textures.first().map(|(_, t)| t.id());
                 points_plot_ui(ui, pv, heatmap, view.layers, zoom);
@@ -209,6 +218,36 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             });
         }
     }
+}
+
+/// A VAE's held-out KL per latent dimension as bars, and the inputs to interpolate between.
+fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
+    ui.horizontal(|ui| {
+        let (mut a, mut b) = app.interpolation_pair;
+        ui.label("interpolate between held-out inputs");
+        let changed = ui.add(egui::DragValue::new(&mut a).range(0..=255)).changed()
+            | ui.add(egui::DragValue::new(&mut b).range(0..=255)).changed();
+        if changed {
+            app.interpolation_pair = (a, b);
+            app.control(crate::train::Control::InterpolateBetween(a, b));
+        }
+        ui.label("(shown from the next snapshot)");
+    });
+    let active = kl.iter().filter(|k| **k > 0.01).count();
+    ui.label(format!(
+        "KL per latent dimension (held-out, nats): {active} of {} active",
+        kl.len()
+    ));
+    let bars: Vec<egui_plot::Bar> = kl
+        .iter()
+        .enumerate()
+        .map(|(i, k)| egui_plot::Bar::new(i as f64, *k as f64).width(0.8))
+        .collect();
+    egui_plot::Plot::new("kl_per_dim")
+        .height(80.0)
+        .show_axes([true, true])
+        .allow_scroll(false)
+        .show(ui, |p| p.bar_chart(egui_plot::BarChart::new("KL", bars)));
 }
 
 /// D(x) on its grid as a small image, top row = largest y.

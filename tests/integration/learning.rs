@@ -8,13 +8,20 @@ use std::time::Duration;
 
 /// Trains to the end and returns every metrics row.
 fn train(exp: Experiment) -> Vec<Metrics> {
+    train_watched(exp).0
+}
+
+/// Trains to the end; returns every metrics row and the names of the warnings raised.
+fn train_watched(exp: Experiment) -> (Vec<Metrics>, Vec<&'static str>) {
     let s = Session::start(exp).expect("start");
     let mut rows = Vec::new();
+    let mut warnings = Vec::new();
     loop {
         s.drain_snapshots();
         match s.next_event(Duration::from_secs(600)) {
             Some(Event::Metrics(m)) => rows.push(m),
-            Some(Event::Finished { .. }) => return rows,
+            Some(Event::Diagnostic(d)) => warnings.push(d.name),
+            Some(Event::Finished { .. }) => return (rows, warnings),
             Some(Event::Failed { step, reason, .. }) => panic!("failed at step {step}: {reason}"),
             Some(_) => {}
             None => panic!("no event for 10 minutes"),
@@ -30,7 +37,16 @@ fn series(rows: &[Metrics], name: &str) -> Vec<(u64, f64)> {
 
 #[test]
 fn mlp_gan_covers_the_ring() {
-    let rows = train(preset("gan_ring.toml"));
+    let (rows, warnings) = train_watched(preset("gan_ring.toml"));
+    // A healthy run raises no mode-collapse warning.
+    assert!(!warnings.contains(&"mode collapse"), "warnings: {warnings:?}");
+    let js = series(&rows, "js_grid");
+    println!(
+        "ring GAN JS divergence on the grid: {:.3} at step 0 -> {:.3}; warnings: {warnings:?}",
+        js.first().map(|p| p.1).unwrap_or(f64::NAN),
+        js.last().map(|p| p.1).unwrap_or(f64::NAN)
+    );
+    assert!(js.last().expect("js").1 < 0.5 * js.first().expect("js").1);
     let modes = series(&rows, "modes_covered");
     let hq = series(&rows, "high_quality");
     let (step, covered) = *modes.last().expect("coverage measured");
@@ -77,4 +93,10 @@ fn dcgan_moves_pixel_statistics_toward_the_data() {
     let (step, last) = *dist.last().expect("final");
     println!("DCGAN pixel-statistics distance: {first:.4} at step 0 -> {last:.4} at step {step}");
     assert!(last <= 0.5 * first, "pixel distance {first} -> {last}");
+    // The shipped evaluator measures the same progress on its features.
+    let fd = series(&rows, "fd");
+    let (fd0, fd1) = (fd.first().expect("fd at step 0").1, fd.last().expect("fd").1);
+    let recall = series(&rows, "recall").last().expect("recall").1;
+    println!("DCGAN Frechet distance on evaluator features: {fd0:.3} at step 0 -> {fd1:.3} at step {step}; recall {recall:.3}");
+    assert!(fd1 < 0.5 * fd0, "Frechet distance {fd0} -> {fd1}");
 }

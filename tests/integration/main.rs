@@ -4,6 +4,7 @@ mod checkpoints;
 mod cli_run;
 mod config;
 mod data;
+mod evaluation;
 mod exports;
 mod fuzz;
 mod learning;

@@ -1,0 +1,95 @@
+//! Training an evaluator for the user's labelled image data on a background thread, then
+//! caching it where training looks for it (`eval::evaluator::cache_path`).
+
+use super::app::GenLabApp;
+use crate::config::DataConfig;
+use crossbeam_channel::{unbounded, Receiver};
+use eframe::egui;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// Steps (batches of 64) an evaluator trains for from the window.
+const STEPS: usize = 1500;
+
+pub struct EvaluatorJob {
+    pub data: DataConfig,
+    done_steps: Arc<AtomicUsize>,
+    result: Receiver<Result<String, String>>,
+}
+
+impl EvaluatorJob {
+    pub fn start(data: DataConfig, seed: u64) -> EvaluatorJob {
+        let done_steps = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = unbounded();
+        let counter = done_steps.clone();
+        let job_data = data.clone();
+        let spawned = std::thread::Builder::new()
+            .name("genlab-evaluator".into())
+            .spawn(move || {
+                let result = crate::eval::evaluator::train(&job_data, seed, STEPS, |s, _| {
+                    counter.store(s, Ordering::Relaxed)
+                })
+                .and_then(|saved| {
+                    let path = crate::eval::evaluator::cache_path(&job_data);
+                    if let Some(dir) = path.parent() {
+                        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                    }
+                    let bytes = saved.to_bytes()?;
+                    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+                    Ok(format!(
+                        "Evaluator trained: {:.1} % held-out accuracy; new runs on this data report FD, KID, precision and recall.",
+                        saved.held_out_accuracy * 100.0
+                    ))
+                });
+                let _ = tx.send(result);
+            });
+        if let Err(e) = spawned {
+            let (tx, rx2) = unbounded();
+            let _ = tx.send(Err(format!("cannot start the evaluator thread: {e}")));
+            return EvaluatorJob { data, done_steps, result: rx2 };
+        }
+        EvaluatorJob { data, done_steps, result: rx }
+    }
+}
+
+/// Whether image metrics can be computed for `data` (an evaluator is shipped or cached).
+pub fn has_evaluator(data: &DataConfig) -> bool {
+    matches!(data, DataConfig::Shapes { .. }) || crate::eval::evaluator::cache_path(data).is_file()
+}
+
+/// The offer to train an evaluator for labelled image data that has none, and its progress.
+pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    if let Some(job) = &app.evaluator_job {
+        match job.result.try_recv() {
+            Ok(result) => {
+                app.notice = Some(result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")));
+                app.evaluator_job = None;
+            }
+            Err(_) => {
+                let done = job.done_steps.load(Ordering::Relaxed);
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / STEPS as f32)
+                        .text(format!("training the evaluator: step {done} of {STEPS}")),
+                );
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+            }
+        }
+        return;
+    }
+    let labelled = matches!(&app.experiment.data, DataConfig::Idx { labels: Some(_), .. });
+    if labelled && !has_evaluator(&app.experiment.data) {
+        ui.horizontal(|ui| {
+            ui.label("No evaluator for this dataset yet, so no FD / KID / precision / recall.");
+            if ui
+                .button("Train evaluator")
+                .on_hover_text("Trains a small classifier on these labelled images in the background and caches it")
+                .clicked()
+            {
+                app.evaluator_job = Some(EvaluatorJob::start(
+                    app.experiment.data.clone(),
+                    app.experiment.training.seed,
+                ));
+            }
+        });
+    }
+}
