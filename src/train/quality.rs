@@ -22,6 +22,8 @@ pub struct ImageQuality {
     /// Fixed latents the generated set is drawn from (own RNG: training's stays untouched,
     /// so evaluating never changes what a resumed run does).
     pub latents: Vec<f32>,
+    /// Multiplies every feature (1 / the real features' mean spread).
+    scale: f32,
     device: Device,
 }
 
@@ -41,12 +43,18 @@ impl ImageQuality {
         let device = device.clone().inner();
         let evaluator = saved.model(&device).ok()?;
         let n = real.len().min(QUALITY_SAMPLES);
-        let real_features = evaluator.features_of(&real.pixels[..n * real.image_len()], &device);
+        let mut real_features = evaluator.features_of(&real.pixels[..n * real.image_len()], &device);
+        // Features are rescaled so the real ones spread about 1 per dimension: distances
+        // then read the same whatever the network's activation scale (KID's cubic kernel
+        // would otherwise run into the hundreds of thousands).
+        let scale = 1.0 / feature_spread(&real_features).max(1e-12) as f32;
+        real_features.iter_mut().for_each(|v| *v *= scale);
         let mut rng = SeededRng::seed_from_u64(seed ^ 0xe7a1_0a7e);
         Some(ImageQuality {
             evaluator,
             real: real_features,
             latents: toy::normal_latents(&mut rng, QUALITY_SAMPLES, latent_dim),
+            scale,
             device,
         })
     }
@@ -58,7 +66,8 @@ impl ImageQuality {
 
     /// The metrics of `generated` images (values in [0, 1]).
     pub fn measure(&self, generated: &[f32]) -> Values {
-        let fake = self.evaluator.features_of(generated, &self.device);
+        let mut fake = self.evaluator.features_of(generated, &self.device);
+        fake.iter_mut().for_each(|v| *v *= self.scale);
         let (precision, recall) = features::precision_recall(&self.real, &fake, FEATURES, PR_K);
         vec![
             ("fd", features::frechet_distance(&self.real, &fake, FEATURES)),

@@ -211,7 +211,9 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                             let size = tex.size_vec2();
                             // The first image gets the full height, the others a bit less.
                             let h = if i == 0 { side } else { side * 0.75 };
-                            ui.image((tex.id(), size * (h / size.y.max(1.0))));
+                            // Wide strips (the interpolation) are held to a sensible width.
+                            let fit = (h / size.y.max(1.0)).min(side * 1.6 / size.x.max(1.0));
+                            ui.image((tex.id(), size * fit));
                         });
                     }
                 });
