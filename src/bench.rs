@@ -76,9 +76,15 @@ impl Throughput {
 }
 
 /// Trains `case` directly (no session thread, no snapshots) and times it.
-pub fn measure(case: &Case, scale: f64, windows: usize) -> anyhow::Result<Throughput> {
-    let exp = Experiment::from_toml(case.toml)?;
-    let (device, _) = device_for(exp.backend);
+pub fn measure(
+    case: &Case,
+    scale: f64,
+    windows: usize,
+    backend: crate::config::Backend,
+) -> anyhow::Result<Throughput> {
+    let mut exp = Experiment::from_toml(case.toml)?;
+    exp.backend = backend;
+    let (device, _) = device_for(exp.backend).map_err(anyhow::Error::msg)?;
     device.seed(0);
     let mut trainer = build_trainer(&exp, &device).map_err(anyhow::Error::msg)?;
     for _ in 0..((case.warmup as f64 * scale).ceil() as u64).max(1) {
@@ -172,16 +178,29 @@ pub struct BenchOptions {
 pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
     // burn-flex without rayon trains on one thread; the reference gets the same.
     let threads = 1;
+    // The GPU column appears when wgpu finds an adapter; its name heads the table.
+    let gpu = crate::train::device::gpu_adapter();
+    match &gpu {
+        Ok(a) => println!("GPU column: {a}"),
+        Err(e) => println!("GPU column: n/a ({e})"),
+    }
     let mut table = String::from(
-        "| architecture | batch | GenLab samples/s (median, min-max) | PyTorch samples/s | ratio | GenLab peak RSS MiB |\n|---|---|---|---|---|---|\n",
+        "| architecture | batch | GenLab samples/s (median, min-max) | PyTorch samples/s | ratio | GenLab peak RSS MiB | GenLab GPU samples/s |\n|---|---|---|---|---|---|---|\n",
     );
     print!("{table}");
     for case in cases() {
         if opts.only.as_deref().is_some_and(|o| o != case.name) {
             continue;
         }
-        let ours = measure(&case, opts.scale, opts.windows)?;
+        let ours = measure(&case, opts.scale, opts.windows, crate::config::Backend::Cpu)?;
         let rss = peak_rss_mib().unwrap_or(0.0);
+        let on_gpu = match &gpu {
+            Ok(_) => match measure(&case, opts.scale, opts.windows, crate::config::Backend::Gpu) {
+                Ok(t) => format!("{:.0}", t.median()),
+                Err(e) => format!("n/a ({e})"),
+            },
+            Err(_) => "n/a".to_string(),
+        };
         let (theirs, ratio) = match reference(
             &case,
             &opts.reference_dir,
@@ -193,7 +212,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
             Err(why) => (format!("n/a ({why})"), "n/a".to_string()),
         };
         let row = format!(
-            "| {} | {} | {:.0} ({:.0}-{:.0}) | {} | {} | {:.0} |\n",
+            "| {} | {} | {:.0} ({:.0}-{:.0}) | {} | {} | {:.0} | {} |\n",
             case.name,
             case.batch,
             ours.median(),
@@ -201,7 +220,8 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
             ours.max(),
             theirs,
             ratio,
-            rss
+            rss,
+            on_gpu
         );
         print!("{row}");
         table.push_str(&row);

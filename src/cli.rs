@@ -60,6 +60,9 @@ pub enum Command {
         /// Save a checkpoint every this many steps (overrides training.checkpoint_every).
         #[arg(long)]
         checkpoint_every: Option<u64>,
+        /// Train on the CPU (burn-flex) or the GPU (burn-wgpu), overriding the preset.
+        #[arg(long, value_enum)]
+        backend: Option<crate::config::Backend>,
     },
     /// Measure training throughput of the four reference architectures (samples/s),
     /// next to the PyTorch reference scripts when `python` can import torch.
@@ -134,6 +137,7 @@ impl Interrupts {
 /// What `genlab train` was asked to do.
 pub struct TrainRequest {
     pub steps: Option<u64>,
+    pub backend: Option<crate::config::Backend>,
     pub out: Option<PathBuf>,
     pub checkpoint_every: Option<u64>,
     pub progress: bool,
@@ -145,6 +149,7 @@ impl TrainRequest {
     pub fn quiet(out: Option<PathBuf>) -> Self {
         TrainRequest {
             steps: None,
+            backend: None,
             out,
             checkpoint_every: None,
             progress: false,
@@ -171,6 +176,9 @@ pub fn train_with(preset: &Path, req: &TrainRequest) -> anyhow::Result<PathBuf> 
     }
     if let Some(every) = req.checkpoint_every {
         exp.training.checkpoint_every = every;
+    }
+    if let Some(b) = req.backend {
+        exp.backend = b;
     }
     if exp.training.steps == 0 {
         anyhow::bail!(
@@ -200,6 +208,9 @@ pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<P
     }
     if let Some(every) = req.checkpoint_every {
         exp.training.checkpoint_every = every;
+    }
+    if let Some(b) = req.backend {
+        exp.backend = b;
     }
     if exp.training.steps != 0 && exp.training.steps <= checkpoint.step {
         anyhow::bail!(
@@ -300,6 +311,9 @@ fn follow(
                 bar.abandon();
                 let last = store::list(&store::dir_of(&dir)).last().map(|(s, _)| *s);
                 let hint = match (kind, last) {
+                    (FailureKind::Error, _) if exp.backend == crate::config::Backend::Gpu => {
+                        "\nto train on the CPU instead, add --backend cpu".to_string()
+                    }
                     (FailureKind::Diverged, Some(s)) => format!(
                         "\nthe last good checkpoint is step {s}; to go on with a tenth of the learning rate:\n  genlab train --resume {} --lr-scale 0.1",
                         dir.display()

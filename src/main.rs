@@ -18,9 +18,11 @@ fn main() -> ExitCode {
             resume,
             lr_scale,
             checkpoint_every,
+            backend,
         }) => {
             let req = genlab::cli::TrainRequest {
                 steps,
+                backend,
                 out,
                 checkpoint_every,
                 progress: true,

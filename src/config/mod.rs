@@ -318,18 +318,21 @@ pub enum OptimizerKind {
 }
 
 /// Where the tensors live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// burn-flex on the CPU (pure Rust, SIMD, one training thread).
     #[default]
     Cpu,
+    /// burn-wgpu on the machine's GPU (Vulkan, Metal or DX12; Mesa's lavapipe counts).
+    Gpu,
 }
 
 impl Backend {
     pub fn label(self) -> &'static str {
         match self {
             Backend::Cpu => "CPU (burn-flex)",
+            Backend::Gpu => "GPU (burn-wgpu)",
         }
     }
 }

@@ -133,13 +133,7 @@ impl Drop for Session {
     }
 }
 
-/// The device a backend choice names. CPU is burn-flex: burn-ndarray (deprecated in
-/// burn 0.22) runs transposed convolutions element by element, ~50 s per DCGAN step.
-pub fn device_for(backend: Backend) -> (Device, String) {
-    match backend {
-        Backend::Cpu => (Device::flex().autodiff(), backend.label().to_string()),
-    }
-}
+pub use super::device::device_for;
 
 /// Builds the trainer the experiment describes, on `device`.
 pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn Trainer>, String> {
@@ -236,7 +230,7 @@ impl Worker {
         resume: Option<Resume>,
         step_counter: &AtomicU64,
     ) -> Result<(), Failure> {
-        let (device, device_name) = device_for(exp.backend);
+        let (device, device_name) = device_for(exp.backend).map_err(Failure::error)?;
         device.seed(exp.training.seed);
         let mut trainer = build_trainer(exp, &device).map_err(Failure::error)?;
         let t = &exp.training;

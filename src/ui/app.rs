@@ -80,6 +80,10 @@ pub struct GenLabApp {
     pub interpolation_pair: (usize, usize),
     /// An evaluator being trained for the experiment's data.
     pub evaluator_job: Option<super::evaluator_job::EvaluatorJob>,
+    /// The machine's wgpu adapters, filled in by a helper thread at start.
+    pub adapters: std::sync::Arc<std::sync::OnceLock<Vec<crate::train::device::Adapter>>>,
+    /// The backend of the current (or last) run, for the offer to fall back to the CPU.
+    pub run_backend: crate::config::Backend,
 }
 
 impl GenLabApp {
@@ -118,6 +122,8 @@ impl GenLabApp {
             quality_metric: String::new(),
             interpolation_pair: (0, 1),
             evaluator_job: None,
+            adapters: list_adapters_in_background(),
+            run_backend: crate::config::Backend::Cpu,
         }
     }
 
@@ -167,6 +173,7 @@ impl GenLabApp {
                 }
                 self.session = Some(s);
                 self.status = RunStatus::Starting;
+                self.run_backend = self.experiment.backend;
                 self.run_steps = self.experiment.training.steps;
                 self.run_batch = self.experiment.training.batch_size;
             }
@@ -409,6 +416,22 @@ impl GenLabApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
         }
     }
+}
+
+/// Lists the wgpu adapters on a helper thread: a driver may take a moment to answer, and
+/// the window must not wait for it.
+fn list_adapters_in_background(
+) -> std::sync::Arc<std::sync::OnceLock<Vec<crate::train::device::Adapter>>> {
+    let cell = std::sync::Arc::new(std::sync::OnceLock::new());
+    let filler = cell.clone();
+    let _ = std::thread::Builder::new()
+        .name("genlab-adapters".into())
+        .spawn(move || {
+            let list = std::panic::catch_unwind(crate::train::device::list_adapters)
+                .unwrap_or_default();
+            let _ = filler.set(list);
+        });
+    cell
 }
 
 impl eframe::App for GenLabApp {

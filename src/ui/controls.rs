@@ -91,9 +91,21 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     }
 }
 
-/// After a failure (or a stop), the way back: resume from the last good checkpoint.
+/// After a failure (or a stop), the way back: resume from the last good checkpoint, or
+/// run on the CPU when the GPU could not start.
 fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let Some(kind) = app.failure else { return };
+    if kind == FailureKind::Error && app.run_backend == crate::config::Backend::Gpu {
+        if ui
+            .button("Run on the CPU instead")
+            .on_hover_text("Same experiment, backend set to CPU")
+            .clicked()
+        {
+            app.experiment.backend = crate::config::Backend::Cpu;
+            app.train();
+        }
+        return;
+    }
     let Some((dir, step)) = app.resumable() else {
         ui.label("No checkpoint was saved before the failure, so this run cannot be resumed.");
         return;

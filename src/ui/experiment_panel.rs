@@ -27,6 +27,7 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.separator();
     ui.strong("Training");
     training_ui(exp, ui, &problems);
+    backend_ui(app, ui);
     // Learning rates apply to a running session at once.
     let after = (
         app.experiment.training.generator_optimizer.lr,
@@ -407,6 +408,30 @@ fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProble
         );
     }
     problems_ui(ui, problems, "training");
-    // One backend is built in so far; the GPU issue adds burn-wgpu here.
-    ui.label(format!("backend: {}", exp.backend.label()));
+}
+
+/// CPU or GPU, and the wgpu adapters this machine has (listed off the UI thread).
+fn backend_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    use crate::config::Backend;
+    egui::ComboBox::new("backend", "backend")
+        .selected_text(app.experiment.backend.label())
+        .show_ui(ui, |ui| {
+            for b in [Backend::Cpu, Backend::Gpu] {
+                ui.selectable_value(&mut app.experiment.backend, b, b.label());
+            }
+        });
+    match app.adapters.get() {
+        None => {
+            ui.label("looking for GPU adapters...");
+        }
+        Some(list) if list.is_empty() => {
+            ui.label("no GPU adapter found: GPU runs will offer the CPU instead");
+        }
+        Some(list) => {
+            ui.label("GPU adapters (a GPU run takes wgpu's high-performance one):");
+            for a in list {
+                ui.label(format!("  {a}"));
+            }
+        }
+    }
 }

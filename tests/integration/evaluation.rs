@@ -118,7 +118,7 @@ fn the_shipped_evaluator_classifies_unseen_shapes() {
     let saved = genlab::eval::evaluator::for_data(&data).expect("a shipped evaluator");
     // Another seed than the one it was trained on: images it has never seen.
     let Ok(Dataset::Images(set)) = Dataset::load(&data, 12345) else { panic!("shapes") };
-    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu).0.inner();
+    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu").0.inner();
     let model = saved.model(&device).expect("loads");
     let labels = set.labels.clone().expect("labels");
     let acc = genlab::eval::evaluator::accuracy(&model, &set, &labels, &device);

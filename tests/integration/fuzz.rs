@@ -311,7 +311,7 @@ fn small_gan_checkpoint() -> (std::sync::Mutex<Box<dyn genlab::train::Trainer>>,
             _ => {}
         }
     }
-    let device = genlab::train::session::device_for(exp.backend).0;
+    let device = genlab::train::session::device_for(exp.backend).expect("cpu").0;
     let trainer = std::sync::Mutex::new(
         genlab::train::session::build_trainer(&exp, &device).expect("trainer"),
     );

@@ -7,6 +7,7 @@ mod data;
 mod evaluation;
 mod exports;
 mod fuzz;
+mod gpu;
 mod learning;
 mod runs;
 mod session;
