@@ -6,7 +6,7 @@ use crate::eval::diagnostics::Monitor;
 use super::gan::GanTrainer;
 use super::trainer::{Trainer, Values};
 use super::vae::VaeTrainer;
-use crate::config::{Backend, Experiment, ModelConfig};
+use crate::config::{Experiment, ModelConfig};
 use crate::data::Dataset;
 use crate::model::SampleShape;
 use burn::prelude::*;

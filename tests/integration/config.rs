@@ -239,7 +239,7 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
     shipped.sort();
     assert_eq!(files, shipped, "presets/ and presets::BUILTIN differ");
     assert!(files.len() >= 10);
-    let (device, _) = genlab::train::session::device_for(genlab::config::Backend::Cpu);
+    let (device, _) = genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
     for name in files {
         let text = std::fs::read_to_string(dir.join(&name)).expect("read");
         let mut exp = Experiment::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
