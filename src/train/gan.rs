@@ -2,7 +2,7 @@
 
 use super::events::{PointsView, Samples};
 use super::losses::{discriminator_loss, generator_loss};
-use super::tensors::{image_grid, matrix, scalar, values};
+use super::tensors::{image_grid, matrix, values};
 use super::quality::ImageQuality;
 use super::state;
 use super::trainer::{Trainer, Values};
@@ -210,17 +210,24 @@ impl GanTrainer {
 impl Trainer for GanTrainer {
     fn step(&mut self) -> Values {
         let mut last_fake = None;
-        let (mut loss_d_value, mut d_real_value, mut d_fake_value) = (0.0, 0.0, 0.0);
+        // [loss_d, D(x) logit, D(G(z)) logit] of the last D update, read back with the
+        // G values in one transfer: on a GPU every read is a wait for the queue.
+        let mut d_report = None;
         for _ in 0..self.d_steps {
             let real = self.real_batch();
             let z = self.noise(self.batch);
             let fake = self.g.forward(z); // [batch, features], tracked for the G update
             let logits_real = self.d.forward(real);
             let logits_fake = self.d.forward(fake.clone().detach());
-            d_real_value = scalar(logits_real.clone().detach().mean());
-            d_fake_value = scalar(logits_fake.clone().detach().mean());
+            let means = [
+                logits_real.clone().detach().mean(),
+                logits_fake.clone().detach().mean(),
+            ];
             let loss_d = discriminator_loss(self.loss, logits_real, logits_fake);
-            loss_d_value = scalar(loss_d.clone().detach());
+            d_report = Some(Tensor::cat(
+                vec![loss_d.clone().detach(), means[0].clone(), means[1].clone()],
+                0,
+            ));
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
             self.d = self.opt_d.step(self.lr_d, self.d.clone(), grads);
             if let Some(c) = self.clip {
@@ -234,15 +241,27 @@ impl Trainer for GanTrainer {
             self.g.forward(z)
         });
         let loss_g = generator_loss(self.loss, self.d.forward(fake));
-        let loss_g_value = scalar(loss_g.clone().detach());
+        let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
-        self.g_grad_norm = state::gradient_norm(&self.g, &grads);
+        let g_norm_sq = state::gradient_square_sum(&self.g, &grads);
         self.g = self.opt_g.step(self.lr_g, self.g.clone(), grads);
+        let device = loss_g_report.device();
+        let report = Tensor::cat(
+            vec![
+                d_report.unwrap_or_else(|| Tensor::zeros([3], &device)),
+                loss_g_report,
+                g_norm_sq.unwrap_or_else(|| Tensor::zeros([1], &device)),
+            ],
+            0,
+        );
+        let v = values(report);
+        let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
+        self.g_grad_norm = at(4).sqrt();
         vec![
-            ("loss_d", loss_d_value),
-            ("loss_g", loss_g_value),
-            ("d_real", d_real_value),
-            ("d_fake", d_fake_value),
+            ("loss_d", at(0)),
+            ("loss_g", at(3)),
+            ("d_real", at(1)),
+            ("d_fake", at(2)),
             ("g_grad_norm", self.g_grad_norm),
         ]
     }

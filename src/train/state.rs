@@ -94,8 +94,11 @@ pub fn saved_learning_rate(lr: f64) -> Result<f64, String> {
     }
 }
 
-/// The L2 norm of a module's gradients, read back once.
-pub fn gradient_norm<M: Module>(module: &M, grads: &burn::optim::GradientsParams) -> f64 {
+/// The sum of squares of a module's gradients, as a `[1]` tensor (not read back).
+pub fn gradient_square_sum<M: Module>(
+    module: &M,
+    grads: &burn::optim::GradientsParams,
+) -> Option<Tensor<1>> {
     struct Norm<'a> {
         grads: &'a burn::optim::GradientsParams,
         total: Option<Tensor<1>>,
@@ -114,6 +117,4 @@ pub fn gradient_norm<M: Module>(module: &M, grads: &burn::optim::GradientsParams
     let mut norm = Norm { grads, total: None };
     module.visit(&mut norm);
     norm.total
-        .map(|t| super::tensors::scalar(t).sqrt())
-        .unwrap_or(0.0)
 }

@@ -217,11 +217,13 @@ impl Trainer for VaeTrainer {
         let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
         let kl = kl_per_dim(mean, logvar).sum();
         let loss = recon.clone() + kl.clone().mul_scalar(self.beta);
-        let values = vec![
-            ("loss", scalar(loss.clone().detach())),
-            ("reconstruction", scalar(recon.detach())),
-            ("kl", scalar(kl.detach())),
-        ];
+        // One transfer for the three values (on a GPU each read waits for the queue).
+        let report = values(Tensor::cat(
+            vec![loss.clone().detach(), recon.detach(), kl.clone().detach()],
+            0,
+        ));
+        let at = |i: usize| report.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
+        let values = vec![("loss", at(0)), ("reconstruction", at(1)), ("kl", at(2))];
         let grads = GradientsParams::from_grads(loss.backward(), &self.vae);
         self.vae = self.opt.step(self.lr, self.vae.clone(), grads);
         values
