@@ -3,6 +3,8 @@ use genlab::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before any thread starts: burn's default device is the CPU (see the function).
+    genlab::train::device::pin_default_device();
     let cli = Cli::parse();
     match cli.command {
         None => genlab::ui::run(None, false, Vec::new()),

@@ -67,10 +67,10 @@ fn gpu() -> &'static Result<(Device, Adapter), String> {
         let adapter = preferred_adapter().ok_or_else(|| {
             "no GPU adapter found (wgpu sees no Vulkan, Metal or DX12 device)".to_string()
         })?;
-        // Driver failures surface as panics in some wgpu paths; they must stay an error.
-        let device = catch_unwind(AssertUnwindSafe(|| Device::wgpu_options().init()))
-            .map_err(|_| format!("the GPU adapter {adapter} crashed while starting"))?
-            .map_err(|e| format!("the GPU adapter {adapter} failed to start: {e}"))?;
+        // The lazy device joins burn's wgpu runtime whoever started it first; the first
+        // kernel below starts it if nobody has. Driver failures surface as panics in some
+        // wgpu paths, so they are caught and stay an error.
+        let device = Device::wgpu(burn::tensor::DeviceKind::DefaultDevice);
         // A first tiny computation proves the adapter really runs kernels.
         let works = catch_unwind(AssertUnwindSafe(|| {
             let t = Tensor::<1>::from_floats([1.0, 2.0, 3.0], &device);
@@ -84,6 +84,19 @@ fn gpu() -> &'static Result<(Device, Adapter), String> {
     })
 }
 
+/// Makes burn's `Device::default()` the CPU backend unless the user chose otherwise with
+/// `BURN_DEVICE`. With the wgpu feature built in, burn would default to the GPU, and burn
+/// puts loaded optimizer state on the default device: a CPU run resumed on a machine
+/// without a GPU would then fail. Called before any training thread reads it.
+pub fn pin_default_device() {
+    static PINNED: OnceLock<()> = OnceLock::new();
+    PINNED.get_or_init(|| {
+        if std::env::var_os("BURN_DEVICE").is_none() {
+            std::env::set_var("BURN_DEVICE", "flex");
+        }
+    });
+}
+
 /// The GPU's adapter, or why there is none.
 pub fn gpu_adapter() -> Result<Adapter, String> {
     gpu().as_ref().map(|(_, a)| a.clone()).map_err(Clone::clone)
@@ -93,6 +106,7 @@ pub fn gpu_adapter() -> Result<Adapter, String> {
 /// (never a panic) when the GPU is missing or broken. The CPU is burn-flex: burn-ndarray
 /// (deprecated in burn 0.22) runs transposed convolutions element by element.
 pub fn device_for(backend: Backend) -> Result<(Device, String), String> {
+    pin_default_device();
     match backend {
         Backend::Cpu => Ok((Device::flex().autodiff(), backend.label().to_string())),
         Backend::Gpu => match gpu() {

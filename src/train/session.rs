@@ -233,6 +233,16 @@ impl Worker {
         let (device, device_name) = device_for(exp.backend).map_err(Failure::error)?;
         device.seed(exp.training.seed);
         let mut trainer = build_trainer(exp, &device).map_err(Failure::error)?;
+        if exp.backend != crate::config::Backend::Cpu && resume.is_none() {
+            // The same seed starts from the same parameters on every backend: they are
+            // initialised by the CPU backend and moved (through the checkpoint state).
+            let (cpu, _) = device_for(crate::config::Backend::Cpu).map_err(Failure::error)?;
+            cpu.seed(exp.training.seed);
+            let init = build_trainer(exp, &cpu)
+                .and_then(|t| t.save_state())
+                .map_err(Failure::error)?;
+            trainer.load_state(&init).map_err(Failure::error)?;
+        }
         let t = &exp.training;
         let mut state = RunState {
             step: 0,

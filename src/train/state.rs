@@ -45,6 +45,8 @@ pub fn load_optimizer(
     bytes: &[u8],
     what: &str,
 ) -> Result<ModuleOptimizer, String> {
+    // burn puts the loaded state on its default device; make sure that is the CPU.
+    super::device::pin_default_device();
     let bytes = Bytes::from_bytes_vec(bytes.to_vec());
     match catch_unwind(AssertUnwindSafe(move || fresh.from_bytes(bytes))) {
         Ok(Ok(o)) => Ok(o),
