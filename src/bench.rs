@@ -172,6 +172,8 @@ pub struct BenchOptions {
     pub reference_dir: PathBuf,
     pub python: String,
     pub only: Option<String>,
+    /// Add a GPU column when wgpu finds an adapter.
+    pub gpu: bool,
 }
 
 /// Prints the table; returns it as Markdown rows too.
@@ -179,7 +181,11 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
     // burn-flex without rayon trains on one thread; the reference gets the same.
     let threads = 1;
     // The GPU column appears when wgpu finds an adapter; its name heads the table.
-    let gpu = crate::train::device::gpu_adapter();
+    let gpu = if opts.gpu {
+        crate::train::device::gpu_adapter()
+    } else {
+        Err("--no-gpu".to_string())
+    };
     match &gpu {
         Ok(a) => println!("GPU column: {a}"),
         Err(e) => println!("GPU column: n/a ({e})"),

@@ -82,6 +82,9 @@ pub enum Command {
         /// Only this architecture (mlp_gan_2d, mlp_vae_28, conv_vae_28, dcgan_28).
         #[arg(long)]
         only: Option<String>,
+        /// Skip the GPU column (it is slow on a software adapter).
+        #[arg(long)]
+        no_gpu: bool,
     },
     /// Train each preset for its stated budget and check its stated outcome (a release check).
     Verify {

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
             reference,
             python,
             only,
+            no_gpu,
         }) => {
             let opts = genlab::bench::BenchOptions {
                 scale,
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
                 reference_dir: reference,
                 python,
                 only,
+                gpu: !no_gpu,
             };
             match genlab::bench::run(&opts) {
                 Ok(_) => ExitCode::SUCCESS,
