@@ -6,6 +6,9 @@
 //! Each frame runs the real app (`GenLabApp::show`: drain events, lay out every panel,
 //! decimate and plot the curves) through egui_kittest, without GPU painting.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use egui_kittest::Harness;
 use genlab::config::Experiment;
 use genlab::train::Metrics;

@@ -1,4 +1,7 @@
 //! Throughput of burn-flex's matmul on the shapes the benchmark architectures use.
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use burn::prelude::*;
 use std::time::Instant;
 
