@@ -37,15 +37,16 @@ pub fn reconstruction_loss(
     target: Tensor<2>,
 ) -> Tensor<1> {
     let [batch, _] = output.dims();
-    let per_feature = match kind {
-        // BCE with logits, stable form: max(l, 0) - l*x + log(1 + exp(-|l|))
+    let total = match kind {
+        // BCE with logits: softplus(l) - l*x, with softplus(l) = -log_sigmoid(-l), which
+        // the CPU backend computes stably in one fused pass (and its gradient in another).
         Reconstruction::Bce => {
-            let softplus_tail = output.clone().abs().neg().exp().add_scalar(1.0).log();
-            output.clone().clamp_min(0.0) - output * target + softplus_tail
+            let softplus = log_sigmoid(output.clone().neg()).sum().neg();
+            softplus - (output * target).sum()
         }
-        Reconstruction::Mse => (output - target).powi_scalar(2),
+        Reconstruction::Mse => (output - target).powi_scalar(2).sum(),
     };
-    per_feature.sum().div_scalar(batch as f32)
+    total.div_scalar(batch as f32)
 }
 
 /// KL(q(z|x) || N(0, I)) per latent dimension, averaged over the batch: `[latent]`.

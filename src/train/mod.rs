@@ -3,7 +3,7 @@
 pub mod device;
 pub mod events;
 mod gan;
-mod losses;
+pub mod losses;
 mod optim;
 mod quality;
 pub mod session;
