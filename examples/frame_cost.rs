@@ -6,8 +6,6 @@
 //! Each frame runs the real app (`GenLabApp::show`: drain events, lay out every panel,
 //! decimate and plot the curves) through egui_kittest, without GPU painting.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use egui_kittest::Harness;
 use genlab::config::Experiment;
@@ -19,6 +17,7 @@ const HISTORY: u64 = 100_000;
 const FRAMES: usize = 600;
 
 fn main() {
+    genlab::alloc::tune();
     let mut exp = Experiment::default_ring_gan();
     exp.training.steps = 0;
     if let Ok(v) = std::env::var("FRAME_COST_SAMPLES_EVERY") {

@@ -1,11 +1,10 @@
 //! Throughput of burn-flex's matmul on the shapes the benchmark architectures use.
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use burn::prelude::*;
 use std::time::Instant;
 
 fn main() {
+    genlab::alloc::tune();
     let device = Device::flex();
     for &(m, k, n) in &[(256, 128, 128), (128, 784, 400), (128, 400, 784), (784, 128, 400), (512, 512, 512)] {
         let a = Tensor::<2>::random([m, k], burn::tensor::Distribution::Default, &device);

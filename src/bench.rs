@@ -82,6 +82,7 @@ pub fn measure(
     windows: usize,
     backend: crate::config::Backend,
 ) -> anyhow::Result<Throughput> {
+    crate::alloc::tune();
     let mut exp = Experiment::from_toml(case.toml)?;
     exp.backend = backend;
     let (device, _) = device_for(exp.backend).map_err(anyhow::Error::msg)?;

@@ -4,6 +4,7 @@
 //! its own thread and streams plain-data events; the window and the headless CLI are two
 //! observers of the same stream.
 
+pub mod alloc;
 pub mod bench;
 pub mod checkpoint;
 pub mod cli;

@@ -1,11 +1,10 @@
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use genlab::cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    genlab::alloc::tune();
     // Before any thread starts: burn's default device is the CPU (see the function).
     genlab::train::device::pin_default_device();
     let cli = Cli::parse();

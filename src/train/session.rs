@@ -55,6 +55,7 @@ impl Session {
     }
 
     fn launch(experiment: Experiment, resume: Option<Resume>) -> Result<Session, String> {
+        crate::alloc::tune();
         let problems = experiment.validate();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
