@@ -81,8 +81,20 @@ pub fn measure(
     scale: f64,
     windows: usize,
     backend: crate::config::Backend,
+    threads: usize,
 ) -> anyhow::Result<Throughput> {
     crate::alloc::tune();
+    // The same pool a session trains in (see `Worker::run`).
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    pool.install(|| measure_here(case, scale, windows, backend))
+}
+
+fn measure_here(
+    case: &Case,
+    scale: f64,
+    windows: usize,
+    backend: crate::config::Backend,
+) -> anyhow::Result<Throughput> {
     let mut exp = Experiment::from_toml(case.toml)?;
     exp.backend = backend;
     let (device, _) = device_for(exp.backend).map_err(anyhow::Error::msg)?;
@@ -175,12 +187,14 @@ pub struct BenchOptions {
     pub only: Option<String>,
     /// Add a GPU column when wgpu finds an adapter.
     pub gpu: bool,
+    /// CPU threads, for GenLab's pool and the reference's `torch.set_num_threads`.
+    pub threads: usize,
 }
 
 /// Prints the table; returns it as Markdown rows too.
 pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
-    // burn-flex without rayon trains on one thread; the reference gets the same.
-    let threads = 1;
+    let threads = opts.threads.max(1);
+    println!("CPU threads: {threads} for GenLab and for PyTorch");
     // The GPU column appears when wgpu finds an adapter; its name heads the table.
     let gpu = if opts.gpu {
         crate::train::device::gpu_adapter()
@@ -199,10 +213,10 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
         if opts.only.as_deref().is_some_and(|o| o != case.name) {
             continue;
         }
-        let ours = measure(&case, opts.scale, opts.windows, crate::config::Backend::Cpu)?;
+        let ours = measure(&case, opts.scale, opts.windows, crate::config::Backend::Cpu, threads)?;
         let rss = peak_rss_mib().unwrap_or(0.0);
         let on_gpu = match &gpu {
-            Ok(_) => match measure(&case, opts.scale, opts.windows, crate::config::Backend::Gpu) {
+            Ok(_) => match measure(&case, opts.scale, opts.windows, crate::config::Backend::Gpu, 1) {
                 Ok(t) => format!("{:.0}", t.median()),
                 Err(e) => format!("n/a ({e})"),
             },

@@ -63,6 +63,9 @@ pub enum Command {
         /// Train on the CPU (burn-flex) or the GPU (burn-wgpu), overriding the preset.
         #[arg(long, value_enum)]
         backend: Option<crate::config::Backend>,
+        /// CPU threads (overrides training.threads; 0 = all cores but one).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Measure training throughput of the four reference architectures (samples/s),
     /// next to the PyTorch reference scripts when `python` can import torch.
@@ -85,6 +88,9 @@ pub enum Command {
         /// Skip the GPU column (it is slow on a software adapter).
         #[arg(long)]
         no_gpu: bool,
+        /// CPU threads for GenLab and for the PyTorch reference alike.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Train each preset for its stated budget and check its stated outcome (a release check).
     Verify {
@@ -143,6 +149,7 @@ pub struct TrainRequest {
     pub backend: Option<crate::config::Backend>,
     pub out: Option<PathBuf>,
     pub checkpoint_every: Option<u64>,
+    pub threads: Option<usize>,
     pub progress: bool,
     pub interrupts: Interrupts,
 }
@@ -155,6 +162,7 @@ impl TrainRequest {
             backend: None,
             out,
             checkpoint_every: None,
+            threads: None,
             progress: false,
             interrupts: Interrupts::default(),
         }
@@ -182,6 +190,9 @@ pub fn train_with(preset: &Path, req: &TrainRequest) -> anyhow::Result<PathBuf> 
     }
     if let Some(b) = req.backend {
         exp.backend = b;
+    }
+    if let Some(n) = req.threads {
+        exp.training.threads = n;
     }
     if exp.training.steps == 0 {
         anyhow::bail!(
@@ -214,6 +225,9 @@ pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<P
     }
     if let Some(b) = req.backend {
         exp.backend = b;
+    }
+    if let Some(n) = req.threads {
+        exp.training.threads = n;
     }
     if exp.training.steps != 0 && exp.training.steps <= checkpoint.step {
         anyhow::bail!(

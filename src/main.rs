@@ -23,12 +23,14 @@ fn main() -> ExitCode {
             lr_scale,
             checkpoint_every,
             backend,
+            threads,
         }) => {
             let req = genlab::cli::TrainRequest {
                 steps,
                 backend,
                 out,
                 checkpoint_every,
+                threads,
                 progress: true,
                 interrupts: genlab::cli::Interrupts::from_signals(),
             };
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
             python,
             only,
             no_gpu,
+            threads,
         }) => {
             let opts = genlab::bench::BenchOptions {
                 scale,
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
                 python,
                 only,
                 gpu: !no_gpu,
+                threads,
             };
             match genlab::bench::run(&opts) {
                 Ok(_) => ExitCode::SUCCESS,

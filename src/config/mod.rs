@@ -271,6 +271,23 @@ pub struct TrainingConfig {
     /// Checkpoints kept in a run folder; older ones are deleted.
     #[serde(default = "default_keep_checkpoints")]
     pub keep_checkpoints: usize,
+    /// CPU threads for training (0: all cores but one, which stays with the window).
+    /// One thread gives bit-exact results for a seed; more may reorder float sums.
+    #[serde(default)]
+    pub threads: usize,
+}
+
+impl TrainingConfig {
+    /// The thread count `threads` resolves to on this machine.
+    pub fn resolved_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get().saturating_sub(1))
+                .unwrap_or(1)
+                .max(1),
+            n => n,
+        }
+    }
 }
 
 fn one() -> usize {

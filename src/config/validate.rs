@@ -102,6 +102,12 @@ impl Experiment {
         if t.samples_every == 0 {
             p.push("training.samples_every", "0, must be >= 1");
         }
+        if t.threads > 1024 {
+            p.push(
+                "training.threads",
+                format!("{}, must be between 0 (automatic) and 1024", t.threads),
+            );
+        }
         if t.keep_checkpoints == 0 || t.keep_checkpoints > 1000 {
             p.push(
                 "training.keep_checkpoints",

@@ -206,7 +206,16 @@ impl Failure {
 impl Worker {
     fn run(self, experiment: Experiment, resume: Option<Resume>) {
         let step = Arc::new(AtomicU64::new(0));
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.train(&experiment, resume, &step)));
+        let threads = experiment.training.resolved_threads();
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            // burn-flex and gemm split large ops over the current rayon pool: this one.
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("genlab-pool-{i}"))
+                .build()
+                .map_err(|e| Failure::error(format!("cannot start {threads} CPU threads: {e}")))?;
+            pool.install(|| self.train(&experiment, resume, &step))
+        }));
         let step = step.load(Ordering::Relaxed);
         let failure = match outcome {
             Ok(Ok(())) => None,
@@ -270,6 +279,13 @@ impl Worker {
             elapsed = r.checkpoint.elapsed;
             step_counter.store(from, Ordering::Relaxed);
         }
+        let device_name = match exp.backend {
+            crate::config::Backend::Cpu => {
+                let n = rayon::current_num_threads();
+                format!("{device_name}, {n} thread{}", if n == 1 { "" } else { "s" })
+            }
+            crate::config::Backend::Gpu => device_name,
+        };
         self.emit(Event::Started {
             device: device_name,
             parameters: trainer.parameters(),

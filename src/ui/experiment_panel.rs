@@ -370,6 +370,15 @@ fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProble
             .prefix("steps (0 = until stopped): "),
     );
     ui.add(egui::DragValue::new(&mut t.seed).prefix("seed: "));
+    ui.add(
+        egui::DragValue::new(&mut t.threads)
+            .range(0..=1024)
+            .prefix("CPU threads (0 = all but one): "),
+    )
+    .on_hover_text(format!(
+        "Threads the CPU backend trains on; 0 means {} on this machine.",
+        t.resolved_threads()
+    ));
     egui::ComboBox::from_label("optimizer")
         .selected_text(format!("{:?}", t.generator_optimizer.kind))
         .show_ui(ui, |ui| {
