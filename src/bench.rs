@@ -206,7 +206,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
         Err(e) => println!("GPU column: n/a ({e})"),
     }
     let mut table = String::from(
-        "| architecture | batch | GenLab samples/s (median, min-max) | PyTorch samples/s | ratio | GenLab peak RSS MiB | GenLab GPU samples/s |\n|---|---|---|---|---|---|---|\n",
+        "| architecture | batch | GenLab samples/s (median, min-max) | PyTorch samples/s | ratio | peak RSS MiB, GenLab / PyTorch | GenLab GPU samples/s |\n|---|---|---|---|---|---|---|\n",
     );
     print!("{table}");
     for case in cases() {
@@ -222,18 +222,18 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
             },
             Err(_) => "n/a".to_string(),
         };
-        let (theirs, ratio) = match reference(
+        let (theirs, ratio, their_rss) = match reference(
             &case,
             &opts.reference_dir,
             &opts.python,
             threads,
             opts.scale,
         ) {
-            Ok((s, _)) => (format!("{s:.0}"), format!("{:.2}x", ours.median() / s)),
-            Err(why) => (format!("n/a ({why})"), "n/a".to_string()),
+            Ok((s, rss)) => (format!("{s:.0}"), format!("{:.2}x", ours.median() / s), format!("{rss:.0}")),
+            Err(why) => (format!("n/a ({why})"), "n/a".to_string(), "n/a".to_string()),
         };
         let row = format!(
-            "| {} | {} | {:.0} ({:.0}-{:.0}) | {} | {} | {:.0} | {} |\n",
+            "| {} | {} | {:.0} ({:.0}-{:.0}) | {} | {} | {:.0} / {} | {} |\n",
             case.name,
             case.batch,
             ours.median(),
@@ -242,6 +242,7 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
             theirs,
             ratio,
             rss,
+            their_rss,
             on_gpu
         );
         print!("{row}");
