@@ -261,3 +261,16 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
         let _ = trainer.snapshot();
     }
 }
+
+#[test]
+fn an_absurd_thread_count_is_named_and_zero_means_all_cores_but_one() {
+    let mut e = preset("gan_ring.toml");
+    assert_eq!(e.training.threads, 0, "presets leave the choice to the machine");
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    assert_eq!(e.training.resolved_threads(), cores.saturating_sub(1).max(1));
+    e.training.threads = 5000;
+    assert_eq!(fields(&e), vec!["training.threads".to_string()]);
+    e.training.threads = 3;
+    assert!(fields(&e).is_empty());
+    assert_eq!(e.training.resolved_threads(), 3);
+}

@@ -191,3 +191,39 @@ fn an_invalid_experiment_does_not_start() {
         .expect("started an invalid experiment");
     assert!(err.contains("training.batch_size"), "{err}");
 }
+
+/// `training.threads` sizes the pool the step runs in, the start event says so, and two
+/// threads train the same model to the same losses as one (up to float reordering).
+#[test]
+fn training_threads_size_the_pool_and_agree_with_one_thread() {
+    let losses = |threads: usize| {
+        let mut e = preset("vae_mlp_shapes.toml");
+        e.training.steps = 5;
+        e.training.metrics_every = 1;
+        e.training.threads = threads;
+        let s = Session::start(e).expect("start");
+        let device = wait_for(&s, "Started", |e| match e {
+            Event::Started { device, .. } => Some(device.clone()),
+            _ => None,
+        });
+        let mut last = f64::NAN;
+        loop {
+            match s.next_event(Duration::from_secs(60)) {
+                Some(Event::Metrics(m)) => last = m.get("loss").unwrap_or(last),
+                Some(Event::Finished { .. }) | None => break,
+                Some(Event::Failed { reason, .. }) => panic!("{reason}"),
+                Some(_) => {}
+            }
+        }
+        (device, last)
+    };
+    let (one, loss_one) = losses(1);
+    let (two, loss_two) = losses(2);
+    assert!(one.ends_with(", 1 thread"), "{one}");
+    assert!(two.ends_with(", 2 threads"), "{two}");
+    assert!(loss_one.is_finite(), "{loss_one}");
+    assert!(
+        (loss_one - loss_two).abs() <= 1e-3 * loss_one.abs(),
+        "one thread {loss_one}, two {loss_two}"
+    );
+}
