@@ -47,10 +47,10 @@ fn on_cpu(device: &Device) -> bool {
     *device == Device::flex() || *device == Device::flex().autodiff()
 }
 
-/// The tensor's values, moved out without a copy when nothing else holds them.
-fn values_of<const D: usize>(t: Tensor<D>) -> Option<TensorData> {
-    let data = t.into_data();
-    (data.dtype() == burn::tensor::DType::F32).then_some(data)
+/// The tensor's values as f32, moved out without a copy when nothing else holds them
+/// (and already f32, which the step checks for the parameter).
+fn values_of<const D: usize>(t: Tensor<D>) -> TensorData {
+    t.into_data().convert::<f32>()
 }
 
 impl Optimizer for FusedAdam {
@@ -75,16 +75,18 @@ impl Optimizer for FusedAdam {
             ),
             None => (1, None),
         };
-        let (Some(mut param), Some(grad)) = (values_of(tensor), values_of(grad)) else {
-            unreachable!("checked F32 above");
+        let (mut param, grad) = (values_of(tensor), values_of(grad));
+        let fits = |d: &TensorData| *d.shape() == shape;
+        // Moments that do not fit the parameter (a damaged optimizer record) start afresh
+        // rather than update part of it.
+        let (time, moments) = match moments.map(|(a, b)| (values_of(a), values_of(b))) {
+            Some((a, b)) if fits(&a) && fits(&b) && fits(&grad) => (time, Some((a, b))),
+            _ => (1, None),
         };
-        let (mut m1, mut m2) = match moments.and_then(|(a, b)| Some((values_of(a)?, values_of(b)?))) {
-            Some(m) => m,
-            None => {
-                let zeros = || TensorData::new(vec![0.0f32; shape.num_elements()], shape.clone());
-                (zeros(), zeros())
-            }
-        };
+        let (mut m1, mut m2) = moments.unwrap_or_else(|| {
+            let zeros = || TensorData::new(vec![0.0f32; shape.num_elements()], shape.clone());
+            (zeros(), zeros())
+        });
         let bias_correction2_sqrt = (1.0 - self.beta_2.powi(time as i32)).sqrt();
         let combined_factor = bias_correction2_sqrt / (1.0 - self.beta_1.powi(time as i32));
         let epsilon = EPSILON * bias_correction2_sqrt;
