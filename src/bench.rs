@@ -195,6 +195,8 @@ pub struct BenchOptions {
 pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
     let threads = opts.threads.max(1);
     println!("CPU threads: {threads} for GenLab and for PyTorch");
+    // Figures from different machines must never be mixed up: say where this ran.
+    println!("{}", crate::kernels::describe());
     // The GPU column appears when wgpu finds an adapter; its name heads the table.
     let gpu = if opts.gpu {
         crate::train::device::gpu_adapter()

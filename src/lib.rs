@@ -12,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod eval;
 pub mod export;
+pub mod kernels;
 pub mod model;
 pub mod run;
 pub mod train;

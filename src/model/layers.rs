@@ -6,8 +6,8 @@ use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfi
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation;
-use burn::tensor::module::conv2d;
-use burn::tensor::ops::ConvOptions;
+use crate::kernels::ops::{conv2d, conv_transpose2d, linear};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 
 pub fn activate<const D: usize>(x: Tensor<D>, act: Activation) -> Tensor<D> {
     match act {
@@ -46,15 +46,11 @@ impl Dense {
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match &self.spectral {
-            None => self.linear.forward(x),
+            None => linear(x, self.linear.weight.val(), self.linear.bias.as_ref().map(|b| b.val())),
             Some(pi) => {
                 // burn stores the weight as [d_in, d_out]; sigma is the same for W and W^T.
                 let w = pi.normalise(self.linear.weight.val());
-                let y = x.matmul(w);
-                match &self.linear.bias {
-                    Some(b) => y + b.val().unsqueeze(),
-                    None => y,
-                }
+                linear(x, w, self.linear.bias.as_ref().map(|b| b.val()))
             }
         }
     }
@@ -140,18 +136,17 @@ impl DownConv {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        match &self.spectral {
-            None => self.conv.forward(x),
+        let w = self.conv.weight.val();
+        let w = match &self.spectral {
+            None => w,
             Some(pi) => {
-                let w = self.conv.weight.val();
                 let dims = w.dims();
-                let w = pi
-                    .normalise(w.reshape([dims[0], dims[1] * dims[2] * dims[3]]))
-                    .reshape(dims);
-                let bias = self.conv.bias.as_ref().map(|b| b.val());
-                conv2d(x, w, bias, ConvOptions::new([2, 2], [1, 1], [1, 1], 1))
+                pi.normalise(w.reshape([dims[0], dims[1] * dims[2] * dims[3]]))
+                    .reshape(dims)
             }
-        }
+        };
+        let bias = self.conv.bias.as_ref().map(|b| b.val());
+        conv2d(x, w, bias, ConvOptions::new([2, 2], [1, 1], [1, 1], 1))
     }
 }
 
@@ -283,14 +278,20 @@ impl ConvUp {
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
         let [c0, side] = self.base;
-        let mut x: Tensor<4> = self.project.forward(z).reshape([batch, c0, side, side]);
+        let projected = linear(z, self.project.weight.val(), self.project.bias.as_ref().map(|b| b.val()));
+        let mut x: Tensor<4> = projected.reshape([batch, c0, side, side]);
         if let Some(norm) = &self.project_norm {
             x = norm.forward(x);
         }
         x = activate(x, self.act);
         let last = self.deconvs.len().saturating_sub(1);
         for (i, (deconv, norm)) in self.deconvs.iter().zip(&self.norms).enumerate() {
-            x = deconv.forward(x);
+            x = conv_transpose2d(
+                x,
+                deconv.weight.val(),
+                deconv.bias.as_ref().map(|b| b.val()),
+                ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1),
+            );
             if let Some(norm) = norm {
                 x = norm.forward(x);
             }

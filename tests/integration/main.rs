@@ -8,6 +8,7 @@ mod evaluation;
 mod exports;
 mod fuzz;
 mod gpu;
+mod kernels;
 mod learning;
 mod runs;
 mod session;

@@ -1,0 +1,58 @@
+//! GenLab's own CPU kernels: convolutions and matrix products on gemm's microkernels, with
+//! the instruction set chosen at run time from what the CPU has and what a probe measured
+//! fastest on it.
+//!
+//! burn-flex runs a convolution as layout conversions, im2col per image and one GEMM per
+//! image, and its backward passes as further (transposed) convolutions; half of a conv
+//! step went to those copies. These kernels keep NCHW, build columns for the whole batch
+//! and run each pass as one dense product (see `conv`).
+
+pub mod conv;
+pub mod gemm;
+pub mod ops;
+
+/// The CPU's model name (from /proc/cpuinfo on Linux, else the architecture).
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+/// The vector extensions that matter to the kernels, as `avx2 fma avx512f ...`.
+pub fn cpu_features() -> String {
+    let mut have = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        for (name, on) in [
+            ("avx2", is_x86_feature_detected!("avx2")),
+            ("fma", is_x86_feature_detected!("fma")),
+            ("avx512f", is_x86_feature_detected!("avx512f")),
+            ("avx512bw", is_x86_feature_detected!("avx512bw")),
+            ("avx512vl", is_x86_feature_detected!("avx512vl")),
+        ] {
+            if on {
+                have.push(name);
+            }
+        }
+    }
+    have.join(" ")
+}
+
+/// One line saying where kernels run: CPU model, its vector extensions, and the set each
+/// kernel family chose (printed by `genlab bench`).
+pub fn describe() -> String {
+    let gemm = gemm::choice();
+    format!(
+        "CPU: {} [{}]; matrix products and convolutions: {} ({}); element-wise: burn-flex (macerator, compiled-in SIMD)",
+        cpu_model(),
+        cpu_features(),
+        gemm.isa.name(),
+        gemm.how
+    )
+}

@@ -1,0 +1,394 @@
+//! Tensor-level entry points: GenLab's CPU convolution kernels as burn operations with
+//! their own backward pass, on burn-flex tensors (with or without autodiff).
+//!
+//! Anything else (the GPU, grouped convolutions, other float types) goes to burn's own
+//! operation, so callers can use these everywhere.
+
+use super::conv::{self, ConvGrads, Geometry, Wanted};
+use super::gemm::{matmul, MatMut, MatRef};
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Flex};
+use burn::prelude::*;
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::backend::TensorMetadata;
+use burn::tensor::{DType, TensorData};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+type Ad = Autodiff<Flex>;
+
+/// `burn::tensor::module::conv2d`, on GenLab's kernels where they apply.
+pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Option<Tensor<1>>, options: ConvOptions<2>) -> Tensor<4> {
+    let geometry = conv_geometry(&x.dims(), &weight.dims(), &options);
+    match geometry.filter(|_| options.groups == 1 && all_f32(&x, &weight, &bias)) {
+        Some(g) => run(Op::Conv, g, x, weight, bias),
+        None => burn::tensor::module::conv2d(x, weight, bias, options),
+    }
+}
+
+/// `burn::tensor::module::conv_transpose2d`, on GenLab's kernels where they apply.
+pub fn conv_transpose2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvTransposeOptions<2>,
+) -> Tensor<4> {
+    let geometry = conv_transpose_geometry(&x.dims(), &weight.dims(), &options);
+    match geometry.filter(|_| options.groups == 1 && all_f32(&x, &weight, &bias)) {
+        Some(g) => run(Op::Transpose, g, x, weight, bias),
+        None => burn::tensor::module::conv_transpose2d(x, weight, bias, options),
+    }
+}
+
+fn all_f32(x: &Tensor<4>, w: &Tensor<4>, b: &Option<Tensor<1>>) -> bool {
+    x.dtype() == DType::F32 && w.dtype() == DType::F32 && b.as_ref().is_none_or(|b| b.dtype() == DType::F32)
+}
+
+pub fn conv_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Option<Geometry> {
+    let [batch, c_img, img_h, img_w] = *x;
+    let [c_out, c_in, kh, kw] = *w;
+    if c_in != c_img || kh == 0 || kw == 0 || o.stride.contains(&0) || o.dilation.contains(&0) {
+        return None;
+    }
+    // Symmetric padding only (burn takes the asymmetric case).
+    if o.is_asymmetric() {
+        return None;
+    }
+    let pad = o.padding_begin();
+    Some(Geometry {
+        batch,
+        c_img,
+        img_h,
+        img_w,
+        c_out,
+        out_h: Geometry::conv_out(img_h, kh, o.stride[0], pad[0], o.dilation[0])?,
+        out_w: Geometry::conv_out(img_w, kw, o.stride[1], pad[1], o.dilation[1])?,
+        kh,
+        kw,
+        stride: o.stride,
+        pad,
+        dilation: o.dilation,
+    })
+}
+
+pub fn conv_transpose_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvTransposeOptions<2>) -> Option<Geometry> {
+    let [batch, c_small, h, wd] = *x;
+    let [c_in, c_big, kh, kw] = *w;
+    if c_in != c_small || kh == 0 || kw == 0 || h == 0 || wd == 0 || o.stride.contains(&0) || o.dilation.contains(&0) {
+        return None;
+    }
+    let (s, p, d, op) = (o.stride, o.padding, o.dilation, o.padding_out);
+    let g = Geometry {
+        batch,
+        c_img: c_big,
+        img_h: Geometry::conv_transpose_out(h, kh, s[0], p[0], d[0], op[0])?,
+        img_w: Geometry::conv_transpose_out(wd, kw, s[1], p[1], d[1], op[1])?,
+        c_out: c_small,
+        out_h: h,
+        out_w: wd,
+        kh,
+        kw,
+        stride: s,
+        pad: p,
+        dilation: d,
+    };
+    // The small side must be exactly what a convolution of the large one gives back
+    // (an output padding of at least the stride breaks that; burn handles such cases).
+    let back_h = Geometry::conv_out(g.img_h, kh, s[0], p[0], d[0])?;
+    let back_w = Geometry::conv_out(g.img_w, kw, s[1], p[1], d[1])?;
+    (back_h == h && back_w == wd).then_some(g)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Conv,
+    Transpose,
+}
+
+impl Op {
+    fn output_shape(self, g: &Geometry) -> [usize; 4] {
+        match self {
+            Op::Conv => [g.batch, g.c_out, g.out_h, g.out_w],
+            Op::Transpose => [g.batch, g.c_img, g.img_h, g.img_w],
+        }
+    }
+
+    /// The forward pass: the output, and what the weight gradient needs (the columns of a
+    /// convolution's input, or a transposed convolution's input channel-major).
+    fn forward(self, g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
+        match self {
+            Op::Conv => conv::conv2d_forward(g, x, w, bias),
+            Op::Transpose => conv::conv_transpose2d_forward(g, x, w, bias),
+        }
+    }
+
+    fn backward(self, g: &Geometry, w: &[f32], saved: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
+        match self {
+            Op::Conv => conv::conv2d_backward(g, w, saved, dy, wanted),
+            Op::Transpose => conv::conv_transpose2d_backward(g, w, saved, dy, wanted),
+        }
+    }
+}
+
+/// Runs `op` on the flex backend, with autodiff when the tensors carry it; else burn's op.
+fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Tensor<4> {
+    let plain = (
+        x.clone().try_into_primitive::<Flex>(),
+        w.clone().try_into_primitive::<Flex>(),
+        b.clone().map(|b| b.try_into_primitive::<Flex>()).transpose(),
+    );
+    if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
+        let (y, _) = op.forward(&g, &floats(&xp), &floats(&wp), bp.as_ref().map(floats).as_deref());
+        return Tensor::from_primitive::<Flex>(flex(y, op.output_shape(&g)));
+    }
+    let tracked = (
+        x.clone().try_into_primitive::<Ad>(),
+        w.clone().try_into_primitive::<Ad>(),
+        b.clone().map(|b| b.try_into_primitive::<Ad>()).transpose(),
+    );
+    if let (Ok(xa), Ok(wa), Ok(ba)) = tracked {
+        let (xp, xn) = xa.into_parts();
+        let (wp, wn) = wa.into_parts();
+        let out = match ba {
+            Some(ba) => {
+                let (bp, bn) = ba.into_parts();
+                record(op, g, [xn, wn, bn], xp, wp, Some(bp))
+            }
+            None => record(op, g, [xn, wn], xp, wp, None),
+        };
+        return Tensor::from_primitive::<Ad>(out);
+    }
+    // Mixed or other backends (the GPU): burn's own operation.
+    match op {
+        Op::Conv => burn::tensor::module::conv2d(
+            x,
+            w,
+            b,
+            ConvOptions::new(g.stride, g.pad, g.dilation, 1),
+        ),
+        Op::Transpose => {
+            let out_pad = [
+                g.img_h - Geometry::conv_transpose_out(g.out_h, g.kh, g.stride[0], g.pad[0], g.dilation[0], 0).unwrap_or(g.img_h),
+                g.img_w - Geometry::conv_transpose_out(g.out_w, g.kw, g.stride[1], g.pad[1], g.dilation[1], 0).unwrap_or(g.img_w),
+            ];
+            burn::tensor::module::conv_transpose2d(
+                x,
+                w,
+                b,
+                ConvTransposeOptions::new(g.stride, g.pad, out_pad, g.dilation, 1),
+            )
+        }
+    }
+}
+
+/// The contiguous f32 contents of a flex tensor (borrowed when already laid out so).
+fn floats(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(t.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()),
+    }
+}
+
+fn flex(values: Vec<f32>, shape: impl Into<burn::tensor::Shape>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape.into()))
+}
+
+/// What the backward pass keeps from the forward one.
+#[derive(Debug, Clone)]
+struct SavedConv {
+    op: Op,
+    g: Geometry,
+    weight: FlexTensor,
+    /// Columns of the convolution's input, or the transposed convolution's input
+    /// channel-major: the right-hand factor of the weight gradient.
+    saved: Arc<Vec<f32>>,
+}
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl<const N: usize> Backward<Flex, N> for ConvBackward {
+    type State = SavedConv;
+
+    fn backward(self, ops: Ops<SavedConv, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let s = ops.state;
+        let parent = |i: usize| ops.parents.get(i).and_then(|p| p.as_ref());
+        let wanted = Wanted {
+            x: parent(0).is_some(),
+            weight: parent(1).is_some(),
+            bias: parent(2).is_some(),
+        };
+        let d = s.op.backward(&s.g, &floats(&s.weight), &s.saved, &floats(&dy), wanted);
+        let input_shape = match s.op {
+            Op::Conv => [s.g.batch, s.g.c_img, s.g.img_h, s.g.img_w],
+            Op::Transpose => [s.g.batch, s.g.c_out, s.g.out_h, s.g.out_w],
+        };
+        if let (Some(node), Some(dx)) = (parent(0), d.x) {
+            grads.register::<Flex>(node.id, flex(dx, input_shape));
+        }
+        if let (Some(node), Some(dw)) = (parent(1), d.weight) {
+            grads.register::<Flex>(node.id, flex(dw, s.weight.shape()));
+        }
+        if let (Some(node), Some(db)) = (parent(2), d.bias) {
+            let len = db.len();
+            grads.register::<Flex>(node.id, flex(db, [len]));
+        }
+    }
+}
+
+/// The forward pass on autodiff tensors: computes on flex and records [`ConvBackward`]
+/// when any input needs a gradient.
+fn record<const N: usize>(
+    op: Op,
+    g: Geometry,
+    nodes: [NodeGuard; N],
+    x: FlexTensor,
+    w: FlexTensor,
+    b: Option<FlexTensor>,
+) -> FloatTensor<Ad> {
+    let shape = op.output_shape(&g);
+    let bias = b.as_ref().map(floats);
+    let (y, saved) = op.forward(&g, &floats(&x), &floats(&w), bias.as_deref());
+    match ConvBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let state = SavedConv { op, g, weight: w, saved: Arc::new(saved) };
+            prep.finish(state, flex(y, shape))
+        }
+        OpsKind::UnTracked(prep) => prep.finish(flex(y, shape)),
+    }
+}
+
+/// `x * weight + bias` for `x [n, d_in]`, `weight [d_in, d_out]` (burn's `Linear` layout),
+/// on GenLab's matrix products where they apply, else burn's `matmul`.
+pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>) -> Tensor<2> {
+    let [n, d_in] = x.dims();
+    let [w_in, d_out] = weight.dims();
+    let f32s = x.dtype() == DType::F32
+        && weight.dtype() == DType::F32
+        && bias.as_ref().is_none_or(|b| b.dtype() == DType::F32 && b.dims() == [d_out]);
+    if f32s && d_in == w_in {
+        let dense = Dense { n, d_in, d_out };
+        let plain = (
+            x.clone().try_into_primitive::<Flex>(),
+            weight.clone().try_into_primitive::<Flex>(),
+            bias.clone().map(|b| b.try_into_primitive::<Flex>()).transpose(),
+        );
+        if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
+            let y = dense.forward(&floats(&xp), &floats(&wp), bp.as_ref().map(floats).as_deref());
+            return Tensor::from_primitive::<Flex>(flex(y, [n, d_out]));
+        }
+        let tracked = (
+            x.clone().try_into_primitive::<Ad>(),
+            weight.clone().try_into_primitive::<Ad>(),
+            bias.clone().map(|b| b.try_into_primitive::<Ad>()).transpose(),
+        );
+        if let (Ok(xa), Ok(wa), Ok(ba)) = tracked {
+            let (xp, xn) = xa.into_parts();
+            let (wp, wn) = wa.into_parts();
+            let out = match ba {
+                Some(ba) => {
+                    let (bp, bn) = ba.into_parts();
+                    record_dense(dense, [xn, wn, bn], xp, wp, Some(bp))
+                }
+                None => record_dense(dense, [xn, wn], xp, wp, None),
+            };
+            return Tensor::from_primitive::<Ad>(out);
+        }
+    }
+    let y = x.matmul(weight);
+    match bias {
+        Some(b) => y + b.unsqueeze(),
+        None => y,
+    }
+}
+
+/// Sizes of one dense layer.
+#[derive(Debug, Clone, Copy)]
+struct Dense {
+    n: usize,
+    d_in: usize,
+    d_out: usize,
+}
+
+impl Dense {
+    fn forward(&self, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+        let mut y = vec![0.0; self.n * self.d_out];
+        if let Some(bias) = bias {
+            for row in y.chunks_mut(self.d_out) {
+                row.copy_from_slice(bias);
+            }
+        }
+        matmul(
+            MatMut::rows(&mut y, self.n, self.d_out),
+            MatRef::rows(x, self.n, self.d_in),
+            MatRef::rows(w, self.d_in, self.d_out),
+            bias.is_some(),
+        );
+        y
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SavedDense {
+    dense: Dense,
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+#[derive(Debug)]
+struct DenseBackward;
+
+impl<const N: usize> Backward<Flex, N> for DenseBackward {
+    type State = SavedDense;
+
+    fn backward(self, ops: Ops<SavedDense, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let dy = floats(&dy);
+        let SavedDense { dense: Dense { n, d_in, d_out }, x, weight } = ops.state;
+        let parent = |i: usize| ops.parents.get(i).and_then(|p| p.as_ref());
+        let dy_m = MatRef::rows(&dy, n, d_out);
+        if let Some(node) = parent(0) {
+            let w = floats(&weight);
+            let mut dx = vec![0.0; n * d_in];
+            matmul(MatMut::rows(&mut dx, n, d_in), dy_m, MatRef::rows(&w, d_in, d_out).t(), false);
+            grads.register::<Flex>(node.id, flex(dx, [n, d_in]));
+        }
+        if let Some(node) = parent(1) {
+            let x = floats(&x);
+            let mut dw = vec![0.0; d_in * d_out];
+            matmul(MatMut::rows(&mut dw, d_in, d_out), MatRef::rows(&x, n, d_in).t(), dy_m, false);
+            grads.register::<Flex>(node.id, flex(dw, [d_in, d_out]));
+        }
+        if let Some(node) = parent(2) {
+            let mut db = vec![0.0f32; d_out];
+            for row in dy.chunks(d_out) {
+                for (s, v) in db.iter_mut().zip(row) {
+                    *s += v;
+                }
+            }
+            grads.register::<Flex>(node.id, flex(db, [d_out]));
+        }
+    }
+}
+
+fn record_dense<const N: usize>(
+    dense: Dense,
+    nodes: [NodeGuard; N],
+    x: FlexTensor,
+    w: FlexTensor,
+    b: Option<FlexTensor>,
+) -> FloatTensor<Ad> {
+    let bias = b.as_ref().map(floats);
+    let y = dense.forward(&floats(&x), &floats(&w), bias.as_deref());
+    let y = flex(y, [dense.n, dense.d_out]);
+    match DenseBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish(SavedDense { dense, x, weight: w }, y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    }
+}

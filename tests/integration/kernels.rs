@@ -1,0 +1,301 @@
+//! GenLab's CPU kernels against burn's reference operations: values and gradients of
+//! convolutions and transposed convolutions on random shapes (stride, padding, dilation,
+//! odd sizes, batch 1), and matrix products on every instruction set this CPU has.
+
+use burn::prelude::*;
+use burn::tensor::module;
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+use burn::tensor::Distribution;
+use genlab::kernels::gemm::{matmul_on, Isa, MatMut, MatRef};
+use genlab::kernels::ops;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+fn values(t: Tensor<4>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().unwrap()
+}
+
+fn values_any<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().unwrap()
+}
+
+/// Largest |a - b| relative to the largest |b| (gradients sum many terms, so a
+/// per-element relative error is meaningless near zero).
+fn assert_close(what: &str, ours: &[f32], reference: &[f32]) {
+    assert_eq!(ours.len(), reference.len(), "{what}: lengths");
+    let scale = reference.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+    let worst = ours
+        .iter()
+        .zip(reference)
+        .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(worst / scale < 1e-4, "{what}: max difference {worst} against scale {scale}");
+    assert!(ours.iter().all(|v| v.is_finite()), "{what}: non-finite values");
+}
+
+struct Case {
+    batch: usize,
+    c_in: usize,
+    c_out: usize,
+    h: usize,
+    w: usize,
+    k: [usize; 2],
+    stride: [usize; 2],
+    pad: [usize; 2],
+    dilation: [usize; 2],
+    bias: bool,
+}
+
+impl std::fmt::Debug for Case {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "b{} {}->{} {}x{} k{:?} s{:?} p{:?} d{:?} bias {}",
+            self.batch, self.c_in, self.c_out, self.h, self.w, self.k, self.stride, self.pad, self.dilation, self.bias
+        )
+    }
+}
+
+fn random_case(rng: &mut StdRng) -> Case {
+    Case {
+        batch: [1, 2, 3, 5][rng.random_range(0..4)],
+        c_in: rng.random_range(1..6),
+        c_out: rng.random_range(1..7),
+        h: rng.random_range(3..12),
+        w: rng.random_range(3..12),
+        k: [rng.random_range(1..5), rng.random_range(1..5)],
+        stride: [rng.random_range(1..4), rng.random_range(1..4)],
+        pad: [rng.random_range(0..3), rng.random_range(0..3)],
+        dilation: [rng.random_range(1..3), rng.random_range(1..3)],
+        bias: rng.random_bool(0.5),
+    }
+}
+
+/// The model's own shapes (4x4, stride 2, padding 1) first, then random ones.
+fn cases() -> Vec<Case> {
+    let dcgan = |batch, c_in, c_out, side, bias| Case {
+        batch,
+        c_in,
+        c_out,
+        h: side,
+        w: side,
+        k: [4, 4],
+        stride: [2, 2],
+        pad: [1, 1],
+        dilation: [1, 1],
+        bias,
+    };
+    let mut cases = vec![dcgan(4, 1, 8, 28, true), dcgan(1, 8, 16, 14, false), dcgan(3, 16, 4, 7, true)];
+    let mut rng = StdRng::seed_from_u64(7);
+    cases.extend((0..40).map(|_| random_case(&mut rng)));
+    cases
+}
+
+/// Input, weight and bias leaves on the autodiff CPU device, and a fixed random upstream
+/// gradient (through a weighted sum, so every output element matters differently).
+struct Leaves {
+    x: Tensor<4>,
+    w: Tensor<4>,
+    b: Option<Tensor<1>>,
+}
+
+fn leaves(x_shape: [usize; 4], w_shape: [usize; 4], bias: Option<usize>, device: &Device) -> Leaves {
+    let r = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), device);
+    Leaves {
+        x: r(x_shape).require_grad(),
+        w: r(w_shape).require_grad(),
+        b: bias.map(|n| Tensor::<1>::random([n], Distribution::Normal(0.0, 1.0), device).require_grad()),
+    }
+}
+
+/// Values and gradients (x, w, b) of `f` under a random weighting of its output.
+fn run_with_grads(
+    l: &Leaves,
+    f: impl Fn(Tensor<4>, Tensor<4>, Option<Tensor<1>>) -> Tensor<4>,
+    weights: &Tensor<4>,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>) {
+    let y = f(l.x.clone(), l.w.clone(), l.b.clone());
+    let grads = (y.clone() * weights.clone()).sum().backward();
+    let gx = l.x.grad(&grads).expect("x gradient");
+    let gw = l.w.grad(&grads).expect("w gradient");
+    let gb = l.b.as_ref().map(|b| values_any(b.grad(&grads).expect("bias gradient")));
+    (values(y), values(gx), values(gw), gb)
+}
+
+fn compare(what: &str, ours: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>), reference: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>)) {
+    assert_close(&format!("{what} output"), &ours.0, &reference.0);
+    assert_close(&format!("{what} input gradient"), &ours.1, &reference.1);
+    assert_close(&format!("{what} weight gradient"), &ours.2, &reference.2);
+    if let (Some(a), Some(b)) = (&ours.3, &reference.3) {
+        assert_close(&format!("{what} bias gradient"), a, b);
+    }
+}
+
+#[test]
+fn convolution_matches_burn_in_values_and_gradients() {
+    let device = Device::flex().autodiff();
+    let mut checked = 0;
+    for case in cases() {
+        let options = ConvOptions::new(case.stride, case.pad, case.dilation, 1);
+        let x_shape = [case.batch, case.c_in, case.h, case.w];
+        let w_shape = [case.c_out, case.c_in, case.k[0], case.k[1]];
+        let Some(g) = ops::conv_geometry(&x_shape, &w_shape, &options) else {
+            continue; // the kernel does not fit this image: burn rejects it too
+        };
+        let l = leaves(x_shape, w_shape, case.bias.then_some(case.c_out), &device);
+        let out = [g.batch, g.c_out, g.out_h, g.out_w];
+        let weights = Tensor::<4>::random(out, Distribution::Normal(0.0, 1.0), &device);
+        let o = options.clone();
+        let ours = run_with_grads(&l, |x, w, b| ops::conv2d(x, w, b, o.clone()), &weights);
+        let reference = run_with_grads(&l, |x, w, b| module::conv2d(x, w, b, options.clone()), &weights);
+        compare(&format!("conv2d {case:?}"), ours, reference);
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} cases fit");
+}
+
+#[test]
+fn transposed_convolution_matches_burn_in_values_and_gradients() {
+    let device = Device::flex().autodiff();
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut checked = 0;
+    for case in cases() {
+        // An output padding below the stride and the dilation (as burn requires).
+        let out_pad = [
+            rng.random_range(0..case.stride[0].max(case.dilation[0])),
+            rng.random_range(0..case.stride[1].max(case.dilation[1])),
+        ];
+        let options = ConvTransposeOptions::new(case.stride, case.pad, out_pad, case.dilation, 1);
+        let x_shape = [case.batch, case.c_in, case.h, case.w];
+        let w_shape = [case.c_in, case.c_out, case.k[0], case.k[1]];
+        let Some(g) = ops::conv_transpose_geometry(&x_shape, &w_shape, &options) else {
+            continue;
+        };
+        let l = leaves(x_shape, w_shape, case.bias.then_some(case.c_out), &device);
+        let out = [g.batch, g.c_img, g.img_h, g.img_w];
+        let weights = Tensor::<4>::random(out, Distribution::Normal(0.0, 1.0), &device);
+        let o = options.clone();
+        let ours = run_with_grads(&l, |x, w, b| ops::conv_transpose2d(x, w, b, o.clone()), &weights);
+        let reference = run_with_grads(&l, |x, w, b| module::conv_transpose2d(x, w, b, options.clone()), &weights);
+        compare(&format!("conv_transpose2d {case:?} out_pad {out_pad:?}"), ours, reference);
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} cases fit");
+}
+
+#[test]
+fn kernels_without_autodiff_match_burn() {
+    let device = Device::flex();
+    for case in cases().into_iter().take(12) {
+        let x = Tensor::<4>::random([case.batch, case.c_in, case.h, case.w], Distribution::Normal(0.0, 1.0), &device);
+        let w = Tensor::<4>::random([case.c_out, case.c_in, case.k[0], case.k[1]], Distribution::Normal(0.0, 1.0), &device);
+        let options = ConvOptions::new(case.stride, case.pad, case.dilation, 1);
+        if ops::conv_geometry(&x.dims(), &w.dims(), &options).is_none() {
+            continue;
+        }
+        let ours = ops::conv2d(x.clone(), w.clone(), None, options.clone());
+        let reference = module::conv2d(x.clone(), w.clone(), None, options);
+        assert_close(&format!("plain conv2d {case:?}"), &values(ours), &values(reference));
+
+        let wt = Tensor::<4>::random([case.c_in, case.c_out, case.k[0], case.k[1]], Distribution::Normal(0.0, 1.0), &device);
+        let options = ConvTransposeOptions::new(case.stride, case.pad, [0, 0], case.dilation, 1);
+        if ops::conv_transpose_geometry(&x.dims(), &wt.dims(), &options).is_none() {
+            continue;
+        }
+        let ours = ops::conv_transpose2d(x.clone(), wt.clone(), None, options.clone());
+        let reference = module::conv_transpose2d(x, wt, None, options);
+        assert_close(&format!("plain conv_transpose2d {case:?}"), &values(ours), &values(reference));
+    }
+}
+
+#[test]
+fn a_gradient_that_only_reaches_the_weight_is_still_right() {
+    // The first layer's input is data: no input gradient is asked for, only the weight's.
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::random([2, 3, 9, 9], Distribution::Normal(0.0, 1.0), &device);
+    let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+    let grad_of = |y: Tensor<4>| {
+        let grads = y.powi_scalar(2).sum().backward();
+        values(w.grad(&grads).unwrap())
+    };
+    let ours = grad_of(ops::conv2d(x.clone(), w.clone(), None, options.clone()));
+    let reference = grad_of(module::conv2d(x, w.clone(), None, options));
+    assert_close("weight-only gradient", &ours, &reference);
+}
+
+fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k).map(|p| a[i * k + p] * b[p * n + j]).sum();
+        }
+    }
+    c
+}
+
+#[test]
+fn matrix_products_agree_on_every_instruction_set_this_cpu_has() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let sets: Vec<Isa> = [Isa::Scalar, Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()).collect();
+    println!("instruction sets tested: {:?}", sets);
+    for &(m, k, n) in &[(1, 1, 1), (7, 13, 5), (33, 64, 17), (128, 100, 257), (3, 500, 2)] {
+        let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let want = naive(m, n, k, &a, &b);
+        for &isa in &sets {
+            let mut c = vec![0.0; m * n];
+            matmul_on(isa, MatMut::rows(&mut c, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), false);
+            assert_close(&format!("{isa:?} {m}x{k}x{n}"), &c, &want);
+
+            // Through transposed views: (b^T a^T)^T = a b, written into a column-major dst.
+            let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect(); // [k, m]
+            let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect(); // [n, k]
+            let mut ct = vec![0.0; m * n];
+            let dst = MatMut { data: &mut ct, rows: m, cols: n, row_stride: 1, col_stride: m };
+            matmul_on(isa, dst, MatRef::rows(&at, k, m).t(), MatRef::rows(&bt, n, k).t(), false);
+            let back: Vec<f32> = (0..m * n).map(|i| ct[(i % n) * m + i / n]).collect();
+            assert_close(&format!("{isa:?} transposed {m}x{k}x{n}"), &back, &want);
+
+            // Accumulating adds onto what is there.
+            let mut acc = want.clone();
+            matmul_on(isa, MatMut::rows(&mut acc, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), true);
+            let doubled: Vec<f32> = want.iter().map(|v| 2.0 * v).collect();
+            assert_close(&format!("{isa:?} accumulate {m}x{k}x{n}"), &acc, &doubled);
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "runs past its buffer")]
+fn a_view_past_its_buffer_is_refused() {
+    let a = vec![0.0f32; 10];
+    let b = vec![0.0f32; 12];
+    let mut c = vec![0.0f32; 12];
+    matmul_on(Isa::Scalar, MatMut::rows(&mut c, 4, 3), MatRef::rows(&a, 4, 3), MatRef::rows(&b, 3, 3), false);
+}
+
+#[test]
+fn dense_layer_matches_burn_in_values_and_gradients() {
+    let device = Device::flex().autodiff();
+    for &(n, d_in, d_out, bias) in &[(1, 1, 1, true), (7, 13, 5, false), (128, 784, 400, true), (3, 2, 9, true)] {
+        let r = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), &device).require_grad();
+        let (x, w) = (r([n, d_in]), r([d_in, d_out]));
+        let b = bias.then(|| Tensor::<1>::random([d_out], Distribution::Normal(0.0, 1.0), &device).require_grad());
+        let weights = Tensor::<2>::random([n, d_out], Distribution::Normal(0.0, 1.0), &device);
+        let run = |f: &dyn Fn() -> Tensor<2>| {
+            let y = f();
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            let gb = b.as_ref().map(|b| values_any(b.grad(&grads).unwrap()));
+            (values_any(y), values_any(x.grad(&grads).unwrap()), values_any(w.grad(&grads).unwrap()), gb)
+        };
+        let ours = run(&|| ops::linear(x.clone(), w.clone(), b.clone()));
+        let reference = run(&|| {
+            let y = x.clone().matmul(w.clone());
+            match &b {
+                Some(b) => y + b.clone().unsqueeze(),
+                None => y,
+            }
+        });
+        compare(&format!("dense {n}x{d_in}->{d_out}"), ours, reference);
+    }
+}
