@@ -1,9 +1,12 @@
-//! Throughput of burn-flex's matmul on the shapes the benchmark architectures use, on a
-//! pool of N threads (default 1), as a training session runs it.
+//! Throughput of GenLab's matrix products on the shapes the benchmark architectures use
+//! (dense layers, and the column products of the DCGAN's convolutions at batch 64), on
+//! every instruction set this CPU has, on a pool of N threads (default 1), as a training
+//! session runs it. The last column is burn-flex's own matmul for comparison.
 //!
 //!     cargo run --example matmul_probe [-- THREADS]
 
 use burn::prelude::*;
+use genlab::kernels::gemm::{matmul_on, Isa, MatMut, MatRef};
 use std::time::Instant;
 
 fn main() {
@@ -13,23 +16,54 @@ fn main() {
         .num_threads(threads)
         .build()
         .expect("thread pool");
-    println!("{threads} thread(s)");
+    println!("{threads} thread(s); {}", genlab::kernels::describe());
     pool.install(probe);
 }
 
+fn gflops(m: usize, k: usize, n: usize, mut f: impl FnMut()) -> f64 {
+    let reps = (2_000_000_000 / (2 * m * n * k)).clamp(5, 2000);
+    f();
+    let t0 = Instant::now();
+    for _ in 0..reps {
+        f();
+    }
+    (2 * m * n * k * reps) as f64 / t0.elapsed().as_secs_f64() / 1e9
+}
+
 fn probe() {
+    let sets: Vec<Isa> = [Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()).collect();
+    let names: Vec<&str> = sets.iter().map(|i| i.name()).collect();
+    println!("| shape (m x k x n) | {} | burn-flex matmul |", names.join(" | "));
+    let shapes = [
+        (256, 128, 128),
+        (128, 784, 400),
+        (128, 400, 784),
+        (784, 128, 400),
+        (512, 512, 512),
+        // DCGAN convolutions at batch 64 as column products
+        (128, 1024, 3136),
+        (1024, 128, 3136),
+        (64, 16, 12544),
+        (16, 64, 12544),
+    ];
     let device = Device::flex();
-    for &(m, k, n) in &[(256, 128, 128), (128, 784, 400), (128, 400, 784), (784, 128, 400), (512, 512, 512)] {
-        let a = Tensor::<2>::random([m, k], burn::tensor::Distribution::Default, &device);
-        let b = Tensor::<2>::random([k, n], burn::tensor::Distribution::Default, &device);
-        let reps = (2_000_000_000 / (2 * m * n * k)).max(5);
-        let _ = a.clone().matmul(b.clone()).into_data();
-        let t0 = Instant::now();
-        for _ in 0..reps {
-            let c = a.clone().matmul(b.clone());
-            std::hint::black_box(c);
+    for &(m, k, n) in &shapes {
+        let a = vec![0.5f32; m * k];
+        let b = vec![0.25f32; k * n];
+        let mut c = vec![0.0f32; m * n];
+        let mut row = format!("| {m} x {k} x {n} |");
+        for &isa in &sets {
+            let g = gflops(m, k, n, || {
+                matmul_on(isa, MatMut::rows(&mut c, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), false)
+            });
+            row.push_str(&format!(" {g:.1} |"));
         }
-        let s = t0.elapsed().as_secs_f64();
-        println!("{m}x{k}x{n}: {:.1} GFLOP/s", (2 * m * n * k * reps) as f64 / s / 1e9);
+        let ta = Tensor::<2>::random([m, k], burn::tensor::Distribution::Default, &device);
+        let tb = Tensor::<2>::random([k, n], burn::tensor::Distribution::Default, &device);
+        let g = gflops(m, k, n, || {
+            std::hint::black_box(ta.clone().matmul(tb.clone()));
+        });
+        row.push_str(&format!(" {g:.1} |"));
+        println!("{row}");
     }
 }

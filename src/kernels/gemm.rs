@@ -140,6 +140,13 @@ pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bo
     }
     let isa = if isa.available() { isa } else { Isa::Scalar };
     let parallelism = parallelism_for(m, n, k);
+    // The microkernels write columns: a row-major product is run as its transpose,
+    // dst^T = rhs^T * lhs^T (as gemm's own entry point does).
+    let (m, n, dst_cs, dst_rs, lhs, rhs) = if dst.col_stride < dst.row_stride {
+        (n, m, dst.row_stride, dst.col_stride, rhs.t(), lhs.t())
+    } else {
+        (m, n, dst.col_stride, dst.row_stride, lhs, rhs)
+    };
     // SAFETY: every view was checked to lie inside its slice, the destination is borrowed
     // mutably (so it aliases neither input), and the instruction set is available.
     unsafe {
@@ -149,8 +156,8 @@ pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bo
             n,
             k,
             dst.data.as_mut_ptr(),
-            dst.col_stride as isize,
-            dst.row_stride as isize,
+            dst_cs as isize,
+            dst_rs as isize,
             accumulate,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
@@ -317,13 +324,16 @@ fn cache_file() -> PathBuf {
         .join("kernels.txt")
 }
 
-/// The cache holds one line per CPU model: `gemm <isa> <model>`.
+/// Names the probe that wrote a cache line: a new probe measures afresh.
+const CACHE_TAG: &str = "gemm-v2";
+
+/// The cache holds one line per CPU model: `gemm-v2 <isa> <model>`.
 fn read_cache(model: &str) -> Option<Isa> {
     let text = std::fs::read_to_string(cache_file()).ok()?;
     text.lines().find_map(|line| {
         let mut parts = line.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some("gemm"), Some(isa), Some(m)) if m == model => Isa::parse(isa).filter(|i| i.available()),
+            (Some(CACHE_TAG), Some(isa), Some(m)) if m == model => Isa::parse(isa).filter(|i| i.available()),
             _ => None,
         }
     })
@@ -332,7 +342,7 @@ fn read_cache(model: &str) -> Option<Isa> {
 fn write_cache(model: &str, isa: Isa) {
     let path = cache_file();
     let mut text = std::fs::read_to_string(&path).unwrap_or_default();
-    text.push_str(&format!("gemm {} {}\n", isa.name(), model));
+    text.push_str(&format!("{CACHE_TAG} {} {}\n", isa.name(), model));
     // Best effort: without a writable cache the probe simply runs again next time.
     if let Some(dir) = path.parent() {
         let _ = std::fs::create_dir_all(dir);
