@@ -18,6 +18,7 @@ fn main() {
         .expect("thread pool");
     println!("{threads} thread(s); {}", genlab::kernels::describe());
     pool.install(probe);
+    pool.install(transforms);
 }
 
 fn gflops(m: usize, k: usize, n: usize, mut f: impl FnMut()) -> f64 {
@@ -65,5 +66,43 @@ fn probe() {
         });
         row.push_str(&format!(" {g:.1} |"));
         println!("{row}");
+    }
+}
+
+/// The column transforms around the products, on the DCGAN's shapes at batch 64.
+pub fn transforms() {
+    use genlab::kernels::conv::{col2im, im2col, Geometry};
+    println!("| transform | shape | ns per column element |");
+    for (c_img, side, c_out) in [(64usize, 14usize, 128usize), (1, 28, 64)] {
+        let g = Geometry {
+            batch: 64,
+            c_img,
+            img_h: side,
+            img_w: side,
+            c_out,
+            out_h: side / 2,
+            out_w: side / 2,
+            kh: 4,
+            kw: 4,
+            stride: [2, 2],
+            pad: [1, 1],
+            dilation: [1, 1],
+        };
+        let img = vec![1.0f32; g.img_len()];
+        let mut col = vec![0.0f32; g.col_rows() * g.col_cols()];
+        let mut back = vec![0.0f32; g.img_len()];
+        let reps = 20;
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            im2col(&g, &img, &mut col);
+        }
+        let ns = t0.elapsed().as_secs_f64() * 1e9 / (reps * col.len()) as f64;
+        println!("| im2col | {c_img}x{side}x{side} k4 s2 p1 | {ns:.2} |");
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            col2im(&g, &col, None, &mut back);
+        }
+        let ns = t0.elapsed().as_secs_f64() * 1e9 / (reps * col.len()) as f64;
+        println!("| col2im | {c_img}x{side}x{side} k4 s2 p1 | {ns:.2} |");
     }
 }

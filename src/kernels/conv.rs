@@ -70,21 +70,95 @@ impl Geometry {
     pub fn weight_len(&self) -> usize {
         self.c_out * self.col_rows()
     }
-
-    /// The output positions `o` along one axis whose input `o * stride + offset - pad`
-    /// falls inside `0..len`: `start..end`.
-    fn valid(&self, axis: usize, out_len: usize, in_len: usize, offset: usize) -> (usize, usize) {
-        let (s, p) = (self.stride[axis], self.pad[axis]);
-        // o * s + offset >= p  <=>  o >= ceil((p - offset) / s)
-        let start = if offset >= p { 0 } else { (p - offset).div_ceil(s) };
-        // o * s + offset - p < in_len  <=>  o < ceil((in_len + p - offset) / s)
-        let end = if in_len + p > offset { (in_len + p - offset).div_ceil(s) } else { 0 };
-        (start.min(out_len), end.min(out_len).max(start.min(out_len)))
-    }
 }
 
 /// Below this many elements a transform runs on one thread.
 const PARALLEL_MIN: usize = 1 << 15;
+
+/// The padded image split by stride phase: with stride `s`, padded pixel `s * q + r`
+/// lives in phase `r` at position `q`. A kernel tap at offset `t` then reads phase `t % s`
+/// from position `o + t / s` for output `o`, so every column line is a contiguous copy,
+/// whatever the stride, and padding needs no bounds logic.
+#[derive(Debug, Clone, Copy)]
+struct Phases {
+    /// Stride per axis (the number of phases).
+    s: [usize; 2],
+    /// Positions per phase per axis: ceil((img + 2 pad) / s).
+    q: [usize; 2],
+}
+
+impl Phases {
+    fn of(g: &Geometry) -> Self {
+        let q = |axis: usize, img: usize| (img + 2 * g.pad[axis]).div_ceil(g.stride[axis]);
+        Phases { s: g.stride, q: [q(0, g.img_h), q(1, g.img_w)] }
+    }
+
+    /// Length of one image plane in phase layout.
+    fn plane(&self) -> usize {
+        self.s[0] * self.s[1] * self.q[0] * self.q[1]
+    }
+
+    /// Where the tap at padded offsets `(ty, tx)` starts reading: the phase plane's first
+    /// element for output (0, 0).
+    fn tap(&self, ty: usize, tx: usize) -> usize {
+        let phase = (ty % self.s[0]) * self.s[1] + tx % self.s[1];
+        phase * self.q[0] * self.q[1] + (ty / self.s[0]) * self.q[1] + tx / self.s[1]
+    }
+}
+
+/// For one axis: each phase `r` as (first image index, first phase position, count) of
+/// the image pixels that fall in it, stepping by the stride. Division-free loops use it.
+fn phase_runs(img: usize, pad: usize, s: usize) -> Vec<(usize, usize, usize)> {
+    (0..s)
+        .map(|r| {
+            // the first padded index >= pad with index % s == r
+            let first = pad + (r + s - pad % s) % s;
+            let x0 = first - pad;
+            let count = if x0 < img { (img - x0).div_ceil(s) } else { 0 };
+            (x0, first / s, count)
+        })
+        .collect()
+}
+
+/// `img` padded with zeros and split by phase, plane by plane.
+fn to_phases(g: &Geometry, ph: &Phases, img: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0; g.batch * g.c_img * ph.plane()];
+    let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
+    let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
+    for (src, dst) in img.chunks_exact(g.img_h * g.img_w).zip(out.chunks_exact_mut(ph.plane())) {
+        for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
+            for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
+                let phase = &mut dst[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
+                for i in 0..ny {
+                    let line = &src[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
+                    let d = &mut phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
+                    for (d, v) in d.iter_mut().zip(line[x0..].iter().step_by(ph.s[1])) {
+                        *d = *v;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The inverse of [`to_phases`] for one plane, dropping the padding and adding `base`.
+fn from_phases(g: &Geometry, ph: &Phases, phased: &[f32], base: f32, plane: &mut [f32]) {
+    let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
+    let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
+    for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
+        for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
+            let phase = &phased[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
+            for i in 0..ny {
+                let line = &mut plane[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
+                let src = &phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
+                for (d, v) in line[x0..].iter_mut().step_by(ph.s[1]).zip(src) {
+                    *d = v + base;
+                }
+            }
+        }
+    }
+}
 
 /// Columns of `img` (`[batch, c_img, img_h, img_w]`): row `(c, ki, kj)`, column
 /// `(b, oh, ow)` holds the pixel the kernel tap `(ki, kj)` sees at output `(oh, ow)`, or 0
@@ -92,40 +166,22 @@ const PARALLEL_MIN: usize = 1 << 15;
 pub fn im2col(g: &Geometry, img: &[f32], col: &mut [f32]) {
     assert_eq!(img.len(), g.img_len());
     assert_eq!(col.len(), g.col_rows() * g.col_cols());
-    let cols = g.col_cols();
+    let ph = Phases::of(g);
+    let phased = to_phases(g, &ph, img);
+    let plane_out = g.out_h * g.out_w;
     let fill = |(row, dst): (usize, &mut [f32])| {
         let c = row / (g.kh * g.kw);
         let ki = (row / g.kw) % g.kh;
         let kj = row % g.kw;
-        let (oh0, oh1) = g.valid(0, g.out_h, g.img_h, ki * g.dilation[0]);
-        let (ow0, ow1) = g.valid(1, g.out_w, g.img_w, kj * g.dilation[1]);
-        let sw = g.stride[1];
-        for b in 0..g.batch {
-            let plane = &img[(b * g.c_img + c) * g.img_h * g.img_w..][..g.img_h * g.img_w];
-            let dst = &mut dst[b * g.out_h * g.out_w..][..g.out_h * g.out_w];
-            for oh in 0..g.out_h {
-                let line = &mut dst[oh * g.out_w..][..g.out_w];
-                if oh < oh0 || oh >= oh1 {
-                    line.fill(0.0);
-                    continue;
-                }
-                let ih = oh * g.stride[0] + ki * g.dilation[0] - g.pad[0];
-                let src = &plane[ih * g.img_w..][..g.img_w];
-                line[..ow0].fill(0.0);
-                line[ow1..].fill(0.0);
-                if ow1 > ow0 {
-                    let iw0 = ow0 * sw + kj * g.dilation[1] - g.pad[1];
-                    if sw == 1 {
-                        line[ow0..ow1].copy_from_slice(&src[iw0..iw0 + (ow1 - ow0)]);
-                    } else {
-                        for (o, v) in line[ow0..ow1].iter_mut().enumerate() {
-                            *v = src[iw0 + o * sw];
-                        }
-                    }
-                }
+        let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
+        for (b, dst) in dst.chunks_exact_mut(plane_out).enumerate() {
+            let plane = &phased[(b * g.c_img + c) * ph.plane() + tap..];
+            for (line, src) in dst.chunks_exact_mut(g.out_w).zip(plane.chunks(ph.q[1])) {
+                line.copy_from_slice(&src[..g.out_w]);
             }
         }
     };
+    let cols = g.col_cols();
     if col.len() >= PARALLEL_MIN {
         col.par_chunks_mut(cols).enumerate().for_each(fill);
     } else {
@@ -134,43 +190,31 @@ pub fn im2col(g: &Geometry, img: &[f32], col: &mut [f32]) {
 }
 
 /// The adjoint of [`im2col`]: sums every column entry back onto the pixel it came from.
-/// `img` starts as `bias[c]` in every pixel of channel `c` (zero without a bias).
+/// `img` ends as that sum plus `bias[c]` in every pixel of channel `c`.
 pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) {
     assert_eq!(img.len(), g.img_len());
     assert_eq!(col.len(), g.col_rows() * g.col_cols());
     let cols = g.col_cols();
+    let ph = Phases::of(g);
+    let plane_out = g.out_h * g.out_w;
     let plane_len = g.img_h * g.img_w;
-    let sw = g.stride[1];
     let scatter = |(b, image): (usize, &mut [f32])| {
-        for c in 0..g.c_img {
-            let plane = &mut image[c * plane_len..][..plane_len];
-            plane.fill(bias.map_or(0.0, |bias| bias[c]));
+        let mut phased = vec![0.0f32; ph.plane()];
+        for (c, plane) in image.chunks_exact_mut(plane_len).enumerate() {
+            phased.fill(0.0);
             for ki in 0..g.kh {
-                let (oh0, oh1) = g.valid(0, g.out_h, g.img_h, ki * g.dilation[0]);
                 for kj in 0..g.kw {
                     let row = (c * g.kh + ki) * g.kw + kj;
-                    let src = &col[row * cols + b * g.out_h * g.out_w..][..g.out_h * g.out_w];
-                    let (ow0, ow1) = g.valid(1, g.out_w, g.img_w, kj * g.dilation[1]);
-                    if ow1 <= ow0 {
-                        continue;
-                    }
-                    for oh in oh0..oh1 {
-                        let ih = oh * g.stride[0] + ki * g.dilation[0] - g.pad[0];
-                        let dst = &mut plane[ih * g.img_w..][..g.img_w];
-                        let line = &src[oh * g.out_w + ow0..oh * g.out_w + ow1];
-                        let iw0 = ow0 * sw + kj * g.dilation[1] - g.pad[1];
-                        if sw == 1 {
-                            for (d, v) in dst[iw0..iw0 + line.len()].iter_mut().zip(line) {
-                                *d += v;
-                            }
-                        } else {
-                            for (o, v) in line.iter().enumerate() {
-                                dst[iw0 + o * sw] += v;
-                            }
+                    let src = &col[row * cols + b * plane_out..][..plane_out];
+                    let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
+                    for (line, dst) in src.chunks_exact(g.out_w).zip(phased[tap..].chunks_mut(ph.q[1])) {
+                        for (d, v) in dst[..g.out_w].iter_mut().zip(line) {
+                            *d += v;
                         }
                     }
                 }
             }
+            from_phases(g, &ph, &phased, bias.map_or(0.0, |bias| bias[c]), plane);
         }
     };
     let image_len = g.c_img * plane_len;
