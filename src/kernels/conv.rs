@@ -17,7 +17,8 @@
 //! | transposed-conv input gradient | `W * im2col(dy)` |
 //! | transposed-conv weight gradient | `x * im2col(dy)^T` |
 
-use super::gemm::{matmul, MatMut, MatRef};
+use super::gemm::{product, MatRef};
+use std::mem::MaybeUninit;
 use rayon::prelude::*;
 
 /// Sizes of one convolution (groups = 1).
@@ -69,6 +70,43 @@ impl Geometry {
 
     pub fn weight_len(&self) -> usize {
         self.c_out * self.col_rows()
+    }
+}
+
+/// A new buffer of `len` floats that `fill` writes completely.
+///
+/// # Safety
+/// `fill` must write every element: the buffer is not zeroed (the fills were 8 % of a
+/// DCGAN step).
+unsafe fn written_by(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> Vec<f32> {
+    let mut out = Vec::with_capacity(len);
+    fill(&mut out.spare_capacity_mut()[..len]);
+    // SAFETY: the caller guarantees `fill` initialised all `len` elements.
+    unsafe { out.set_len(len) };
+    out
+}
+
+/// Copies a short line. Lines are as short as an output row (7 or 14 floats in the
+/// benchmark models), where a `memcpy` call per line cost more than the copy: the
+/// common lengths get a fixed-size copy the compiler inlines.
+#[inline(always)]
+fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
+    fn fixed<const N: usize>(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
+        let d: &mut [MaybeUninit<f32>; N] = dst.try_into().expect("line length");
+        let s: &[f32; N] = src[..N].try_into().expect("line length");
+        *d = s.map(MaybeUninit::new);
+    }
+    match dst.len() {
+        4 => fixed::<4>(dst, src),
+        7 => fixed::<7>(dst, src),
+        8 => fixed::<8>(dst, src),
+        14 => fixed::<14>(dst, src),
+        16 => fixed::<16>(dst, src),
+        n => {
+            for (d, v) in dst.iter_mut().zip(&src[..n]) {
+                d.write(*v);
+            }
+        }
     }
 }
 
@@ -163,13 +201,13 @@ fn from_phases(g: &Geometry, ph: &Phases, phased: &[f32], base: f32, plane: &mut
 /// Columns of `img` (`[batch, c_img, img_h, img_w]`): row `(c, ki, kj)`, column
 /// `(b, oh, ow)` holds the pixel the kernel tap `(ki, kj)` sees at output `(oh, ow)`, or 0
 /// in the padding.
-pub fn im2col(g: &Geometry, img: &[f32], col: &mut [f32]) {
+pub fn im2col(g: &Geometry, img: &[f32]) -> Vec<f32> {
     assert_eq!(img.len(), g.img_len());
-    assert_eq!(col.len(), g.col_rows() * g.col_cols());
+    let len = g.col_rows() * g.col_cols();
     let ph = Phases::of(g);
     let phased = to_phases(g, &ph, img);
     let plane_out = g.out_h * g.out_w;
-    let fill = |(row, dst): (usize, &mut [f32])| {
+    let fill = |(row, dst): (usize, &mut [MaybeUninit<f32>])| {
         let c = row / (g.kh * g.kw);
         let ki = (row / g.kw) % g.kh;
         let kj = row % g.kw;
@@ -177,15 +215,21 @@ pub fn im2col(g: &Geometry, img: &[f32], col: &mut [f32]) {
         for (b, dst) in dst.chunks_exact_mut(plane_out).enumerate() {
             let plane = &phased[(b * g.c_img + c) * ph.plane() + tap..];
             for (line, src) in dst.chunks_exact_mut(g.out_w).zip(plane.chunks(ph.q[1])) {
-                line.copy_from_slice(&src[..g.out_w]);
+                copy_line(line, src);
             }
         }
     };
     let cols = g.col_cols();
-    if col.len() >= PARALLEL_MIN {
-        col.par_chunks_mut(cols).enumerate().for_each(fill);
-    } else {
-        col.chunks_mut(cols).enumerate().for_each(fill);
+    // SAFETY: the rows of `cols` columns tile the buffer, each row's batch planes tile
+    // the row, and each plane's lines tile the plane: every element is written.
+    unsafe {
+        written_by(len, |col| {
+            if len >= PARALLEL_MIN {
+                col.par_chunks_mut(cols).enumerate().for_each(fill);
+            } else {
+                col.chunks_mut(cols).enumerate().for_each(fill);
+            }
+        })
     }
 }
 
@@ -227,34 +271,42 @@ pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) 
 
 /// `[batch, c, s]` -> `[c, batch * s]`.
 pub fn to_channel_major(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
-    for b in 0..batch {
-        for ch in 0..c {
-            out[(ch * batch + b) * s..][..s].copy_from_slice(&x[(b * c + ch) * s..][..s]);
-        }
+    assert_eq!(x.len(), batch * c * s);
+    // SAFETY: the (ch, b) blocks of length s tile the output.
+    unsafe {
+        written_by(x.len(), |out| {
+            for b in 0..batch {
+                for ch in 0..c {
+                    copy_line(&mut out[(ch * batch + b) * s..][..s], &x[(b * c + ch) * s..][..s]);
+                }
+            }
+        })
     }
-    out
 }
 
 /// `[c, batch * s]` -> `[batch, c, s]`, adding `bias[c]` on the way.
 pub fn to_batch_major(x: &[f32], batch: usize, c: usize, s: usize, bias: Option<&[f32]>) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
-    for b in 0..batch {
-        for ch in 0..c {
-            let dst = &mut out[(b * c + ch) * s..][..s];
-            let src = &x[(ch * batch + b) * s..][..s];
-            match bias {
-                Some(bias) => {
-                    let v = bias[ch];
-                    for (d, x) in dst.iter_mut().zip(src) {
-                        *d = x + v;
+    assert_eq!(x.len(), batch * c * s);
+    // SAFETY: the (b, ch) blocks of length s tile the output.
+    unsafe {
+        written_by(x.len(), |out| {
+            for b in 0..batch {
+                for ch in 0..c {
+                    let dst = &mut out[(b * c + ch) * s..][..s];
+                    let src = &x[(ch * batch + b) * s..][..s];
+                    match bias {
+                        Some(bias) => {
+                            let v = bias[ch];
+                            for (d, x) in dst.iter_mut().zip(src) {
+                                d.write(x + v);
+                            }
+                        }
+                        None => copy_line(dst, src),
                     }
                 }
-                None => dst.copy_from_slice(src),
             }
-        }
+        })
     }
-    out
 }
 
 /// Per-channel sums of a channel-major `[c, n]` buffer (the bias gradient).
@@ -279,8 +331,7 @@ pub fn channel_sums(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
 /// Convolution forward: `y[b, o] = sum W[o, c] * x[b, c] + bias[o]`. Returns `y` and the
 /// columns of `x` (the weight gradient needs them).
 pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
-    let mut col = vec![0.0; g.col_rows() * g.col_cols()];
-    im2col(g, x, &mut col);
+    let col = im2col(g, x);
     let y = weight_times_columns(g, w, &col, bias);
     (y, col)
 }
@@ -288,13 +339,7 @@ pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) 
 /// `W [c_out, c_img*k*k] * col` in batch-major layout: the convolution of the columns.
 fn weight_times_columns(g: &Geometry, w: &[f32], col: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let mut ycm = vec![0.0; g.c_out * cols];
-    matmul(
-        MatMut::rows(&mut ycm, g.c_out, cols),
-        MatRef::rows(w, g.c_out, rows),
-        MatRef::rows(col, rows, cols),
-        false,
-    );
+    let ycm = product(MatRef::rows(w, g.c_out, rows), MatRef::rows(col, rows, cols));
     to_batch_major(&ycm, g.batch, g.c_out, g.out_h * g.out_w, bias)
 }
 
@@ -302,13 +347,7 @@ fn weight_times_columns(g: &Geometry, w: &[f32], col: &[f32], bias: Option<&[f32
 /// convolution's forward pass. `small_cm` is channel-major `[c_out, batch*out_h*out_w]`.
 fn columns_to_image(g: &Geometry, w: &[f32], small_cm: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let mut col = vec![0.0; rows * cols];
-    matmul(
-        MatMut::rows(&mut col, rows, cols),
-        MatRef::rows(w, g.c_out, rows).t(),
-        MatRef::rows(small_cm, g.c_out, cols),
-        false,
-    );
+    let col = product(MatRef::rows(w, g.c_out, rows).t(), MatRef::rows(small_cm, g.c_out, cols));
     let mut img = vec![0.0; g.img_len()];
     col2im(g, &col, bias, &mut img);
     img
@@ -317,14 +356,7 @@ fn columns_to_image(g: &Geometry, w: &[f32], small_cm: &[f32], bias: Option<&[f3
 /// `small_cm [c_out, n] * col^T`: the weight gradient of either operation.
 fn weight_gradient(g: &Geometry, small_cm: &[f32], col: &[f32]) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let mut dw = vec![0.0; g.weight_len()];
-    matmul(
-        MatMut::rows(&mut dw, g.c_out, rows),
-        MatRef::rows(small_cm, g.c_out, cols),
-        MatRef::rows(col, rows, cols).t(),
-        false,
-    );
-    dw
+    product(MatRef::rows(small_cm, g.c_out, cols), MatRef::rows(col, rows, cols).t())
 }
 
 /// Gradients of a convolution. `dy` is batch-major; `col` the forward's columns.
@@ -361,11 +393,7 @@ pub fn conv_transpose2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option
 }
 
 pub fn conv_transpose2d_backward(g: &Geometry, w: &[f32], x_cm: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
-    let mut dcol = Vec::new();
-    if wanted.x || wanted.weight {
-        dcol = vec![0.0; g.col_rows() * g.col_cols()];
-        im2col(g, dy, &mut dcol);
-    }
+    let dcol = if wanted.x || wanted.weight { im2col(g, dy) } else { Vec::new() };
     ConvGrads {
         x: wanted.x.then(|| weight_times_columns(g, w, &dcol, None)),
         weight: wanted.weight.then(|| weight_gradient(g, x_cm, &dcol)),

@@ -110,6 +110,24 @@ pub fn matmul(dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
     matmul_on(chosen_isa(), dst, lhs, rhs, accumulate)
 }
 
+/// `lhs * rhs` into a new row-major matrix. The buffer is not zeroed first: gemm writes
+/// every element without reading it (a zero fill was 8 % of a DCGAN step).
+pub fn product(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
+    let (m, n) = (lhs.rows, rhs.cols);
+    if lhs.cols == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut out = Vec::with_capacity(m * n);
+    let spare = &mut out.spare_capacity_mut()[..m * n];
+    // SAFETY: `MaybeUninit<f32>` has f32's layout; gemm only writes the destination when
+    // it is not asked to accumulate, so no uninitialised value is read.
+    let dst = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<f32>(), m * n) };
+    matmul(MatMut::rows(dst, m, n), lhs, rhs, false);
+    // SAFETY: the product wrote all m * n elements (k > 0 was checked above).
+    unsafe { out.set_len(m * n) };
+    out
+}
+
 /// [`matmul`] on a given instruction set (tests and the probe).
 pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
     assert_eq!(lhs.cols, rhs.rows, "gemm: inner dimensions differ");

@@ -5,7 +5,7 @@
 //! operation, so callers can use these everywhere.
 
 use super::conv::{self, ConvGrads, Geometry, Wanted};
-use super::gemm::{matmul, MatMut, MatRef};
+use super::gemm::{matmul, product, MatMut, MatRef};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
 use burn::backend::autodiff::grads::Gradients;
@@ -355,14 +355,12 @@ impl<const N: usize> Backward<Flex, N> for DenseBackward {
         let dy_m = MatRef::rows(&dy, n, d_out);
         if let Some(node) = parent(0) {
             let w = floats(&weight);
-            let mut dx = vec![0.0; n * d_in];
-            matmul(MatMut::rows(&mut dx, n, d_in), dy_m, MatRef::rows(&w, d_in, d_out).t(), false);
+            let dx = product(dy_m, MatRef::rows(&w, d_in, d_out).t());
             grads.register::<Flex>(node.id, flex(dx, [n, d_in]));
         }
         if let Some(node) = parent(1) {
             let x = floats(&x);
-            let mut dw = vec![0.0; d_in * d_out];
-            matmul(MatMut::rows(&mut dw, d_in, d_out), MatRef::rows(&x, n, d_in).t(), dy_m, false);
+            let dw = product(MatRef::rows(&x, n, d_in).t(), dy_m);
             grads.register::<Flex>(node.id, flex(dw, [d_in, d_out]));
         }
         if let Some(node) = parent(2) {
