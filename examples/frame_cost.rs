@@ -6,7 +6,6 @@
 //! Each frame runs the real app (`GenLabApp::show`: drain events, lay out every panel,
 //! decimate and plot the curves) through egui_kittest, without GPU painting.
 
-
 use egui_kittest::Harness;
 use genlab::config::Experiment;
 use genlab::train::Metrics;

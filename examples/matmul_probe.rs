@@ -11,7 +11,10 @@ use std::time::Instant;
 
 fn main() {
     genlab::alloc::tune();
-    let threads = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
+    let threads = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -32,9 +35,15 @@ fn gflops(m: usize, k: usize, n: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn probe() {
-    let sets: Vec<Isa> = [Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()).collect();
+    let sets: Vec<Isa> = [Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|i| i.available())
+        .collect();
     let names: Vec<&str> = sets.iter().map(|i| i.name()).collect();
-    println!("| shape (m x k x n) | {} | burn-flex matmul |", names.join(" | "));
+    println!(
+        "| shape (m x k x n) | {} | burn-flex matmul |",
+        names.join(" | ")
+    );
     let shapes = [
         (256, 128, 128),
         (128, 784, 400),
@@ -55,7 +64,13 @@ fn probe() {
         let mut row = format!("| {m} x {k} x {n} |");
         for &isa in &sets {
             let g = gflops(m, k, n, || {
-                matmul_on(isa, MatMut::rows(&mut c, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), false)
+                matmul_on(
+                    isa,
+                    MatMut::rows(&mut c, m, n),
+                    MatRef::rows(&a, m, k),
+                    MatRef::rows(&b, k, n),
+                    false,
+                )
             });
             row.push_str(&format!(" {g:.1} |"));
         }

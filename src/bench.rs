@@ -85,7 +85,9 @@ pub fn measure(
 ) -> anyhow::Result<Throughput> {
     crate::alloc::tune();
     // The same pool a session trains in (see `Worker::run`).
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
     pool.install(|| measure_here(case, scale, windows, backend))
 }
 
@@ -215,10 +217,22 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
         if opts.only.as_deref().is_some_and(|o| o != case.name) {
             continue;
         }
-        let ours = measure(&case, opts.scale, opts.windows, crate::config::Backend::Cpu, threads)?;
+        let ours = measure(
+            &case,
+            opts.scale,
+            opts.windows,
+            crate::config::Backend::Cpu,
+            threads,
+        )?;
         let rss = peak_rss_mib().unwrap_or(0.0);
         let on_gpu = match &gpu {
-            Ok(_) => match measure(&case, opts.scale, opts.windows, crate::config::Backend::Gpu, 1) {
+            Ok(_) => match measure(
+                &case,
+                opts.scale,
+                opts.windows,
+                crate::config::Backend::Gpu,
+                1,
+            ) {
                 Ok(t) => format!("{:.0}", t.median()),
                 Err(e) => format!("n/a ({e})"),
             },
@@ -231,7 +245,11 @@ pub fn run(opts: &BenchOptions) -> anyhow::Result<String> {
             threads,
             opts.scale,
         ) {
-            Ok((s, rss)) => (format!("{s:.0}"), format!("{:.2}x", ours.median() / s), format!("{rss:.0}")),
+            Ok((s, rss)) => (
+                format!("{s:.0}"),
+                format!("{:.2}x", ours.median() / s),
+                format!("{rss:.0}"),
+            ),
             Err(why) => (format!("n/a ({why})"), "n/a".to_string(), "n/a".to_string()),
         };
         let row = format!(

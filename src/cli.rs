@@ -170,7 +170,12 @@ impl TrainRequest {
 }
 
 /// Runs `genlab train`; returns the run folder.
-pub fn train(preset: &Path, steps: Option<u64>, out: Option<PathBuf>, progress: bool) -> anyhow::Result<PathBuf> {
+pub fn train(
+    preset: &Path,
+    steps: Option<u64>,
+    out: Option<PathBuf>,
+    progress: bool,
+) -> anyhow::Result<PathBuf> {
     let req = TrainRequest {
         steps,
         progress,
@@ -216,7 +221,9 @@ pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<P
     for s in &skipped {
         eprintln!("warning: skipped {s}");
     }
-    let mut exp = checkpoint.experiment().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut exp = checkpoint
+        .experiment()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Some(s) = req.steps {
         exp.training.steps = s;
     }
@@ -238,14 +245,29 @@ pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<P
         );
     }
     if exp.training.steps == 0 {
-        anyhow::bail!("{}: no step budget; pass --steps N for a headless run", dir.display());
+        anyhow::bail!(
+            "{}: no step budget; pass --steps N for a headless run",
+            dir.display()
+        );
     }
     let from = checkpoint.step;
     let writer = RunWriter::reopen(dir, &exp, from)
         .map_err(|e| anyhow::anyhow!("cannot reopen run folder {}: {e}", dir.display()))?;
-    let session = Session::resume(exp.clone(), Resume { checkpoint, lr_scale })
-        .map_err(anyhow::Error::msg)?;
-    follow(session, writer, &exp, &format!("{} from step {from}", dir.display()), req)
+    let session = Session::resume(
+        exp.clone(),
+        Resume {
+            checkpoint,
+            lr_scale,
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    follow(
+        session,
+        writer,
+        &exp,
+        &format!("{} from step {from}", dir.display()),
+        req,
+    )
 }
 
 /// Writes a session's events into its run folder until it ends; returns the folder.
@@ -269,7 +291,11 @@ fn follow(
     let mut stop_sent = false;
     loop {
         if !stop_sent && req.interrupts.stop.load(Ordering::Relaxed) {
-            say(&bar, req.progress, "stopping: saving a checkpoint first (Ctrl-C again to quit at once)");
+            say(
+                &bar,
+                req.progress,
+                "stopping: saving a checkpoint first (Ctrl-C again to quit at once)",
+            );
             session.send(Control::Stop);
             stop_sent = true;
         }
@@ -278,7 +304,11 @@ fn follow(
         }
         for snap in session.drain_snapshots() {
             if let Err(e) = writer.write_snapshot(&snap) {
-                say(&bar, req.progress, format!("warning: cannot save sample image: {e}"));
+                say(
+                    &bar,
+                    req.progress,
+                    format!("warning: cannot save sample image: {e}"),
+                );
             }
         }
         let Some(event) = session.next_event(Duration::from_millis(100)) else {
@@ -294,10 +324,14 @@ fn follow(
                 step,
             } => {
                 bar.set_position(step);
-                say(&bar, req.progress, format!(
-                    "training {what} on {device} ({parameters} parameters) -> {}",
-                    dir.display()
-                ));
+                say(
+                    &bar,
+                    req.progress,
+                    format!(
+                        "training {what} on {device} ({parameters} parameters) -> {}",
+                        dir.display()
+                    ),
+                );
             }
             Event::Metrics(m) => {
                 writer.write_metrics(&m)?;
@@ -312,7 +346,14 @@ fn follow(
             }
             Event::Checkpoint(c) => {
                 if let Err(e) = writer.write_checkpoint(&c) {
-                    say(&bar, req.progress, format!("warning: cannot save the checkpoint of step {}: {e}", c.step));
+                    say(
+                        &bar,
+                        req.progress,
+                        format!(
+                            "warning: cannot save the checkpoint of step {}: {e}",
+                            c.step
+                        ),
+                    );
                 }
             }
             Event::Finished { step, stopped } => {
@@ -347,9 +388,17 @@ fn follow(
                 );
             }
             Event::Diagnostic(d) => {
-                say(&bar, true, format!("warning at step {} ({}): {}", d.step, d.name, d.message));
+                say(
+                    &bar,
+                    true,
+                    format!("warning at step {} ({}): {}", d.step, d.name, d.message),
+                );
                 if let Err(e) = writer.write_diagnostic(&d) {
-                    say(&bar, true, format!("warning: cannot write diagnostics.csv: {e}"));
+                    say(
+                        &bar,
+                        true,
+                        format!("warning: cannot write diagnostics.csv: {e}"),
+                    );
                 }
             }
             Event::Paused { .. } | Event::Resumed { .. } => {}

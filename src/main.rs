@@ -1,4 +1,3 @@
-
 use clap::Parser;
 use genlab::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -80,17 +79,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Some(Command::Evaluator {
-            preset,
-            out,
-            steps,
-        }) => match genlab::cli::evaluator(&preset, out, steps) {
-            Ok(_) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
+        Some(Command::Evaluator { preset, out, steps }) => {
+            match genlab::cli::evaluator(&preset, out, steps) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
         Some(Command::Validate { presets }) => {
             if genlab::cli::validate(&presets) {
                 ExitCode::SUCCESS

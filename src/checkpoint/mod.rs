@@ -94,7 +94,12 @@ pub struct EncodedCheckpoint {
 
 impl std::fmt::Debug for EncodedCheckpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "EncodedCheckpoint(step {}, {} bytes)", self.step, self.bytes.len())
+        write!(
+            f,
+            "EncodedCheckpoint(step {}, {} bytes)",
+            self.step,
+            self.bytes.len()
+        )
     }
 }
 
@@ -130,7 +135,8 @@ impl Checkpoint {
         if &bytes[..8] != MAGIC {
             return Err(err("not a GenLab checkpoint".into()));
         }
-        let word = |at: usize| -> [u8; 4] { [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]] };
+        let word =
+            |at: usize| -> [u8; 4] { [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]] };
         let version = u32::from_le_bytes(word(8));
         if version != VERSION {
             return Err(err(format!(

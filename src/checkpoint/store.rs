@@ -17,7 +17,10 @@ pub fn file_name(step: u64) -> String {
 /// The step a checkpoint file name stands for (`step_000001000.ckpt` -> 1000).
 fn step_of(path: &Path) -> Option<u64> {
     let name = path.file_name()?.to_str()?;
-    name.strip_prefix("step_")?.strip_suffix(".ckpt")?.parse().ok()
+    name.strip_prefix("step_")?
+        .strip_suffix(".ckpt")?
+        .parse()
+        .ok()
 }
 
 /// Writes `bytes` as the checkpoint of `step` in `dir`, then deletes all but the newest

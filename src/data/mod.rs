@@ -181,7 +181,10 @@ impl Batcher {
             ));
         }
         if self.cursor > len {
-            return Err(format!("batch cursor {} is past the end ({len})", self.cursor));
+            return Err(format!(
+                "batch cursor {} is past the end ({len})",
+                self.cursor
+            ));
         }
         let mut seen = vec![false; len];
         for &i in &self.order {

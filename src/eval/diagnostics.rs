@@ -57,7 +57,8 @@ impl Monitor {
     /// The warnings that start with this metrics row.
     pub fn observe(&mut self, m: &Metrics) -> Vec<Diagnostic> {
         let mut fired = Vec::new();
-        let mut check = |name: &'static str, on: Option<String>, active: &mut BTreeSet<_>| match on {
+        let mut check = |name: &'static str, on: Option<String>, active: &mut BTreeSet<_>| match on
+        {
             Some(message) => {
                 if active.insert(name) {
                     fired.push(Diagnostic {
@@ -78,8 +79,16 @@ impl Monitor {
             if m.get("diversity").is_some() || m.get("modes_covered").is_some() {
                 check("mode collapse", self.mode_collapse(m), &mut active);
             }
-            check("discriminator overpowering", self.overpowering(m), &mut active);
-            check("vanishing generator gradients", self.vanishing(m), &mut active);
+            check(
+                "discriminator overpowering",
+                self.overpowering(m),
+                &mut active,
+            );
+            check(
+                "vanishing generator gradients",
+                self.vanishing(m),
+                &mut active,
+            );
         } else {
             check("posterior collapse", posterior_collapse(m), &mut active);
         }

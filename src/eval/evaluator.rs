@@ -36,9 +36,16 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
-    pub fn new(channels: usize, side: usize, classes: usize, device: &Device) -> Result<Self, String> {
+    pub fn new(
+        channels: usize,
+        side: usize,
+        classes: usize,
+        device: &Device,
+    ) -> Result<Self, String> {
         if side % 4 != 0 || side == 0 {
-            return Err(format!("the evaluator needs an image side divisible by 4, not {side}"));
+            return Err(format!(
+                "the evaluator needs an image side divisible by 4, not {side}"
+            ));
         }
         let conv = |c_in, c_out| {
             Conv2dConfig::new([c_in, c_out], [3, 3])
@@ -81,7 +88,12 @@ impl Evaluator {
         for chunk in pixels.chunks(256 * len) {
             let n = chunk.len() / len;
             if n > 0 {
-                out.extend(values(self.features(matrix(&chunk[..n * len], n, len, device))));
+                out.extend(values(self.features(matrix(
+                    &chunk[..n * len],
+                    n,
+                    len,
+                    device,
+                ))));
             }
         }
         out
@@ -107,7 +119,8 @@ impl SavedEvaluator {
     }
 
     pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<Self, String> {
-        postcard::from_bytes(bytes).map_err(|e| format!("{}: not an evaluator file: {e}", source.display()))
+        postcard::from_bytes(bytes)
+            .map_err(|e| format!("{}: not an evaluator file: {e}", source.display()))
     }
 
     /// The network, on the plain (inference) device.
@@ -123,21 +136,27 @@ impl SavedEvaluator {
 /// Where an evaluator trained in the window for `data` is cached.
 pub fn cache_path(data: &DataConfig) -> PathBuf {
     let key = toml::to_string(data).unwrap_or_default();
-    let hash = key
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    });
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
-    base.join("genlab").join("evaluators").join(format!("{hash:016x}.bin"))
+    base.join("genlab")
+        .join("evaluators")
+        .join(format!("{hash:016x}.bin"))
 }
 
 /// The evaluator for a dataset: the shipped one for the built-in shapes, else one cached
 /// for this dataset, else none (image metrics then stay empty).
 pub fn for_data(data: &DataConfig) -> Option<SavedEvaluator> {
     if matches!(data, DataConfig::Shapes { .. }) {
-        return SavedEvaluator::from_bytes(SHAPES_EVALUATOR, Path::new("assets/shapes_evaluator.bin")).ok();
+        return SavedEvaluator::from_bytes(
+            SHAPES_EVALUATOR,
+            Path::new("assets/shapes_evaluator.bin"),
+        )
+        .ok();
     }
     let path = cache_path(data);
     let bytes = std::fs::read(&path).ok()?;
@@ -159,7 +178,12 @@ pub fn train(
         .labels
         .clone()
         .ok_or("an evaluator needs labels (an IDX labels file, or the built-in shapes)")?;
-    let classes = labels.iter().copied().max().map(|m| m as usize + 1).unwrap_or(0);
+    let classes = labels
+        .iter()
+        .copied()
+        .max()
+        .map(|m| m as usize + 1)
+        .unwrap_or(0);
     if classes < 2 || set.height != set.width {
         return Err("an evaluator needs square images in at least 2 classes".into());
     }
@@ -189,7 +213,9 @@ pub fn train(
             y.push(train_set.1[i] as i64);
         }
         let logits = model.logits(matrix(&x, batch, len, &device));
-        let target = Tensor::<1, Int>::from_ints(y.as_slice(), &device).one_hot::<2>(classes).float();
+        let target = Tensor::<1, Int>::from_ints(y.as_slice(), &device)
+            .one_hot::<2>(classes)
+            .float();
         let loss = (log_softmax(logits, 1) * target).sum_dim(1).mean().neg();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = opt.step(1e-3, model, grads);
@@ -212,7 +238,10 @@ fn split(mut set: ImageSet, labels: &[u8]) -> (Labelled, Labelled) {
     let held_n = (set.len() / 10).max(1);
     let held = set.split_off(held_n);
     let keep = set.len();
-    ((set, labels[..keep].to_vec()), (held, labels[keep..].to_vec()))
+    (
+        (set, labels[..keep].to_vec()),
+        (held, labels[keep..].to_vec()),
+    )
 }
 
 /// Share of `set` the evaluator classifies right.

@@ -109,7 +109,11 @@ pub fn diversity(real: &[[f32; 2]], generated: &[[f32; 2]]) -> f64 {
         (0..2)
             .map(|a| {
                 let mean = pts.iter().map(|p| p[a] as f64).sum::<f64>() / n;
-                (pts.iter().map(|p| (p[a] as f64 - mean).powi(2)).sum::<f64>() / n).sqrt()
+                (pts.iter()
+                    .map(|p| (p[a] as f64 - mean).powi(2))
+                    .sum::<f64>()
+                    / n)
+                    .sqrt()
             })
             .sum::<f64>()
             / 2.0

@@ -18,8 +18,8 @@
 //! | transposed-conv weight gradient | `x * im2col(dy)^T` |
 
 use super::gemm::{product, MatRef};
-use std::mem::MaybeUninit;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Sizes of one convolution (groups = 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +42,26 @@ pub struct Geometry {
 
 impl Geometry {
     /// Output size of a convolution over `img` (None when the kernel does not fit).
-    pub fn conv_out(img: usize, k: usize, stride: usize, pad: usize, dilation: usize) -> Option<usize> {
+    pub fn conv_out(
+        img: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        dilation: usize,
+    ) -> Option<usize> {
         let span = dilation * (k - 1) + 1;
         (img + 2 * pad).checked_sub(span).map(|d| d / stride + 1)
     }
 
     /// Output size of a transposed convolution of `small`.
-    pub fn conv_transpose_out(small: usize, k: usize, stride: usize, pad: usize, dilation: usize, out_pad: usize) -> Option<usize> {
+    pub fn conv_transpose_out(
+        small: usize,
+        k: usize,
+        stride: usize,
+        pad: usize,
+        dilation: usize,
+        out_pad: usize,
+    ) -> Option<usize> {
         ((small - 1) * stride + dilation * (k - 1) + out_pad + 1).checked_sub(2 * pad)
     }
 
@@ -152,7 +165,10 @@ struct Phases {
 impl Phases {
     fn of(g: &Geometry) -> Self {
         let q = |axis: usize, img: usize| (img + 2 * g.pad[axis]).div_ceil(g.stride[axis]);
-        Phases { s: g.stride, q: [q(0, g.img_h), q(1, g.img_w)] }
+        Phases {
+            s: g.stride,
+            q: [q(0, g.img_h), q(1, g.img_w)],
+        }
     }
 
     /// Length of one image plane in phase layout.
@@ -187,10 +203,14 @@ fn to_phases(g: &Geometry, ph: &Phases, img: &[f32]) -> Vec<f32> {
     let mut out = vec![0.0; g.batch * g.c_img * ph.plane()];
     let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
     let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
-    for (src, dst) in img.chunks_exact(g.img_h * g.img_w).zip(out.chunks_exact_mut(ph.plane())) {
+    for (src, dst) in img
+        .chunks_exact(g.img_h * g.img_w)
+        .zip(out.chunks_exact_mut(ph.plane()))
+    {
         for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
             for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
-                let phase = &mut dst[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
+                let phase =
+                    &mut dst[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
                 for i in 0..ny {
                     let line = &src[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
                     let d = &mut phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
@@ -275,7 +295,10 @@ pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) 
                     let row = (c * g.kh + ki) * g.kw + kj;
                     let src = &col[row * cols + b * plane_out..][..plane_out];
                     let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
-                    for (line, dst) in src.chunks_exact(g.out_w).zip(phased[tap..].chunks_mut(ph.q[1])) {
+                    for (line, dst) in src
+                        .chunks_exact(g.out_w)
+                        .zip(phased[tap..].chunks_mut(ph.q[1]))
+                    {
                         add_line(dst, line);
                     }
                 }
@@ -299,7 +322,10 @@ pub fn to_channel_major(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32>
         written_by(x.len(), |out| {
             for b in 0..batch {
                 for ch in 0..c {
-                    copy_line(&mut out[(ch * batch + b) * s..][..s], &x[(b * c + ch) * s..][..s]);
+                    copy_line(
+                        &mut out[(ch * batch + b) * s..][..s],
+                        &x[(b * c + ch) * s..][..s],
+                    );
                 }
             }
         })
@@ -307,7 +333,13 @@ pub fn to_channel_major(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32>
 }
 
 /// `[c, batch * s]` -> `[batch, c, s]`, adding `bias[c]` on the way.
-pub fn to_batch_major(x: &[f32], batch: usize, c: usize, s: usize, bias: Option<&[f32]>) -> Vec<f32> {
+pub fn to_batch_major(
+    x: &[f32],
+    batch: usize,
+    c: usize,
+    s: usize,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
     assert_eq!(x.len(), batch * c * s);
     // SAFETY: the (b, ch) blocks of length s tile the output.
     unsafe {
@@ -352,7 +384,12 @@ pub fn channel_sums(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
 
 /// Convolution forward: `y[b, o] = sum W[o, c] * x[b, c] + bias[o]`. Returns `y` and the
 /// columns of `x` (the weight gradient needs them).
-pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
+pub fn conv2d_forward(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+) -> (Vec<f32>, Vec<f32>) {
     let col = im2col(g, x);
     let y = weight_times_columns(g, w, &col, bias);
     (y, col)
@@ -361,7 +398,10 @@ pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) 
 /// `W [c_out, c_img*k*k] * col` in batch-major layout: the convolution of the columns.
 fn weight_times_columns(g: &Geometry, w: &[f32], col: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let ycm = product(MatRef::rows(w, g.c_out, rows), MatRef::rows(col, rows, cols));
+    let ycm = product(
+        MatRef::rows(w, g.c_out, rows),
+        MatRef::rows(col, rows, cols),
+    );
     to_batch_major(&ycm, g.batch, g.c_out, g.out_h * g.out_w, bias)
 }
 
@@ -369,7 +409,10 @@ fn weight_times_columns(g: &Geometry, w: &[f32], col: &[f32], bias: Option<&[f32
 /// convolution's forward pass. `small_cm` is channel-major `[c_out, batch*out_h*out_w]`.
 fn columns_to_image(g: &Geometry, w: &[f32], small_cm: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let col = product(MatRef::rows(w, g.c_out, rows).t(), MatRef::rows(small_cm, g.c_out, cols));
+    let col = product(
+        MatRef::rows(w, g.c_out, rows).t(),
+        MatRef::rows(small_cm, g.c_out, cols),
+    );
     let mut img = vec![0.0; g.img_len()];
     col2im(g, &col, bias, &mut img);
     img
@@ -378,7 +421,10 @@ fn columns_to_image(g: &Geometry, w: &[f32], small_cm: &[f32], bias: Option<&[f3
 /// `small_cm [c_out, n] * col^T`: the weight gradient of either operation.
 fn weight_gradient(g: &Geometry, small_cm: &[f32], col: &[f32]) -> Vec<f32> {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    product(MatRef::rows(small_cm, g.c_out, cols), MatRef::rows(col, rows, cols).t())
+    product(
+        MatRef::rows(small_cm, g.c_out, cols),
+        MatRef::rows(col, rows, cols).t(),
+    )
 }
 
 /// Gradients of a convolution. `dy` is batch-major; `col` the forward's columns.
@@ -396,7 +442,13 @@ pub struct Wanted {
     pub bias: bool,
 }
 
-pub fn conv2d_backward(g: &Geometry, w: &[f32], col: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
+pub fn conv2d_backward(
+    g: &Geometry,
+    w: &[f32],
+    col: &[f32],
+    dy: &[f32],
+    wanted: Wanted,
+) -> ConvGrads {
     let dy_cm = to_channel_major(dy, g.batch, g.c_out, g.out_h * g.out_w);
     ConvGrads {
         x: wanted.x.then(|| columns_to_image(g, w, &dy_cm, None)),
@@ -408,17 +460,34 @@ pub fn conv2d_backward(g: &Geometry, w: &[f32], col: &[f32], dy: &[f32], wanted:
 /// Transposed convolution forward: `x` is the small side `[batch, c_out, out_h, out_w]`,
 /// the result the large side. Returns it and `x` channel-major (the weight gradient's
 /// left factor).
-pub fn conv_transpose2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
+pub fn conv_transpose2d_forward(
+    g: &Geometry,
+    x: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+) -> (Vec<f32>, Vec<f32>) {
     let x_cm = to_channel_major(x, g.batch, g.c_out, g.out_h * g.out_w);
     let y = columns_to_image(g, w, &x_cm, bias);
     (y, x_cm)
 }
 
-pub fn conv_transpose2d_backward(g: &Geometry, w: &[f32], x_cm: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
-    let dcol = if wanted.x || wanted.weight { im2col(g, dy) } else { Vec::new() };
+pub fn conv_transpose2d_backward(
+    g: &Geometry,
+    w: &[f32],
+    x_cm: &[f32],
+    dy: &[f32],
+    wanted: Wanted,
+) -> ConvGrads {
+    let dcol = if wanted.x || wanted.weight {
+        im2col(g, dy)
+    } else {
+        Vec::new()
+    };
     ConvGrads {
         x: wanted.x.then(|| weight_times_columns(g, w, &dcol, None)),
         weight: wanted.weight.then(|| weight_gradient(g, x_cm, &dcol)),
-        bias: wanted.bias.then(|| channel_sums(dy, g.batch, g.c_img, g.img_h * g.img_w)),
+        bias: wanted
+            .bias
+            .then(|| channel_sums(dy, g.batch, g.c_img, g.img_h * g.img_w)),
     }
 }

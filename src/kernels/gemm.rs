@@ -67,7 +67,13 @@ pub struct MatRef<'a> {
 impl<'a> MatRef<'a> {
     /// A row-major `rows x cols` matrix.
     pub fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        MatRef { data, rows, cols, row_stride: cols, col_stride: 1 }
+        MatRef {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
     }
 
     /// The transpose, without copying.
@@ -84,7 +90,10 @@ impl<'a> MatRef<'a> {
     fn check(&self, what: &str) {
         if self.rows > 0 && self.cols > 0 {
             let last = (self.rows - 1) * self.row_stride + (self.cols - 1) * self.col_stride;
-            assert!(last < self.data.len(), "gemm: {what} view runs past its buffer");
+            assert!(
+                last < self.data.len(),
+                "gemm: {what} view runs past its buffer"
+            );
         }
     }
 }
@@ -100,7 +109,13 @@ pub struct MatMut<'a> {
 
 impl<'a> MatMut<'a> {
     pub fn rows(data: &'a mut [f32], rows: usize, cols: usize) -> Self {
-        MatMut { data, rows, cols, row_stride: cols, col_stride: 1 }
+        MatMut {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
     }
 }
 
@@ -131,7 +146,11 @@ pub fn product(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
 /// [`matmul`] on a given instruction set (tests and the probe).
 pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
     assert_eq!(lhs.cols, rhs.rows, "gemm: inner dimensions differ");
-    assert_eq!((dst.rows, dst.cols), (lhs.rows, rhs.cols), "gemm: output shape");
+    assert_eq!(
+        (dst.rows, dst.cols),
+        (lhs.rows, rhs.cols),
+        "gemm: output shape"
+    );
     lhs.check("lhs");
     rhs.check("rhs");
     let out = MatRef {
@@ -203,9 +222,40 @@ macro_rules! kernel_call {
     ($simd:expr, $ukr:path, $m:ident, $n:ident, $k:ident, $dst:ident, $dcs:ident, $drs:ident,
      $acc:ident, $lhs:ident, $lcs:ident, $lrs:ident, $rhs:ident, $rcs:ident, $rrs:ident, $par:ident) => {{
         use $ukr as u;
-        gemm_basic_generic::<_, f32, { u::N }, { u::MR_DIV_N * u::N }, { u::NR }, { u::MR_DIV_N }, { u::H_M }, { u::H_N }>(
-            $simd, $m, $n, $k, $dst, $dcs, $drs, $acc, $lhs, $lcs, $lrs, $rhs, $rcs, $rrs,
-            1.0, 1.0, false, false, false, |a, b, c| a * b + c, &u::UKR, &u::H_UKR, false, $par,
+        gemm_basic_generic::<
+            _,
+            f32,
+            { u::N },
+            { u::MR_DIV_N * u::N },
+            { u::NR },
+            { u::MR_DIV_N },
+            { u::H_M },
+            { u::H_N },
+        >(
+            $simd,
+            $m,
+            $n,
+            $k,
+            $dst,
+            $dcs,
+            $drs,
+            $acc,
+            $lhs,
+            $lcs,
+            $lrs,
+            $rhs,
+            $rcs,
+            $rrs,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            |a, b, c| a * b + c,
+            &u::UKR,
+            &u::H_UKR,
+            false,
+            $par,
         )
     }};
 }
@@ -250,16 +300,67 @@ unsafe fn run(
         #[cfg(target_arch = "x86_64")]
         Isa::Avx512 => {
             let simd = gemm_common::simd::V4::try_new().expect("avx512 checked above");
-            kernel_call!(simd, ukr::avx512, m, n, k, dst, dst_cs, dst_rs, acc, lhs, lhs_cs, lhs_rs, rhs, rhs_cs, rhs_rs, par)
+            kernel_call!(
+                simd,
+                ukr::avx512,
+                m,
+                n,
+                k,
+                dst,
+                dst_cs,
+                dst_rs,
+                acc,
+                lhs,
+                lhs_cs,
+                lhs_rs,
+                rhs,
+                rhs_cs,
+                rhs_rs,
+                par
+            )
         }
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
             let simd = gemm_common::simd::V3::try_new().expect("avx2 checked above");
-            kernel_call!(simd, ukr::avx2, m, n, k, dst, dst_cs, dst_rs, acc, lhs, lhs_cs, lhs_rs, rhs, rhs_cs, rhs_rs, par)
+            kernel_call!(
+                simd,
+                ukr::avx2,
+                m,
+                n,
+                k,
+                dst,
+                dst_cs,
+                dst_rs,
+                acc,
+                lhs,
+                lhs_cs,
+                lhs_rs,
+                rhs,
+                rhs_cs,
+                rhs_rs,
+                par
+            )
         }
         _ => {
             let simd = gemm_common::simd::Scalar;
-            kernel_call!(simd, ukr::scalar, m, n, k, dst, dst_cs, dst_rs, acc, lhs, lhs_cs, lhs_rs, rhs, rhs_cs, rhs_rs, par)
+            kernel_call!(
+                simd,
+                ukr::scalar,
+                m,
+                n,
+                k,
+                dst,
+                dst_cs,
+                dst_rs,
+                acc,
+                lhs,
+                lhs_cs,
+                lhs_rs,
+                rhs,
+                rhs_cs,
+                rhs_rs,
+                par
+            )
         }
     }
 }
@@ -283,20 +384,37 @@ pub fn choice() -> &'static Choice {
 }
 
 fn choose() -> Choice {
-    if let Some(isa) = std::env::var("GENLAB_GEMM_ISA").ok().and_then(|s| Isa::parse(&s)) {
+    if let Some(isa) = std::env::var("GENLAB_GEMM_ISA")
+        .ok()
+        .and_then(|s| Isa::parse(&s))
+    {
         if isa.available() {
-            return Choice { isa, how: "forced by GENLAB_GEMM_ISA".into() };
+            return Choice {
+                isa,
+                how: "forced by GENLAB_GEMM_ISA".into(),
+            };
         }
     }
-    let candidates: Vec<Isa> =
-        [Isa::Avx512, Isa::Avx2].into_iter().filter(|i| i.available()).collect();
+    let candidates: Vec<Isa> = [Isa::Avx512, Isa::Avx2]
+        .into_iter()
+        .filter(|i| i.available())
+        .collect();
     match candidates.as_slice() {
-        [] => Choice { isa: Isa::Scalar, how: "no AVX2 on this CPU".into() },
-        [one] => Choice { isa: *one, how: "the only vector set this CPU has".into() },
+        [] => Choice {
+            isa: Isa::Scalar,
+            how: "no AVX2 on this CPU".into(),
+        },
+        [one] => Choice {
+            isa: *one,
+            how: "the only vector set this CPU has".into(),
+        },
         _ => {
             let model = super::cpu_model();
             if let Some(isa) = read_cache(&model) {
-                return Choice { isa, how: format!("measured earlier on this CPU ({})", cache_file().display()) };
+                return Choice {
+                    isa,
+                    how: format!("measured earlier on this CPU ({})", cache_file().display()),
+                };
             }
             let (isa, how) = probe();
             write_cache(&model, isa);
@@ -309,7 +427,12 @@ fn choose() -> Choice {
 /// columns), best of several repetitions each. AVX-512 must win by 5 % to be taken: a tie
 /// keeps the narrower, cooler set.
 fn probe() -> (Isa, String) {
-    let shapes = [(128, 400, 784), (256, 128, 128), (128, 1024, 3136), (1024, 128, 3136)];
+    let shapes = [
+        (128, 400, 784),
+        (256, 128, 128),
+        (128, 1024, 3136),
+        (1024, 128, 3136),
+    ];
     let mut secs = [0.0f64; 2];
     for (slot, isa) in [Isa::Avx512, Isa::Avx2].into_iter().enumerate() {
         for &(m, k, n) in &shapes {
@@ -325,12 +448,29 @@ fn probe() -> (Isa, String) {
             secs[slot] += best;
         }
     }
-    let isa = if secs[0] < secs[1] * 0.95 { Isa::Avx512 } else { Isa::Avx2 };
-    (isa, format!("measured: avx512 {:.2} ms, avx2 {:.2} ms", secs[0] * 1e3, secs[1] * 1e3))
+    let isa = if secs[0] < secs[1] * 0.95 {
+        Isa::Avx512
+    } else {
+        Isa::Avx2
+    };
+    (
+        isa,
+        format!(
+            "measured: avx512 {:.2} ms, avx2 {:.2} ms",
+            secs[0] * 1e3,
+            secs[1] * 1e3
+        ),
+    )
 }
 
 fn matmul_probe_once(isa: Isa, c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
-    matmul_on(isa, MatMut::rows(c, m, n), MatRef::rows(a, m, k), MatRef::rows(b, k, n), false);
+    matmul_on(
+        isa,
+        MatMut::rows(c, m, n),
+        MatRef::rows(a, m, k),
+        MatRef::rows(b, k, n),
+        false,
+    );
 }
 
 fn cache_file() -> PathBuf {
@@ -351,7 +491,9 @@ fn read_cache(model: &str) -> Option<Isa> {
     text.lines().find_map(|line| {
         let mut parts = line.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(CACHE_TAG), Some(isa), Some(m)) if m == model => Isa::parse(isa).filter(|i| i.available()),
+            (Some(CACHE_TAG), Some(isa), Some(m)) if m == model => {
+                Isa::parse(isa).filter(|i| i.available())
+            }
             _ => None,
         }
     })

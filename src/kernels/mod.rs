@@ -49,10 +49,11 @@ pub fn cpu_features() -> String {
 pub fn describe() -> String {
     let gemm = gemm::choice();
     format!(
-        "CPU: {} [{}]; matrix products and convolutions: {} ({}); element-wise: burn-flex (macerator, compiled-in SIMD)",
+        "CPU: {} [{}]; matrix products and convolutions: {} ({}); Adam: {}; element-wise: burn-flex's macerator (its own run-time dispatch)",
         cpu_model(),
         cpu_features(),
         gemm.isa.name(),
-        gemm.how
+        gemm.how,
+        crate::train::optim::fused_adam_isa(),
     )
 }

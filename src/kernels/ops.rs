@@ -12,10 +12,10 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
+use burn::backend::TensorMetadata;
 use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
-use burn::backend::TensorMetadata;
 use burn::tensor::{DType, TensorData};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -23,7 +23,12 @@ use std::sync::Arc;
 type Ad = Autodiff<Flex>;
 
 /// `burn::tensor::module::conv2d`, on GenLab's kernels where they apply.
-pub fn conv2d(x: Tensor<4>, weight: Tensor<4>, bias: Option<Tensor<1>>, options: ConvOptions<2>) -> Tensor<4> {
+pub fn conv2d(
+    x: Tensor<4>,
+    weight: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    options: ConvOptions<2>,
+) -> Tensor<4> {
     let geometry = conv_geometry(&x.dims(), &weight.dims(), &options);
     match geometry.filter(|_| options.groups == 1 && all_f32(&x, &weight, &bias)) {
         Some(g) => run(Op::Conv, g, x, weight, bias),
@@ -46,7 +51,9 @@ pub fn conv_transpose2d(
 }
 
 fn all_f32(x: &Tensor<4>, w: &Tensor<4>, b: &Option<Tensor<1>>) -> bool {
-    x.dtype() == DType::F32 && w.dtype() == DType::F32 && b.as_ref().is_none_or(|b| b.dtype() == DType::F32)
+    x.dtype() == DType::F32
+        && w.dtype() == DType::F32
+        && b.as_ref().is_none_or(|b| b.dtype() == DType::F32)
 }
 
 pub fn conv_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Option<Geometry> {
@@ -76,10 +83,21 @@ pub fn conv_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Opti
     })
 }
 
-pub fn conv_transpose_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvTransposeOptions<2>) -> Option<Geometry> {
+pub fn conv_transpose_geometry(
+    x: &[usize; 4],
+    w: &[usize; 4],
+    o: &ConvTransposeOptions<2>,
+) -> Option<Geometry> {
     let [batch, c_small, h, wd] = *x;
     let [c_in, c_big, kh, kw] = *w;
-    if c_in != c_small || kh == 0 || kw == 0 || h == 0 || wd == 0 || o.stride.contains(&0) || o.dilation.contains(&0) {
+    if c_in != c_small
+        || kh == 0
+        || kw == 0
+        || h == 0
+        || wd == 0
+        || o.stride.contains(&0)
+        || o.dilation.contains(&0)
+    {
         return None;
     }
     let (s, p, d, op) = (o.stride, o.padding, o.dilation, o.padding_out);
@@ -120,14 +138,27 @@ impl Op {
 
     /// The forward pass: the output, and what the weight gradient needs (the columns of a
     /// convolution's input, or a transposed convolution's input channel-major).
-    fn forward(self, g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> (Vec<f32>, Vec<f32>) {
+    fn forward(
+        self,
+        g: &Geometry,
+        x: &[f32],
+        w: &[f32],
+        bias: Option<&[f32]>,
+    ) -> (Vec<f32>, Vec<f32>) {
         match self {
             Op::Conv => conv::conv2d_forward(g, x, w, bias),
             Op::Transpose => conv::conv_transpose2d_forward(g, x, w, bias),
         }
     }
 
-    fn backward(self, g: &Geometry, w: &[f32], saved: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
+    fn backward(
+        self,
+        g: &Geometry,
+        w: &[f32],
+        saved: &[f32],
+        dy: &[f32],
+        wanted: Wanted,
+    ) -> ConvGrads {
         match self {
             Op::Conv => conv::conv2d_backward(g, w, saved, dy, wanted),
             Op::Transpose => conv::conv_transpose2d_backward(g, w, saved, dy, wanted),
@@ -140,10 +171,17 @@ fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) ->
     let plain = (
         x.clone().try_into_primitive::<Flex>(),
         w.clone().try_into_primitive::<Flex>(),
-        b.clone().map(|b| b.try_into_primitive::<Flex>()).transpose(),
+        b.clone()
+            .map(|b| b.try_into_primitive::<Flex>())
+            .transpose(),
     );
     if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
-        let (y, _) = op.forward(&g, &floats(&xp), &floats(&wp), bp.as_ref().map(floats).as_deref());
+        let (y, _) = op.forward(
+            &g,
+            &floats(&xp),
+            &floats(&wp),
+            bp.as_ref().map(floats).as_deref(),
+        );
         return Tensor::from_primitive::<Flex>(flex(y, op.output_shape(&g)));
     }
     let tracked = (
@@ -165,16 +203,31 @@ fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) ->
     }
     // Mixed or other backends (the GPU): burn's own operation.
     match op {
-        Op::Conv => burn::tensor::module::conv2d(
-            x,
-            w,
-            b,
-            ConvOptions::new(g.stride, g.pad, g.dilation, 1),
-        ),
+        Op::Conv => {
+            burn::tensor::module::conv2d(x, w, b, ConvOptions::new(g.stride, g.pad, g.dilation, 1))
+        }
         Op::Transpose => {
             let out_pad = [
-                g.img_h - Geometry::conv_transpose_out(g.out_h, g.kh, g.stride[0], g.pad[0], g.dilation[0], 0).unwrap_or(g.img_h),
-                g.img_w - Geometry::conv_transpose_out(g.out_w, g.kw, g.stride[1], g.pad[1], g.dilation[1], 0).unwrap_or(g.img_w),
+                g.img_h
+                    - Geometry::conv_transpose_out(
+                        g.out_h,
+                        g.kh,
+                        g.stride[0],
+                        g.pad[0],
+                        g.dilation[0],
+                        0,
+                    )
+                    .unwrap_or(g.img_h),
+                g.img_w
+                    - Geometry::conv_transpose_out(
+                        g.out_w,
+                        g.kw,
+                        g.stride[1],
+                        g.pad[1],
+                        g.dilation[1],
+                        0,
+                    )
+                    .unwrap_or(g.img_w),
             ];
             burn::tensor::module::conv_transpose2d(
                 x,
@@ -190,7 +243,12 @@ fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) ->
 fn floats(t: &FlexTensor) -> Cow<'_, [f32]> {
     match t.as_slice::<f32>() {
         Some(s) => Cow::Borrowed(s),
-        None => Cow::Owned(t.to_contiguous().as_slice::<f32>().expect("contiguous").to_vec()),
+        None => Cow::Owned(
+            t.to_contiguous()
+                .as_slice::<f32>()
+                .expect("contiguous")
+                .to_vec(),
+        ),
     }
 }
 
@@ -224,7 +282,8 @@ impl<const N: usize> Backward<Flex, N> for ConvBackward {
             weight: parent(1).is_some(),
             bias: parent(2).is_some(),
         };
-        let d = s.op.backward(&s.g, &floats(&s.weight), &s.saved, &floats(&dy), wanted);
+        let d =
+            s.op.backward(&s.g, &floats(&s.weight), &s.saved, &floats(&dy), wanted);
         let input_shape = match s.op {
             Op::Conv => [s.g.batch, s.g.c_img, s.g.img_h, s.g.img_w],
             Op::Transpose => [s.g.batch, s.g.c_out, s.g.out_h, s.g.out_w],
@@ -255,9 +314,18 @@ fn record<const N: usize>(
     let shape = op.output_shape(&g);
     let bias = b.as_ref().map(floats);
     let (y, saved) = op.forward(&g, &floats(&x), &floats(&w), bias.as_deref());
-    match ConvBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
+    match ConvBackward
+        .prepare::<NoCheckpointing>(nodes)
+        .compute_bound()
+        .stateful()
+    {
         OpsKind::Tracked(prep) => {
-            let state = SavedConv { op, g, weight: w, saved: Arc::new(saved) };
+            let state = SavedConv {
+                op,
+                g,
+                weight: w,
+                saved: Arc::new(saved),
+            };
             prep.finish(state, flex(y, shape))
         }
         OpsKind::UnTracked(prep) => prep.finish(flex(y, shape)),
@@ -271,22 +339,32 @@ pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>) -> Tenso
     let [w_in, d_out] = weight.dims();
     let f32s = x.dtype() == DType::F32
         && weight.dtype() == DType::F32
-        && bias.as_ref().is_none_or(|b| b.dtype() == DType::F32 && b.dims() == [d_out]);
+        && bias
+            .as_ref()
+            .is_none_or(|b| b.dtype() == DType::F32 && b.dims() == [d_out]);
     if f32s && d_in == w_in {
         let dense = Dense { n, d_in, d_out };
         let plain = (
             x.clone().try_into_primitive::<Flex>(),
             weight.clone().try_into_primitive::<Flex>(),
-            bias.clone().map(|b| b.try_into_primitive::<Flex>()).transpose(),
+            bias.clone()
+                .map(|b| b.try_into_primitive::<Flex>())
+                .transpose(),
         );
         if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
-            let y = dense.forward(&floats(&xp), &floats(&wp), bp.as_ref().map(floats).as_deref());
+            let y = dense.forward(
+                &floats(&xp),
+                &floats(&wp),
+                bp.as_ref().map(floats).as_deref(),
+            );
             return Tensor::from_primitive::<Flex>(flex(y, [n, d_out]));
         }
         let tracked = (
             x.clone().try_into_primitive::<Ad>(),
             weight.clone().try_into_primitive::<Ad>(),
-            bias.clone().map(|b| b.try_into_primitive::<Ad>()).transpose(),
+            bias.clone()
+                .map(|b| b.try_into_primitive::<Ad>())
+                .transpose(),
         );
         if let (Ok(xa), Ok(wa), Ok(ba)) = tracked {
             let (xp, xn) = xa.into_parts();
@@ -350,7 +428,11 @@ impl<const N: usize> Backward<Flex, N> for DenseBackward {
     fn backward(self, ops: Ops<SavedDense, N>, grads: &mut Gradients, _: &mut Checkpointer) {
         let dy = grads.consume::<Flex>(&ops.node);
         let dy = floats(&dy);
-        let SavedDense { dense: Dense { n, d_in, d_out }, x, weight } = ops.state;
+        let SavedDense {
+            dense: Dense { n, d_in, d_out },
+            x,
+            weight,
+        } = ops.state;
         let parent = |i: usize| ops.parents.get(i).and_then(|p| p.as_ref());
         let dy_m = MatRef::rows(&dy, n, d_out);
         if let Some(node) = parent(0) {
@@ -385,8 +467,19 @@ fn record_dense<const N: usize>(
     let bias = b.as_ref().map(floats);
     let y = dense.forward(&floats(&x), &floats(&w), bias.as_deref());
     let y = flex(y, [dense.n, dense.d_out]);
-    match DenseBackward.prepare::<NoCheckpointing>(nodes).compute_bound().stateful() {
-        OpsKind::Tracked(prep) => prep.finish(SavedDense { dense, x, weight: w }, y),
+    match DenseBackward
+        .prepare::<NoCheckpointing>(nodes)
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(
+            SavedDense {
+                dense,
+                x,
+                weight: w,
+            },
+            y,
+        ),
         OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }

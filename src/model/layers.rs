@@ -2,11 +2,11 @@
 
 use super::spectral::PowerIteration;
 use crate::config::Activation;
+use crate::kernels::ops::{conv2d, conv_transpose2d, linear};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation;
-use crate::kernels::ops::{conv2d, conv_transpose2d, linear};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 
 pub fn activate<const D: usize>(x: Tensor<D>, act: Activation) -> Tensor<D> {
@@ -46,7 +46,11 @@ impl Dense {
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match &self.spectral {
-            None => linear(x, self.linear.weight.val(), self.linear.bias.as_ref().map(|b| b.val())),
+            None => linear(
+                x,
+                self.linear.weight.val(),
+                self.linear.bias.as_ref().map(|b| b.val()),
+            ),
             Some(pi) => {
                 // burn stores the weight as [d_in, d_out]; sigma is the same for W and W^T.
                 let w = pi.normalise(self.linear.weight.val());
@@ -278,7 +282,11 @@ impl ConvUp {
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
         let [c0, side] = self.base;
-        let projected = linear(z, self.project.weight.val(), self.project.bias.as_ref().map(|b| b.val()));
+        let projected = linear(
+            z,
+            self.project.weight.val(),
+            self.project.bias.as_ref().map(|b| b.val()),
+        );
         let mut x: Tensor<4> = projected.reshape([batch, c0, side, side]);
         if let Some(norm) = &self.project_norm {
             x = norm.forward(x);

@@ -81,7 +81,11 @@ impl RunWriter {
     /// metrics.csv after that step are dropped, since the resumed run writes them again;
     /// when there were any, the whole file is first copied to
     /// `metrics-before-resume-at-<step>.csv`, so nothing a run wrote is ever lost.
-    pub fn reopen(dir: &Path, experiment: &Experiment, from_step: u64) -> std::io::Result<RunWriter> {
+    pub fn reopen(
+        dir: &Path,
+        experiment: &Experiment,
+        from_step: u64,
+    ) -> std::io::Result<RunWriter> {
         let path = dir.join("metrics.csv");
         let columns = metric_columns(experiment);
         let header: Vec<String> = ["step", "elapsed_s"]
@@ -92,7 +96,10 @@ impl RunWriter {
         let mut kept: Vec<csv::StringRecord> = Vec::new();
         let mut dropped = false;
         if let Ok(mut rdr) = csv::Reader::from_path(&path) {
-            let same_columns = rdr.headers().map(|h| h.iter().eq(header.iter())).unwrap_or(false);
+            let same_columns = rdr
+                .headers()
+                .map(|h| h.iter().eq(header.iter()))
+                .unwrap_or(false);
             for rec in rdr.records() {
                 let Ok(rec) = rec else {
                     dropped = true;
@@ -106,7 +113,10 @@ impl RunWriter {
             }
         }
         if dropped {
-            std::fs::copy(&path, dir.join(format!("metrics-before-resume-at-{from_step}.csv")))?;
+            std::fs::copy(
+                &path,
+                dir.join(format!("metrics-before-resume-at-{from_step}.csv")),
+            )?;
         }
         let tmp = dir.join("metrics.csv.tmp");
         {
@@ -124,7 +134,9 @@ impl RunWriter {
         let file = std::fs::OpenOptions::new().append(true).open(&path)?;
         Ok(RunWriter {
             dir: dir.to_owned(),
-            metrics: csv::WriterBuilder::new().has_headers(false).from_writer(file),
+            metrics: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(file),
             columns,
             last: None,
             keep_checkpoints: experiment.training.keep_checkpoints,
@@ -132,10 +144,16 @@ impl RunWriter {
     }
 
     /// Appends a warning to diagnostics.csv (step, name, message).
-    pub fn write_diagnostic(&self, d: &crate::eval::diagnostics::Diagnostic) -> std::io::Result<()> {
+    pub fn write_diagnostic(
+        &self,
+        d: &crate::eval::diagnostics::Diagnostic,
+    ) -> std::io::Result<()> {
         let path = self.dir.join("diagnostics.csv");
         let new = !path.exists();
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
         let mut w = csv::Writer::from_writer(file);
         if new {
             w.write_record(["step", "name", "message"])?;
@@ -146,7 +164,12 @@ impl RunWriter {
 
     /// Writes a checkpoint atomically into `checkpoints/` and prunes old ones.
     pub fn write_checkpoint(&self, c: &EncodedCheckpoint) -> std::io::Result<PathBuf> {
-        store::write(&store::dir_of(&self.dir), c.step, &c.bytes, self.keep_checkpoints)
+        store::write(
+            &store::dir_of(&self.dir),
+            c.step,
+            &c.bytes,
+            self.keep_checkpoints,
+        )
     }
 
     pub fn dir(&self) -> &Path {

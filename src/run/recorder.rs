@@ -2,8 +2,8 @@
 //! window a frame.
 
 use super::RunWriter;
-use crate::config::Experiment;
 use crate::checkpoint::EncodedCheckpoint;
+use crate::config::Experiment;
 use crate::train::{Metrics, Snapshot};
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use std::path::{Path, PathBuf};
@@ -36,7 +36,11 @@ impl RunRecorder {
     }
 
     /// Continues an existing run folder from a checkpoint's step (see `RunWriter::reopen`).
-    pub fn resume(dir: &Path, experiment: &Experiment, from_step: u64) -> std::io::Result<RunRecorder> {
+    pub fn resume(
+        dir: &Path,
+        experiment: &Experiment,
+        from_step: u64,
+    ) -> std::io::Result<RunRecorder> {
         Self::spawn(RunWriter::reopen(dir, experiment, from_step)?)
     }
 

@@ -79,7 +79,9 @@ fn gpu() -> &'static Result<(Device, Adapter), String> {
         match works {
             Ok(v) if (v - 6.0).abs() < 1e-6 => Ok((device, adapter)),
             Ok(v) => Err(format!("the GPU adapter {adapter} computed 1+2+3 = {v}")),
-            Err(_) => Err(format!("the GPU adapter {adapter} crashed on its first kernel")),
+            Err(_) => Err(format!(
+                "the GPU adapter {adapter} crashed on its first kernel"
+            )),
         }
     })
 }

@@ -2,12 +2,13 @@
 
 use super::events::{PointsView, Samples};
 use super::losses::{discriminator_loss, generator_loss};
-use super::tensors::{image_grid, matrix, values};
 use super::quality::ImageQuality;
 use super::state;
+use super::tensors::{image_grid, matrix, values};
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::{Blob, TrainerState};
 use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
+use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset};
 use crate::eval;
 use crate::model::{Discriminator, Generator, ModelError, SampleShape};
@@ -15,7 +16,6 @@ use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
-use crate::data::SeededRng;
 use rand::SeedableRng;
 
 /// Points drawn for a 2-D snapshot and its coverage metrics.
@@ -330,10 +330,16 @@ impl Trainer for GanTrainer {
             family: "gan".into(),
             modules: vec![
                 blob("generator", state::module_bytes(&self.g, "generator")?),
-                blob("discriminator", state::module_bytes(&self.d, "discriminator")?),
+                blob(
+                    "discriminator",
+                    state::module_bytes(&self.d, "discriminator")?,
+                ),
             ],
             optimizers: vec![
-                blob("generator", state::optimizer_bytes(&self.opt_g, "generator")?),
+                blob(
+                    "generator",
+                    state::optimizer_bytes(&self.opt_g, "generator")?,
+                ),
                 blob(
                     "discriminator",
                     state::optimizer_bytes(&self.opt_d, "discriminator")?,

@@ -24,12 +24,27 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
     /// Image quality on the evaluator's features (empty without an evaluator).
     const IMAGE_QUALITY: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
     if exp.is_gan() {
-        let mut c = vec!["loss_d", "loss_g", "d_real", "d_fake", "g_grad_norm", "lr_g", "lr_d"];
+        let mut c = vec![
+            "loss_d",
+            "loss_g",
+            "d_real",
+            "d_fake",
+            "g_grad_norm",
+            "lr_g",
+            "lr_d",
+        ];
         match &exp.data {
             DataConfig::Toy {
                 shape: ToyShape::Ring | ToyShape::Grid,
                 ..
-            } => c.extend(["mmd", "kl_grid", "js_grid", "diversity", "modes_covered", "high_quality"]),
+            } => c.extend([
+                "mmd",
+                "kl_grid",
+                "js_grid",
+                "diversity",
+                "modes_covered",
+                "high_quality",
+            ]),
             d if d.is_points() => c.extend(["mmd", "kl_grid", "js_grid", "diversity"]),
             _ => {
                 c.push("pixel_distance");

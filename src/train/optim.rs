@@ -125,6 +125,15 @@ struct AdamStep {
     lr: f32,
 }
 
+/// The instruction set the fused CPU Adam step runs on here (for `genlab bench`).
+pub fn fused_adam_isa() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return "avx2";
+    }
+    "portable (sse2)"
+}
+
 impl AdamStep {
     /// Updates parameter and moments in place. Compiled a second time for AVX2 (the
     /// default x86-64 target has only SSE2), chosen at run time; no FMA contraction, so

@@ -37,13 +37,15 @@ impl ImageQuality {
         device: &Device,
     ) -> Option<ImageQuality> {
         let saved = saved?;
-        if saved.channels != real.channels || saved.side != real.height || real.height != real.width {
+        if saved.channels != real.channels || saved.side != real.height || real.height != real.width
+        {
             return None;
         }
         let device = device.clone().inner();
         let evaluator = saved.model(&device).ok()?;
         let n = real.len().min(QUALITY_SAMPLES);
-        let mut real_features = evaluator.features_of(&real.pixels[..n * real.image_len()], &device);
+        let mut real_features =
+            evaluator.features_of(&real.pixels[..n * real.image_len()], &device);
         // Features are rescaled so the real ones spread about 1 per dimension: distances
         // then read the same whatever the network's activation scale (KID's cubic kernel
         // would otherwise run into the hundreds of thousands).
@@ -70,11 +72,20 @@ impl ImageQuality {
         fake.iter_mut().for_each(|v| *v *= self.scale);
         let (precision, recall) = features::precision_recall(&self.real, &fake, FEATURES, PR_K);
         vec![
-            ("fd", features::frechet_distance(&self.real, &fake, FEATURES)),
-            ("kid", features::kernel_distance(&self.real, &fake, FEATURES)),
+            (
+                "fd",
+                features::frechet_distance(&self.real, &fake, FEATURES),
+            ),
+            (
+                "kid",
+                features::kernel_distance(&self.real, &fake, FEATURES),
+            ),
             ("precision", precision),
             ("recall", recall),
-            ("diversity", feature_spread(&fake) / feature_spread(&self.real).max(1e-12)),
+            (
+                "diversity",
+                feature_spread(&fake) / feature_spread(&self.real).max(1e-12),
+            ),
         ]
     }
 }

@@ -1,13 +1,13 @@
 //! A training session on its own thread: control messages in, plain-data events out.
 
 use super::events::{Control, Event, FailureKind, Metrics, Snapshot};
-use crate::checkpoint::Checkpoint;
-use crate::eval::diagnostics::Monitor;
 use super::gan::GanTrainer;
 use super::trainer::{Trainer, Values};
 use super::vae::VaeTrainer;
+use crate::checkpoint::Checkpoint;
 use crate::config::{Experiment, ModelConfig};
 use crate::data::Dataset;
+use crate::eval::diagnostics::Monitor;
 use crate::model::SampleShape;
 use burn::prelude::*;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError, TrySendError};

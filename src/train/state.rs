@@ -92,7 +92,9 @@ pub fn saved_learning_rate(lr: f64) -> Result<f64, String> {
     if lr.is_finite() && lr > 0.0 {
         Ok(lr)
     } else {
-        Err(format!("the saved learning rate {lr} is not a positive number"))
+        Err(format!(
+            "the saved learning rate {lr} is not a positive number"
+        ))
     }
 }
 

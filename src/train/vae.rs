@@ -1,22 +1,22 @@
 //! One VAE training step, held-out evaluation and snapshots.
 
 use super::events::{PointsView, RgbaImage, Samples};
-use super::quality::ImageQuality;
+use super::gan::blob;
 use super::gan::bounds_of;
 use super::losses::{kl_per_dim, reconstruction_loss};
-use super::tensors::{image_grid, matrix, scalar, values};
-use super::gan::blob;
+use super::quality::ImageQuality;
 use super::state;
+use super::tensors::{image_grid, matrix, scalar, values};
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig, Reconstruction};
+use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
 use crate::model::{ModelError, SampleShape, Vae};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
-use crate::data::SeededRng;
 use rand::SeedableRng;
 
 const HELD_OUT: usize = 256;
@@ -127,8 +127,17 @@ impl VaeTrainer {
 
     /// Rows: the most active latent dimensions (by held-out KL), each swept from -3 to 3
     /// around the code of held-out input 0 while the others stay put.
-    fn traversal(&self, vae: &Vae, codes: &[f32], kl_dims: &[f32], device: &Device) -> Option<RgbaImage> {
-        let SampleShape::Image { channels, height, .. } = self.shape else {
+    fn traversal(
+        &self,
+        vae: &Vae,
+        codes: &[f32],
+        kl_dims: &[f32],
+        device: &Device,
+    ) -> Option<RgbaImage> {
+        let SampleShape::Image {
+            channels, height, ..
+        } = self.shape
+        else {
             return None;
         };
         let latent = vae.latent_dim();
@@ -152,7 +161,10 @@ impl VaeTrainer {
     /// Held-out inputs `a` and `b` at the ends of a row of decodings along the straight
     /// line between their codes.
     fn interpolation(&self, vae: &Vae, codes: &[f32], device: &Device) -> Option<RgbaImage> {
-        let SampleShape::Image { channels, height, .. } = self.shape else {
+        let SampleShape::Image {
+            channels, height, ..
+        } = self.shape
+        else {
             return None;
         };
         let latent = vae.latent_dim();
@@ -165,7 +177,8 @@ impl VaeTrainer {
             let t = k as f32 / (INTERPOLATION_STEPS - 1) as f32;
             z.extend(za.iter().zip(zb).map(|(p, q)| p + t * (q - p)));
         }
-        let decoded = values(self.to_values(vae.decode(matrix(&z, INTERPOLATION_STEPS, latent, device))));
+        let decoded =
+            values(self.to_values(vae.decode(matrix(&z, INTERPOLATION_STEPS, latent, device))));
         let mut row = self.held_out[a * len..(a + 1) * len].to_vec();
         row.extend(decoded);
         row.extend_from_slice(&self.held_out[b * len..(b + 1) * len]);

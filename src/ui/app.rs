@@ -1,13 +1,13 @@
 //! The application: persisted experiment, the running session, and its history.
 
 use super::samples::SampleView;
+use crate::checkpoint::store;
 use crate::config::Experiment;
 use crate::run::history::History;
-use crate::checkpoint::store;
 use crate::train::session::Resume;
 use crate::train::{Control, Event, FailureKind, Session};
-use std::path::{Path, PathBuf};
 use eframe::egui;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 const STORAGE_KEY: &str = "genlab.experiment";
@@ -205,7 +205,13 @@ impl GenLabApp {
             words.push_str(&format!(" (skipped: {})", skipped.join("; ")));
         }
         self.reset();
-        let session = Session::resume(exp.clone(), Resume { checkpoint, lr_scale })?;
+        let session = Session::resume(
+            exp.clone(),
+            Resume {
+                checkpoint,
+                lr_scale,
+            },
+        )?;
         let recorder = crate::run::RunRecorder::resume(dir, &exp, from)
             .map_err(|e| format!("cannot reopen {}: {e}", dir.display()))?;
         for m in crate::run::folder::read_metrics_rows(dir, &crate::train::metric_columns(&exp)) {
@@ -427,8 +433,8 @@ fn list_adapters_in_background(
     let _ = std::thread::Builder::new()
         .name("genlab-adapters".into())
         .spawn(move || {
-            let list = std::panic::catch_unwind(crate::train::device::list_adapters)
-                .unwrap_or_default();
+            let list =
+                std::panic::catch_unwind(crate::train::device::list_adapters).unwrap_or_default();
             let _ = filler.set(list);
         });
     cell

@@ -58,7 +58,10 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             app.stop();
         }
         if ui
-            .add_enabled(running && app.recorder.is_some(), egui::Button::new("Checkpoint"))
+            .add_enabled(
+                running && app.recorder.is_some(),
+                egui::Button::new("Checkpoint"),
+            )
             .on_hover_text("Save a checkpoint now (the run can be resumed from it)")
             .clicked()
         {

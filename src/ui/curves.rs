@@ -18,19 +18,43 @@ pub fn is_loss(name: &str) -> bool {
 
 /// Quality metrics, in the order the readout lists them, with what each says.
 pub const QUALITY: &[(&str, &str)] = &[
-    ("modes_covered", "modes with at least 1 % of samples within 3 sigma"),
+    (
+        "modes_covered",
+        "modes with at least 1 % of samples within 3 sigma",
+    ),
     ("high_quality", "share of samples within 3 sigma of a mode"),
     ("kl_grid", "KL(real || generated) of 20x20 histograms, nats"),
-    ("js_grid", "Jensen-Shannon divergence of 20x20 histograms (max 0.69)"),
+    (
+        "js_grid",
+        "Jensen-Shannon divergence of 20x20 histograms (max 0.69)",
+    ),
     ("mmd", "maximum mean discrepancy, Gaussian kernels"),
-    ("diversity", "spread of generated / spread of real (near 0: collapse)"),
-    ("fd", "Frechet distance on the evaluator's features (FID's formula)"),
-    ("kid", "kernel distance on the evaluator's features (unbiased)"),
-    ("precision", "share of generated samples on the real data's manifold"),
+    (
+        "diversity",
+        "spread of generated / spread of real (near 0: collapse)",
+    ),
+    (
+        "fd",
+        "Frechet distance on the evaluator's features (FID's formula)",
+    ),
+    (
+        "kid",
+        "kernel distance on the evaluator's features (unbiased)",
+    ),
+    (
+        "precision",
+        "share of generated samples on the real data's manifold",
+    ),
     ("recall", "share of real samples on the generated manifold"),
     ("pixel_distance", "per-pixel mean and std distance"),
-    ("held_out_elbo", "ELBO of held-out inputs, nats (higher is better)"),
-    ("active_units", "latent dimensions with held-out KL above 0.01"),
+    (
+        "held_out_elbo",
+        "ELBO of held-out inputs, nats (higher is better)",
+    ),
+    (
+        "active_units",
+        "latent dimensions with held-out KL above 0.01",
+    ),
     ("g_grad_norm", "L2 norm of the generator's gradients"),
 ];
 

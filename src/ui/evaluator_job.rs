@@ -46,9 +46,17 @@ impl EvaluatorJob {
         if let Err(e) = spawned {
             let (tx, rx2) = unbounded();
             let _ = tx.send(Err(format!("cannot start the evaluator thread: {e}")));
-            return EvaluatorJob { data, done_steps, result: rx2 };
+            return EvaluatorJob {
+                data,
+                done_steps,
+                result: rx2,
+            };
         }
-        EvaluatorJob { data, done_steps, result: rx }
+        EvaluatorJob {
+            data,
+            done_steps,
+            result: rx,
+        }
     }
 }
 
@@ -62,7 +70,8 @@ pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     if let Some(job) = &app.evaluator_job {
         match job.result.try_recv() {
             Ok(result) => {
-                app.notice = Some(result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")));
+                app.notice =
+                    Some(result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")));
                 app.evaluator_job = None;
             }
             Err(_) => {
@@ -71,12 +80,19 @@ pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                     egui::ProgressBar::new(done as f32 / STEPS as f32)
                         .text(format!("training the evaluator: step {done} of {STEPS}")),
                 );
-                ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(200));
             }
         }
         return;
     }
-    let labelled = matches!(&app.experiment.data, DataConfig::Idx { labels: Some(_), .. });
+    let labelled = matches!(
+        &app.experiment.data,
+        DataConfig::Idx {
+            labels: Some(_),
+            ..
+        }
+    );
     if labelled && !has_evaluator(&app.experiment.data) {
         ui.horizontal(|ui| {
             ui.label("No evaluator for this dataset yet, so no FD / KID / precision / recall.");

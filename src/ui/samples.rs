@@ -227,8 +227,11 @@ fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
     ui.horizontal(|ui| {
         let (mut a, mut b) = app.interpolation_pair;
         ui.label("interpolate between held-out inputs");
-        let changed = ui.add(egui::DragValue::new(&mut a).range(0..=255)).changed()
-            | ui.add(egui::DragValue::new(&mut b).range(0..=255)).changed();
+        let changed = ui
+            .add(egui::DragValue::new(&mut a).range(0..=255))
+            .changed()
+            | ui.add(egui::DragValue::new(&mut b).range(0..=255))
+                .changed();
         if changed {
             app.interpolation_pair = (a, b);
             app.control(crate::train::Control::InterpolateBetween(a, b));

@@ -29,9 +29,10 @@ fn losses(events: &[Event], names: &[&str]) -> Vec<(u64, Vec<f64>)> {
     events
         .iter()
         .filter_map(|e| match e {
-            Event::Metrics(m) if m.step > 0 => {
-                Some((m.step, names.iter().map(|n| m.get(n).unwrap_or(f64::NAN)).collect()))
-            }
+            Event::Metrics(m) if m.step > 0 => Some((
+                m.step,
+                names.iter().map(|n| m.get(n).unwrap_or(f64::NAN)).collect(),
+            )),
             _ => None,
         })
         .collect()
@@ -78,7 +79,11 @@ fn assert_resume_is_exact(mut exp: Experiment, k: u64, names: &[&str]) {
         .filter(|(s, _)| *s > k)
         .collect();
     let got = losses(&resumed, names);
-    assert_eq!(expected.len() as u64, k, "one row per step after the checkpoint");
+    assert_eq!(
+        expected.len() as u64,
+        k,
+        "one row per step after the checkpoint"
+    );
     // Bit-exact: the CPU backend is single-threaded and deterministic, and the checkpoint
     // holds every input of the next step (parameters, Adam moments, RNG streams, data order).
     assert_eq!(got, expected);
@@ -132,9 +137,15 @@ fn an_interrupted_checkpoint_write_leaves_the_previous_one_loadable() {
     for cut in [0, 5, 8, 23, 24, 25, new.len() / 2, new.len() - 1, new.len()] {
         std::fs::write(&tmp, &new[..cut]).expect("tmp");
         let (c, path, skipped) = store::latest(dir.path()).expect("latest");
-        assert_eq!(c.step, 3, "cut at {cut}: the previous checkpoint is the newest");
+        assert_eq!(
+            c.step, 3,
+            "cut at {cut}: the previous checkpoint is the newest"
+        );
         assert!(path.ends_with(store::file_name(3)));
-        assert!(skipped.is_empty(), "a temporary file is not a checkpoint: {skipped:?}");
+        assert!(
+            skipped.is_empty(),
+            "a temporary file is not a checkpoint: {skipped:?}"
+        );
     }
     // A file torn after the rename (a disk that lied about syncing) is named and skipped.
     let torn = dir.path().join(store::file_name(5));
@@ -180,8 +191,13 @@ fn a_file_that_is_not_a_checkpoint_is_named_as_such() {
     std::fs::write(&path, b"[model]\nthis is a preset, not a checkpoint\n").expect("write");
     let err = Checkpoint::load(&path).err().expect("must fail");
     let words = err.to_string();
-    assert!(words.contains("not a GenLab checkpoint") && words.contains("step_000000001.ckpt"), "{words}");
-    let err = store::latest(dir.path()).err().expect("no readable checkpoint");
+    assert!(
+        words.contains("not a GenLab checkpoint") && words.contains("step_000000001.ckpt"),
+        "{words}"
+    );
+    let err = store::latest(dir.path())
+        .err()
+        .expect("no readable checkpoint");
     assert!(err.to_string().contains("no readable checkpoint"), "{err}");
 }
 
@@ -196,20 +212,38 @@ fn a_checkpoint_of_another_model_is_refused_with_a_reason() {
             hidden[0] += 3;
         }
     }
-    let s = Session::resume(wider, Resume { checkpoint: ckpt.clone(), lr_scale: 1.0 }).expect("start");
+    let s = Session::resume(
+        wider,
+        Resume {
+            checkpoint: ckpt.clone(),
+            lr_scale: 1.0,
+        },
+    )
+    .expect("start");
     let failed = all_events(&s).pop();
     match failed {
         Some(Event::Failed { reason, kind, .. }) => {
             assert_eq!(kind, FailureKind::Error);
-            assert!(reason.contains("cannot resume from step 2") && reason.contains("generator"), "{reason}");
+            assert!(
+                reason.contains("cannot resume from step 2") && reason.contains("generator"),
+                "{reason}"
+            );
         }
         other => panic!("expected a failure, got {other:?}"),
     }
     // Another family altogether.
-    let s = Session::resume(preset("vae_mlp_shapes.toml"), Resume { checkpoint: ckpt, lr_scale: 1.0 })
-        .expect("start");
+    let s = Session::resume(
+        preset("vae_mlp_shapes.toml"),
+        Resume {
+            checkpoint: ckpt,
+            lr_scale: 1.0,
+        },
+    )
+    .expect("start");
     match all_events(&s).pop() {
-        Some(Event::Failed { reason, .. }) => assert!(reason.contains("gan checkpoint"), "{reason}"),
+        Some(Event::Failed { reason, .. }) => {
+            assert!(reason.contains("gan checkpoint"), "{reason}")
+        }
         other => panic!("expected a failure, got {other:?}"),
     }
 }
@@ -241,7 +275,10 @@ fn an_injected_nan_stops_the_run_within_a_step_and_keeps_the_last_good_checkpoin
         panic!("expected a failure: {:?}", events.last());
     };
     assert_eq!(kind, FailureKind::Diverged);
-    assert!(reason.contains("NaN") && reason.contains(&format!("step {step}")), "{reason}");
+    assert!(
+        reason.contains("NaN") && reason.contains(&format!("step {step}")),
+        "{reason}"
+    );
     let nan_step = events
         .iter()
         .filter_map(|e| match e {
@@ -252,7 +289,10 @@ fn an_injected_nan_stops_the_run_within_a_step_and_keeps_the_last_good_checkpoin
         .unwrap_or(0);
     // The poisoned update happens in the first step after the injection; the loss of the
     // step after it is NaN and ends the run: within one step.
-    assert!(step <= nan_step + 2, "stopped at {step}, last good row {nan_step}");
+    assert!(
+        step <= nan_step + 2,
+        "stopped at {step}, last good row {nan_step}"
+    );
     // No checkpoint of a poisoned model was sent.
     let last_ckpt = events
         .iter()
@@ -267,7 +307,14 @@ fn an_injected_nan_stops_the_run_within_a_step_and_keeps_the_last_good_checkpoin
     let ckpt = checkpoint_at(&events, last_ckpt);
     exp.training.steps = last_ckpt + 5;
     let resumed = all_events(
-        &Session::resume(exp, Resume { checkpoint: ckpt, lr_scale: 0.1 }).expect("resume"),
+        &Session::resume(
+            exp,
+            Resume {
+                checkpoint: ckpt,
+                lr_scale: 0.1,
+            },
+        )
+        .expect("resume"),
     );
     let rows: Vec<_> = resumed
         .iter()
@@ -276,10 +323,19 @@ fn an_injected_nan_stops_the_run_within_a_step_and_keeps_the_last_good_checkpoin
             _ => None,
         })
         .collect();
-    assert!(matches!(resumed.last(), Some(Event::Finished { .. })), "{:?}", resumed.last());
+    assert!(
+        matches!(resumed.last(), Some(Event::Finished { .. })),
+        "{:?}",
+        resumed.last()
+    );
     let lr = rows.last().and_then(|m| m.get("lr_g")).expect("lr_g");
-    assert!((lr - exp_lr() * 0.1).abs() < 1e-12, "learning rate after resume: {lr}");
-    assert!(rows.iter().all(|m| m.get("loss_g").is_some_and(f64::is_finite)));
+    assert!(
+        (lr - exp_lr() * 0.1).abs() < 1e-12,
+        "learning rate after resume: {lr}"
+    );
+    assert!(rows
+        .iter()
+        .all(|m| m.get("loss_g").is_some_and(f64::is_finite)));
 }
 
 fn exp_lr() -> f64 {
@@ -296,7 +352,10 @@ fn an_injected_panic_is_reported_and_the_next_session_runs() {
     match all_events(&s).pop() {
         Some(Event::Failed { kind, reason, .. }) => {
             assert_eq!(kind, FailureKind::Crashed);
-            assert!(reason.contains("crashed") && reason.contains("fault drill"), "{reason}");
+            assert!(
+                reason.contains("crashed") && reason.contains("fault drill"),
+                "{reason}"
+            );
         }
         other => panic!("expected a crash report, got {other:?}"),
     }
@@ -316,8 +375,15 @@ fn genlab_train_resume_continues_the_run_folder() {
         ..genlab::cli::TrainRequest::quiet(Some(run.clone()))
     };
     genlab::cli::train_with(&preset_path, &req).expect("first leg");
-    let steps: Vec<u64> = store::list(&store::dir_of(&run)).iter().map(|(s, _)| *s).collect();
-    assert_eq!(steps, vec![10, 20, 30], "scheduled checkpoints and one at the end");
+    let steps: Vec<u64> = store::list(&store::dir_of(&run))
+        .iter()
+        .map(|(s, _)| *s)
+        .collect();
+    assert_eq!(
+        steps,
+        vec![10, 20, 30],
+        "scheduled checkpoints and one at the end"
+    );
     // Without a larger budget there is nothing to do, and it says so.
     let err = genlab::cli::resume(&run, 1.0, &genlab::cli::TrainRequest::quiet(None))
         .err()
@@ -330,9 +396,15 @@ fn genlab_train_resume_continues_the_run_folder() {
     genlab::cli::resume(&run, 1.0, &more).expect("second leg");
     let rows = genlab::run::folder::read_metrics_rows(&run, &["loss_g"]);
     let row_steps: Vec<u64> = rows.iter().map(|m| m.step).collect();
-    assert!(row_steps.windows(2).all(|w| w[0] < w[1]), "no step twice: {row_steps:?}");
+    assert!(
+        row_steps.windows(2).all(|w| w[0] < w[1]),
+        "no step twice: {row_steps:?}"
+    );
     assert_eq!(row_steps.last(), Some(&50));
     let summary = std::fs::read_to_string(run.join("summary.toml")).expect("summary");
     assert!(summary.contains("steps = 50"), "{summary}");
-    assert_eq!(store::latest(&store::dir_of(&run)).expect("latest").0.step, 50);
+    assert_eq!(
+        store::latest(&store::dir_of(&run)).expect("latest").0.step,
+        50
+    );
 }

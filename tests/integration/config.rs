@@ -239,7 +239,8 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
     shipped.sort();
     assert_eq!(files, shipped, "presets/ and presets::BUILTIN differ");
     assert!(files.len() >= 10);
-    let (device, _) = genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
+    let (device, _) =
+        genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
     for name in files {
         let text = std::fs::read_to_string(dir.join(&name)).expect("read");
         let mut exp = Experiment::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -265,9 +266,17 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
 #[test]
 fn an_absurd_thread_count_is_named_and_zero_means_all_cores_but_one() {
     let mut e = preset("gan_ring.toml");
-    assert_eq!(e.training.threads, 0, "presets leave the choice to the machine");
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    assert_eq!(e.training.resolved_threads(), cores.saturating_sub(1).max(1));
+    assert_eq!(
+        e.training.threads, 0,
+        "presets leave the choice to the machine"
+    );
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    assert_eq!(
+        e.training.resolved_threads(),
+        cores.saturating_sub(1).max(1)
+    );
     e.training.threads = 5000;
     assert_eq!(fields(&e), vec!["training.threads".to_string()]);
     e.training.threads = 3;

@@ -9,7 +9,13 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 
 fn ring() -> genlab::data::PointSet {
-    match Dataset::load(&DataConfig::Toy { shape: ToyShape::Ring, noise: 0.02 }, 3) {
+    match Dataset::load(
+        &DataConfig::Toy {
+            shape: ToyShape::Ring,
+            noise: 0.02,
+        },
+        3,
+    ) {
         Ok(Dataset::Points(p)) => p,
         _ => panic!("ring"),
     }
@@ -40,8 +46,14 @@ fn two_d_metrics_count_the_modes_a_set_has() {
         assert_eq!(cov.modes_covered, k);
         assert!(cov.high_quality > 0.98, "{}", cov.high_quality);
         let (kl, js) = points::grid_divergences(&real, &gen, bounds, 20);
-        println!("{k} of 8 modes: KL {kl:.3}, JS {js:.3}, MMD {:.4}", points::mmd(&gen[..500], &real[..500]));
-        assert!(js > last_js && kl > last_kl, "fewer modes must diverge more: {k} modes, JS {js}, KL {kl}");
+        println!(
+            "{k} of 8 modes: KL {kl:.3}, JS {js:.3}, MMD {:.4}",
+            points::mmd(&gen[..500], &real[..500])
+        );
+        assert!(
+            js > last_js && kl > last_kl,
+            "fewer modes must diverge more: {k} modes, JS {js}, KL {kl}"
+        );
         assert!(js <= std::f64::consts::LN_2 + 1e-9);
         last_js = js;
         last_kl = kl;
@@ -95,8 +107,14 @@ fn kid_is_unbiased_on_equal_distributions() {
     );
     println!("KID equal distributions: mean {mean:.5} over {draws:?}; shifted {shifted:.4}");
     // Unbiased: the draws scatter around 0 (some below it), far under a real difference.
-    assert!(draws.iter().any(|d| *d < 0.0), "a biased estimator never goes below 0: {draws:?}");
-    assert!(mean.abs() < 0.02 * shifted, "mean {mean} vs shifted {shifted}");
+    assert!(
+        draws.iter().any(|d| *d < 0.0),
+        "a biased estimator never goes below 0: {draws:?}"
+    );
+    assert!(
+        mean.abs() < 0.02 * shifted,
+        "mean {mean} vs shifted {shifted}"
+    );
 }
 
 #[test]
@@ -107,9 +125,16 @@ fn precision_and_recall_on_disjoint_and_identical_sets() {
     assert_eq!(features::precision_recall(&a, &a, dim, 3), (1.0, 1.0));
     assert_eq!(features::precision_recall(&a, &far, dim, 3), (0.0, 0.0));
     // Half the generated set on the data, half far away: precision about a half, recall full.
-    let half: Vec<f32> = a[..150 * dim].iter().chain(&far[..150 * dim]).copied().collect();
+    let half: Vec<f32> = a[..150 * dim]
+        .iter()
+        .chain(&far[..150 * dim])
+        .copied()
+        .collect();
     let (p, r) = features::precision_recall(&a, &half, dim, 3);
-    assert!((p - 0.5).abs() < 0.01 && r > 0.45, "precision {p}, recall {r}");
+    assert!(
+        (p - 0.5).abs() < 0.01 && r > 0.45,
+        "precision {p}, recall {r}"
+    );
 }
 
 #[test]
@@ -117,8 +142,13 @@ fn the_shipped_evaluator_classifies_unseen_shapes() {
     let data = DataConfig::Shapes { count: 2000 };
     let saved = genlab::eval::evaluator::for_data(&data).expect("a shipped evaluator");
     // Another seed than the one it was trained on: images it has never seen.
-    let Ok(Dataset::Images(set)) = Dataset::load(&data, 12345) else { panic!("shapes") };
-    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu").0.inner();
+    let Ok(Dataset::Images(set)) = Dataset::load(&data, 12345) else {
+        panic!("shapes")
+    };
+    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu)
+        .expect("cpu")
+        .0
+        .inner();
     let model = saved.model(&device).expect("loads");
     let labels = set.labels.clone().expect("labels");
     let acc = genlab::eval::evaluator::accuracy(&model, &set, &labels, &device);
@@ -131,7 +161,11 @@ fn the_shipped_evaluator_classifies_unseen_shapes() {
 }
 
 fn row(step: u64, values: Vec<(&'static str, f64)>) -> Metrics {
-    Metrics { step, elapsed: 0.0, values }
+    Metrics {
+        step,
+        elapsed: 0.0,
+        values,
+    }
 }
 
 fn gan_monitor() -> Monitor {
@@ -158,7 +192,12 @@ fn a_collapsed_generator_fires_mode_collapse() {
                 ("diversity", points::diversity(&real, &gen)),
             ],
         );
-        names.extend(monitor.observe(&m).into_iter().map(|d| (d.step, d.name, d.message)));
+        names.extend(
+            monitor
+                .observe(&m)
+                .into_iter()
+                .map(|d| (d.step, d.name, d.message)),
+        );
     }
     assert_eq!(names.len(), 1, "fires once: {names:?}");
     assert_eq!((names[0].0, names[0].1), (200, "mode collapse"));
@@ -169,7 +208,12 @@ fn a_collapsed_generator_fires_mode_collapse() {
     let d = points::diversity(&real, &constant);
     assert!(d < 1e-6);
     let fired: Vec<_> = (1..=2)
-        .flat_map(|i| monitor.observe(&row(i * 100, vec![("diversity", d), ("modes_covered", 0.0)])))
+        .flat_map(|i| {
+            monitor.observe(&row(
+                i * 100,
+                vec![("diversity", d), ("modes_covered", 0.0)],
+            ))
+        })
         .collect();
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].name, "mode collapse");
@@ -187,11 +231,20 @@ fn an_overpowering_discriminator_and_vanishing_gradients_are_named() {
         )));
     }
     let names: Vec<_> = fired.iter().map(|d| d.name).collect();
-    assert_eq!(names, vec!["vanishing generator gradients", "discriminator overpowering"]);
+    assert_eq!(
+        names,
+        vec![
+            "vanishing generator gradients",
+            "discriminator overpowering"
+        ]
+    );
     // A balanced game raises nothing.
     let mut monitor = gan_monitor();
     for step in 1..=40u64 {
-        let quiet = monitor.observe(&row(step * 10, vec![("d_real", 0.4), ("d_fake", -0.3), ("g_grad_norm", 0.8)]));
+        let quiet = monitor.observe(&row(
+            step * 10,
+            vec![("d_real", 0.4), ("d_fake", -0.3), ("g_grad_norm", 0.8)],
+        ));
         assert!(quiet.is_empty(), "{quiet:?}");
     }
 }
@@ -199,10 +252,18 @@ fn an_overpowering_discriminator_and_vanishing_gradients_are_named() {
 #[test]
 fn posterior_collapse_and_non_finite_values_are_named() {
     let mut monitor = Monitor::for_experiment(&crate::preset("vae_mlp_shapes.toml"));
-    assert!(monitor.observe(&row(100, vec![("active_units", 0.0)])).is_empty(), "too early to judge");
+    assert!(
+        monitor
+            .observe(&row(100, vec![("active_units", 0.0)]))
+            .is_empty(),
+        "too early to judge"
+    );
     let fired = monitor.observe(&row(300, vec![("active_units", 0.0)]));
     assert_eq!(fired[0].name, "posterior collapse");
-    let fired = monitor.observe(&row(310, vec![("active_units", 4.0), ("held_out_elbo", f64::NAN)]));
+    let fired = monitor.observe(&row(
+        310,
+        vec![("active_units", 4.0), ("held_out_elbo", f64::NAN)],
+    ));
     assert_eq!(fired.len(), 1);
     assert_eq!(fired[0].name, "non-finite values");
     assert!(fired[0].message.contains("held_out_elbo"));
@@ -229,7 +290,13 @@ fn vae_snapshots_carry_traversal_interpolation_and_kl_per_dim() {
     last = s.drain_snapshots().pop().or(last);
     let snap = last.expect("a snapshot");
     assert_eq!(snap.step, 20);
-    let genlab::train::Samples::Images { traversal, interpolation, kl_per_dim, .. } = snap.samples else {
+    let genlab::train::Samples::Images {
+        traversal,
+        interpolation,
+        kl_per_dim,
+        ..
+    } = snap.samples
+    else {
         panic!("images")
     };
     let kl = kl_per_dim.expect("KL per dimension");
@@ -240,6 +307,10 @@ fn vae_snapshots_carry_traversal_interpolation_and_kl_per_dim() {
     let i = interpolation.expect("interpolation");
     assert_eq!((i.width, i.height), (10 * 29 + 1, 29 + 1));
     // Image metrics on the shipped evaluator, for a VAE too.
-    let last_row = rows.iter().rev().find(|m| m.get("fd").is_some()).expect("fd");
+    let last_row = rows
+        .iter()
+        .rev()
+        .find(|m| m.get("fd").is_some())
+        .expect("fd");
     assert!(last_row.get("fd").is_some_and(f64::is_finite));
 }

@@ -48,7 +48,10 @@ fn edit() -> impl Strategy<Value = Edit> {
         (any::<usize>(), 0u8..8).prop_map(|(p, b)| Edit::Flip(p, 1 << b)),
         (any::<usize>(), any::<u8>()).prop_map(|(p, v)| Edit::Set(p, v)),
         (any::<usize>(), word).prop_map(|(p, w)| Edit::Word(p, w)),
-        (any::<usize>(), proptest::collection::vec(any::<u8>(), 1..16))
+        (
+            any::<usize>(),
+            proptest::collection::vec(any::<u8>(), 1..16)
+        )
             .prop_map(|(p, v)| Edit::Insert(p, v)),
         (any::<usize>(), any::<usize>()).prop_map(|(p, t)| Edit::Token(p, t)),
         (any::<usize>(), 1usize..64).prop_map(|(p, n)| Edit::Remove(p, n)),
@@ -59,10 +62,41 @@ fn edit() -> impl Strategy<Value = Edit> {
 
 /// Text that readers treat specially, inserted whole.
 const TOKENS: &[&str] = &[
-    "=", "[", "]", "[[", "\"", "'", ",", "\n", "#", "nan", "inf", "-inf", "-1", "0",
-    "1e400", "18446744073709551616", "4294967295", "true", "{}", "[data]", "[model]",
-    "kind", "family", "\"gan\"", "\"vae\"", "\"conv\"", "\"mlp\"", "hidden", "steps",
-    "batch_size", "lr", "\u{feff}", "\u{0}", "\r\n", "é",
+    "=",
+    "[",
+    "]",
+    "[[",
+    "\"",
+    "'",
+    ",",
+    "\n",
+    "#",
+    "nan",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e400",
+    "18446744073709551616",
+    "4294967295",
+    "true",
+    "{}",
+    "[data]",
+    "[model]",
+    "kind",
+    "family",
+    "\"gan\"",
+    "\"vae\"",
+    "\"conv\"",
+    "\"mlp\"",
+    "hidden",
+    "steps",
+    "batch_size",
+    "lr",
+    "\u{feff}",
+    "\u{0}",
+    "\r\n",
+    "é",
 ];
 
 fn apply(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
@@ -80,7 +114,11 @@ fn apply(seed: &[u8], edits: &[Edit]) -> Vec<u8> {
             }
             Edit::Word(p, w) if b.len() >= 4 => {
                 let i = at(*p, b.len() - 3);
-                let bytes = if p % 2 == 0 { w.to_be_bytes() } else { w.to_le_bytes() };
+                let bytes = if p % 2 == 0 {
+                    w.to_be_bytes()
+                } else {
+                    w.to_le_bytes()
+                };
                 b[i..i + 4].copy_from_slice(&bytes);
             }
             Edit::Insert(p, v) => {
@@ -129,7 +167,9 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, target: impl Fn(&[u8]) -> Result<(), St
             panic!("{name}: seed {i} does not read: {e}");
         }
     }
-    let budget = std::env::var("GENLAB_FUZZ_SECS").ok().and_then(|s| s.parse::<u64>().ok());
+    let budget = std::env::var("GENLAB_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok());
     let started = Instant::now();
     let execs = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
@@ -230,7 +270,8 @@ fn idx_files() {
     ];
     fuzz("idx", seeds, |bytes| {
         // The magic decides which reader the input is for (as a user's two files would).
-        let labels = bytes.get(3) == Some(&0x01) || bytes.first() == Some(&0x1f) && bytes.len() % 2 == 0;
+        let labels =
+            bytes.get(3) == Some(&0x01) || bytes.first() == Some(&0x1f) && bytes.len() % 2 == 0;
         let (magic, rank) = if labels {
             (idx::LABELS_MAGIC, 1)
         } else {
@@ -243,10 +284,14 @@ fn idx_files() {
 }
 
 fn encoded_image(format: image::ImageFormat, color: bool) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(9, 7, |x, y| image::Rgb([(x * 28) as u8, (y * 36) as u8, 128]));
+    let img = image::RgbImage::from_fn(9, 7, |x, y| {
+        image::Rgb([(x * 28) as u8, (y * 36) as u8, 128])
+    });
     let mut out = Cursor::new(Vec::new());
     if color {
-        image::DynamicImage::ImageRgb8(img).write_to(&mut out, format).expect("encode");
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut out, format)
+            .expect("encode");
     } else {
         image::DynamicImage::ImageRgb8(img)
             .to_luma8()
@@ -270,8 +315,13 @@ fn image_files() {
         let color = bytes.len() % 2 == 0;
         folder::decode(Cursor::new(bytes), Path::new(FILE), 8, color, &mut out)
             .map_err(|e| e.to_string())?;
-        if out.len() != 8 * 8 * if color { 3 } else { 1 } || out.iter().any(|v| !(0.0..=1.0).contains(v)) {
-            return Err(format!("{FILE}: decoded to {} values out of range", out.len()));
+        if out.len() != 8 * 8 * if color { 3 } else { 1 }
+            || out.iter().any(|v| !(0.0..=1.0).contains(v))
+        {
+            return Err(format!(
+                "{FILE}: decoded to {} values out of range",
+                out.len()
+            ));
         }
         Ok(())
     });
@@ -293,7 +343,12 @@ fn rewrap(payload: &[u8]) -> Vec<u8> {
 fn small_gan_checkpoint() -> (std::sync::Mutex<Box<dyn genlab::train::Trainer>>, Vec<u8>) {
     // A small spectral-norm GAN: its checkpoint has every kind of part.
     let mut exp = preset("gan_ring_spectral.toml");
-    if let genlab::config::ModelConfig::Gan { generator, discriminator, .. } = &mut exp.model {
+    if let genlab::config::ModelConfig::Gan {
+        generator,
+        discriminator,
+        ..
+    } = &mut exp.model
+    {
         for net in [generator, discriminator] {
             if let genlab::config::NetConfig::Mlp { hidden, .. } = net {
                 *hidden = vec![8, 8];
@@ -311,7 +366,9 @@ fn small_gan_checkpoint() -> (std::sync::Mutex<Box<dyn genlab::train::Trainer>>,
             _ => {}
         }
     }
-    let device = genlab::train::session::device_for(exp.backend).expect("cpu").0;
+    let device = genlab::train::session::device_for(exp.backend)
+        .expect("cpu")
+        .0;
     let trainer = std::sync::Mutex::new(
         genlab::train::session::build_trainer(&exp, &device).expect("trainer"),
     );
@@ -340,7 +397,11 @@ fn checkpoints() {
     // Seeds: the file as is, and its payload (re-wrapped after mutation).
     let seeds = vec![file.clone(), payload];
     fuzz("checkpoints", seeds, |bytes| {
-        let whole = if bytes.starts_with(b"GENLABCK") { bytes.to_vec() } else { rewrap(bytes) };
+        let whole = if bytes.starts_with(b"GENLABCK") {
+            bytes.to_vec()
+        } else {
+            rewrap(bytes)
+        };
         let ckpt = Checkpoint::decode(&whole, Path::new(FILE)).map_err(|e| e.to_string())?;
         load_and_step(&trainer, &ckpt)
     });

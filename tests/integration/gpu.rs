@@ -25,7 +25,11 @@ fn gpu_or_skip(test: &str) -> bool {
 }
 
 /// (step, losses) of the first `steps` steps of `exp` on `backend`, through a session.
-fn first_losses(mut exp: genlab::config::Experiment, backend: Backend, steps: u64) -> Vec<(u64, Vec<(&'static str, f64)>)> {
+fn first_losses(
+    mut exp: genlab::config::Experiment,
+    backend: Backend,
+    steps: u64,
+) -> Vec<(u64, Vec<(&'static str, f64)>)> {
     exp.backend = backend;
     exp.training.steps = steps;
     exp.training.metrics_every = 1;
@@ -39,7 +43,18 @@ fn first_losses(mut exp: genlab::config::Experiment, backend: Backend, steps: u6
                     .values
                     .iter()
                     .copied()
-                    .filter(|(n, _)| ["loss_d", "loss_g", "d_real", "d_fake", "loss", "reconstruction", "kl"].contains(n))
+                    .filter(|(n, _)| {
+                        [
+                            "loss_d",
+                            "loss_g",
+                            "d_real",
+                            "d_fake",
+                            "loss",
+                            "reconstruction",
+                            "kl",
+                        ]
+                        .contains(n)
+                    })
                     .collect();
                 rows.push((m.step, keep));
             }
@@ -76,7 +91,11 @@ fn the_same_seed_gives_the_same_losses_on_cpu_and_gpu() {
         let worst = cpu
             .iter()
             .zip(&gpu)
-            .flat_map(|((_, a), (_, b))| a.iter().zip(b).map(|((_, x), (_, y))| (x - y).abs() / x.abs().max(1.0)))
+            .flat_map(|((_, a), (_, b))| {
+                a.iter()
+                    .zip(b)
+                    .map(|((_, x), (_, y))| (x - y).abs() / x.abs().max(1.0))
+            })
             .fold(0.0, f64::max);
         println!("{name}: {steps} steps, largest relative gap CPU vs GPU {worst:.2e}");
     }
@@ -132,4 +151,3 @@ fn the_ring_gan_learns_on_the_gpu() {
     assert!(covered >= 6.0, "only {covered} modes: {coverage:?}");
     assert!(js1 < 0.5 * js0, "JS {js0} -> {js1}");
 }
-

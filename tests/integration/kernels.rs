@@ -28,8 +28,14 @@ fn assert_close(what: &str, ours: &[f32], reference: &[f32]) {
         .iter()
         .zip(reference)
         .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-    assert!(worst / scale < 1e-4, "{what}: max difference {worst} against scale {scale}");
-    assert!(ours.iter().all(|v| v.is_finite()), "{what}: non-finite values");
+    assert!(
+        worst / scale < 1e-4,
+        "{what}: max difference {worst} against scale {scale}"
+    );
+    assert!(
+        ours.iter().all(|v| v.is_finite()),
+        "{what}: non-finite values"
+    );
 }
 
 struct Case {
@@ -50,7 +56,16 @@ impl std::fmt::Debug for Case {
         write!(
             f,
             "b{} {}->{} {}x{} k{:?} s{:?} p{:?} d{:?} bias {}",
-            self.batch, self.c_in, self.c_out, self.h, self.w, self.k, self.stride, self.pad, self.dilation, self.bias
+            self.batch,
+            self.c_in,
+            self.c_out,
+            self.h,
+            self.w,
+            self.k,
+            self.stride,
+            self.pad,
+            self.dilation,
+            self.bias
         )
     }
 }
@@ -84,7 +99,11 @@ fn cases() -> Vec<Case> {
         dilation: [1, 1],
         bias,
     };
-    let mut cases = vec![dcgan(4, 1, 8, 28, true), dcgan(1, 8, 16, 14, false), dcgan(3, 16, 4, 7, true)];
+    let mut cases = vec![
+        dcgan(4, 1, 8, 28, true),
+        dcgan(1, 8, 16, 14, false),
+        dcgan(3, 16, 4, 7, true),
+    ];
     let mut rng = StdRng::seed_from_u64(7);
     cases.extend((0..40).map(|_| random_case(&mut rng)));
     cases
@@ -98,12 +117,19 @@ struct Leaves {
     b: Option<Tensor<1>>,
 }
 
-fn leaves(x_shape: [usize; 4], w_shape: [usize; 4], bias: Option<usize>, device: &Device) -> Leaves {
+fn leaves(
+    x_shape: [usize; 4],
+    w_shape: [usize; 4],
+    bias: Option<usize>,
+    device: &Device,
+) -> Leaves {
     let r = |shape: [usize; 4]| Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), device);
     Leaves {
         x: r(x_shape).require_grad(),
         w: r(w_shape).require_grad(),
-        b: bias.map(|n| Tensor::<1>::random([n], Distribution::Normal(0.0, 1.0), device).require_grad()),
+        b: bias.map(|n| {
+            Tensor::<1>::random([n], Distribution::Normal(0.0, 1.0), device).require_grad()
+        }),
     }
 }
 
@@ -117,11 +143,17 @@ fn run_with_grads(
     let grads = (y.clone() * weights.clone()).sum().backward();
     let gx = l.x.grad(&grads).expect("x gradient");
     let gw = l.w.grad(&grads).expect("w gradient");
-    let gb = l.b.as_ref().map(|b| values_any(b.grad(&grads).expect("bias gradient")));
+    let gb =
+        l.b.as_ref()
+            .map(|b| values_any(b.grad(&grads).expect("bias gradient")));
     (values(y), values(gx), values(gw), gb)
 }
 
-fn compare(what: &str, ours: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>), reference: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>)) {
+fn compare(
+    what: &str,
+    ours: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>),
+    reference: (Vec<f32>, Vec<f32>, Vec<f32>, Option<Vec<f32>>),
+) {
     assert_close(&format!("{what} output"), &ours.0, &reference.0);
     assert_close(&format!("{what} input gradient"), &ours.1, &reference.1);
     assert_close(&format!("{what} weight gradient"), &ours.2, &reference.2);
@@ -146,7 +178,11 @@ fn convolution_matches_burn_in_values_and_gradients() {
         let weights = Tensor::<4>::random(out, Distribution::Normal(0.0, 1.0), &device);
         let o = options.clone();
         let ours = run_with_grads(&l, |x, w, b| ops::conv2d(x, w, b, o.clone()), &weights);
-        let reference = run_with_grads(&l, |x, w, b| module::conv2d(x, w, b, options.clone()), &weights);
+        let reference = run_with_grads(
+            &l,
+            |x, w, b| module::conv2d(x, w, b, options.clone()),
+            &weights,
+        );
         compare(&format!("conv2d {case:?}"), ours, reference);
         checked += 1;
     }
@@ -174,9 +210,21 @@ fn transposed_convolution_matches_burn_in_values_and_gradients() {
         let out = [g.batch, g.c_img, g.img_h, g.img_w];
         let weights = Tensor::<4>::random(out, Distribution::Normal(0.0, 1.0), &device);
         let o = options.clone();
-        let ours = run_with_grads(&l, |x, w, b| ops::conv_transpose2d(x, w, b, o.clone()), &weights);
-        let reference = run_with_grads(&l, |x, w, b| module::conv_transpose2d(x, w, b, options.clone()), &weights);
-        compare(&format!("conv_transpose2d {case:?} out_pad {out_pad:?}"), ours, reference);
+        let ours = run_with_grads(
+            &l,
+            |x, w, b| ops::conv_transpose2d(x, w, b, o.clone()),
+            &weights,
+        );
+        let reference = run_with_grads(
+            &l,
+            |x, w, b| module::conv_transpose2d(x, w, b, options.clone()),
+            &weights,
+        );
+        compare(
+            &format!("conv_transpose2d {case:?} out_pad {out_pad:?}"),
+            ours,
+            reference,
+        );
         checked += 1;
     }
     assert!(checked >= 30, "only {checked} cases fit");
@@ -186,24 +234,44 @@ fn transposed_convolution_matches_burn_in_values_and_gradients() {
 fn kernels_without_autodiff_match_burn() {
     let device = Device::flex();
     for case in cases().into_iter().take(12) {
-        let x = Tensor::<4>::random([case.batch, case.c_in, case.h, case.w], Distribution::Normal(0.0, 1.0), &device);
-        let w = Tensor::<4>::random([case.c_out, case.c_in, case.k[0], case.k[1]], Distribution::Normal(0.0, 1.0), &device);
+        let x = Tensor::<4>::random(
+            [case.batch, case.c_in, case.h, case.w],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let w = Tensor::<4>::random(
+            [case.c_out, case.c_in, case.k[0], case.k[1]],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
         let options = ConvOptions::new(case.stride, case.pad, case.dilation, 1);
         if ops::conv_geometry(&x.dims(), &w.dims(), &options).is_none() {
             continue;
         }
         let ours = ops::conv2d(x.clone(), w.clone(), None, options.clone());
         let reference = module::conv2d(x.clone(), w.clone(), None, options);
-        assert_close(&format!("plain conv2d {case:?}"), &values(ours), &values(reference));
+        assert_close(
+            &format!("plain conv2d {case:?}"),
+            &values(ours),
+            &values(reference),
+        );
 
-        let wt = Tensor::<4>::random([case.c_in, case.c_out, case.k[0], case.k[1]], Distribution::Normal(0.0, 1.0), &device);
+        let wt = Tensor::<4>::random(
+            [case.c_in, case.c_out, case.k[0], case.k[1]],
+            Distribution::Normal(0.0, 1.0),
+            &device,
+        );
         let options = ConvTransposeOptions::new(case.stride, case.pad, [0, 0], case.dilation, 1);
         if ops::conv_transpose_geometry(&x.dims(), &wt.dims(), &options).is_none() {
             continue;
         }
         let ours = ops::conv_transpose2d(x.clone(), wt.clone(), None, options.clone());
         let reference = module::conv_transpose2d(x, wt, None, options);
-        assert_close(&format!("plain conv_transpose2d {case:?}"), &values(ours), &values(reference));
+        assert_close(
+            &format!("plain conv_transpose2d {case:?}"),
+            &values(ours),
+            &values(reference),
+        );
     }
 }
 
@@ -212,7 +280,8 @@ fn a_gradient_that_only_reaches_the_weight_is_still_right() {
     // The first layer's input is data: no input gradient is asked for, only the weight's.
     let device = Device::flex().autodiff();
     let x = Tensor::<4>::random([2, 3, 9, 9], Distribution::Normal(0.0, 1.0), &device);
-    let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let w =
+        Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device).require_grad();
     let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
     let grad_of = |y: Tensor<4>| {
         let grads = y.powi_scalar(2).sum().backward();
@@ -236,29 +305,62 @@ fn naive(m: usize, n: usize, k: usize, a: &[f32], b: &[f32]) -> Vec<f32> {
 #[test]
 fn matrix_products_agree_on_every_instruction_set_this_cpu_has() {
     let mut rng = StdRng::seed_from_u64(3);
-    let sets: Vec<Isa> = [Isa::Scalar, Isa::Avx2, Isa::Avx512].into_iter().filter(|i| i.available()).collect();
+    let sets: Vec<Isa> = [Isa::Scalar, Isa::Avx2, Isa::Avx512]
+        .into_iter()
+        .filter(|i| i.available())
+        .collect();
     println!("instruction sets tested: {:?}", sets);
-    for &(m, k, n) in &[(1, 1, 1), (7, 13, 5), (33, 64, 17), (128, 100, 257), (3, 500, 2)] {
+    for &(m, k, n) in &[
+        (1, 1, 1),
+        (7, 13, 5),
+        (33, 64, 17),
+        (128, 100, 257),
+        (3, 500, 2),
+    ] {
         let a: Vec<f32> = (0..m * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.random_range(-1.0..1.0)).collect();
         let want = naive(m, n, k, &a, &b);
         for &isa in &sets {
             let mut c = vec![0.0; m * n];
-            matmul_on(isa, MatMut::rows(&mut c, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), false);
+            matmul_on(
+                isa,
+                MatMut::rows(&mut c, m, n),
+                MatRef::rows(&a, m, k),
+                MatRef::rows(&b, k, n),
+                false,
+            );
             assert_close(&format!("{isa:?} {m}x{k}x{n}"), &c, &want);
 
             // Through transposed views: (b^T a^T)^T = a b, written into a column-major dst.
             let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect(); // [k, m]
             let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect(); // [n, k]
             let mut ct = vec![0.0; m * n];
-            let dst = MatMut { data: &mut ct, rows: m, cols: n, row_stride: 1, col_stride: m };
-            matmul_on(isa, dst, MatRef::rows(&at, k, m).t(), MatRef::rows(&bt, n, k).t(), false);
+            let dst = MatMut {
+                data: &mut ct,
+                rows: m,
+                cols: n,
+                row_stride: 1,
+                col_stride: m,
+            };
+            matmul_on(
+                isa,
+                dst,
+                MatRef::rows(&at, k, m).t(),
+                MatRef::rows(&bt, n, k).t(),
+                false,
+            );
             let back: Vec<f32> = (0..m * n).map(|i| ct[(i % n) * m + i / n]).collect();
             assert_close(&format!("{isa:?} transposed {m}x{k}x{n}"), &back, &want);
 
             // Accumulating adds onto what is there.
             let mut acc = want.clone();
-            matmul_on(isa, MatMut::rows(&mut acc, m, n), MatRef::rows(&a, m, k), MatRef::rows(&b, k, n), true);
+            matmul_on(
+                isa,
+                MatMut::rows(&mut acc, m, n),
+                MatRef::rows(&a, m, k),
+                MatRef::rows(&b, k, n),
+                true,
+            );
             let doubled: Vec<f32> = want.iter().map(|v| 2.0 * v).collect();
             assert_close(&format!("{isa:?} accumulate {m}x{k}x{n}"), &acc, &doubled);
         }
@@ -271,22 +373,42 @@ fn a_view_past_its_buffer_is_refused() {
     let a = vec![0.0f32; 10];
     let b = vec![0.0f32; 12];
     let mut c = vec![0.0f32; 12];
-    matmul_on(Isa::Scalar, MatMut::rows(&mut c, 4, 3), MatRef::rows(&a, 4, 3), MatRef::rows(&b, 3, 3), false);
+    matmul_on(
+        Isa::Scalar,
+        MatMut::rows(&mut c, 4, 3),
+        MatRef::rows(&a, 4, 3),
+        MatRef::rows(&b, 3, 3),
+        false,
+    );
 }
 
 #[test]
 fn dense_layer_matches_burn_in_values_and_gradients() {
     let device = Device::flex().autodiff();
-    for &(n, d_in, d_out, bias) in &[(1, 1, 1, true), (7, 13, 5, false), (128, 784, 400, true), (3, 2, 9, true)] {
-        let r = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), &device).require_grad();
+    for &(n, d_in, d_out, bias) in &[
+        (1, 1, 1, true),
+        (7, 13, 5, false),
+        (128, 784, 400, true),
+        (3, 2, 9, true),
+    ] {
+        let r = |shape: [usize; 2]| {
+            Tensor::<2>::random(shape, Distribution::Normal(0.0, 1.0), &device).require_grad()
+        };
         let (x, w) = (r([n, d_in]), r([d_in, d_out]));
-        let b = bias.then(|| Tensor::<1>::random([d_out], Distribution::Normal(0.0, 1.0), &device).require_grad());
+        let b = bias.then(|| {
+            Tensor::<1>::random([d_out], Distribution::Normal(0.0, 1.0), &device).require_grad()
+        });
         let weights = Tensor::<2>::random([n, d_out], Distribution::Normal(0.0, 1.0), &device);
         let run = |f: &dyn Fn() -> Tensor<2>| {
             let y = f();
             let grads = (y.clone() * weights.clone()).sum().backward();
             let gb = b.as_ref().map(|b| values_any(b.grad(&grads).unwrap()));
-            (values_any(y), values_any(x.grad(&grads).unwrap()), values_any(w.grad(&grads).unwrap()), gb)
+            (
+                values_any(y),
+                values_any(x.grad(&grads).unwrap()),
+                values_any(w.grad(&grads).unwrap()),
+                gb,
+            )
         };
         let ours = run(&|| ops::linear(x.clone(), w.clone(), b.clone()));
         let reference = run(&|| {

@@ -188,7 +188,10 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
     frames_until(&mut h, "the run folder to close", summary_written);
     h.step();
     let failed_at = h.state().step;
-    assert!(h.query_by_label_contains("became NaN").is_some(), "the reason is shown");
+    assert!(
+        h.query_by_label_contains("became NaN").is_some(),
+        "the reason is shown"
+    );
     let curves = h.state().history.len();
     assert!(curves > 10, "the curves are kept");
     let offer = h
@@ -200,15 +203,27 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
         .split_whitespace()
         .find_map(|w| w.parse().ok())
         .expect("the offer names the step");
-    assert!(ckpt < failed_at && ckpt >= 10, "resume from {ckpt}, failed at {failed_at}");
+    assert!(
+        ckpt < failed_at && ckpt >= 10,
+        "resume from {ckpt}, failed at {failed_at}"
+    );
     h.get_by_label(&offer).click();
     h.step();
     frames_until(&mut h, "the resumed run to train", |a| {
         a.status == genlab::ui::RunStatus::Training && a.step > ckpt + 3
     });
     let app = h.state();
-    assert!(app.notice.as_deref().unwrap_or("").contains("Resumed"), "{:?}", app.notice);
-    let lr = app.history.last.as_ref().and_then(|m| m.get("lr_g")).expect("lr_g");
+    assert!(
+        app.notice.as_deref().unwrap_or("").contains("Resumed"),
+        "{:?}",
+        app.notice
+    );
+    let lr = app
+        .history
+        .last
+        .as_ref()
+        .and_then(|m| m.get("lr_g"))
+        .expect("lr_g");
     let base = preset("gan_ring.toml").training.generator_optimizer.lr;
     assert!((lr - base * 0.1).abs() < 1e-12, "lr after resume {lr}");
     // The curves before the checkpoint were read back; the run continues in the same folder.
@@ -234,8 +249,17 @@ fn a_crash_in_training_is_shown_and_the_window_trains_again() {
     assert!(h.query_by_label_contains("crashed").is_some());
     let crashed = h.state().run_dir.clone().expect("run folder");
     let summary = std::fs::read_to_string(crashed.join("summary.toml")).expect("summary");
-    assert!(summary.contains("failed") && summary.contains("fault drill"), "{summary}");
-    assert!(std::fs::read_to_string(crashed.join("metrics.csv")).expect("metrics").lines().count() > 3);
+    assert!(
+        summary.contains("failed") && summary.contains("fault drill"),
+        "{summary}"
+    );
+    assert!(
+        std::fs::read_to_string(crashed.join("metrics.csv"))
+            .expect("metrics")
+            .lines()
+            .count()
+            > 3
+    );
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the new run to train", |a| {
