@@ -42,7 +42,7 @@ impl Evaluator {
         classes: usize,
         device: &Device,
     ) -> Result<Self, String> {
-        if side % 4 != 0 || side == 0 {
+        if !side.is_multiple_of(4) || side == 0 {
             return Err(format!(
                 "the evaluator needs an image side divisible by 4, not {side}"
             ));

@@ -54,6 +54,6 @@ pub fn describe() -> String {
         cpu_features(),
         gemm.isa.name(),
         gemm.how,
-        crate::train::optim::fused_adam_isa(),
+        crate::train::fused_adam_isa(),
     )
 }

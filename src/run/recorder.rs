@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 
 enum Record {
     Metrics(Metrics),
-    Snapshot(Snapshot),
+    Snapshot(Box<Snapshot>),
     Checkpoint(EncodedCheckpoint),
     Diagnostic(crate::eval::diagnostics::Diagnostic),
     Finish {
@@ -105,7 +105,7 @@ impl RunRecorder {
     }
 
     pub fn snapshot(&self, s: &Snapshot) {
-        self.send(Record::Snapshot(s.clone()));
+        self.send(Record::Snapshot(Box::new(s.clone())));
     }
 
     /// Writes the summary; the thread ends once everything queued is on disk.

@@ -5,6 +5,7 @@ pub mod events;
 mod gan;
 pub mod losses;
 mod optim;
+pub use optim::fused_adam_isa;
 mod quality;
 pub mod session;
 pub mod state;

@@ -116,13 +116,12 @@ fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let mut chosen = None;
     ui.horizontal(|ui| {
         ui.label(format!("Last good checkpoint: step {step}."));
-        if kind == FailureKind::Diverged {
-            if ui
+        if kind == FailureKind::Diverged
+            && ui
                 .button(format!("Resume from step {step} at 1/10 learning rate"))
                 .clicked()
-            {
-                chosen = Some(0.1);
-            }
+        {
+            chosen = Some(0.1);
         }
         if ui.button(format!("Resume from step {step}")).clicked() {
             chosen = Some(1.0);

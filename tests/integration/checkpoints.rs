@@ -207,10 +207,12 @@ fn a_checkpoint_of_another_model_is_refused_with_a_reason() {
     let ckpt = Checkpoint::decode(&bytes, Path::new("memory")).expect("decode");
     // Same family, different width: shapes do not match.
     let mut wider = preset("gan_ring.toml");
-    if let genlab::config::ModelConfig::Gan { generator, .. } = &mut wider.model {
-        if let genlab::config::NetConfig::Mlp { hidden, .. } = generator {
-            hidden[0] += 3;
-        }
+    if let genlab::config::ModelConfig::Gan {
+        generator: genlab::config::NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut wider.model
+    {
+        hidden[0] += 3;
     }
     let s = Session::resume(
         wider,
@@ -386,8 +388,7 @@ fn genlab_train_resume_continues_the_run_folder() {
     );
     // Without a larger budget there is nothing to do, and it says so.
     let err = genlab::cli::resume(&run, 1.0, &genlab::cli::TrainRequest::quiet(None))
-        .err()
-        .expect("budget spent");
+        .expect_err("budget spent");
     assert!(err.to_string().contains("--steps"), "{err}");
     let more = genlab::cli::TrainRequest {
         steps: Some(50),
