@@ -85,9 +85,7 @@ pub fn measure(
 ) -> anyhow::Result<Throughput> {
     crate::alloc::tune();
     // The same pool a session trains in (see `Worker::run`).
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()?;
+    let pool = crate::kernels::training_pool(threads, "genlab-bench")?;
     pool.install(|| measure_here(case, scale, windows, backend))
 }
 

@@ -209,10 +209,7 @@ impl Worker {
         let threads = experiment.training.resolved_threads();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             // burn-flex and gemm split large ops over the current rayon pool: this one.
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("genlab-pool-{i}"))
-                .build()
+            let pool = crate::kernels::training_pool(threads, "genlab-pool")
                 .map_err(|e| Failure::error(format!("cannot start {threads} CPU threads: {e}")))?;
             pool.install(|| self.train(&experiment, resume, &step))
         }));
