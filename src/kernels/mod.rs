@@ -8,6 +8,7 @@
 //! and run each pass as one dense product (see `conv`).
 
 pub mod conv;
+pub mod elementwise;
 pub mod gemm;
 pub mod ops;
 

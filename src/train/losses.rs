@@ -38,12 +38,8 @@ pub fn reconstruction_loss(
 ) -> Tensor<1> {
     let [batch, _] = output.dims();
     let total = match kind {
-        // BCE with logits: softplus(l) - l*x, with softplus(l) = -log_sigmoid(-l), which
-        // the CPU backend computes stably in one fused pass (and its gradient in another).
-        Reconstruction::Bce => {
-            let softplus = log_sigmoid(output.clone().neg()).sum().neg();
-            softplus - (output * target).sum()
-        }
+        // BCE with logits: softplus(l) - l*x, one vectorised pass each way on the CPU.
+        Reconstruction::Bce => crate::kernels::ops::bce_with_logits_sum(output, target),
         Reconstruction::Mse => (output - target).powi_scalar(2).sum(),
     };
     total.div_scalar(batch as f32)

@@ -421,3 +421,56 @@ fn dense_layer_matches_burn_in_values_and_gradients() {
         compare(&format!("dense {n}x{d_in}->{d_out}"), ours, reference);
     }
 }
+
+#[test]
+fn vectorised_exp_ln_softplus_and_sigmoid_match_f64() {
+    use genlab::kernels::elementwise::{exp, ln, sigmoid, softplus};
+    let mut worst = [0.0f64; 4];
+    let mut x = -100.0f64;
+    while x <= 100.0 {
+        let xf = x as f32;
+        let xd = xf as f64;
+        if xd > -87.0 && xd < 88.0 {
+            let want = xd.exp();
+            worst[0] = worst[0].max(((exp(xf) as f64) - want).abs() / want);
+        }
+        let sp = if xd > 0.0 { xd + (-xd).exp().ln_1p() } else { xd.exp().ln_1p() };
+        worst[1] = worst[1].max(((softplus(xf) as f64) - sp).abs() / sp.max(1.0));
+        let sg = 1.0 / (1.0 + (-xd).exp());
+        worst[2] = worst[2].max(((sigmoid(xf) as f64) - sg).abs());
+        x += 0.0137;
+    }
+    let mut u = 1e-30f64;
+    while u < 1e30 {
+        let uf = u as f32;
+        let want = (uf as f64).ln();
+        worst[3] = worst[3].max(((ln(uf) as f64) - want).abs() / want.abs().max(1.0));
+        u *= 1.013;
+    }
+    println!("worst errors: exp {:.1e} (relative), softplus {:.1e}, sigmoid {:.1e}, ln {:.1e}", worst[0], worst[1], worst[2], worst[3]);
+    assert!(worst[0] < 1e-6, "exp {}", worst[0]);
+    assert!(worst[1] < 1e-6, "softplus {}", worst[1]);
+    assert!(worst[2] < 1e-6, "sigmoid {}", worst[2]);
+    assert!(worst[3] < 1e-6, "ln {}", worst[3]);
+}
+
+#[test]
+fn bce_with_logits_matches_burn_in_value_and_gradients() {
+    let device = Device::flex().autodiff();
+    // Logits from -60 to 60 (saturated both ways) and targets in [0, 1].
+    let l = Tensor::<2>::random([37, 101], Distribution::Normal(0.0, 20.0), &device).require_grad();
+    let x = Tensor::<2>::random([37, 101], Distribution::Uniform(0.0, 1.0), &device).require_grad();
+    let run = |f: &dyn Fn() -> Tensor<1>| {
+        let loss = f().mul_scalar(0.5);
+        let grads = loss.clone().backward();
+        (values_any(loss), values_any(l.grad(&grads).unwrap()), values_any(x.grad(&grads).unwrap()))
+    };
+    let ours = run(&|| ops::bce_with_logits_sum(l.clone(), x.clone()));
+    let reference = run(&|| {
+        let softplus = burn::tensor::activation::log_sigmoid(l.clone().neg()).sum().neg();
+        softplus - (l.clone() * x.clone()).sum()
+    });
+    assert_close("bce value", &ours.0, &reference.0);
+    assert_close("bce logit gradient", &ours.1, &reference.1);
+    assert_close("bce target gradient", &ours.2, &reference.2);
+}
