@@ -207,11 +207,11 @@ pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bo
     }
 }
 
-/// Threads pay above about 2^21 multiply-adds (measured on the conv shapes: below it the
-/// split costs more than it saves).
+/// Threads pay above about 2^23 multiply-adds: at 2^21 the 2-D GAN's 256x128x128
+/// products ran slower on two threads than on one (135k against 200k samples/s).
 fn parallelism_for(m: usize, n: usize, k: usize) -> Parallelism {
     let threads = rayon::current_num_threads();
-    if threads > 1 && m * n * k >= 1 << 21 {
+    if threads > 1 && m * n * k >= 1 << 23 {
         Parallelism::Rayon(threads)
     } else {
         Parallelism::None
