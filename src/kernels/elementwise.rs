@@ -181,7 +181,10 @@ mod avx2 {
     pub unsafe fn exp(x: __m256) -> __m256 {
         let x = _mm256_min_ps(_mm256_max_ps(x, c(-87.0)), c(88.0));
         let n = _mm256_floor_ps(mul_add(x, c(LOG2E), c(0.5)));
-        let r = _mm256_sub_ps(_mm256_sub_ps(x, _mm256_mul_ps(n, c(LN2_HI))), _mm256_mul_ps(n, c(LN2_LO)));
+        let r = _mm256_sub_ps(
+            _mm256_sub_ps(x, _mm256_mul_ps(n, c(LN2_HI))),
+            _mm256_mul_ps(n, c(LN2_LO)),
+        );
         let z = _mm256_mul_ps(r, r);
         let mut p = mul_add(c(1.987_569_2e-4), r, c(1.398_199_9e-3));
         p = mul_add(p, r, c(8.333_452e-3));
@@ -190,7 +193,10 @@ mod avx2 {
         p = mul_add(p, r, c(5.000_000_1e-1));
         let y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, z), r), c(1.0));
         let n = _mm256_cvttps_epi32(n);
-        let pow2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
+        let pow2 = _mm256_castsi256_ps(_mm256_slli_epi32(
+            _mm256_add_epi32(n, _mm256_set1_epi32(127)),
+            23,
+        ));
         _mm256_mul_ps(y, pow2)
     }
 
@@ -219,7 +225,10 @@ mod avx2 {
         p = mul_add(p, x, c(2.000_071_4e-1));
         p = _mm256_sub_ps(_mm256_mul_ps(p, x), c(2.499_999_4e-1));
         p = mul_add(p, x, c(3.333_333_1e-1));
-        let y = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(p, x), z), _mm256_mul_ps(c(LN2_LO), e));
+        let y = _mm256_add_ps(
+            _mm256_mul_ps(_mm256_mul_ps(p, x), z),
+            _mm256_mul_ps(c(LN2_LO), e),
+        );
         let y = _mm256_sub_ps(y, _mm256_mul_ps(c(0.5), z));
         _mm256_add_ps(_mm256_add_ps(x, y), _mm256_mul_ps(c(LN2_HI), e))
     }

@@ -564,3 +564,61 @@ impl Backward<Flex, 2> for BceBackward {
         }
     }
 }
+
+/// Leaky ReLU, `x` where `x >= 0` and `slope * x` below, as one pass each way on the CPU
+/// (burn's composite took four tensor passes forward and as many backward); elsewhere
+/// `x + (1 - slope) relu(-x)`.
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
+    if x.dtype() == DType::F32 {
+        if let Ok(xp) = x.clone().try_into_primitive::<Flex>() {
+            let y = leaky_forward(&floats(&xp), slope);
+            return Tensor::from_primitive::<Flex>(flex(y, xp.shape()));
+        }
+        if let Ok(xa) = x.clone().try_into_primitive::<Ad>() {
+            let (xp, xn) = xa.into_parts();
+            let y = flex(leaky_forward(&floats(&xp), slope), xp.shape());
+            let out = match LeakyBackward
+                .prepare::<NoCheckpointing>([xn])
+                .compute_bound()
+                .stateful()
+            {
+                OpsKind::Tracked(prep) => prep.finish(SavedLeaky { x: xp, slope }, y),
+                OpsKind::UnTracked(prep) => prep.finish(y),
+            };
+            return Tensor::from_primitive::<Ad>(out);
+        }
+    }
+    x.clone() + burn::tensor::activation::relu(x.neg()).mul_scalar(1.0 - slope)
+}
+
+fn leaky_forward(x: &[f32], slope: f32) -> Vec<f32> {
+    x.iter()
+        .map(|&v| if v >= 0.0 { v } else { slope * v })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct SavedLeaky {
+    x: FlexTensor,
+    slope: f32,
+}
+
+#[derive(Debug)]
+struct LeakyBackward;
+
+impl Backward<Flex, 1> for LeakyBackward {
+    type State = SavedLeaky;
+
+    fn backward(self, ops: Ops<SavedLeaky, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let [node] = ops.parents;
+        let Some(node) = node else { return };
+        let SavedLeaky { x, slope } = ops.state;
+        let dx: Vec<f32> = floats(&x)
+            .iter()
+            .zip(floats(&dy).iter())
+            .map(|(&x, &g)| if x >= 0.0 { g } else { slope * g })
+            .collect();
+        grads.register::<Flex>(node.id, flex(dx, x.shape()));
+    }
+}

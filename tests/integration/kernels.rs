@@ -434,7 +434,11 @@ fn vectorised_exp_ln_softplus_and_sigmoid_match_f64() {
             let want = xd.exp();
             worst[0] = worst[0].max(((exp(xf) as f64) - want).abs() / want);
         }
-        let sp = if xd > 0.0 { xd + (-xd).exp().ln_1p() } else { xd.exp().ln_1p() };
+        let sp = if xd > 0.0 {
+            xd + (-xd).exp().ln_1p()
+        } else {
+            xd.exp().ln_1p()
+        };
         worst[1] = worst[1].max(((softplus(xf) as f64) - sp).abs() / sp.max(1.0));
         let sg = 1.0 / (1.0 + (-xd).exp());
         worst[2] = worst[2].max(((sigmoid(xf) as f64) - sg).abs());
@@ -447,7 +451,10 @@ fn vectorised_exp_ln_softplus_and_sigmoid_match_f64() {
         worst[3] = worst[3].max(((ln(uf) as f64) - want).abs() / want.abs().max(1.0));
         u *= 1.013;
     }
-    println!("worst errors: exp {:.1e} (relative), softplus {:.1e}, sigmoid {:.1e}, ln {:.1e}", worst[0], worst[1], worst[2], worst[3]);
+    println!(
+        "worst errors: exp {:.1e} (relative), softplus {:.1e}, sigmoid {:.1e}, ln {:.1e}",
+        worst[0], worst[1], worst[2], worst[3]
+    );
     assert!(worst[0] < 1e-6, "exp {}", worst[0]);
     assert!(worst[1] < 1e-6, "softplus {}", worst[1]);
     assert!(worst[2] < 1e-6, "sigmoid {}", worst[2]);
@@ -463,14 +470,36 @@ fn bce_with_logits_matches_burn_in_value_and_gradients() {
     let run = |f: &dyn Fn() -> Tensor<1>| {
         let loss = f().mul_scalar(0.5);
         let grads = loss.clone().backward();
-        (values_any(loss), values_any(l.grad(&grads).unwrap()), values_any(x.grad(&grads).unwrap()))
+        (
+            values_any(loss),
+            values_any(l.grad(&grads).unwrap()),
+            values_any(x.grad(&grads).unwrap()),
+        )
     };
     let ours = run(&|| ops::bce_with_logits_sum(l.clone(), x.clone()));
     let reference = run(&|| {
-        let softplus = burn::tensor::activation::log_sigmoid(l.clone().neg()).sum().neg();
+        let softplus = burn::tensor::activation::log_sigmoid(l.clone().neg())
+            .sum()
+            .neg();
         softplus - (l.clone() * x.clone()).sum()
     });
     assert_close("bce value", &ours.0, &reference.0);
     assert_close("bce logit gradient", &ours.1, &reference.1);
     assert_close("bce target gradient", &ours.2, &reference.2);
+}
+
+#[test]
+fn leaky_relu_matches_burn_in_values_and_gradient() {
+    let device = Device::flex().autodiff();
+    let x = Tensor::<2>::random([33, 65], Distribution::Normal(0.0, 1.0), &device).require_grad();
+    let w = Tensor::<2>::random([33, 65], Distribution::Normal(0.0, 1.0), &device);
+    let run = |f: &dyn Fn() -> Tensor<2>| {
+        let y = f();
+        let grads = (y.clone() * w.clone()).sum().backward();
+        (values_any(y), values_any(x.grad(&grads).unwrap()))
+    };
+    let ours = run(&|| ops::leaky_relu(x.clone(), 0.2));
+    let reference = run(&|| burn::tensor::activation::leaky_relu(x.clone(), 0.2));
+    assert_close("leaky relu", &ours.0, &reference.0);
+    assert_close("leaky relu gradient", &ours.1, &reference.1);
 }
