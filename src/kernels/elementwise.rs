@@ -86,6 +86,20 @@ pub fn sigmoid(l: f32) -> f32 {
 /// against targets `x` in [0, 1].
 pub fn bce_logits_sum(logits: &[f32], targets: &[f32]) -> f32 {
     assert_eq!(logits.len(), targets.len());
+    // Fixed chunks, summed in order: the same bits on any number of threads.
+    use rayon::prelude::*;
+    let partials: Vec<f32> = logits
+        .par_chunks(CHUNK)
+        .zip(targets.par_chunks(CHUNK))
+        .map(|(l, x)| bce_chunk_sum(l, x))
+        .collect();
+    partials.iter().sum()
+}
+
+/// Elements per task when a pass is split over the training pool.
+const CHUNK: usize = 1 << 15;
+
+fn bce_chunk_sum(logits: &[f32], targets: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
@@ -131,15 +145,22 @@ fn bce_sum(logits: &[f32], targets: &[f32]) -> f32 {
 /// logits, times the upstream gradient.
 pub fn bce_logits_grad(logits: &[f32], targets: &[f32], scale: f32) -> Vec<f32> {
     assert_eq!(logits.len(), targets.len());
+    use rayon::prelude::*;
     let mut out = vec![0.0; logits.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(logits.par_chunks(CHUNK).zip(targets.par_chunks(CHUNK)))
+        .for_each(|(out, (l, x))| bce_chunk_grad(l, x, scale, out));
+    out
+}
+
+fn bce_chunk_grad(logits: &[f32], targets: &[f32], scale: f32, out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        unsafe { bce_grad_avx2(logits, targets, scale, &mut out) };
-        return out;
+        unsafe { bce_grad_avx2(logits, targets, scale, out) };
+        return;
     }
-    bce_grad(logits, targets, scale, &mut out);
-    out
+    bce_grad(logits, targets, scale, out);
 }
 
 #[cfg(target_arch = "x86_64")]

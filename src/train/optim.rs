@@ -104,7 +104,19 @@ impl Optimizer for FusedAdam {
             m2.as_mut_slice::<f32>(),
         );
         if let (Ok(p), Ok(g), Ok(m), Ok(v)) = slices {
-            step.apply(p, g, m, v);
+            // Large tensors split over the training pool; each element's update is
+            // independent, so the bits do not depend on the thread count.
+            const CHUNK: usize = 1 << 15;
+            if p.len() >= 2 * CHUNK && rayon::current_num_threads() > 1 {
+                use rayon::prelude::*;
+                p.par_chunks_mut(CHUNK)
+                    .zip(g.par_chunks(CHUNK))
+                    .zip(m.par_chunks_mut(CHUNK))
+                    .zip(v.par_chunks_mut(CHUNK))
+                    .for_each(|(((p, g), m), v)| step.apply(p, g, m, v));
+            } else {
+                step.apply(p, g, m, v);
+            }
         }
         let back = |d: TensorData| Tensor::<D>::from_data(d, &device);
         let momentum = AdaptiveMomentumState::new(time, back(m1), back(m2));
