@@ -21,7 +21,7 @@ pub fn exp(x: f32) -> f32 {
     let p = ((((1.987_569_2e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
         + 1.666_666_5e-1)
         * r
-        + 5.000_000_1e-1;
+        + 5e-1;
     let y = p * z + r + 1.0;
     // SAFETY: n is finite and within [-126, 128] after the clamp, so it fits an i32 (an
     // unchecked conversion, unlike `as`, vectorises).
@@ -52,7 +52,7 @@ pub fn ln(u: f32) -> f32 {
         * x
         - 2.499_999_4e-1)
         * x
-        + 3.333_333_1e-1;
+        + 3.333_333e-1;
     let y = p * x * z + LN2_LO * e - 0.5 * z;
     x + y + LN2_HI * e
 }
@@ -211,7 +211,7 @@ mod avx2 {
         p = mul_add(p, r, c(8.333_452e-3));
         p = mul_add(p, r, c(4.166_579_6e-2));
         p = mul_add(p, r, c(1.666_666_5e-1));
-        p = mul_add(p, r, c(5.000_000_1e-1));
+        p = mul_add(p, r, c(5e-1));
         let y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, z), r), c(1.0));
         let n = _mm256_cvttps_epi32(n);
         let pow2 = _mm256_castsi256_ps(_mm256_slli_epi32(
@@ -245,7 +245,7 @@ mod avx2 {
         p = _mm256_sub_ps(_mm256_mul_ps(p, x), c(1.666_805_8e-1));
         p = mul_add(p, x, c(2.000_071_4e-1));
         p = _mm256_sub_ps(_mm256_mul_ps(p, x), c(2.499_999_4e-1));
-        p = mul_add(p, x, c(3.333_333_1e-1));
+        p = mul_add(p, x, c(3.333_333e-1));
         let y = _mm256_add_ps(
             _mm256_mul_ps(_mm256_mul_ps(p, x), z),
             _mm256_mul_ps(c(LN2_LO), e),
