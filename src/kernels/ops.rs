@@ -622,3 +622,219 @@ impl Backward<Flex, 1> for LeakyBackward {
         grads.register::<Flex>(node.id, flex(dx, x.shape()));
     }
 }
+
+/// `norm.forward(x)`, with the training-mode normalisation as one GenLab op on the CPU:
+/// statistics in one pass, output in one, and both gradients in two (burn's composite
+/// `batch_norm_train` and its backward were 12 % of a DCGAN step, reshape copies
+/// included). The running statistics are updated as burn's `BatchNorm` does.
+pub fn batch_norm<const D: usize>(norm: &burn::nn::BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    let device = x.device();
+    if !(device.is_autodiff() && norm.training.is_enabled()) || x.dtype() != DType::F32 {
+        return norm.forward(x);
+    }
+    let dims = x.dims();
+    let (gamma, beta) = (norm.gamma.val(), norm.beta.val());
+    let parts = (
+        x.clone().try_into_primitive::<Ad>(),
+        gamma.clone().try_into_primitive::<Ad>(),
+        beta.clone().try_into_primitive::<Ad>(),
+    );
+    let (Ok(xa), Ok(ga), Ok(ba)) = parts else {
+        return norm.forward(x);
+    };
+    let channels = dims[1];
+    if D < 2 || ga.shape().dims::<1>() != [channels] || ba.shape().dims::<1>() != [channels] {
+        return norm.forward(x);
+    }
+    let shape = BnShape {
+        batch: dims[0],
+        channels,
+        inner: dims[2..].iter().product(),
+    };
+    let (xp, xn) = xa.into_parts();
+    let (gp, gn) = ga.into_parts();
+    let (bp, bn) = ba.into_parts();
+    let (xs, gs, bs) = (floats(&xp), floats(&gp), floats(&bp));
+    let stats = shape.statistics(&xs, norm.epsilon);
+    let y = flex(shape.normalise(&xs, &stats, &gs, &bs), xp.shape());
+    let state = SavedNorm {
+        shape,
+        x: xp.clone(),
+        gamma: gp.clone(),
+        stats: stats.clone(),
+    };
+    let out = match NormBackward
+        .prepare::<NoCheckpointing>([xn, gn, bn])
+        .compute_bound()
+        .stateful()
+    {
+        OpsKind::Tracked(prep) => prep.finish(state, y),
+        OpsKind::UnTracked(prep) => prep.finish(y),
+    };
+    // The running statistics, exactly as burn's BatchNorm::forward_train updates them.
+    let column = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [channels]), &device);
+    let momentum = norm.momentum;
+    let running_mean = norm.running_mean.value_sync().to_device(&device);
+    let running_var = norm.running_var.value_sync().to_device(&device);
+    let running_mean = running_mean
+        .mul_scalar(1.0 - momentum)
+        .add(column(stats.mean.clone()).mul_scalar(momentum));
+    let running_var = running_var
+        .mul_scalar(1.0 - momentum)
+        .add(column(stats.variance.clone()).mul_scalar(momentum));
+    norm.running_mean.update(running_mean.detach());
+    norm.running_var.update(running_var.detach());
+    Tensor::from_primitive::<Ad>(out)
+}
+
+/// `[batch, channels, inner]` view of a batch-norm input.
+#[derive(Debug, Clone, Copy)]
+struct BnShape {
+    batch: usize,
+    channels: usize,
+    inner: usize,
+}
+
+/// Per-channel batch statistics (biased variance, as burn's).
+#[derive(Debug, Clone)]
+struct BnStats {
+    mean: Vec<f32>,
+    variance: Vec<f32>,
+    inv_std: Vec<f32>,
+}
+
+impl BnShape {
+    fn count(&self) -> f64 {
+        (self.batch * self.inner) as f64
+    }
+
+    /// The elements of channel `c`, one run of `inner` per sample.
+    fn runs<'a>(&self, x: &'a [f32], c: usize) -> impl Iterator<Item = &'a [f32]> + 'a {
+        let (channels, inner) = (self.channels, self.inner);
+        (0..self.batch).map(move |b| &x[(b * channels + c) * inner..][..inner])
+    }
+
+    fn statistics(&self, x: &[f32], epsilon: f64) -> BnStats {
+        let mut mean = Vec::with_capacity(self.channels);
+        let mut variance = Vec::with_capacity(self.channels);
+        for c in 0..self.channels {
+            let m = self
+                .runs(x, c)
+                .flat_map(|r| r.iter())
+                .map(|&v| v as f64)
+                .sum::<f64>()
+                / self.count();
+            let v = self
+                .runs(x, c)
+                .flat_map(|r| r.iter())
+                .map(|&v| (v as f64 - m) * (v as f64 - m))
+                .sum::<f64>()
+                / self.count();
+            mean.push(m as f32);
+            variance.push(v as f32);
+        }
+        let inv_std = variance
+            .iter()
+            .map(|&v| 1.0 / (v as f64 + epsilon).sqrt() as f32)
+            .collect();
+        BnStats {
+            mean,
+            variance,
+            inv_std,
+        }
+    }
+
+    fn normalise(&self, x: &[f32], s: &BnStats, gamma: &[f32], beta: &[f32]) -> Vec<f32> {
+        let mut y = vec![0.0; x.len()];
+        for (b, (xb, yb)) in x
+            .chunks(self.channels * self.inner)
+            .zip(y.chunks_mut(self.channels * self.inner))
+            .enumerate()
+        {
+            let _ = b;
+            for c in 0..self.channels {
+                let scale = gamma[c] * s.inv_std[c];
+                let shift = beta[c] - s.mean[c] * scale;
+                let (xr, yr) = (
+                    &xb[c * self.inner..][..self.inner],
+                    &mut yb[c * self.inner..][..self.inner],
+                );
+                for (y, &x) in yr.iter_mut().zip(xr) {
+                    *y = x * scale + shift;
+                }
+            }
+        }
+        y
+    }
+}
+
+#[derive(Debug, Clone)]
+struct SavedNorm {
+    shape: BnShape,
+    x: FlexTensor,
+    gamma: FlexTensor,
+    stats: BnStats,
+}
+
+#[derive(Debug)]
+struct NormBackward;
+
+impl Backward<Flex, 3> for NormBackward {
+    type State = SavedNorm;
+
+    fn backward(self, ops: Ops<SavedNorm, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let SavedNorm {
+            shape,
+            x,
+            gamma,
+            stats,
+        } = ops.state;
+        let (dy, xs, gs) = (floats(&dy), floats(&x), floats(&gamma));
+        let n = shape.count();
+        // dbeta = sum dy, dgamma = sum dy * xhat, per channel
+        let mut dbeta = vec![0.0f32; shape.channels];
+        let mut dgamma = vec![0.0f32; shape.channels];
+        for c in 0..shape.channels {
+            let (m, inv) = (stats.mean[c] as f64, stats.inv_std[c] as f64);
+            let (mut sb, mut sg) = (0.0f64, 0.0f64);
+            for (xr, gr) in shape.runs(&xs, c).zip(shape.runs(&dy, c)) {
+                for (&x, &g) in xr.iter().zip(gr) {
+                    sb += g as f64;
+                    sg += g as f64 * (x as f64 - m) * inv;
+                }
+            }
+            dbeta[c] = sb as f32;
+            dgamma[c] = sg as f32;
+        }
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        if let Some(node) = node_x {
+            // dx = gamma * inv_std / n * (n dy - dbeta - xhat dgamma)
+            let mut dx = vec![0.0f32; xs.len()];
+            let block = shape.channels * shape.inner;
+            for ((xb, gb), db) in xs
+                .chunks(block)
+                .zip(dy.chunks(block))
+                .zip(dx.chunks_mut(block))
+            {
+                for c in 0..shape.channels {
+                    let inv = stats.inv_std[c];
+                    let k = gs[c] * inv / n as f32;
+                    let (m, sb, sg) = (stats.mean[c], dbeta[c], dgamma[c]);
+                    let r = c * shape.inner..(c + 1) * shape.inner;
+                    for ((d, &x), &g) in db[r.clone()].iter_mut().zip(&xb[r.clone()]).zip(&gb[r]) {
+                        let xhat = (x - m) * inv;
+                        *d = k * (n as f32 * g - sb - xhat * sg);
+                    }
+                }
+            }
+            grads.register::<Flex>(node.id, flex(dx, x.shape()));
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Flex>(node.id, flex(dgamma, [shape.channels]));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Flex>(node.id, flex(dbeta, [shape.channels]));
+        }
+    }
+}

@@ -111,7 +111,7 @@ impl Mlp {
         for (i, layer) in self.hidden.iter().enumerate() {
             x = layer.forward(x);
             if let Some(norm) = self.norms.get(i) {
-                x = norm.forward(x);
+                x = crate::kernels::ops::batch_norm(norm, x);
             }
             x = activate(x, self.act);
         }
@@ -209,7 +209,7 @@ impl ConvDown {
         for (conv, norm) in self.convs.iter().zip(&self.norms) {
             x = conv.forward(x);
             if let Some(norm) = norm {
-                x = norm.forward(x);
+                x = crate::kernels::ops::batch_norm(norm, x);
             }
             x = activate(x, self.act);
         }
@@ -289,7 +289,7 @@ impl ConvUp {
         );
         let mut x: Tensor<4> = projected.reshape([batch, c0, side, side]);
         if let Some(norm) = &self.project_norm {
-            x = norm.forward(x);
+            x = crate::kernels::ops::batch_norm(norm, x);
         }
         x = activate(x, self.act);
         let last = self.deconvs.len().saturating_sub(1);
@@ -301,7 +301,7 @@ impl ConvUp {
                 ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1),
             );
             if let Some(norm) = norm {
-                x = norm.forward(x);
+                x = crate::kernels::ops::batch_norm(norm, x);
             }
             if i < last {
                 x = activate(x, self.act);

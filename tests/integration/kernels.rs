@@ -503,3 +503,36 @@ fn leaky_relu_matches_burn_in_values_and_gradient() {
     assert_close("leaky relu", &ours.0, &reference.0);
     assert_close("leaky relu gradient", &ours.1, &reference.1);
 }
+
+#[test]
+fn batch_norm_matches_burn_in_values_gradients_and_running_statistics() {
+    use burn::nn::BatchNormConfig;
+    let device = Device::flex().autodiff();
+    for dims in [[7usize, 5, 3, 4], [64, 3, 1, 1], [2, 8, 5, 5]] {
+        let x = Tensor::<4>::random(dims, Distribution::Normal(1.5, 3.0), &device).require_grad();
+        let w = Tensor::<4>::random(dims, Distribution::Normal(0.0, 1.0), &device);
+        let ours_bn = BatchNormConfig::new(dims[1]).init(&device);
+        let burn_bn = BatchNormConfig::new(dims[1]).init(&device);
+        let run = |bn: &burn::nn::BatchNorm, f: &dyn Fn(Tensor<4>) -> Tensor<4>| {
+            let y = f(x.clone());
+            let grads = (y.clone() * w.clone()).sum().backward();
+            let gx = values(x.grad(&grads).unwrap());
+            let gg = values_any(bn.gamma.grad(&grads).unwrap());
+            let gb = values_any(bn.beta.grad(&grads).unwrap());
+            (values(y), gx, gg, Some(gb))
+        };
+        let ours = run(&ours_bn, &|x| ops::batch_norm(&ours_bn, x));
+        let reference = run(&burn_bn, &|x| burn_bn.forward(x));
+        compare(&format!("batch norm {dims:?}"), ours, reference);
+        assert_close(
+            "running mean",
+            &values_any(ours_bn.running_mean.value()),
+            &values_any(burn_bn.running_mean.value()),
+        );
+        assert_close(
+            "running variance",
+            &values_any(ours_bn.running_var.value()),
+            &values_any(burn_bn.running_var.value()),
+        );
+    }
+}
