@@ -6,7 +6,7 @@
 //!     cargo run --example matmul_probe [-- THREADS]
 
 use burn::prelude::*;
-use genlab::kernels::gemm::{matmul_on, Isa, MatMut, MatRef};
+use genlab::kernels::gemm::{matmul_rows_on, Isa};
 use std::time::Instant;
 
 fn main() {
@@ -64,13 +64,7 @@ fn probe() {
         let mut row = format!("| {m} x {k} x {n} |");
         for &isa in &sets {
             let g = gflops(m, k, n, || {
-                matmul_on(
-                    isa,
-                    MatMut::rows(&mut c, m, n),
-                    MatRef::rows(&a, m, k),
-                    MatRef::rows(&b, k, n),
-                    false,
-                )
+                matmul_rows_on(isa, &mut c, &a, &b, m, k, n, false)
             });
             row.push_str(&format!(" {g:.1} |"));
         }

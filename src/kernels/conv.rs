@@ -99,52 +99,46 @@ unsafe fn written_by(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> 
     out
 }
 
-/// Copies a short line. Lines are as short as an output row (7 or 14 floats in the
-/// benchmark models), where a `memcpy` call per line cost more than the copy: the
-/// common lengths get a fixed-size copy the compiler inlines.
+/// Applies `f` to each (destination, source) pair of a short line. Lines are as short as
+/// an output row (7 or 14 floats in the benchmark models), where a `memcpy` call or a
+/// loop per line cost more than the work: the common lengths get a fixed-size body the
+/// compiler unrolls inline.
 #[inline(always)]
-fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
-    fn fixed<const N: usize>(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
-        let d: &mut [MaybeUninit<f32>; N] = dst.try_into().expect("line length");
-        let s: &[f32; N] = src[..N].try_into().expect("line length");
-        *d = s.map(MaybeUninit::new);
+fn short_line<T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
+    #[inline(always)]
+    fn fixed<const N: usize, T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
+        let d: &mut [T; N] = (&mut dst[..N]).try_into().expect("line length");
+        let s: &[f32; N] = src.try_into().expect("line length");
+        for (d, &v) in d.iter_mut().zip(s) {
+            f(d, v);
+        }
     }
-    match dst.len() {
-        4 => fixed::<4>(dst, src),
-        7 => fixed::<7>(dst, src),
-        8 => fixed::<8>(dst, src),
-        14 => fixed::<14>(dst, src),
-        16 => fixed::<16>(dst, src),
+    match src.len() {
+        4 => fixed::<4, T>(dst, src, f),
+        7 => fixed::<7, T>(dst, src, f),
+        8 => fixed::<8, T>(dst, src, f),
+        14 => fixed::<14, T>(dst, src, f),
+        16 => fixed::<16, T>(dst, src, f),
         n => {
-            for (d, v) in dst.iter_mut().zip(&src[..n]) {
-                d.write(*v);
+            for (d, &v) in dst[..n].iter_mut().zip(src) {
+                f(d, v);
             }
         }
     }
 }
 
-/// `dst += src` on a short line, with the same fixed-size cases as [`copy_line`].
+/// Copies `src` into the first `src.len()` elements of `dst`.
+#[inline(always)]
+fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
+    short_line(dst, src, |d, v| {
+        d.write(v);
+    });
+}
+
+/// `dst += src` over the first `src.len()` elements of `dst`.
 #[inline(always)]
 fn add_line(dst: &mut [f32], src: &[f32]) {
-    fn fixed<const N: usize>(dst: &mut [f32], src: &[f32]) {
-        let d: &mut [f32; N] = (&mut dst[..N]).try_into().expect("line length");
-        let s: &[f32; N] = src.try_into().expect("line length");
-        for (d, v) in d.iter_mut().zip(s) {
-            *d += v;
-        }
-    }
-    match src.len() {
-        4 => fixed::<4>(dst, src),
-        7 => fixed::<7>(dst, src),
-        8 => fixed::<8>(dst, src),
-        14 => fixed::<14>(dst, src),
-        16 => fixed::<16>(dst, src),
-        n => {
-            for (d, v) in dst[..n].iter_mut().zip(src) {
-                *d += v;
-            }
-        }
-    }
+    short_line(dst, src, |d, v| *d += v);
 }
 
 /// Below this many elements a transform runs on one thread.
@@ -259,7 +253,7 @@ pub fn im2col(g: &Geometry, img: &[f32]) -> Vec<f32> {
         for (b, dst) in dst.chunks_exact_mut(plane_out).enumerate() {
             let plane = &phased[(b * g.c_img + c) * ph.plane() + tap..];
             for (line, src) in dst.chunks_exact_mut(g.out_w).zip(plane.chunks(ph.q[1])) {
-                copy_line(line, src);
+                copy_line(line, &src[..g.out_w]);
             }
         }
     };

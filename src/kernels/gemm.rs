@@ -218,48 +218,6 @@ fn parallelism_for(m: usize, n: usize, k: usize) -> Parallelism {
     }
 }
 
-macro_rules! kernel_call {
-    ($simd:expr, $ukr:path, $m:ident, $n:ident, $k:ident, $dst:ident, $dcs:ident, $drs:ident,
-     $acc:ident, $lhs:ident, $lcs:ident, $lrs:ident, $rhs:ident, $rcs:ident, $rrs:ident, $par:ident) => {{
-        use $ukr as u;
-        gemm_basic_generic::<
-            _,
-            f32,
-            { u::N },
-            { u::MR_DIV_N * u::N },
-            { u::NR },
-            { u::MR_DIV_N },
-            { u::H_M },
-            { u::H_N },
-        >(
-            $simd,
-            $m,
-            $n,
-            $k,
-            $dst,
-            $dcs,
-            $drs,
-            $acc,
-            $lhs,
-            $lcs,
-            $lrs,
-            $rhs,
-            $rcs,
-            $rrs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            |a, b, c| a * b + c,
-            &u::UKR,
-            &u::H_UKR,
-            false,
-            $par,
-        )
-    }};
-}
-
 /// The microkernel modules with their vector width in f32 lanes.
 mod ukr {
     pub mod avx2 {
@@ -294,74 +252,60 @@ unsafe fn run(
     rhs_rs: isize,
     par: Parallelism,
 ) {
-    // gemm computes dst = alpha * dst + beta * lhs * rhs, reading dst only when asked.
-    let acc = accumulate;
+    // One call per microkernel table; gemm computes dst = alpha * dst + beta * lhs * rhs,
+    // reading dst only when asked to accumulate.
+    macro_rules! call {
+        ($simd:expr, $ukr:path) => {{
+            use $ukr as u;
+            gemm_basic_generic::<
+                _,
+                f32,
+                { u::N },
+                { u::MR_DIV_N * u::N },
+                { u::NR },
+                { u::MR_DIV_N },
+                { u::H_M },
+                { u::H_N },
+            >(
+                $simd,
+                m,
+                n,
+                k,
+                dst,
+                dst_cs,
+                dst_rs,
+                accumulate,
+                lhs,
+                lhs_cs,
+                lhs_rs,
+                rhs,
+                rhs_cs,
+                rhs_rs,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                |a, b, c| a * b + c,
+                &u::UKR,
+                &u::H_UKR,
+                false,
+                par,
+            )
+        }};
+    }
     match isa {
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => {
-            let simd = gemm_common::simd::V4::try_new().expect("avx512 checked above");
-            kernel_call!(
-                simd,
-                ukr::avx512,
-                m,
-                n,
-                k,
-                dst,
-                dst_cs,
-                dst_rs,
-                acc,
-                lhs,
-                lhs_cs,
-                lhs_rs,
-                rhs,
-                rhs_cs,
-                rhs_rs,
-                par
-            )
-        }
+        Isa::Avx512 => call!(
+            gemm_common::simd::V4::try_new().expect("avx512 checked above"),
+            ukr::avx512
+        ),
         #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => {
-            let simd = gemm_common::simd::V3::try_new().expect("avx2 checked above");
-            kernel_call!(
-                simd,
-                ukr::avx2,
-                m,
-                n,
-                k,
-                dst,
-                dst_cs,
-                dst_rs,
-                acc,
-                lhs,
-                lhs_cs,
-                lhs_rs,
-                rhs,
-                rhs_cs,
-                rhs_rs,
-                par
-            )
-        }
-        _ => {
-            let simd = gemm_common::simd::Scalar;
-            kernel_call!(
-                simd,
-                ukr::scalar,
-                m,
-                n,
-                k,
-                dst,
-                dst_cs,
-                dst_rs,
-                acc,
-                lhs,
-                lhs_cs,
-                lhs_rs,
-                rhs,
-                rhs_cs,
-                rhs_rs,
-                par
-            )
-        }
+        Isa::Avx2 => call!(
+            gemm_common::simd::V3::try_new().expect("avx2 checked above"),
+            ukr::avx2
+        ),
+        _ => call!(gemm_common::simd::Scalar, ukr::scalar),
     }
 }
 
@@ -442,7 +386,7 @@ fn probe() -> (Isa, String) {
             let mut best = f64::INFINITY;
             for _ in 0..5 {
                 let start = Instant::now();
-                matmul_probe_once(isa, &mut c, &a, &b, m, k, n);
+                matmul_rows_on(isa, &mut c, &a, &b, m, k, n, false);
                 best = best.min(start.elapsed().as_secs_f64());
             }
             secs[slot] += best;
@@ -463,13 +407,25 @@ fn probe() -> (Isa, String) {
     )
 }
 
-fn matmul_probe_once(isa: Isa, c: &mut [f32], a: &[f32], b: &[f32], m: usize, k: usize, n: usize) {
+/// `c = a * b` (or `c += a * b`) for row-major `a [m, k]`, `b [k, n]`, `c [m, n]`, on a
+/// given instruction set (the probe, its example and the tests).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_rows_on(
+    isa: Isa,
+    c: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    accumulate: bool,
+) {
     matmul_on(
         isa,
         MatMut::rows(c, m, n),
         MatRef::rows(a, m, k),
         MatRef::rows(b, k, n),
-        false,
+        accumulate,
     );
 }
 

@@ -169,38 +169,18 @@ impl Op {
 
 /// Runs `op` on the flex backend, with autodiff when the tensors carry it; else burn's op.
 fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) -> Tensor<4> {
-    let plain = (
-        x.clone().try_into_primitive::<Flex>(),
-        w.clone().try_into_primitive::<Flex>(),
-        b.clone()
-            .map(|b| b.try_into_primitive::<Flex>())
-            .transpose(),
-    );
-    if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
-        let (y, _) = op.forward(
-            &g,
-            &floats(&xp),
-            &floats(&wp),
-            bp.as_ref().map(floats).as_deref(),
-        );
-        return Tensor::from_primitive::<Flex>(flex(y, op.output_shape(&g)));
-    }
-    let tracked = (
-        x.clone().try_into_primitive::<Ad>(),
-        w.clone().try_into_primitive::<Ad>(),
-        b.clone().map(|b| b.try_into_primitive::<Ad>()).transpose(),
-    );
-    if let (Ok(xa), Ok(wa), Ok(ba)) = tracked {
-        let (xp, xn) = xa.into_parts();
-        let (wp, wn) = wa.into_parts();
-        let out = match ba {
-            Some(ba) => {
-                let (bp, bn) = ba.into_parts();
-                record(op, g, [xn, wn, bn], xp, wp, Some(bp))
-            }
-            None => record(op, g, [xn, wn], xp, wp, None),
-        };
-        return Tensor::from_primitive::<Ad>(out);
+    if let Some(inputs) = LayerInputs::of(&x, &w, &b) {
+        return inputs.run(ConvBackward, |x, w, b| {
+            let bias = b.map(floats);
+            let (y, saved) = op.forward(&g, &floats(x), &floats(w), bias.as_deref());
+            let state = SavedConv {
+                op,
+                g,
+                weight: w.clone(),
+                saved: Arc::new(saved),
+            };
+            (flex(y, op.output_shape(&g)), state)
+        });
     }
     // Mixed or other backends (the GPU): burn's own operation.
     match op {
@@ -302,34 +282,94 @@ impl<const N: usize> Backward<Flex, N> for ConvBackward {
     }
 }
 
-/// The forward pass on autodiff tensors: computes on flex and records [`ConvBackward`]
-/// when any input needs a gradient.
-fn record<const N: usize>(
-    op: Op,
-    g: Geometry,
+/// A layer's input, weight and optional bias as flex primitives: all plain, or all under
+/// autodiff. Anything else (the GPU, a mix) is `None`, for burn's own op.
+enum LayerInputs {
+    Plain(FlexTensor, FlexTensor, Option<FlexTensor>),
+    Tracked(FloatTensor<Ad>, FloatTensor<Ad>, Option<FloatTensor<Ad>>),
+}
+
+impl LayerInputs {
+    fn of<const D: usize, const E: usize>(
+        x: &Tensor<D>,
+        w: &Tensor<E>,
+        b: &Option<Tensor<1>>,
+    ) -> Option<Self> {
+        let plain = (
+            x.clone().try_into_primitive::<Flex>(),
+            w.clone().try_into_primitive::<Flex>(),
+            b.clone()
+                .map(|b| b.try_into_primitive::<Flex>())
+                .transpose(),
+        );
+        if let (Ok(x), Ok(w), Ok(b)) = plain {
+            return Some(LayerInputs::Plain(x, w, b));
+        }
+        let tracked = (
+            x.clone().try_into_primitive::<Ad>(),
+            w.clone().try_into_primitive::<Ad>(),
+            b.clone().map(|b| b.try_into_primitive::<Ad>()).transpose(),
+        );
+        match tracked {
+            (Ok(x), Ok(w), Ok(b)) => Some(LayerInputs::Tracked(x, w, b)),
+            _ => None,
+        }
+    }
+
+    /// `forward` gives the output and what `backward` needs; under autodiff `backward` is
+    /// recorded over the input, the weight and the bias when there is one.
+    fn run<const D: usize, BO, S>(
+        self,
+        backward: BO,
+        forward: impl FnOnce(&FlexTensor, &FlexTensor, Option<&FlexTensor>) -> (FlexTensor, S),
+    ) -> Tensor<D>
+    where
+        BO: Backward<Flex, 2, State = S> + Backward<Flex, 3, State = S>,
+        S: Clone + Send + std::fmt::Debug + 'static,
+    {
+        match self {
+            LayerInputs::Plain(x, w, b) => {
+                Tensor::from_primitive::<Flex>(forward(&x, &w, b.as_ref()).0)
+            }
+            LayerInputs::Tracked(x, w, b) => {
+                let (xp, xn) = x.into_parts();
+                let (wp, wn) = w.into_parts();
+                let out = match b {
+                    Some(b) => {
+                        let (bp, bn) = b.into_parts();
+                        let (y, state) = forward(&xp, &wp, Some(&bp));
+                        record(backward, [xn, wn, bn], y, || state)
+                    }
+                    None => {
+                        let (y, state) = forward(&xp, &wp, None);
+                        record(backward, [xn, wn], y, || state)
+                    }
+                };
+                Tensor::from_primitive::<Ad>(out)
+            }
+        }
+    }
+}
+
+/// Gives `output` its place in the autodiff graph: `backward` is recorded with the
+/// state `state` builds when any input needs a gradient.
+fn record<BO, S, const N: usize>(
+    backward: BO,
     nodes: [NodeGuard; N],
-    x: FlexTensor,
-    w: FlexTensor,
-    b: Option<FlexTensor>,
-) -> FloatTensor<Ad> {
-    let shape = op.output_shape(&g);
-    let bias = b.as_ref().map(floats);
-    let (y, saved) = op.forward(&g, &floats(&x), &floats(&w), bias.as_deref());
-    match ConvBackward
+    output: FlexTensor,
+    state: impl FnOnce() -> S,
+) -> FloatTensor<Ad>
+where
+    BO: Backward<Flex, N, State = S>,
+    S: Clone + Send + std::fmt::Debug + 'static,
+{
+    match backward
         .prepare::<NoCheckpointing>(nodes)
         .compute_bound()
         .stateful()
     {
-        OpsKind::Tracked(prep) => {
-            let state = SavedConv {
-                op,
-                g,
-                weight: w,
-                saved: Arc::new(saved),
-            };
-            prep.finish(state, flex(y, shape))
-        }
-        OpsKind::UnTracked(prep) => prep.finish(flex(y, shape)),
+        OpsKind::Tracked(prep) => prep.finish(state(), output),
+        OpsKind::UnTracked(prep) => prep.finish(output),
     }
 }
 
@@ -344,40 +384,18 @@ pub fn linear(x: Tensor<2>, weight: Tensor<2>, bias: Option<Tensor<1>>) -> Tenso
             .as_ref()
             .is_none_or(|b| b.dtype() == DType::F32 && b.dims() == [d_out]);
     if f32s && d_in == w_in {
-        let dense = Dense { n, d_in, d_out };
-        let plain = (
-            x.clone().try_into_primitive::<Flex>(),
-            weight.clone().try_into_primitive::<Flex>(),
-            bias.clone()
-                .map(|b| b.try_into_primitive::<Flex>())
-                .transpose(),
-        );
-        if let (Ok(xp), Ok(wp), Ok(bp)) = plain {
-            let y = dense.forward(
-                &floats(&xp),
-                &floats(&wp),
-                bp.as_ref().map(floats).as_deref(),
-            );
-            return Tensor::from_primitive::<Flex>(flex(y, [n, d_out]));
-        }
-        let tracked = (
-            x.clone().try_into_primitive::<Ad>(),
-            weight.clone().try_into_primitive::<Ad>(),
-            bias.clone()
-                .map(|b| b.try_into_primitive::<Ad>())
-                .transpose(),
-        );
-        if let (Ok(xa), Ok(wa), Ok(ba)) = tracked {
-            let (xp, xn) = xa.into_parts();
-            let (wp, wn) = wa.into_parts();
-            let out = match ba {
-                Some(ba) => {
-                    let (bp, bn) = ba.into_parts();
-                    record_dense(dense, [xn, wn, bn], xp, wp, Some(bp))
-                }
-                None => record_dense(dense, [xn, wn], xp, wp, None),
-            };
-            return Tensor::from_primitive::<Ad>(out);
+        if let Some(inputs) = LayerInputs::of(&x, &weight, &bias) {
+            let dense = Dense { n, d_in, d_out };
+            return inputs.run(DenseBackward, |x, w, b| {
+                let bias = b.map(floats);
+                let y = dense.forward(&floats(x), &floats(w), bias.as_deref());
+                let state = SavedDense {
+                    dense,
+                    x: x.clone(),
+                    weight: w.clone(),
+                };
+                (flex(y, [n, d_out]), state)
+            });
         }
     }
     let y = x.matmul(weight);
@@ -458,33 +476,6 @@ impl<const N: usize> Backward<Flex, N> for DenseBackward {
     }
 }
 
-fn record_dense<const N: usize>(
-    dense: Dense,
-    nodes: [NodeGuard; N],
-    x: FlexTensor,
-    w: FlexTensor,
-    b: Option<FlexTensor>,
-) -> FloatTensor<Ad> {
-    let bias = b.as_ref().map(floats);
-    let y = dense.forward(&floats(&x), &floats(&w), bias.as_deref());
-    let y = flex(y, [dense.n, dense.d_out]);
-    match DenseBackward
-        .prepare::<NoCheckpointing>(nodes)
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(
-            SavedDense {
-                dense,
-                x,
-                weight: w,
-            },
-            y,
-        ),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    }
-}
-
 /// `sum(softplus(l) - l * x)` over every element: binary cross-entropy with logits `l`
 /// against targets `x`, as a `[1]` tensor. On the CPU one vectorised pass forward and
 /// one backward (`sigmoid(l) - x`); elsewhere burn's `log_sigmoid`.
@@ -507,21 +498,11 @@ pub fn bce_with_logits_sum(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
             let (lp, ln) = la.into_parts();
             let (xp, xn) = xa.into_parts();
             let sum = elementwise::bce_logits_sum(&floats(&lp), &floats(&xp));
-            let out = flex(vec![sum], [1]);
-            let out = match BceBackward
-                .prepare::<NoCheckpointing>([ln, xn])
-                .compute_bound()
-                .stateful()
-            {
-                OpsKind::Tracked(prep) => prep.finish(
-                    SavedBce {
-                        logits: lp,
-                        targets: xp,
-                    },
-                    out,
-                ),
-                OpsKind::UnTracked(prep) => prep.finish(out),
+            let state = || SavedBce {
+                logits: lp,
+                targets: xp,
             };
+            let out = record(BceBackward, [ln, xn], flex(vec![sum], [1]), state);
             return Tensor::from_primitive::<Ad>(out);
         }
     }
@@ -577,14 +558,7 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
         if let Ok(xa) = x.clone().try_into_primitive::<Ad>() {
             let (xp, xn) = xa.into_parts();
             let y = flex(leaky_forward(&floats(&xp), slope), xp.shape());
-            let out = match LeakyBackward
-                .prepare::<NoCheckpointing>([xn])
-                .compute_bound()
-                .stateful()
-            {
-                OpsKind::Tracked(prep) => prep.finish(SavedLeaky { x: xp, slope }, y),
-                OpsKind::UnTracked(prep) => prep.finish(y),
-            };
+            let out = record(LeakyBackward, [xn], y, || SavedLeaky { x: xp, slope });
             return Tensor::from_primitive::<Ad>(out);
         }
     }
@@ -624,7 +598,8 @@ impl Backward<Flex, 1> for LeakyBackward {
 }
 
 /// `norm.forward(x)`, with the training-mode normalisation as one GenLab op on the CPU:
-/// statistics in one pass, output in one, and both gradients in two (burn's composite
+/// statistics in two passes (mean, then centred variance, in f64), output in one, and
+/// the gradients in two (burn's composite
 /// `batch_norm_train` and its backward were 12 % of a DCGAN step, reshape copies
 /// included). The running statistics are updated as burn's `BatchNorm` does.
 pub fn batch_norm<const D: usize>(norm: &burn::nn::BatchNorm, x: Tensor<D>) -> Tensor<D> {
@@ -657,20 +632,13 @@ pub fn batch_norm<const D: usize>(norm: &burn::nn::BatchNorm, x: Tensor<D>) -> T
     let (xs, gs, bs) = (floats(&xp), floats(&gp), floats(&bp));
     let stats = shape.statistics(&xs, norm.epsilon);
     let y = flex(shape.normalise(&xs, &stats, &gs, &bs), xp.shape());
-    let state = SavedNorm {
+    let state = || SavedNorm {
         shape,
         x: xp.clone(),
         gamma: gp.clone(),
         stats: stats.clone(),
     };
-    let out = match NormBackward
-        .prepare::<NoCheckpointing>([xn, gn, bn])
-        .compute_bound()
-        .stateful()
-    {
-        OpsKind::Tracked(prep) => prep.finish(state, y),
-        OpsKind::UnTracked(prep) => prep.finish(y),
-    };
+    let out = record(NormBackward, [xn, gn, bn], y, state);
     // The running statistics, exactly as burn's BatchNorm::forward_train updates them.
     let column = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [channels]), &device);
     let momentum = norm.momentum;
@@ -746,12 +714,10 @@ impl BnShape {
 
     fn normalise(&self, x: &[f32], s: &BnStats, gamma: &[f32], beta: &[f32]) -> Vec<f32> {
         let mut y = vec![0.0; x.len()];
-        for (b, (xb, yb)) in x
+        for (xb, yb) in x
             .chunks(self.channels * self.inner)
             .zip(y.chunks_mut(self.channels * self.inner))
-            .enumerate()
         {
-            let _ = b;
             for c in 0..self.channels {
                 let scale = gamma[c] * s.inv_std[c];
                 let shift = beta[c] - s.mean[c] * scale;

@@ -6,7 +6,7 @@ use burn::prelude::*;
 use burn::tensor::module;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::Distribution;
-use genlab::kernels::gemm::{matmul_on, Isa, MatMut, MatRef};
+use genlab::kernels::gemm::{matmul_on, matmul_rows_on, Isa, MatMut, MatRef};
 use genlab::kernels::ops;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -322,13 +322,7 @@ fn matrix_products_agree_on_every_instruction_set_this_cpu_has() {
         let want = naive(m, n, k, &a, &b);
         for &isa in &sets {
             let mut c = vec![0.0; m * n];
-            matmul_on(
-                isa,
-                MatMut::rows(&mut c, m, n),
-                MatRef::rows(&a, m, k),
-                MatRef::rows(&b, k, n),
-                false,
-            );
+            matmul_rows_on(isa, &mut c, &a, &b, m, k, n, false);
             assert_close(&format!("{isa:?} {m}x{k}x{n}"), &c, &want);
 
             // Through transposed views: (b^T a^T)^T = a b, written into a column-major dst.
@@ -354,13 +348,7 @@ fn matrix_products_agree_on_every_instruction_set_this_cpu_has() {
 
             // Accumulating adds onto what is there.
             let mut acc = want.clone();
-            matmul_on(
-                isa,
-                MatMut::rows(&mut acc, m, n),
-                MatRef::rows(&a, m, k),
-                MatRef::rows(&b, k, n),
-                true,
-            );
+            matmul_rows_on(isa, &mut acc, &a, &b, m, k, n, true);
             let doubled: Vec<f32> = want.iter().map(|v| 2.0 * v).collect();
             assert_close(&format!("{isa:?} accumulate {m}x{k}x{n}"), &acc, &doubled);
         }
