@@ -50,7 +50,7 @@ pub fn cpu_features() -> String {
 pub fn describe() -> String {
     let gemm = gemm::choice();
     format!(
-        "CPU: {} [{}]; matrix products and convolutions: {} ({}); Adam: {}; element-wise: burn-flex's macerator (its own run-time dispatch)",
+        "CPU: {} [{}]; matrix products and convolutions: {} ({}); Adam and cross-entropy: {}; other element-wise: burn-flex's macerator (its own run-time dispatch)",
         cpu_model(),
         cpu_features(),
         gemm.isa.name(),
