@@ -460,55 +460,65 @@ impl Experiment {
     }
 }
 
-/// toml's message for a value of the wrong type inside a tagged table ([data], [model],
-/// [model.generator]...) points at the table, not the key: serde buffers such tables
-/// before it knows their variant. Find the key holding the quoted bad value and say so.
+/// toml's message for a value of the wrong type (or an unknown name) inside a tagged table
+/// ([data], [model], [model.generator]...) points at the table, not the key: serde buffers
+/// such tables before it knows their variant. Find the key holding the bad value and say so.
 fn locate_bad_value(text: &str, err: &toml::de::Error) -> String {
     let message = err.to_string();
     let Some(span) = err.span() else {
         return message;
     };
-    let Some(rest) = message.split("invalid type: ").nth(1) else {
+    let Some(value) = bad_value(&message) else {
         return message;
     };
-    // e.g. `string "loud", expected f32` or `integer `3`, expected a string`
-    let Some(value) = rest
-        .split(", expected")
+    // The span comes from the parser; any slice of user text goes through `get`, so an
+    // offset inside a multi-byte character gives the plain message, never a panic.
+    let Some(table) = text.get(span.start..) else {
+        return message;
+    };
+    let first = table.chars().next().map_or(0, char::len_utf8);
+    let end = table[first..]
+        .find("\n[")
+        .map(|i| i + first)
+        .unwrap_or(table.len());
+    let table_name = table
+        .lines()
         .next()
-        .and_then(|v| v.split_once(' '))
-        .map(|(_, v)| v.trim())
-    else {
-        return message;
-    };
-    let value = value.trim_matches('`');
-    let table_start = span.start;
-    let table = &text[table_start..];
-    let end = table[1..].find("\n[").map(|i| i + 1).unwrap_or(table.len());
-    let line_of = |offset: usize| text[..offset].lines().count().max(1);
-    for (offset, line) in table[..end]
-        .match_indices('\n')
-        .map(|(i, _)| i + 1)
-        .map(|i| (i, &table[i..]))
-    {
-        let line = line.lines().next().unwrap_or("");
-        if let Some((key, v)) = line.split_once('=') {
-            if v.trim() == value {
-                let table_name = table
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .trim_matches(['[', ']']);
-                return format!(
-                    "{message}field {table_name}.{} (line {}) has the wrong type: {}",
-                    key.trim(),
-                    line_of(table_start + offset + 1),
-                    v.trim()
-                );
-            }
+        .unwrap_or("")
+        .trim()
+        .trim_matches(['[', ']']);
+    let mut line_start = span.start;
+    for line in table[..end].split_inclusive('\n') {
+        let here = line_start;
+        line_start += line.len();
+        if here == span.start {
+            continue; // the table's header
+        }
+        let Some((key, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.split(" #").next().unwrap_or(v).trim();
+        if v == value || v.trim_matches('"') == value.trim_matches('"') && v.starts_with('"') {
+            let line_no = text.get(..here).map_or(0, |t| t.lines().count()) + 1;
+            return format!(
+                "{message}field {table_name}.{} (line {line_no}) has a wrong value: {v}",
+                key.trim(),
+            );
         }
     }
     message
+}
+
+/// The offending value as written in the file, from toml's message: `"loud"` from
+/// `invalid type: string "loud", expected f32`, `3` from ``invalid type: integer `3` ``,
+/// `"hexagon"` from ``unknown variant `hexagon` ``.
+fn bad_value(message: &str) -> Option<String> {
+    if let Some(rest) = message.split("unknown variant `").nth(1) {
+        return rest.split('`').next().map(|v| format!("\"{v}\""));
+    }
+    let rest = message.split("invalid type: ").nth(1)?;
+    let (_, value) = rest.split(", expected").next()?.split_once(' ')?;
+    Some(value.trim().trim_matches('`').to_string())
 }
 
 impl DataConfig {

@@ -186,7 +186,16 @@ fn load_names_the_file_and_the_line() {
         .expect_err("broken preset loaded")
         .to_string();
     assert!(err.contains("broken.toml"), "{err}");
-    assert!(err.contains("line 4") || err.contains("hexagon"), "{err}");
+    assert!(err.contains("line 4"), "{err}");
+    assert!(err.contains("hexagon"), "{err}");
+    // A wrong type inside a tagged table: toml points at the table, GenLab at the key.
+    std::fs::write(
+        &path,
+        "title = \"x\"\n[data]\nkind = \"toy\"\nshape = \"ring\"\nnoise = \"loud\"\n",
+    )
+    .expect("write");
+    let err = Experiment::load(&path).expect_err("wrong type loaded").to_string();
+    assert!(err.contains("data.noise (line 5)"), "{err}");
 }
 
 #[test]
@@ -282,4 +291,57 @@ fn an_absurd_thread_count_is_named_and_zero_means_all_cores_but_one() {
     e.training.threads = 3;
     assert!(fields(&e).is_empty());
     assert_eq!(e.training.resolved_threads(), 3);
+}
+
+/// A value of the wrong type in a tagged table that also holds multi-byte text (a title
+/// in another script, an accented comment) once made the error locator slice inside a
+/// character and panic. Every placement of such text, around every wrong value, must give
+/// an error naming the file.
+#[test]
+fn wrong_types_beside_multibyte_text_are_errors_not_panics() {
+    let base = presets::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "gan_ring.toml")
+        .expect("gan_ring")
+        .1;
+    let wrong = ["\"é\"", "\"日本語\"", "\"x\"", "1", "true", "[\"ü\"]"];
+    let extra = ["ü", "日本", "🙂", "é = 1", "\"é\""];
+    let lines: Vec<&str> = base.lines().collect();
+    let mut cases = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some((key, _)) = line.split_once(" = ") else {
+            continue;
+        };
+        for value in wrong {
+            for (j, text) in extra.iter().enumerate() {
+                let mut edited: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+                edited[i] = format!("{key} = {value}");
+                // Before the bad line, after it, as a comment at its end, and at the top.
+                match j % 4 {
+                    0 => edited.insert(i, format!("# {text}")),
+                    1 => edited.insert(i + 1, format!("# {text}")),
+                    2 => edited[i].push_str(&format!(" # {text}")),
+                    _ => edited.insert(0, format!("# {text}")),
+                }
+                let doc = edited.join("\n");
+                let path = std::path::Path::new("crafted.toml");
+                let result = std::panic::catch_unwind(|| Experiment::parse(&doc, path));
+                let Ok(result) = result else {
+                    panic!("parsing panicked on:\n{doc}");
+                };
+                if let Err(e) = result {
+                    assert!(e.to_string().contains("crafted.toml"), "{e}");
+                }
+                cases += 1;
+            }
+        }
+    }
+    assert!(cases > 100, "{cases}");
+    // The case that panicked: a line inside a multi-line string starts with a multi-byte
+    // character and holds the same bad value.
+    let doc = "title = \"x\"\n[data]\nkind = \"image_folder\"\npath = \"\"\"\né = \"loud\"\n\"\"\"\nsize = \"loud\"\n";
+    let path = std::path::Path::new("crafted.toml");
+    let result = std::panic::catch_unwind(|| Experiment::parse(doc, path));
+    let err = result.expect("no panic").expect_err("a wrong type").to_string();
+    assert!(err.contains("crafted.toml"), "{err}");
 }
