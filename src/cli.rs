@@ -51,6 +51,10 @@ pub enum Command {
         /// dir is $GENLAB_RUNS_DIR or ~/.local/share/genlab/runs.
         #[arg(long, conflicts_with = "resume")]
         out: Option<PathBuf>,
+        /// With --out: replace the run already in that folder (deleted first). Without
+        /// it, a folder that holds a run is refused, so two runs never mix.
+        #[arg(long, requires = "out")]
+        overwrite: bool,
         /// Continue the run in this folder from its newest readable checkpoint.
         #[arg(long, value_name = "RUN_DIR", conflicts_with = "preset")]
         resume: Option<PathBuf>,
@@ -148,6 +152,8 @@ pub struct TrainRequest {
     pub steps: Option<u64>,
     pub backend: Option<crate::config::Backend>,
     pub out: Option<PathBuf>,
+    /// Replace a run already in `out`.
+    pub overwrite: bool,
     pub checkpoint_every: Option<u64>,
     pub threads: Option<usize>,
     pub progress: bool,
@@ -161,6 +167,7 @@ impl TrainRequest {
             steps: None,
             backend: None,
             out,
+            overwrite: false,
             checkpoint_every: None,
             threads: None,
             progress: false,
@@ -209,10 +216,37 @@ pub fn train_with(preset: &Path, req: &TrainRequest) -> anyhow::Result<PathBuf> 
         .out
         .clone()
         .unwrap_or_else(|| crate::run::new_run_dir(&crate::run::default_runs_dir(), &exp));
+    if req.out.is_some() {
+        clear_out_dir(&dir, req.overwrite)?;
+    }
     let writer = RunWriter::create(&dir, &exp)
         .map_err(|e| anyhow::anyhow!("cannot write run folder {}: {e}", dir.display()))?;
-    let session = Session::start(exp.clone()).map_err(anyhow::Error::msg)?;
-    follow(session, writer, &exp, &preset.display().to_string(), req)
+    let session = Session::launch(exp.clone(), None, Some(writer)).map_err(anyhow::Error::msg)?;
+    follow(session, &dir, &exp, &preset.display().to_string(), req)
+}
+
+/// `--out` names a folder: one that already holds a run is refused (its checkpoints
+/// would be pruned by step with the new run's, and `--resume` could continue either),
+/// unless `overwrite` says to delete that run first.
+fn clear_out_dir(dir: &Path, overwrite: bool) -> anyhow::Result<()> {
+    if !crate::run::folder::holds_a_run(dir) {
+        return Ok(());
+    }
+    if !overwrite {
+        anyhow::bail!(
+            "{} already holds a run; choose another --out, continue it with --resume {}, or pass --overwrite to replace it",
+            dir.display(),
+            dir.display()
+        );
+    }
+    if let Some(pid) = crate::run::folder::writer_pid(dir) {
+        anyhow::bail!(
+            "{} is a run in progress (process {pid}); not replacing it",
+            dir.display()
+        );
+    }
+    std::fs::remove_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot replace {}: {e}", dir.display()))
 }
 
 /// Continues the run in `dir` from its newest readable checkpoint (`genlab train --resume`).
@@ -253,32 +287,30 @@ pub fn resume(dir: &Path, lr_scale: f64, req: &TrainRequest) -> anyhow::Result<P
     let from = checkpoint.step;
     let writer = RunWriter::reopen(dir, &exp, from)
         .map_err(|e| anyhow::anyhow!("cannot reopen run folder {}: {e}", dir.display()))?;
-    let session = Session::resume(
-        exp.clone(),
-        Resume {
-            checkpoint,
-            lr_scale,
-        },
-    )
-    .map_err(anyhow::Error::msg)?;
+    let resume = Resume {
+        checkpoint,
+        lr_scale,
+    };
+    let session =
+        Session::launch(exp.clone(), Some(resume), Some(writer)).map_err(anyhow::Error::msg)?;
     follow(
         session,
-        writer,
+        dir,
         &exp,
         &format!("{} from step {from}", dir.display()),
         req,
     )
 }
 
-/// Writes a session's events into its run folder until it ends; returns the folder.
+/// Reports a session's progress until it ends and its run folder is complete; returns
+/// the folder. The session writes the folder itself.
 fn follow(
     session: Session,
-    mut writer: RunWriter,
+    dir: &Path,
     exp: &Experiment,
     what: &str,
     req: &TrainRequest,
 ) -> anyhow::Result<PathBuf> {
-    let dir = writer.dir().to_owned();
     let bar = if req.progress {
         ProgressBar::new(exp.training.steps)
     } else {
@@ -302,15 +334,8 @@ fn follow(
         if req.interrupts.checkpoint.swap(false, Ordering::Relaxed) {
             session.send(Control::Checkpoint);
         }
-        for snap in session.drain_snapshots() {
-            if let Err(e) = writer.write_snapshot(&snap) {
-                say(
-                    &bar,
-                    req.progress,
-                    format!("warning: cannot save sample image: {e}"),
-                );
-            }
-        }
+        // The run folder gets every snapshot from the session; this copy is not needed.
+        session.drain_snapshots();
         let Some(event) = session.next_event(Duration::from_millis(100)) else {
             if session.is_finished() {
                 anyhow::bail!("the training thread ended without a final report");
@@ -334,7 +359,6 @@ fn follow(
                 );
             }
             Event::Metrics(m) => {
-                writer.write_metrics(&m)?;
                 bar.set_position(m.step);
                 let shown: Vec<String> = m
                     .values
@@ -344,30 +368,21 @@ fn follow(
                     .collect();
                 bar.set_message(shown.join("  "));
             }
-            Event::Checkpoint(c) => {
-                if let Err(e) = writer.write_checkpoint(&c) {
-                    say(
-                        &bar,
-                        req.progress,
-                        format!(
-                            "warning: cannot save the checkpoint of step {}: {e}",
-                            c.step
-                        ),
-                    );
-                }
-            }
-            Event::Finished { step, stopped } => {
-                for snap in session.drain_snapshots() {
-                    let _ = writer.write_snapshot(&snap);
-                }
-                writer.finish(if stopped { "stopped" } else { "finished" }, step, None)?;
+            Event::WriteError(e) => say(
+                &bar,
+                true,
+                format!("warning: cannot write to {}: {e}", dir.display()),
+            ),
+            Event::Checkpoint(_) | Event::CheckpointWritten { .. } => {}
+            Event::Finished { step, stopped: _ } => {
+                session.wait(Duration::MAX);
                 bar.finish_with_message(format!("done at step {step}: {}", dir.display()));
-                return Ok(dir);
+                return Ok(dir.to_owned());
             }
             Event::Failed { step, reason, kind } => {
-                writer.finish("failed", step, Some(&reason))?;
+                session.wait(Duration::MAX);
                 bar.abandon();
-                let last = store::list(&store::dir_of(&dir)).last().map(|(s, _)| *s);
+                let last = store::list(&store::dir_of(dir)).last().map(|(s, _)| *s);
                 let hint = match (kind, last) {
                     (FailureKind::Error, _) if exp.backend == crate::config::Backend::Gpu => {
                         "\nto train on the CPU instead, add --backend cpu".to_string()
@@ -387,20 +402,11 @@ fn follow(
                     dir.display()
                 );
             }
-            Event::Diagnostic(d) => {
-                say(
-                    &bar,
-                    true,
-                    format!("warning at step {} ({}): {}", d.step, d.name, d.message),
-                );
-                if let Err(e) = writer.write_diagnostic(&d) {
-                    say(
-                        &bar,
-                        true,
-                        format!("warning: cannot write diagnostics.csv: {e}"),
-                    );
-                }
-            }
+            Event::Diagnostic(d) => say(
+                &bar,
+                true,
+                format!("warning at step {} ({}): {}", d.step, d.name, d.message),
+            ),
             Event::Paused { .. } | Event::Resumed { .. } => {}
         }
     }

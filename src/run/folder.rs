@@ -31,9 +31,63 @@ impl RunInfo {
     }
 }
 
-/// Whether `dir` looks like a run folder (so deleting it is safe).
+/// Whether `dir` looks like a run folder (listed in the runs panel).
 pub fn is_run_dir(dir: &Path) -> bool {
     dir.join("config.toml").is_file() && dir.join("metrics.csv").is_file()
+}
+
+/// The file GenLab writes into every run folder it creates: only such folders are ever
+/// deleted by it.
+pub const MARKER: &str = ".genlab-run";
+/// Present while a process writes the run; holds that process's id.
+pub const LOCK: &str = ".genlab-lock";
+
+/// Whether GenLab created `dir` as a run folder.
+pub fn is_genlab_run(dir: &Path) -> bool {
+    dir.join(MARKER).is_file()
+}
+
+/// Whether a run folder (or anything a run leaves: a config, metrics, checkpoints) is
+/// already in `dir`, so a new run there would mix with it.
+pub fn holds_a_run(dir: &Path) -> bool {
+    is_genlab_run(dir)
+        || ["config.toml", "metrics.csv", "summary.toml", "checkpoints"]
+            .iter()
+            .any(|f| dir.join(f).exists())
+}
+
+/// The id of the live process writing `dir`, if one is. A lock left by a process that
+/// died (killed, power cut) does not count.
+pub fn writer_pid(dir: &Path) -> Option<u32> {
+    let pid: u32 = std::fs::read_to_string(dir.join(LOCK))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    process_alive(pid).then_some(pid)
+}
+
+fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        // Without a cheap portable check, a lock is believed.
+        true
+    }
+}
+
+/// An error if a process is writing `dir` now, for actions that would split the run.
+fn refuse_if_in_progress(dir: &Path, action: &str) -> Result<(), String> {
+    match writer_pid(dir) {
+        Some(pid) => Err(format!(
+            "{} is a run in progress (process {pid}); stop it before you {action} it",
+            dir.display()
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Every run folder directly under `runs_dir`, newest first.
@@ -85,7 +139,14 @@ pub fn read_run(dir: &Path) -> RunInfo {
         experiment,
         status: get("status")
             .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "running".into()),
+            .unwrap_or_else(|| {
+                // No summary: training now, or its process ended without writing one.
+                if writer_pid(dir).is_some() {
+                    "running".into()
+                } else {
+                    "interrupted".into()
+                }
+            }),
         steps: get("steps")
             .and_then(|v| v.as_integer())
             .map(|v| v as u64)
@@ -177,19 +238,23 @@ fn flatten(prefix: &str, v: &toml::Value, out: &mut BTreeMap<String, String>) {
     }
 }
 
-/// Deletes a run folder; refuses anything that is not one.
+/// Deletes a run folder; refuses any folder GenLab did not create as one, and a run in
+/// progress.
 pub fn delete_run(dir: &Path) -> Result<(), String> {
-    if !is_run_dir(dir) {
+    if !is_genlab_run(dir) {
         return Err(format!(
-            "{} is not a run folder; not deleting it",
+            "{} was not created by GenLab as a run folder (it has no {MARKER} file); not deleting it",
             dir.display()
         ));
     }
+    refuse_if_in_progress(dir, "delete")?;
     std::fs::remove_dir_all(dir).map_err(|e| format!("cannot delete {}: {e}", dir.display()))
 }
 
-/// Renames a run folder within its parent; returns the new path.
+/// Renames a run folder within its parent; returns the new path. Refuses a run in
+/// progress, whose writer would go on in the old folder.
 pub fn rename_run(dir: &Path, new_name: &str) -> Result<PathBuf, String> {
+    refuse_if_in_progress(dir, "rename")?;
     let clean = new_name.trim();
     if clean.is_empty() || clean.contains(['/', '\\']) || clean == "." || clean == ".." {
         return Err(format!("{new_name:?} is not a valid folder name"));

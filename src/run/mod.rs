@@ -59,6 +59,7 @@ impl RunWriter {
     /// Creates `dir` (and parents) and writes the experiment into it.
     pub fn create(dir: &Path, experiment: &Experiment) -> std::io::Result<RunWriter> {
         std::fs::create_dir_all(dir.join("samples"))?;
+        mark(dir)?;
         std::fs::write(dir.join("config.toml"), experiment.to_toml())?;
         let columns = metric_columns(experiment);
         let mut metrics = csv::Writer::from_path(dir.join("metrics.csv"))?;
@@ -86,6 +87,11 @@ impl RunWriter {
         experiment: &Experiment,
         from_step: u64,
     ) -> std::io::Result<RunWriter> {
+        if let Some(pid) = folder::writer_pid(dir) {
+            return Err(std::io::Error::other(format!(
+                "process {pid} is still writing this run"
+            )));
+        }
         let path = dir.join("metrics.csv");
         let columns = metric_columns(experiment);
         let header: Vec<String> = ["step", "elapsed_s"]
@@ -130,6 +136,7 @@ impl RunWriter {
         }
         std::fs::rename(&tmp, &path)?;
         std::fs::create_dir_all(dir.join("samples"))?;
+        mark(dir)?;
         std::fs::write(dir.join("config.toml"), experiment.to_toml())?;
         let file = std::fs::OpenOptions::new().append(true).open(&path)?;
         Ok(RunWriter {
@@ -247,12 +254,29 @@ impl RunWriter {
                 }
             }
         }
-        self.metrics.flush()?;
         // Written whole, then renamed: a reader never sees half a summary.
         let tmp = self.dir.join("summary.toml.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, self.dir.join("summary.toml"))
+        let written = self.metrics.flush().and_then(|()| {
+            let mut f = File::create(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, self.dir.join("summary.toml"))
+        });
+        // This process writes nothing more here, whatever happened: the run may be
+        // renamed, deleted or resumed now.
+        let unlocked = match std::fs::remove_file(self.dir.join(folder::LOCK)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+        written.and(unlocked)
     }
+}
+
+/// Marks `dir` as a GenLab run folder, and as written by this process until `finish`.
+fn mark(dir: &Path) -> std::io::Result<()> {
+    std::fs::write(
+        dir.join(folder::MARKER),
+        "A GenLab run folder: GenLab may delete it when asked to.\n",
+    )?;
+    std::fs::write(dir.join(folder::LOCK), std::process::id().to_string())
 }

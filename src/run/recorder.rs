@@ -1,53 +1,44 @@
-//! A run folder written on its own thread, so PNG encoding and file I/O never cost the
-//! window a frame.
+//! A run folder written on its own thread, fed by the training thread itself: what reaches
+//! the disk never depends on a window's frame loop, and PNG encoding and file I/O never
+//! cost the training loop or the window more than a queue slot.
 
 use super::RunWriter;
 use crate::checkpoint::EncodedCheckpoint;
-use crate::config::Experiment;
-use crate::train::{Metrics, Snapshot};
-use crossbeam_channel::{unbounded, Receiver, Sender};
+use crate::eval::diagnostics::Diagnostic;
+use crate::train::{Event, Metrics, Snapshot};
+use crossbeam_channel::{bounded, Sender};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+
+/// Records waiting to be written. When the disk falls behind, the training thread waits
+/// for a slot: memory stays bounded however slow the disk (checkpoints are megabytes).
+const QUEUE: usize = 16;
 
 enum Record {
     Metrics(Metrics),
     Snapshot(Box<Snapshot>),
     Checkpoint(EncodedCheckpoint),
-    Diagnostic(crate::eval::diagnostics::Diagnostic),
+    Diagnostic(Diagnostic),
     Finish {
-        status: String,
+        status: &'static str,
         step: u64,
         reason: Option<String>,
     },
 }
 
+/// The sending end of a run folder's writer thread.
 pub struct RunRecorder {
     dir: PathBuf,
     tx: Option<Sender<Record>>,
-    errors: Receiver<String>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl RunRecorder {
-    /// Creates the run folder now (so a bad location is reported at once), then writes
-    /// everything else on a background thread.
-    pub fn start(dir: &Path, experiment: &Experiment) -> std::io::Result<RunRecorder> {
-        Self::spawn(RunWriter::create(dir, experiment)?)
-    }
-
-    /// Continues an existing run folder from a checkpoint's step (see `RunWriter::reopen`).
-    pub fn resume(
-        dir: &Path,
-        experiment: &Experiment,
-        from_step: u64,
-    ) -> std::io::Result<RunRecorder> {
-        Self::spawn(RunWriter::reopen(dir, experiment, from_step)?)
-    }
-
-    fn spawn(mut writer: RunWriter) -> std::io::Result<RunRecorder> {
+    /// Starts the writer thread for a folder already created (or reopened) by `writer`.
+    /// Checkpoints written and write errors are reported on `events`, as the session's own.
+    pub fn spawn(mut writer: RunWriter, events: Sender<Event>) -> std::io::Result<RunRecorder> {
         let dir = writer.dir().to_owned();
-        let (tx, rx) = unbounded::<Record>();
-        let (err_tx, err_rx) = unbounded();
+        let (tx, rx) = bounded::<Record>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("genlab-run-writer".into())
             .spawn(move || {
@@ -63,27 +54,30 @@ impl RunRecorder {
                         Record::Diagnostic(d) => writer
                             .write_diagnostic(&d)
                             .map_err(|e| format!("diagnostics.csv: {e}")),
-                        Record::Checkpoint(c) => writer
-                            .write_checkpoint(&c)
-                            .map(|_| ())
-                            .map_err(|e| format!("checkpoint of step {}: {e}", c.step)),
+                        Record::Checkpoint(c) => match writer.write_checkpoint(&c) {
+                            Ok(path) => {
+                                let _ =
+                                    events.send(Event::CheckpointWritten { step: c.step, path });
+                                Ok(())
+                            }
+                            Err(e) => Err(format!("checkpoint of step {}: {e}", c.step)),
+                        },
                         Record::Finish {
                             status,
                             step,
                             reason,
                         } => writer
-                            .finish(&status, step, reason.as_deref())
+                            .finish(status, step, reason.as_deref())
                             .map_err(|e| format!("summary.toml: {e}")),
                     };
                     if let Err(e) = result {
-                        let _ = err_tx.send(e);
+                        let _ = events.send(Event::WriteError(e));
                     }
                 }
             })?;
         Ok(RunRecorder {
             dir,
             tx: Some(tx),
-            errors: err_rx,
             thread: Some(thread),
         })
     }
@@ -96,11 +90,11 @@ impl RunRecorder {
         self.send(Record::Metrics(m.clone()));
     }
 
-    pub fn checkpoint(&self, c: &EncodedCheckpoint) {
-        self.send(Record::Checkpoint(c.clone()));
+    pub fn checkpoint(&self, c: EncodedCheckpoint) {
+        self.send(Record::Checkpoint(c));
     }
 
-    pub fn diagnostic(&self, d: &crate::eval::diagnostics::Diagnostic) {
+    pub fn diagnostic(&self, d: &Diagnostic) {
         self.send(Record::Diagnostic(d.clone()));
     }
 
@@ -108,23 +102,14 @@ impl RunRecorder {
         self.send(Record::Snapshot(Box::new(s.clone())));
     }
 
-    /// Writes the summary; the thread ends once everything queued is on disk.
-    pub fn finish(mut self, status: &str, step: u64, reason: Option<&str>) {
+    /// Writes the summary (status `finished`, `stopped` or `failed`) after everything
+    /// queued, and waits until all of it is on disk.
+    pub fn finish(mut self, status: &'static str, step: u64, reason: Option<&str>) {
         self.send(Record::Finish {
-            status: status.into(),
+            status,
             step,
             reason: reason.map(str::to_owned),
         });
-        self.tx = None;
-    }
-
-    /// Write errors since the last call (shown to the user, never fatal).
-    pub fn take_error(&self) -> Option<String> {
-        self.errors.try_recv().ok()
-    }
-
-    /// Waits until everything queued is written (tests, and the CLI at exit).
-    pub fn flush_and_join(mut self) {
         self.tx = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();

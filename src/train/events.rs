@@ -105,8 +105,16 @@ pub enum Event {
         /// 0 for a new run; the checkpoint's step for a resumed one.
         step: u64,
     },
-    /// A checkpoint, encoded, for the observer to write (the session never writes files).
+    /// A checkpoint, encoded, for the observer to keep: sent only by a session without a
+    /// run folder (a session with one writes it and says `CheckpointWritten`).
     Checkpoint(EncodedCheckpoint),
+    /// The session's run folder holds this checkpoint now.
+    CheckpointWritten {
+        step: u64,
+        path: std::path::PathBuf,
+    },
+    /// Something could not be written to the run folder; training goes on.
+    WriteError(String),
     /// A named warning about how training is going (mode collapse, ...).
     Diagnostic(crate::eval::diagnostics::Diagnostic),
     Metrics(Metrics),

@@ -9,19 +9,24 @@ use crate::config::{Experiment, ModelConfig};
 use crate::data::Dataset;
 use crate::eval::diagnostics::Monitor;
 use crate::model::SampleShape;
+use crate::run::{RunRecorder, RunWriter};
 use burn::prelude::*;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError, TrySendError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Snapshots waiting for the observer; older ones are dropped when it falls behind.
 const SNAPSHOT_QUEUE: usize = 4;
 
-/// Handle to a running session. Dropping it stops the training thread.
+/// Handle to a running session. Dropping it stops the training thread, which then saves
+/// a final checkpoint and closes its run folder on its own.
 pub struct Session {
+    /// The run folder the session writes, if any.
+    dir: Option<PathBuf>,
     control: Sender<Control>,
     events: Receiver<Event>,
     snapshots: Receiver<Snapshot>,
@@ -37,46 +42,70 @@ pub struct Resume {
 }
 
 impl Session {
-    /// Validates the experiment and starts training it on a new thread.
+    /// Validates the experiment and starts training it on a new thread, with no run
+    /// folder: checkpoints come to the observer as `Event::Checkpoint`.
     pub fn start(experiment: Experiment) -> Result<Session, String> {
-        Self::launch(experiment, None)
+        Self::launch(experiment, None, None)
     }
 
     /// Continues a run from a checkpoint. With the same experiment, the steps that follow
     /// are exactly those the unbroken run would have taken.
     pub fn resume(experiment: Experiment, resume: Resume) -> Result<Session, String> {
-        if !(resume.lr_scale.is_finite() && resume.lr_scale > 0.0) {
-            return Err(format!(
-                "learning-rate factor {} must be a positive number",
-                resume.lr_scale
-            ));
-        }
-        Self::launch(experiment, Some(resume))
+        Self::launch(experiment, Some(resume), None)
     }
 
-    fn launch(experiment: Experiment, resume: Option<Resume>) -> Result<Session, String> {
+    /// Starts (or, with `resume`, continues) training. With a run folder, the training
+    /// thread itself feeds it: metrics, samples, diagnostics, checkpoints and, when the
+    /// run ends however it ends, a final checkpoint and the summary. The thread ends only
+    /// once all of that is on disk.
+    pub fn launch(
+        experiment: Experiment,
+        resume: Option<Resume>,
+        folder: Option<RunWriter>,
+    ) -> Result<Session, String> {
+        if let Some(r) = &resume {
+            if !(r.lr_scale.is_finite() && r.lr_scale > 0.0) {
+                return Err(format!(
+                    "learning-rate factor {} must be a positive number",
+                    r.lr_scale
+                ));
+            }
+        }
         crate::alloc::tune();
         let problems = experiment.validate();
         if !problems.is_empty() {
             let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            return Err(format!("invalid experiment: {}", list.join("; ")));
+            let reason = format!("invalid experiment: {}", list.join("; "));
+            if let Some(mut f) = folder {
+                // The folder says why it holds no training rather than look abandoned.
+                let step = resume.as_ref().map_or(0, |r| r.checkpoint.step);
+                let _ = f.finish("failed", step, Some(&reason));
+            }
+            return Err(reason);
         }
         let (control_tx, control_rx) = unbounded();
         // Metrics and status are small and never dropped; snapshots are bounded.
         let (event_tx, event_rx) = unbounded();
         let (snap_tx, snap_rx) = bounded(SNAPSHOT_QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
+        let dir = folder.as_ref().map(|f| f.dir().to_owned());
+        let recorder = folder
+            .map(|f| RunRecorder::spawn(f, event_tx.clone()))
+            .transpose()
+            .map_err(|e| format!("cannot start the run writer: {e}"))?;
         let worker = Worker {
             control: control_rx,
             events: event_tx,
             snapshots: snap_tx,
             dropped: dropped.clone(),
+            recorder,
         };
         let thread = std::thread::Builder::new()
             .name("genlab-training".into())
             .spawn(move || worker.run(experiment, resume))
             .map_err(|e| format!("cannot start the training thread: {e}"))?;
         Ok(Session {
+            dir,
             control: control_tx,
             events: event_rx,
             snapshots: snap_rx,
@@ -118,12 +147,30 @@ impl Session {
             .unwrap_or(true)
     }
 
-    /// Stops the thread and waits for it.
+    /// The run folder this session writes.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
+    /// Stops the thread and waits for it (and so for its run folder to be complete).
     pub fn stop_and_join(mut self) {
         self.send(Control::Stop);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+
+    /// Waits up to `timeout` for the thread to end (after `Finished` or `Failed`, the run
+    /// folder is complete once it has); returns whether it did.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
+        while !self.is_finished() {
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 }
 
@@ -167,6 +214,14 @@ struct Worker {
     events: Sender<Event>,
     snapshots: Sender<Snapshot>,
     dropped: Arc<AtomicU64>,
+    /// The run folder's writer, fed from this thread.
+    recorder: Option<RunRecorder>,
+}
+
+/// How `train` ended without a failure.
+struct Ending {
+    step: u64,
+    stopped: bool,
 }
 
 /// Loop state that control messages change.
@@ -204,7 +259,7 @@ impl Failure {
 }
 
 impl Worker {
-    fn run(self, experiment: Experiment, resume: Option<Resume>) {
+    fn run(mut self, experiment: Experiment, resume: Option<Resume>) {
         let step = Arc::new(AtomicU64::new(0));
         let threads = experiment.training.resolved_threads();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -215,20 +270,39 @@ impl Worker {
         }));
         let step = step.load(Ordering::Relaxed);
         let failure = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(failure)) => Some(failure),
-            Err(panic) => Some(Failure {
+            Ok(Ok(ending)) => {
+                if let Some(r) = self.recorder.take() {
+                    let status = if ending.stopped {
+                        "stopped"
+                    } else {
+                        "finished"
+                    };
+                    r.finish(status, ending.step, None);
+                }
+                let _ = self.events.send(Event::Finished {
+                    step: ending.step,
+                    stopped: ending.stopped,
+                });
+                return;
+            }
+            Ok(Err(failure)) => failure,
+            Err(panic) => Failure {
                 reason: format!(
                     "the training thread crashed during step {}: {}",
                     step + 1,
                     panic_message(&panic)
                 ),
                 kind: FailureKind::Crashed,
-            }),
+            },
         };
-        if let Some(Failure { reason, kind }) = failure {
-            let _ = self.events.send(Event::Failed { step, reason, kind });
+        if let Some(r) = self.recorder.take() {
+            r.finish("failed", step, Some(&failure.reason));
         }
+        let _ = self.events.send(Event::Failed {
+            step,
+            reason: failure.reason,
+            kind: failure.kind,
+        });
     }
 
     fn train(
@@ -236,7 +310,7 @@ impl Worker {
         exp: &Experiment,
         resume: Option<Resume>,
         step_counter: &AtomicU64,
-    ) -> Result<(), Failure> {
+    ) -> Result<Ending, Failure> {
         let (device, device_name) = device_for(exp.backend).map_err(Failure::error)?;
         device.seed(exp.training.seed);
         let mut trainer = build_trainer(exp, &device).map_err(Failure::error)?;
@@ -308,11 +382,10 @@ impl Worker {
             let budget_spent = t.steps > 0 && state.step >= t.steps;
             if state.stop || budget_spent {
                 self.checkpoint(exp, &mut state, &*trainer, elapsed)?;
-                self.emit(Event::Finished {
+                return Ok(Ending {
                     step: state.step,
                     stopped: state.stop,
                 });
-                return Ok(());
             }
             if state.panic_requested {
                 panic!("fault drill: a panic injected into step {}", state.step + 1);
@@ -457,7 +530,11 @@ impl Worker {
     /// Sends a snapshot (dropped if the observer is behind); returns its metrics.
     fn snapshot(&self, trainer: &mut dyn Trainer, step: u64, _elapsed: f64) -> Values {
         let (samples, metrics) = trainer.snapshot();
-        match self.snapshots.try_send(Snapshot { step, samples }) {
+        let snapshot = Snapshot { step, samples };
+        if let Some(r) = &self.recorder {
+            r.snapshot(&snapshot);
+        }
+        match self.snapshots.try_send(snapshot) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
@@ -467,7 +544,20 @@ impl Worker {
         metrics
     }
 
+    /// Sends an event to the observer, and what belongs in the run folder to its writer.
     fn emit(&self, event: Event) {
+        if let Some(r) = &self.recorder {
+            match &event {
+                Event::Metrics(m) => r.metrics(m),
+                Event::Diagnostic(d) => r.diagnostic(d),
+                Event::Checkpoint(c) => {
+                    // The writer reports it once it is on disk; the observer needs no copy.
+                    r.checkpoint(c.clone());
+                    return;
+                }
+                _ => {}
+            }
+        }
         let _ = self.events.send(event);
     }
 }

@@ -8,7 +8,7 @@ use crate::train::session::Resume;
 use crate::train::{Control, Event, FailureKind, Session};
 use eframe::egui;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const STORAGE_KEY: &str = "genlab.experiment";
 const RUNS_DIR_KEY: &str = "genlab.runs_dir";
@@ -47,8 +47,10 @@ pub struct GenLabApp {
     pub step_n: u64,
     /// One-line message shown under the controls (errors, hints).
     pub notice: Option<String>,
-    /// The run folder of the current run, written as events arrive (full history on disk).
-    pub recorder: Option<crate::run::RunRecorder>,
+    /// Sessions told to stop (by Reset, Train or a resume) that are still saving their
+    /// final checkpoint and summary; waited for before their folder is reused or the
+    /// window closes.
+    pub closing: Vec<Session>,
     /// Where new runs are written.
     pub runs_dir: std::path::PathBuf,
     pub smoothing: f64,
@@ -102,7 +104,7 @@ impl GenLabApp {
             run_batch: 0,
             step_n: 10,
             notice: None,
-            recorder: None,
+            closing: Vec::new(),
             runs_dir: crate::run::default_runs_dir(),
             smoothing: 0.6,
             export_scale: 4,
@@ -153,24 +155,24 @@ impl GenLabApp {
         )
     }
 
-    /// Starts a new run of the edited experiment, clearing the previous one.
+    /// Starts a new run of the edited experiment, clearing the previous one. The session
+    /// writes its own run folder; if the folder cannot be made, it trains without one.
     pub fn train(&mut self) {
         self.reset();
-        match Session::start(self.experiment.clone()) {
+        let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
+        let folder = match crate::run::RunWriter::create(&dir, &self.experiment) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.notice = Some(format!(
+                    "Not saving this run: cannot write {}: {e}",
+                    dir.display()
+                ));
+                None
+            }
+        };
+        match Session::launch(self.experiment.clone(), None, folder) {
             Ok(s) => {
-                let dir = crate::run::new_run_dir(&self.runs_dir, &self.experiment);
-                match crate::run::RunRecorder::start(&dir, &self.experiment) {
-                    Ok(w) => {
-                        self.recorder = Some(w);
-                        self.run_dir = Some(dir);
-                    }
-                    Err(e) => {
-                        self.notice = Some(format!(
-                            "Not saving this run: cannot write {}: {e}",
-                            dir.display()
-                        ))
-                    }
-                }
+                self.run_dir = s.dir().map(Path::to_owned);
                 self.session = Some(s);
                 self.status = RunStatus::Starting;
                 self.run_backend = self.experiment.backend;
@@ -181,11 +183,23 @@ impl GenLabApp {
         }
     }
 
+    /// How long a stopping run may take to save its final checkpoint and summary before
+    /// its folder is reused or the window closes without it.
+    pub const CLOSING_WAIT: Duration = Duration::from_secs(30);
+
     /// Continues the run in `dir` from its newest readable checkpoint, in the same folder,
     /// with the saved learning rates times `lr_scale`. The curves so far are read back.
     pub fn resume_run(&mut self, dir: &Path, lr_scale: f64) -> Result<String, String> {
         if self.is_running() && self.run_dir.as_deref() == Some(dir) {
             return Err("this run is still training; stop it first".into());
+        }
+        // A session of this folder told to stop may still be writing its end: let it
+        // finish first, or two writers would share one folder.
+        if !self.wait_for_closing(Some(dir), Self::CLOSING_WAIT) {
+            return Err(format!(
+                "the previous run in {} is still saving; try again in a moment",
+                dir.display()
+            ));
         }
         let (checkpoint, path, skipped) =
             store::latest(&store::dir_of(dir)).map_err(|e| e.to_string())?;
@@ -205,15 +219,16 @@ impl GenLabApp {
             words.push_str(&format!(" (skipped: {})", skipped.join("; ")));
         }
         self.reset();
-        let session = Session::resume(
+        let folder = crate::run::RunWriter::reopen(dir, &exp, from)
+            .map_err(|e| format!("cannot reopen {}: {e}", dir.display()))?;
+        let session = Session::launch(
             exp.clone(),
-            Resume {
+            Some(Resume {
                 checkpoint,
                 lr_scale,
-            },
+            }),
+            Some(folder),
         )?;
-        let recorder = crate::run::RunRecorder::resume(dir, &exp, from)
-            .map_err(|e| format!("cannot reopen {}: {e}", dir.display()))?;
         for m in crate::run::folder::read_metrics_rows(dir, &crate::train::metric_columns(&exp)) {
             self.history.push(&m);
         }
@@ -222,11 +237,31 @@ impl GenLabApp {
         self.run_batch = exp.training.batch_size;
         self.experiment = exp;
         self.session = Some(session);
-        self.recorder = Some(recorder);
         self.run_dir = Some(dir.to_owned());
         self.last_checkpoint = Some(from);
         self.status = RunStatus::Starting;
         Ok(words)
+    }
+
+    /// Waits up to `timeout` for stopping sessions (those writing `dir`, or all) to finish
+    /// writing; returns whether none is left.
+    pub fn wait_for_closing(&mut self, dir: Option<&Path>, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        self.closing.retain(|s| {
+            if dir.is_none() || s.dir() == dir {
+                s.wait(deadline.saturating_duration_since(Instant::now()));
+            }
+            !s.is_finished()
+        });
+        !self.closing.iter().any(|s| dir.is_none() || s.dir() == dir)
+    }
+
+    /// Whether a session of this process is writing `dir` (training, or saving its end).
+    pub fn is_writing(&self, dir: &Path) -> bool {
+        self.session
+            .iter()
+            .chain(&self.closing)
+            .any(|s| s.dir() == Some(dir) && !s.is_finished())
     }
 
     /// The checkpoint a failed or finished run can be resumed from: (run folder, step).
@@ -265,11 +300,11 @@ impl GenLabApp {
     /// Stops any run and clears curves and samples.
     pub fn reset(&mut self) {
         if let Some(s) = self.session.take() {
+            // It saves a final checkpoint and its summary on its own thread.
             s.send(Control::Stop);
+            self.closing.push(s);
         }
-        if let Some(r) = self.recorder.take() {
-            r.finish("stopped", self.step, None);
-        }
+        self.closing.retain(|s| !s.is_finished());
         self.status = RunStatus::Idle;
         self.step = 0;
         self.history.clear();
@@ -291,16 +326,9 @@ impl GenLabApp {
         let events = session.drain_events();
         let snapshots = session.drain_snapshots();
         let any = !events.is_empty() || !snapshots.is_empty();
-        if let Some(e) = self.recorder.as_ref().and_then(|r| r.take_error()) {
-            self.notice = Some(format!("Cannot write the run folder: {e}"));
-        }
         for snap in snapshots {
-            if let Some(r) = &self.recorder {
-                r.snapshot(&snap);
-            }
             self.samples.push(snap);
         }
-        // After the snapshots: a Finished event closes the run folder they belong in.
         for e in events {
             self.apply(e);
         }
@@ -315,17 +343,14 @@ impl GenLabApp {
                 self.status = RunStatus::Training;
             }
             Event::Diagnostic(d) => {
-                if let Some(r) = &self.recorder {
-                    r.diagnostic(&d);
-                }
                 self.diagnostics.retain(|old| old.name != d.name);
                 self.diagnostics.push(d);
             }
-            Event::Checkpoint(c) => {
-                self.last_checkpoint = Some(c.step);
-                if let Some(r) = &self.recorder {
-                    r.checkpoint(&c);
-                }
+            Event::CheckpointWritten { step, .. } => self.last_checkpoint = Some(step),
+            // Only a session without a run folder sends the bytes: nowhere to keep them.
+            Event::Checkpoint(_) => {}
+            Event::WriteError(e) => {
+                self.notice = Some(format!("Cannot write the run folder: {e}"));
             }
             Event::Metrics(m) => {
                 let now = Instant::now();
@@ -344,9 +369,6 @@ impl GenLabApp {
                     self.rate_mark = Some((m.step, now));
                 }
                 self.step = m.step;
-                if let Some(r) = &self.recorder {
-                    r.metrics(&m);
-                }
                 self.history.push(&m);
             }
             Event::Paused { step } => {
@@ -358,20 +380,15 @@ impl GenLabApp {
                 self.step = step;
                 self.status = RunStatus::Training;
             }
-            Event::Finished { step, stopped } => {
+            // The session wrote the summary before saying so.
+            Event::Finished { step, .. } => {
                 self.step = step;
                 self.status = RunStatus::Finished;
-                if let Some(r) = self.recorder.take() {
-                    r.finish(if stopped { "stopped" } else { "finished" }, step, None);
-                }
             }
             Event::Failed { step, reason, kind } => {
                 self.step = step;
                 self.failure = Some(kind);
                 self.notice = Some(format!("Training failed at step {step}: {reason}"));
-                if let Some(r) = self.recorder.take() {
-                    r.finish("failed", step, Some(&reason));
-                }
                 self.status = RunStatus::Failed(reason);
             }
         }
@@ -448,5 +465,26 @@ impl eframe::App for GenLabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         storage.set_string(STORAGE_KEY, self.experiment.to_toml());
         storage.set_string(RUNS_DIR_KEY, self.runs_dir.display().to_string());
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.close();
+    }
+}
+
+impl GenLabApp {
+    /// The window is closing: stop any run and wait (bounded) for every session to save a
+    /// final checkpoint and write its summary.
+    pub fn close(&mut self) {
+        if let Some(s) = self.session.take() {
+            s.send(Control::Stop);
+            self.closing.push(s);
+        }
+        if !self.wait_for_closing(None, Self::CLOSING_WAIT) {
+            eprintln!(
+                "genlab: a run was still saving after {} s; its newest checkpoint is kept",
+                Self::CLOSING_WAIT.as_secs()
+            );
+        }
     }
 }

@@ -59,7 +59,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(
-                running && app.recorder.is_some(),
+                running && app.session.as_ref().is_some_and(|s| s.dir().is_some()),
                 egui::Button::new("Checkpoint"),
             )
             .on_hover_text("Save a checkpoint now (the run can be resumed from it)")

@@ -194,7 +194,9 @@ fn load_names_the_file_and_the_line() {
         "title = \"x\"\n[data]\nkind = \"toy\"\nshape = \"ring\"\nnoise = \"loud\"\n",
     )
     .expect("write");
-    let err = Experiment::load(&path).expect_err("wrong type loaded").to_string();
+    let err = Experiment::load(&path)
+        .expect_err("wrong type loaded")
+        .to_string();
     assert!(err.contains("data.noise (line 5)"), "{err}");
 }
 
@@ -342,6 +344,9 @@ fn wrong_types_beside_multibyte_text_are_errors_not_panics() {
     let doc = "title = \"x\"\n[data]\nkind = \"image_folder\"\npath = \"\"\"\né = \"loud\"\n\"\"\"\nsize = \"loud\"\n";
     let path = std::path::Path::new("crafted.toml");
     let result = std::panic::catch_unwind(|| Experiment::parse(doc, path));
-    let err = result.expect("no panic").expect_err("a wrong type").to_string();
+    let err = result
+        .expect("no panic")
+        .expect_err("a wrong type")
+        .to_string();
     assert!(err.contains("crafted.toml"), "{err}");
 }

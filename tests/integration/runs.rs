@@ -108,5 +108,5 @@ fn deleting_a_run_removes_its_folder_only_after_confirmation() {
     // Only run folders can be deleted.
     let err =
         genlab::run::folder::delete_run(runs_dir.path()).expect_err("deleted a non-run folder");
-    assert!(err.contains("not a run folder"));
+    assert!(err.contains("not created by GenLab"), "{err}");
 }
