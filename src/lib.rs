@@ -13,6 +13,7 @@ pub mod data;
 pub mod eval;
 pub mod export;
 pub mod kernels;
+pub mod memory;
 pub mod model;
 pub mod run;
 pub mod train;

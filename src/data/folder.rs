@@ -9,7 +9,43 @@ const MAX_IMAGES: usize = 200_000;
 /// Refuse decoding a single image above this many pixels (decompression bombs).
 const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 
+/// Reads every image in `dir`, resized to `size` x `size`. Refuses, before decoding any,
+/// a set that would not fit in memory.
 pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError> {
+    let files = image_files(dir)?;
+    if files.len() > MAX_IMAGES {
+        return Err(DataError::malformed(
+            dir,
+            format!("{} images, at most {MAX_IMAGES}", files.len()),
+        ));
+    }
+    let channels = if color { 3 } else { 1 };
+    let values = (files.len() as u64)
+        .saturating_mul(channels as u64)
+        .saturating_mul((size as u64).saturating_mul(size as u64));
+    crate::memory::ensure_fits(
+        values.saturating_mul(4),
+        dir,
+        &format!(
+            "{} images of {channels}x{size}x{size} values as 32-bit floats",
+            files.len()
+        ),
+    )?;
+    let mut pixels = Vec::with_capacity(values as usize);
+    for file in &files {
+        load_one(file, size, color, &mut pixels)?;
+    }
+    Ok(ImageSet {
+        channels,
+        height: size,
+        width: size,
+        pixels,
+        labels: None,
+    })
+}
+
+/// The PNG and JPEG files in `dir`, sorted; an error when there are none.
+pub fn image_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, DataError> {
     let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -27,24 +63,7 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
             "no .png, .jpg or .jpeg files in this folder",
         ));
     }
-    if files.len() > MAX_IMAGES {
-        return Err(DataError::malformed(
-            dir,
-            format!("{} images, at most {MAX_IMAGES}", files.len()),
-        ));
-    }
-    let channels = if color { 3 } else { 1 };
-    let mut pixels = Vec::with_capacity(files.len() * channels * size * size);
-    for file in &files {
-        load_one(file, size, color, &mut pixels)?;
-    }
-    Ok(ImageSet {
-        channels,
-        height: size,
-        width: size,
-        pixels,
-        labels: None,
-    })
+    Ok(files)
 }
 
 fn load_one(file: &Path, size: usize, color: bool, out: &mut Vec<f32>) -> Result<(), DataError> {

@@ -42,6 +42,23 @@ pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, Dat
     })
 }
 
+/// Reads only the header of an IDX file (plain or gzip): its dimensions.
+pub fn read_header(path: &Path, magic: u32, rank: usize) -> Result<Vec<usize>, DataError> {
+    let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
+    let mut reader = BufReader::new(file);
+    let gzip = {
+        use std::io::BufRead;
+        let head = reader.fill_buf().map_err(|e| DataError::io(path, e))?;
+        head.starts_with(&[0x1f, 0x8b])
+    };
+    let dims = if gzip {
+        header(&mut GzDecoder::new(reader), path, magic, rank)?
+    } else {
+        header(&mut reader, path, magic, rank)?
+    };
+    Ok(dims.into_iter().map(|d| d as usize).collect())
+}
+
 /// Reads one IDX file of unsigned bytes with `rank` dimensions: (dims, data).
 pub fn read_idx(path: &Path, magic: u32, rank: usize) -> Result<(Vec<usize>, Vec<u8>), DataError> {
     let file = std::fs::File::open(path).map_err(|e| DataError::io(path, e))?;
@@ -71,35 +88,16 @@ pub fn parse_maybe_gzip<R: Read>(
     }
 }
 
-/// Parses IDX bytes from any reader; `path` is for messages.
+/// Parses IDX bytes from any reader; `path` is for messages. Images are refused before
+/// their data is read when they would not fit in memory as f32 (a small gzip can declare
+/// gigabytes).
 pub fn parse<R: Read>(
     mut r: R,
     path: &Path,
     magic: u32,
     rank: usize,
 ) -> Result<(Vec<usize>, Vec<u8>), DataError> {
-    let mut word = [0u8; 4];
-    r.read_exact(&mut word)
-        .map_err(|e| DataError::malformed(path, format!("truncated header: {e}")))?;
-    let found = u32::from_be_bytes(word);
-    if found != magic {
-        let what = if magic == IMAGES_MAGIC {
-            "images (0x00000803)"
-        } else {
-            "labels (0x00000801)"
-        };
-        return Err(DataError::malformed(
-            path,
-            format!("wrong magic number 0x{found:08x}, expected IDX {what}"),
-        ));
-    }
-    let mut dims = Vec::with_capacity(rank);
-    for i in 0..rank {
-        r.read_exact(&mut word).map_err(|e| {
-            DataError::malformed(path, format!("truncated header at dimension {i}: {e}"))
-        })?;
-        dims.push(u32::from_be_bytes(word) as u64);
-    }
+    let dims = header(&mut r, path, magic, rank)?;
     let expected = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
     let expected = match expected {
         Some(e) if e <= MAX_BYTES => e,
@@ -110,6 +108,14 @@ pub fn parse<R: Read>(
             ))
         }
     };
+    if magic == IMAGES_MAGIC {
+        // The bytes, and the 32-bit floats they become.
+        crate::memory::ensure_fits(
+            expected * 5,
+            path,
+            &format!("images of {dims:?} bytes as 32-bit floats"),
+        )?;
+    }
     // Read at most one byte more than declared; the buffer grows with the real data,
     // so a lying header cannot make us allocate before the bytes exist.
     let mut data = Vec::new();
@@ -132,6 +138,33 @@ pub fn parse<R: Read>(
         ));
     }
     Ok((dims.into_iter().map(|d| d as usize).collect(), data))
+}
+
+/// Reads the magic number and `rank` dimensions.
+fn header<R: Read>(r: &mut R, path: &Path, magic: u32, rank: usize) -> Result<Vec<u64>, DataError> {
+    let mut word = [0u8; 4];
+    r.read_exact(&mut word)
+        .map_err(|e| DataError::malformed(path, format!("truncated header: {e}")))?;
+    let found = u32::from_be_bytes(word);
+    if found != magic {
+        let what = if magic == IMAGES_MAGIC {
+            "images (0x00000803)"
+        } else {
+            "labels (0x00000801)"
+        };
+        return Err(DataError::malformed(
+            path,
+            format!("wrong magic number 0x{found:08x}, expected IDX {what}"),
+        ));
+    }
+    let mut dims = Vec::with_capacity(rank);
+    for i in 0..rank {
+        r.read_exact(&mut word).map_err(|e| {
+            DataError::malformed(path, format!("truncated header at dimension {i}: {e}"))
+        })?;
+        dims.push(u32::from_be_bytes(word) as u64);
+    }
+    Ok(dims)
 }
 
 /// Writes an IDX file (used by tests and by users converting data).

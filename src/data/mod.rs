@@ -103,7 +103,7 @@ impl Dataset {
     pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
         Ok(match config {
             DataConfig::Toy { shape, noise } => {
-                Dataset::Points(toy::sample(*shape, *noise, 20_000, seed))
+                Dataset::Points(toy::sample(*shape, *noise, toy::SAMPLES, seed))
             }
             DataConfig::CsvPoints { path } => Dataset::Points(csv_points::read(path)?),
             DataConfig::Idx { images, labels } => {

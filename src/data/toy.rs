@@ -9,6 +9,8 @@ use std::f32::consts::PI;
 
 /// Radius of the 8-Gaussian ring (as in GAN Lab and the PyTorch reference).
 pub const RING_RADIUS: f32 = 2.0;
+/// Points drawn for a toy training set.
+pub const SAMPLES: usize = 20_000;
 
 /// The true mode centres of a distribution, where it has discrete modes.
 pub fn modes(shape: ToyShape) -> Vec<[f32; 2]> {

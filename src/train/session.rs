@@ -185,6 +185,8 @@ pub use super::device::device_for;
 
 /// Builds the trainer the experiment describes, on `device`.
 pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn Trainer>, String> {
+    // Before anything is loaded or allocated: a run that cannot fit is refused whole.
+    crate::memory::check(experiment, crate::memory::available())?;
     let data =
         Dataset::load(&experiment.data, experiment.training.seed).map_err(|e| e.to_string())?;
     if data.len() < 2 {

@@ -10,6 +10,7 @@ mod fuzz;
 mod gpu;
 mod kernels;
 mod learning;
+mod memory;
 mod run_writer;
 mod runs;
 mod session;

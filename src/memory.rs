@@ -1,0 +1,349 @@
+//! The memory budget: what a run will hold (data, parameters with their gradients and
+//! optimizer state, activations of a step), estimated from the experiment alone and
+//! checked against the memory the machine has before anything is allocated. A run that
+//! cannot fit is refused with the figures, instead of being killed halfway.
+
+use crate::config::{DataConfig, Experiment, ModelConfig, NetConfig};
+use crate::data::{idx, DataError};
+use std::path::Path;
+
+/// Held besides the run itself: burn's and the window's buffers, thread stacks, the
+/// snapshot and quality-metric passes.
+const RUNTIME_BYTES: u64 = 256 << 20;
+/// Parameter bytes per parameter: the value, its gradient, Adam's two moments, and the
+/// discriminator's frozen copy for the generator's step.
+const BYTES_PER_PARAMETER: u64 = 5 * 4;
+/// Saved activation bytes per element a layer outputs: the pre- and post-activation
+/// values of the forward pass and their gradients, f32.
+const BYTES_PER_ACTIVATION: u64 = 4 * 4;
+
+/// What a run will hold in memory, in bytes (and what it was worked out from).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// The training set as f32, with what loading it holds at its peak.
+    pub data: u64,
+    /// The samples and values per sample the data figure comes from.
+    pub samples: u64,
+    pub sample_len: u64,
+    pub parameters: u64,
+    /// Parameters with gradients and optimizer state.
+    pub model: u64,
+    /// One training step's activations and convolution columns at the batch size.
+    pub activations: u64,
+    pub batch: u64,
+}
+
+impl Estimate {
+    pub fn total(&self) -> u64 {
+        self.data + self.model + self.activations + RUNTIME_BYTES
+    }
+
+    /// Where the total goes, in words, e.g. for a refusal or the experiment panel.
+    pub fn describe(&self) -> String {
+        format!(
+            "data {} ({} samples of {} values), model {} ({} parameters with gradients and Adam state), activations {} at batch {}",
+            bytes(self.data),
+            self.samples,
+            self.sample_len,
+            bytes(self.model),
+            self.parameters,
+            bytes(self.activations),
+            self.batch
+        )
+    }
+}
+
+/// `n` bytes for people: "812 MB", "94.4 GB".
+pub fn bytes(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.1} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.0} MB", n / 1e6)
+    } else {
+        format!("{:.0} kB", (n / 1e3).ceil())
+    }
+}
+
+/// The memory this process may still take: the kernel's `MemAvailable`, lowered by a
+/// cgroup limit (containers, CI) and by `$GENLAB_MEMORY_LIMIT` (bytes) when set. `None`
+/// where neither can be read (then nothing is refused).
+pub fn available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
+        t.lines()
+            .find_map(|l| l.strip_prefix("MemAvailable:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    let read = |p: &str| -> Option<u64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    let cgroup = read("/sys/fs/cgroup/memory.max")
+        .map(|max| max.saturating_sub(read("/sys/fs/cgroup/memory.current").unwrap_or(0)));
+    let told = std::env::var("GENLAB_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    [meminfo, cgroup, told].into_iter().flatten().min()
+}
+
+/// An error naming `path` when holding `needed` more bytes would not fit in memory.
+pub fn ensure_fits(needed: u64, path: &Path, what: &str) -> Result<(), DataError> {
+    match available() {
+        Some(free) if needed > free => Err(DataError::malformed(
+            path,
+            format!(
+                "{what} would take {} of memory and {} is available",
+                bytes(needed),
+                bytes(free)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an experiment whose run would not fit in `available` bytes, with the figures.
+pub fn check(experiment: &Experiment, available: Option<u64>) -> Result<Estimate, String> {
+    let estimate = estimate(experiment).map_err(|e| e.to_string())?;
+    match available {
+        Some(free) if estimate.total() > free => Err(format!(
+            "this run needs about {} of memory and {} is available ({}); use less data, smaller images, a smaller model or a smaller batch",
+            bytes(estimate.total()),
+            bytes(free),
+            estimate.describe(),
+        )),
+        _ => Ok(estimate),
+    }
+}
+
+/// The data's shape as the models see it: (channels, height, width), or None for points.
+type ImageShape = Option<(u64, u64, u64)>;
+
+/// Works out the estimate; reads no more than a file listing or an IDX header.
+pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
+    let (samples, shape, loading) = data_shape(&experiment.data)?;
+    let sample_len = shape.map_or(2, |(c, h, w)| c * h * w);
+    let data = samples
+        .saturating_mul(sample_len)
+        .saturating_mul(4)
+        .saturating_add(samples.saturating_mul(loading))
+        // The shuffled order of the batcher.
+        .saturating_add(samples.saturating_mul(8));
+    let flat = sample_len;
+    let (nets, latent): (Vec<(&NetConfig, Side, Side)>, u64) = match &experiment.model {
+        ModelConfig::Gan {
+            latent_dim,
+            generator,
+            discriminator,
+            ..
+        } => {
+            let z = *latent_dim as u64;
+            (
+                vec![
+                    (generator, Side::Flat(z), Side::of(shape, flat)),
+                    // The discriminator sees a real and a fake batch.
+                    (discriminator, Side::of(shape, flat), Side::Flat(1)),
+                    (discriminator, Side::of(shape, flat), Side::Flat(1)),
+                ],
+                z,
+            )
+        }
+        ModelConfig::Vae {
+            latent_dim,
+            encoder,
+            decoder,
+            ..
+        } => {
+            let z = *latent_dim as u64;
+            (
+                vec![
+                    (encoder, Side::of(shape, flat), Side::Flat(2 * z)),
+                    (decoder, Side::Flat(z), Side::of(shape, flat)),
+                ],
+                z,
+            )
+        }
+    };
+    let mut parameters = 0u64;
+    let mut per_sample = 0u64;
+    for (i, (net, input, output)) in nets.iter().enumerate() {
+        let cost = net_cost(net, *input, *output);
+        // The second discriminator pass shares the first one's parameters.
+        let shared = experiment.is_gan() && i == 2;
+        if !shared {
+            parameters = parameters.saturating_add(cost.parameters);
+        }
+        per_sample = per_sample
+            .saturating_add(cost.outputs.saturating_mul(BYTES_PER_ACTIVATION))
+            // Columns of the convolutions, built forward and again backward.
+            .saturating_add(cost.columns.saturating_mul(2 * 4));
+    }
+    per_sample = per_sample.saturating_add(latent.saturating_mul(BYTES_PER_ACTIVATION));
+    let batch = experiment.training.batch_size as u64;
+    Ok(Estimate {
+        data,
+        samples,
+        sample_len,
+        parameters,
+        model: parameters.saturating_mul(BYTES_PER_PARAMETER),
+        activations: per_sample.saturating_mul(batch),
+        batch,
+    })
+}
+
+/// (samples, image shape, extra bytes per sample held while loading).
+fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
+    Ok(match data {
+        DataConfig::Toy { .. } => (crate::data::toy::SAMPLES as u64, None, 0),
+        // A point takes at least 4 bytes of text ("0,0\n"); each becomes 8 bytes.
+        DataConfig::CsvPoints { path } => {
+            let len = std::fs::metadata(path)
+                .map_err(|e| DataError::io(path, e))?
+                .len();
+            (len / 4, None, 0)
+        }
+        DataConfig::Idx { images, .. } => {
+            let dims = idx::read_header(images, idx::IMAGES_MAGIC, 3)?;
+            let (n, h, w) = (dims[0] as u64, dims[1] as u64, dims[2] as u64);
+            // The file's bytes are held while they become f32.
+            (n, Some((1, h, w)), h * w)
+        }
+        DataConfig::ImageFolder { path, size, color } => {
+            let n = crate::data::folder::image_files(path)?.len() as u64;
+            let c = if *color { 3 } else { 1 };
+            (n, Some((c, *size as u64, *size as u64)), 0)
+        }
+        DataConfig::Shapes { count } => (
+            *count as u64,
+            Some((
+                1,
+                crate::data::shapes::SIZE as u64,
+                crate::data::shapes::SIZE as u64,
+            )),
+            0,
+        ),
+    })
+}
+
+/// A network's input or output: a flat vector, or an image (channels, side).
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Flat(u64),
+    Image(u64, u64),
+}
+
+impl Side {
+    fn of(shape: ImageShape, flat: u64) -> Side {
+        match shape {
+            Some((c, h, _)) => Side::Image(c, h),
+            None => Side::Flat(flat),
+        }
+    }
+    fn len(self) -> u64 {
+        match self {
+            Side::Flat(n) => n,
+            Side::Image(c, s) => c * s * s,
+        }
+    }
+}
+
+struct NetCost {
+    parameters: u64,
+    /// Elements the layers output, per sample.
+    outputs: u64,
+    /// Elements of convolution columns (im2col / col2im), per sample.
+    columns: u64,
+}
+
+/// Parameters and per-sample activations of one network, as `model::layers` builds it.
+fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
+    let mut cost = NetCost {
+        parameters: 0,
+        outputs: 0,
+        columns: 0,
+    };
+    // A layer followed by batch norm has no bias; the norm holds a scale, a shift and
+    // two running statistics per channel.
+    let bias = |width: u64, normed: bool, per_channel: u64| {
+        if normed {
+            4 * per_channel
+        } else {
+            width
+        }
+    };
+    let bn = net.batch_norm();
+    let mut add = |cost: &mut NetCost, weights: u64, bias: u64, outputs: u64, columns: u64| {
+        cost.parameters = cost.parameters.saturating_add(weights.saturating_add(bias));
+        cost.outputs = cost.outputs.saturating_add(outputs);
+        cost.columns = cost.columns.saturating_add(columns);
+    };
+    match net {
+        NetConfig::Mlp { hidden, .. } => {
+            let mut prev = input.len();
+            for &h in hidden {
+                let h = h as u64;
+                add(&mut cost, prev.saturating_mul(h), bias(h, bn, h), h, 0);
+                prev = h;
+            }
+            let out = output.len();
+            add(&mut cost, prev.saturating_mul(out), out, out, 0);
+        }
+        // Image -> vector: stride-2 4x4 convolutions (the first without batch norm, as in
+        // DCGAN), then a dense head.
+        NetConfig::Conv { channels, .. } if matches!(input, Side::Image(..)) => {
+            let Side::Image(mut prev, mut side) = input else {
+                unreachable!()
+            };
+            for (i, &c) in channels.iter().enumerate() {
+                let c = c as u64;
+                side /= 2;
+                let normed = bn && i > 0;
+                add(
+                    &mut cost,
+                    16 * prev * c,
+                    bias(c, normed, c),
+                    c * side * side,
+                    16 * prev * side * side,
+                );
+                prev = c;
+            }
+            let out = output.len();
+            add(&mut cost, prev * side * side * out, out, out, 0);
+        }
+        // Vector -> image: a dense projection, then stride-2 4x4 transposed convolutions
+        // (the last one without batch norm).
+        NetConfig::Conv { channels, .. } => {
+            let (out_c, out_side) = match output {
+                Side::Image(c, s) => (c, s),
+                Side::Flat(n) => (n, 1),
+            };
+            let mut side = out_side >> channels.len().min(63);
+            let mut prev = channels.first().map_or(out_c, |&c| c as u64);
+            let projected = prev * side * side;
+            add(
+                &mut cost,
+                input.len().saturating_mul(projected),
+                bias(projected, bn, prev),
+                projected,
+                0,
+            );
+            let outs: Vec<u64> = channels
+                .iter()
+                .skip(1)
+                .map(|&c| c as u64)
+                .chain([out_c])
+                .collect();
+            for (i, &c) in outs.iter().enumerate() {
+                let normed = bn && i + 1 < outs.len();
+                let columns = 16 * c * side * side;
+                side *= 2;
+                add(
+                    &mut cost,
+                    16 * prev * c,
+                    bias(c, normed, c),
+                    c * side * side,
+                    columns,
+                );
+                prev = c;
+            }
+        }
+    }
+    cost
+}

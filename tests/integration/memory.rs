@@ -1,0 +1,108 @@
+//! The memory budget: a run that cannot fit is refused with its figures before anything
+//! is allocated, never killed halfway; the shipped presets fit with room to spare.
+
+use crate::preset;
+use genlab::config::{DataConfig, ModelConfig, NetConfig};
+use genlab::memory::{self, estimate};
+use genlab::train::{Event, Session};
+use std::time::Duration;
+
+const GIB: u64 = 1 << 30;
+
+/// The estimate follows the architecture: the parameter count is exactly what the
+/// trainer builds, for MLPs and convolutions, GANs and VAEs.
+#[test]
+fn the_parameter_estimate_matches_the_built_models() {
+    for name in [
+        "gan_ring.toml",
+        "vae_mlp_shapes.toml",
+        "dcgan_shapes.toml",
+        "vae_conv_shapes.toml",
+    ] {
+        let exp = preset(name);
+        let device = genlab::train::session::device_for(exp.backend)
+            .expect("cpu")
+            .0;
+        let trainer = genlab::train::session::build_trainer(&exp, &device).expect("trainer");
+        let e = estimate(&exp).expect("estimate");
+        assert_eq!(e.parameters, trainer.parameters() as u64, "{name}");
+        assert!(e.total() < GIB, "{name}: {}", e.describe());
+        println!("{name}: {} ({})", memory::bytes(e.total()), e.describe());
+    }
+}
+
+/// The folder: 30,001 images at size 512 in colour ask for 94 GB. It is refused
+/// from the file listing alone (the files here are not even images), with the figures.
+#[test]
+fn an_image_folder_larger_than_memory_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for i in 0..30_001 {
+        std::fs::File::create(dir.path().join(format!("{i:05}.png"))).expect("create");
+    }
+    let mut exp = preset("dcgan_shapes.toml");
+    exp.data = DataConfig::ImageFolder {
+        path: dir.path().to_owned(),
+        size: 512,
+        color: true,
+    };
+    let e = estimate(&exp).expect("estimate");
+    assert_eq!(e.samples, 30_001);
+    assert!(e.data > 94 * 1_000_000_000, "{}", e.describe());
+    let err = memory::check(&exp, Some(24 * GIB)).expect_err("94 GB accepted in 24 GiB");
+    assert!(
+        err.contains("94.4 GB") && err.contains("25.8 GB is available"),
+        "{err}"
+    );
+    // With the machine's real memory (any machine this runs on has less than 94 GB free).
+    if memory::available().is_some_and(|a| a < e.total()) {
+        let err = genlab::data::folder::read(dir.path(), 512, true)
+            .expect_err("read a folder larger than memory")
+            .to_string();
+        assert!(err.contains("30001 images of 3x512x512"), "{err}");
+        let session = Session::start(exp).expect("start");
+        let reason = loop {
+            match session.next_event(Duration::from_secs(60)) {
+                Some(Event::Failed { reason, .. }) => break reason,
+                Some(Event::Started { .. }) => panic!("a run that cannot fit started"),
+                Some(_) => {}
+                None => panic!("no failure reported"),
+            }
+        };
+        assert!(reason.contains("of memory"), "{reason}");
+    }
+}
+
+/// Width x depth x batch can ask for more than any machine has: refused with the
+/// parameter count, by the session as by the check.
+#[test]
+fn a_model_larger_than_memory_is_refused_with_its_figures() {
+    let mut huge = preset("gan_ring.toml");
+    if let ModelConfig::Gan { generator, .. } = &mut huge.model {
+        *generator = NetConfig::Mlp {
+            hidden: vec![16_384; 32],
+            activation: Default::default(),
+            batch_norm: false,
+        };
+    }
+    let e = estimate(&huge).expect("estimate");
+    assert!(e.parameters > 8_000_000_000, "{}", e.describe());
+    let err = memory::check(&huge, Some(64 * GIB)).expect_err("accepted");
+    assert!(err.contains("parameters"), "{err}");
+    // A batch of 65,536 images through a wide DCGAN: the activations alone do not fit.
+    let mut exp = preset("dcgan_shapes.toml");
+    exp.training.batch_size = 65_536;
+    let err = memory::check(&exp, Some(8 * GIB)).expect_err("accepted");
+    assert!(err.contains("at batch 65536"), "{err}");
+    let session = Session::start(huge).expect("start");
+    loop {
+        match session.next_event(Duration::from_secs(60)) {
+            Some(Event::Failed { reason, .. }) => {
+                assert!(reason.contains("of memory"), "{reason}");
+                break;
+            }
+            Some(Event::Started { .. }) => panic!("a model that cannot fit started"),
+            Some(_) => {}
+            None => panic!("no failure reported"),
+        }
+    }
+}
