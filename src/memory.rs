@@ -269,7 +269,7 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
         }
     };
     let bn = net.batch_norm();
-    let mut add = |cost: &mut NetCost, weights: u64, bias: u64, outputs: u64, columns: u64| {
+    let add = |cost: &mut NetCost, weights: u64, bias: u64, outputs: u64, columns: u64| {
         cost.parameters = cost.parameters.saturating_add(weights.saturating_add(bias));
         cost.outputs = cost.outputs.saturating_add(outputs);
         cost.columns = cost.columns.saturating_add(columns);

@@ -273,12 +273,14 @@ impl Trainer for GanTrainer {
         match (self.shape, &self.data) {
             (
                 SampleShape::Image {
-                    channels, height, ..
+                    channels,
+                    height,
+                    width,
                 },
                 Dataset::Images(set),
             ) => {
                 let n = generated.len() / self.shape.flat_len();
-                let grid = image_grid(&generated, n, channels, height, 8);
+                let grid = image_grid(&generated, n, channels, [height, width], 8);
                 let real_n = set.len().min(512);
                 let dist = eval::images::pixel_stat_distance(
                     &generated,

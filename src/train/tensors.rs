@@ -27,27 +27,27 @@ pub fn image_grid(
     pixels: &[f32],
     n: usize,
     channels: usize,
-    side: usize,
+    [rows_px, cols_px]: [usize; 2],
     cols: usize,
 ) -> RgbaImage {
     let cols = cols.max(1).min(n.max(1));
     let rows = n.div_ceil(cols);
-    let cell = side + 1;
-    let width = cols * cell + 1;
-    let height = rows * cell + 1;
+    let (cell_h, cell_w) = (rows_px + 1, cols_px + 1);
+    let width = cols * cell_w + 1;
+    let height = rows * cell_h + 1;
     let mut out = vec![0u8; width * height * 4];
     // A dark grey background separates the cells.
     for px in out.chunks_exact_mut(4) {
         px.copy_from_slice(&[40, 40, 48, 255]);
     }
-    let plane = side * side;
+    let plane = rows_px * cols_px;
     for i in 0..n {
         let img = &pixels[i * channels * plane..(i + 1) * channels * plane];
-        let (ox, oy) = ((i % cols) * cell + 1, (i / cols) * cell + 1);
-        for y in 0..side {
-            for x in 0..side {
+        let (ox, oy) = ((i % cols) * cell_w + 1, (i / cols) * cell_h + 1);
+        for y in 0..rows_px {
+            for x in 0..cols_px {
                 let at = |c: usize| {
-                    (img[c * plane + y * side + x].clamp(0.0, 1.0) * 255.0).round() as u8
+                    (img[c * plane + y * cols_px + x].clamp(0.0, 1.0) * 255.0).round() as u8
                 };
                 let rgb = if channels >= 3 {
                     [at(0), at(1), at(2)]

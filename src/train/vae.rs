@@ -135,7 +135,9 @@ impl VaeTrainer {
         device: &Device,
     ) -> Option<RgbaImage> {
         let SampleShape::Image {
-            channels, height, ..
+            channels,
+            height,
+            width,
         } = self.shape
         else {
             return None;
@@ -155,14 +157,22 @@ impl VaeTrainer {
         }
         let n = dims.len() * TRAVERSAL_STEPS;
         let decoded = values(self.to_values(vae.decode(matrix(&z, n, latent, device))));
-        Some(image_grid(&decoded, n, channels, height, TRAVERSAL_STEPS))
+        Some(image_grid(
+            &decoded,
+            n,
+            channels,
+            [height, width],
+            TRAVERSAL_STEPS,
+        ))
     }
 
     /// Held-out inputs `a` and `b` at the ends of a row of decodings along the straight
     /// line between their codes.
     fn interpolation(&self, vae: &Vae, codes: &[f32], device: &Device) -> Option<RgbaImage> {
         let SampleShape::Image {
-            channels, height, ..
+            channels,
+            height,
+            width,
         } = self.shape
         else {
             return None;
@@ -183,7 +193,7 @@ impl VaeTrainer {
         row.extend(decoded);
         row.extend_from_slice(&self.held_out[b * len..(b + 1) * len]);
         let n = INTERPOLATION_STEPS + 2;
-        Some(image_grid(&row, n, channels, height, n))
+        Some(image_grid(&row, n, channels, [height, width], n))
     }
 
     fn held_out_matrix(&self, device: &Device) -> (Tensor<2>, usize) {
@@ -273,9 +283,11 @@ impl Trainer for VaeTrainer {
             values(self.to_values(vae.decode(matrix(&self.fixed_z, n, latent, &device))));
         match self.shape {
             SampleShape::Image {
-                channels, height, ..
+                channels,
+                height,
+                width,
             } => {
-                let grid = image_grid(&generated, n, channels, height, 8);
+                let grid = image_grid(&generated, n, channels, [height, width], 8);
                 // Inputs beside their reconstructions, in pairs.
                 let len = self.shape.flat_len();
                 let pairs = RECON_PAIRS.min(self.held_out.len() / len);
@@ -287,8 +299,13 @@ impl Trainer for VaeTrainer {
                     interleaved.extend_from_slice(&inputs[i * len..(i + 1) * len]);
                     interleaved.extend_from_slice(&recon[i * len..(i + 1) * len]);
                 }
-                let reconstructions =
-                    Some(image_grid(&interleaved, 2 * pairs, channels, height, 8));
+                let reconstructions = Some(image_grid(
+                    &interleaved,
+                    2 * pairs,
+                    channels,
+                    [height, width],
+                    8,
+                ));
                 let n_held = self.held_out.len() / len;
                 let (held_mean, held_logvar) =
                     vae.encode(matrix(&self.held_out, n_held, len, &device));
@@ -305,7 +322,7 @@ impl Trainer for VaeTrainer {
                     let z = latent_grid(LATENT_MAP_SIDE, 2.5);
                     let n = LATENT_MAP_SIDE * LATENT_MAP_SIDE;
                     let decoded = values(self.to_values(vae.decode(matrix(&z, n, 2, &device))));
-                    image_grid(&decoded, n, channels, height, LATENT_MAP_SIDE)
+                    image_grid(&decoded, n, channels, [height, width], LATENT_MAP_SIDE)
                 });
                 let encoded = (latent == 2).then(|| {
                     let n = self.held_out.len() / len;
@@ -336,7 +353,7 @@ impl Trainer for VaeTrainer {
                 let Dataset::Points(set) = &self.data else {
                     return (
                         Samples::Images {
-                            grid: image_grid(&[], 0, 1, 1, 1),
+                            grid: image_grid(&[], 0, 1, [1, 1], 1),
                             reconstructions: None,
                             latent_map: None,
                             encoded: None,
