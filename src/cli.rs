@@ -433,10 +433,7 @@ pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::R
     .map_err(|e| anyhow::anyhow!("{}: {e}", preset.display()))?;
     bar.finish_and_clear();
     let path = out.unwrap_or_else(|| crate::eval::evaluator::cache_path(&exp.data));
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    std::fs::write(&path, saved.to_bytes().map_err(anyhow::Error::msg)?)?;
+    saved.save(&path).map_err(anyhow::Error::msg)?;
     println!(
         "evaluator: {} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
         saved.classes,

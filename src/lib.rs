@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod durable;
 pub mod eval;
 pub mod export;
 pub mod kernels;

@@ -1,8 +1,6 @@
 //! Checkpoint files in a run folder: atomic writes, keep-last-N, newest readable first.
 
 use super::{Checkpoint, CheckpointError};
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The checkpoints folder of a run folder.
@@ -27,17 +25,8 @@ fn step_of(path: &Path) -> Option<u64> {
 /// `keep`. The file appears whole or not at all: it is written under a temporary name,
 /// synced, and renamed; a crash at any point leaves the previous checkpoints readable.
 pub fn write(dir: &Path, step: u64, bytes: &[u8], keep: usize) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
     let path = dir.join(file_name(step));
-    let tmp = dir.join(format!(".{}.tmp", file_name(step)));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
-    // The rename itself is durable only once the folder is synced.
-    File::open(dir)?.sync_all()?;
+    crate::durable::write(&path, bytes)?;
     prune(dir, keep.max(1))?;
     Ok(path)
 }

@@ -118,6 +118,13 @@ impl SavedEvaluator {
         postcard::to_stdvec(self).map_err(|e| e.to_string())
     }
 
+    /// Writes the evaluator to `path` atomically: a reader (a run starting meanwhile)
+    /// sees the old file or the new one, never half of one.
+    pub fn save(&self, path: &Path) -> Result<(), String> {
+        crate::durable::write(path, &self.to_bytes()?)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     pub fn from_bytes(bytes: &[u8], source: &Path) -> Result<Self, String> {
         postcard::from_bytes(bytes)
             .map_err(|e| format!("{}: not an evaluator file: {e}", source.display()))

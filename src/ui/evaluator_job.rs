@@ -18,29 +18,35 @@ pub struct EvaluatorJob {
 }
 
 impl EvaluatorJob {
+    /// Trains an evaluator for `data` and caches it where runs look for it.
     pub fn start(data: DataConfig, seed: u64) -> EvaluatorJob {
+        let job_data = data.clone();
+        Self::spawn(data, move |steps_done| {
+            train_and_cache(&job_data, seed, steps_done)
+        })
+    }
+
+    /// Runs `work` (which counts its steps in the counter it is given) on its own thread.
+    pub fn spawn(
+        data: DataConfig,
+        work: impl FnOnce(&AtomicUsize) -> Result<String, String> + Send + 'static,
+    ) -> EvaluatorJob {
         let done_steps = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = unbounded();
         let counter = done_steps.clone();
-        let job_data = data.clone();
         let spawned = std::thread::Builder::new()
             .name("genlab-evaluator".into())
             .spawn(move || {
-                let result = crate::eval::evaluator::train(&job_data, seed, STEPS, |s, _| {
-                    counter.store(s, Ordering::Relaxed)
-                })
-                .and_then(|saved| {
-                    let path = crate::eval::evaluator::cache_path(&job_data);
-                    if let Some(dir) = path.parent() {
-                        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-                    }
-                    let bytes = saved.to_bytes()?;
-                    std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-                    Ok(format!(
-                        "Evaluator trained: {:.1} % held-out accuracy; new runs on this data report FD, KID, precision and recall.",
-                        saved.held_out_accuracy * 100.0
-                    ))
-                });
+                // A panic (a bug, a driver) ends the job with a message, not a bar that
+                // spins forever.
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&counter)))
+                        .unwrap_or_else(|panic| {
+                            Err(format!(
+                                "the evaluator thread crashed: {}",
+                                crate::train::session::panic_message(&panic)
+                            ))
+                        });
                 let _ = tx.send(result);
             });
         if let Err(e) = spawned {
@@ -60,6 +66,24 @@ impl EvaluatorJob {
     }
 }
 
+fn train_and_cache(
+    data: &DataConfig,
+    seed: u64,
+    steps_done: &AtomicUsize,
+) -> Result<String, String> {
+    if std::env::var_os("GENLAB_FAULT_EVALUATOR_PANIC").is_some() {
+        panic!("fault drill: a panic injected into the evaluator job");
+    }
+    let saved = crate::eval::evaluator::train(data, seed, STEPS, |s, _| {
+        steps_done.store(s, Ordering::Relaxed)
+    })?;
+    saved.save(&crate::eval::evaluator::cache_path(data))?;
+    Ok(format!(
+        "Evaluator trained: {:.1} % held-out accuracy; new runs on this data report FD, KID, precision and recall.",
+        saved.held_out_accuracy * 100.0
+    ))
+}
+
 /// Whether image metrics can be computed for `data` (an evaluator is shipped or cached).
 pub fn has_evaluator(data: &DataConfig) -> bool {
     matches!(data, DataConfig::Shapes { .. }) || crate::eval::evaluator::cache_path(data).is_file()
@@ -74,7 +98,12 @@ pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                     Some(result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")));
                 app.evaluator_job = None;
             }
-            Err(_) => {
+            Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                app.notice =
+                    Some("Evaluator training failed: its thread ended without a result".into());
+                app.evaluator_job = None;
+            }
+            Err(crossbeam_channel::TryRecvError::Empty) => {
                 let done = job.done_steps.load(Ordering::Relaxed);
                 ui.add(
                     egui::ProgressBar::new(done as f32 / STEPS as f32)

@@ -409,3 +409,24 @@ fn genlab_train_resume_continues_the_run_folder() {
         50
     );
 }
+
+/// A file written through `durable::write` is the old one or the new one: a write that
+/// fails (here: the target is a folder) leaves the old bytes and no temporary file.
+#[test]
+fn durable_writes_replace_whole_files_or_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("evaluator.bin");
+    genlab::durable::write(&path, b"first").expect("write");
+    genlab::durable::write(&path, b"second").expect("rewrite");
+    assert_eq!(std::fs::read(&path).expect("read"), b"second");
+    let blocked = dir.path().join("a-folder");
+    std::fs::create_dir(&blocked).expect("mkdir");
+    std::fs::write(blocked.join("inside"), b"x").expect("write");
+    assert!(genlab::durable::write(&blocked, b"new").is_err());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
+}

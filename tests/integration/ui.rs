@@ -267,3 +267,23 @@ fn a_crash_in_training_is_shown_and_the_window_trains_again() {
     });
     h.state_mut().stop();
 }
+
+/// A panic in the evaluator job ends it with a message; its progress bar does not spin
+/// forever.
+#[test]
+fn a_crash_in_the_evaluator_job_is_reported_not_spun_forever() {
+    use genlab::ui::evaluator_job::EvaluatorJob;
+    let mut app = GenLabApp::new(preset("vae_mlp_shapes.toml"));
+    let data = app.experiment.data.clone();
+    app.evaluator_job = Some(EvaluatorJob::spawn(data, |steps| {
+        steps.store(10, std::sync::atomic::Ordering::Relaxed);
+        panic!("fault drill: a panic in the evaluator job")
+    }));
+    let mut h = harness(app);
+    frames_until(&mut h, "the job to end", |a| a.evaluator_job.is_none());
+    let notice = h.state().notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("Evaluator training failed") && notice.contains("fault drill"),
+        "{notice}"
+    );
+}
