@@ -98,8 +98,8 @@ fn measure_here(
     let mut exp = Experiment::from_toml(case.toml)?;
     exp.backend = backend;
     let (device, _) = device_for(exp.backend).map_err(anyhow::Error::msg)?;
-    device.seed(0);
-    let mut trainer = build_trainer(&exp, &device).map_err(anyhow::Error::msg)?;
+    let mut trainer = crate::train::device::seeded(&device, 0, || build_trainer(&exp, &device))
+        .map_err(anyhow::Error::msg)?;
     for _ in 0..((case.warmup as f64 * scale).ceil() as u64).max(1) {
         trainer.step();
     }

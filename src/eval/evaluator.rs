@@ -196,7 +196,11 @@ pub fn train(
     }
     let (train_set, held) = split(set, &labels);
     let device = Device::flex().autodiff();
-    let mut model = Evaluator::new(train_set.0.channels, train_set.0.height, classes, &device)?;
+    let mut model = crate::train::device::seeded(&device, seed, || {
+        let model = Evaluator::new(train_set.0.channels, train_set.0.height, classes, &device)?;
+        crate::train::state::materialize(&model);
+        Ok::<_, String>(model)
+    })?;
     let mut opt = AdamConfig::new().init();
     let mut rng = SeededRng::seed_from_u64(seed);
     let len = train_set.0.image_len();

@@ -117,3 +117,15 @@ pub fn device_for(backend: Backend) -> Result<(Device, String), String> {
         },
     }
 }
+
+/// Runs `build` (model initialisation) with burn's random generator seeded to `seed`.
+/// That generator is one per backend, shared by the whole process: two models built at
+/// once (a run starting while another stops, the evaluator job, tests in parallel) would
+/// interleave their draws and start from parameters their seeds do not give. So every
+/// seeded build holds one lock.
+pub fn seeded<T>(device: &Device, seed: u64, build: impl FnOnce() -> T) -> T {
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _only_builder = INIT.lock().unwrap_or_else(|p| p.into_inner());
+    device.seed(seed);
+    build()
+}

@@ -327,6 +327,11 @@ impl Trainer for GanTrainer {
         self.g.num_params() + self.d.num_params()
     }
 
+    fn initialize_parameters(&self) {
+        state::materialize(&self.g);
+        state::materialize(&self.d);
+    }
+
     fn save_state(&self) -> Result<TrainerState, String> {
         Ok(TrainerState {
             family: "gan".into(),

@@ -6,7 +6,7 @@ mod gan;
 pub mod losses;
 mod optim;
 pub use optim::fused_adam_isa;
-mod quality;
+pub mod quality;
 pub mod session;
 pub mod state;
 pub mod tensors;

@@ -208,6 +208,8 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
             Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
         }
     };
+    // While the caller holds the seeded generator (`device::seeded`).
+    trainer.initialize_parameters();
     Ok(trainer)
 }
 
@@ -314,14 +316,14 @@ impl Worker {
         step_counter: &AtomicU64,
     ) -> Result<Ending, Failure> {
         let (device, device_name) = device_for(exp.backend).map_err(Failure::error)?;
-        device.seed(exp.training.seed);
-        let mut trainer = build_trainer(exp, &device).map_err(Failure::error)?;
+        let seed = exp.training.seed;
+        let mut trainer = super::device::seeded(&device, seed, || build_trainer(exp, &device))
+            .map_err(Failure::error)?;
         if exp.backend != crate::config::Backend::Cpu && resume.is_none() {
             // The same seed starts from the same parameters on every backend: they are
             // initialised by the CPU backend and moved (through the checkpoint state).
             let (cpu, _) = device_for(crate::config::Backend::Cpu).map_err(Failure::error)?;
-            cpu.seed(exp.training.seed);
-            let init = build_trainer(exp, &cpu)
+            let init = super::device::seeded(&cpu, seed, || build_trainer(exp, &cpu))
                 .and_then(|t| t.save_state())
                 .map_err(Failure::error)?;
             trainer.load_state(&init).map_err(Failure::error)?;

@@ -87,6 +87,17 @@ pub fn first_non_finite<M: Module>(module: &M) -> Option<String> {
     finder.found
 }
 
+/// Draws a module's lazily initialised parameters now (see `device::seeded`).
+pub fn materialize<M: Module>(module: &M) {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+}
+
 /// A learning rate read from a checkpoint: finite and positive.
 pub fn saved_learning_rate(lr: f64) -> Result<f64, String> {
     if lr.is_finite() && lr > 0.0 {

@@ -19,6 +19,8 @@ pub trait Trainer {
     fn set_learning_rates(&mut self, generator: Option<f64>, discriminator: Option<f64>);
     fn learning_rates(&self) -> (f64, Option<f64>);
     fn parameters(&self) -> usize;
+    /// Draws every parameter's initial value now (burn draws them lazily, at first use).
+    fn initialize_parameters(&self);
     /// Everything needed to continue exactly from here (models, optimizers, RNG, data order).
     fn save_state(&self) -> Result<TrainerState, String>;
     /// Restores a saved state; the models must have the shapes the state was saved with.

@@ -399,6 +399,10 @@ impl Trainer for VaeTrainer {
         self.vae.num_params()
     }
 
+    fn initialize_parameters(&self) {
+        state::materialize(&self.vae);
+    }
+
     fn save_state(&self) -> Result<TrainerState, String> {
         Ok(TrainerState {
             family: "vae".into(),

@@ -77,16 +77,29 @@ fn last_five_median(points: &[(u64, f64)]) -> f64 {
     last[2]
 }
 
+/// The floor is half of what the mean image scores: a VAE whose posterior collapsed (it
+/// decodes the mean image whatever the input) passes "half of step 0", not this. Its
+/// code must also carry information: active units above zero.
 #[test]
-fn mlp_vae_halves_held_out_reconstruction() {
-    let rows = train(preset("vae_mlp_shapes.toml"));
+fn mlp_vae_reconstructs_far_better_than_the_mean_image() {
+    let exp = preset("vae_mlp_shapes.toml");
+    let mean_only = mean_image_reconstruction(&exp, &images_of(&exp));
+    let rows = train(exp);
     let recon = series(&rows, "held_out_reconstruction");
     let first = recon.first().expect("baseline").1;
     let (step, last) = *recon.last().expect("final");
-    println!("MLP VAE held-out reconstruction: {first:.2} at step 0 -> {last:.2} at step {step}");
+    let active = series(&rows, "active_units")
+        .last()
+        .expect("active units")
+        .1;
+    println!("MLP VAE held-out reconstruction: {first:.2} at step 0 -> {last:.2} at step {step} (the mean image: {mean_only:.2}); {active} active units");
     assert!(
-        last <= 0.5 * first,
-        "held-out reconstruction {first} -> {last}"
+        last <= 0.5 * mean_only,
+        "held-out reconstruction {last}, the mean image's {mean_only}"
+    );
+    assert!(
+        active >= 1.0,
+        "no active latent unit: the posterior collapsed"
     );
 }
 
@@ -116,6 +129,9 @@ fn dcgan_moves_pixel_statistics_toward_the_data() {
     let recall = series(&rows, "recall").last().expect("recall").1;
     println!("DCGAN Frechet distance on evaluator features: {fd0:.3} at step 0 -> {fd1:.3} at step {step}; recall {recall:.3}");
     assert!(fd1 < 0.5 * fd0, "Frechet distance {fd0} -> {fd1}");
+    // The pixel floor is met by the mean image too; recall is not: the generated images
+    // must cover the real ones' variety.
+    assert!(recall >= RECALL_FLOOR, "recall {recall}");
 }
 
 /// The BCE reconstruction term equals the textbook formula, stays finite for large
@@ -155,4 +171,189 @@ fn bce_reconstruction_matches_the_formula_and_its_gradient() {
         let want = (1.0 / (1.0 + (-(l as f64)).exp()) - x as f64) / 2.0;
         assert!((g as f64 - want).abs() < 1e-5, "d/dl at {l}: {g} vs {want}");
     }
+}
+
+/// Recall a generator must reach on the evaluator's features; the mean image, repeated,
+/// scores far below it (asserted in `every_outcome_fails_for_models_that_do_not_learn`).
+const RECALL_FLOOR: f64 = 0.3;
+
+/// The mean image of a set.
+fn mean_image(set: &genlab::data::ImageSet) -> Vec<f32> {
+    let (len, n) = (set.image_len(), set.len());
+    let mut mean = vec![0.0f32; len];
+    for i in 0..n {
+        for (m, v) in mean.iter_mut().zip(set.image(i)) {
+            *m += v / n as f32;
+        }
+    }
+    mean
+}
+
+/// The images of a preset's data.
+fn images_of(exp: &Experiment) -> genlab::data::ImageSet {
+    match genlab::data::Dataset::load(&exp.data, exp.training.seed).expect("data") {
+        genlab::data::Dataset::Images(set) => set,
+        genlab::data::Dataset::Points(_) => panic!("{}: points, not images", exp.title),
+    }
+}
+
+/// A quality metric (recall, fd...) of the mean image repeated, as a generator collapsed
+/// onto it would be measured.
+fn mean_image_quality(exp: &Experiment, set: &genlab::data::ImageSet, metric: &str) -> f64 {
+    use genlab::train::quality::{ImageQuality, QUALITY_SAMPLES};
+    let device = burn::prelude::Device::flex();
+    let quality = ImageQuality::new(
+        genlab::eval::evaluator::for_data(&exp.data),
+        set,
+        8,
+        0,
+        &device,
+    )
+    .expect("an evaluator for the data");
+    let generated: Vec<f32> = mean_image(set)
+        .into_iter()
+        .cycle()
+        .take(QUALITY_SAMPLES * set.image_len())
+        .collect();
+    quality
+        .measure(&generated)
+        .iter()
+        .find(|(k, _)| *k == metric)
+        .expect("measured")
+        .1
+}
+
+/// The held-out reconstruction of a VAE whose decoder outputs the mean image whatever the
+/// input (a collapsed posterior), computed as training computes it.
+fn mean_image_reconstruction(exp: &Experiment, set: &genlab::data::ImageSet) -> f64 {
+    use burn::prelude::*;
+    let genlab::config::ModelConfig::Vae { reconstruction, .. } = &exp.model else {
+        panic!("{}: reconstruction of a GAN", exp.title)
+    };
+    let (len, n) = (set.image_len(), set.len());
+    let device = Device::flex();
+    let held = (n / 10).min(256);
+    // The decoder's output: logits for the cross-entropy, pixels for the squared error.
+    let out: Vec<f32> = mean_image(set)
+        .iter()
+        .map(|&p| match reconstruction {
+            genlab::config::Reconstruction::Bce => {
+                let p = p.clamp(1e-6, 1.0 - 1e-6);
+                (p / (1.0 - p)).ln()
+            }
+            _ => p,
+        })
+        .cycle()
+        .take(held * len)
+        .collect();
+    let target = set.pixels[(n - held) * len..].to_vec();
+    genlab::train::losses::reconstruction_loss(
+        *reconstruction,
+        Tensor::<2>::from_data(TensorData::new(out, [held, len]), &device),
+        Tensor::<2>::from_data(TensorData::new(target, [held, len]), &device),
+    )
+    .into_scalar::<f32>() as f64
+}
+
+/// Every preset's `[outcome]` must be out of reach of a model that does not learn: a
+/// generator collapsed onto one point or onto the mean, a VAE that decodes the mean
+/// image from a posterior that ignores the input (KL 0). Each such model's metric is
+/// computed with the functions training uses, on the preset's own data, and must fail the
+/// preset's bound.
+#[test]
+fn every_outcome_fails_for_models_that_do_not_learn() {
+    use genlab::data::Dataset;
+    use genlab::eval;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("presets")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    let mut reachable = Vec::new();
+    for name in names {
+        let Ok(exp) = Experiment::load(&dir.join(&name)) else {
+            continue; // needs the user's files (the IDX preset)
+        };
+        let outcome = exp
+            .outcome
+            .clone()
+            .unwrap_or_else(|| panic!("{name}: no outcome"));
+        let data = Dataset::load(&exp.data, exp.training.seed).expect("data");
+        // (what the model is, the metric it gets)
+        let mut broken: Vec<(&str, f64)> = Vec::new();
+        match &data {
+            Dataset::Points(set) => {
+                let real: Vec<[f32; 2]> = set
+                    .points
+                    .iter()
+                    .step_by((set.points.len() / 1000).max(1))
+                    .copied()
+                    .collect();
+                let n = real.len() as f32;
+                let mean = real
+                    .iter()
+                    .fold([0.0f32; 2], |a, p| [a[0] + p[0] / n, a[1] + p[1] / n]);
+                let one_mode = set.modes.first().copied().unwrap_or(real[0]);
+                for (what, point) in [
+                    ("collapsed to the mean", mean),
+                    ("collapsed to one mode", one_mode),
+                ] {
+                    let generated = vec![point; 500];
+                    let value = match outcome.metric.as_str() {
+                        "mmd" => eval::points::mmd(&generated, &real[..real.len().min(500)]),
+                        "modes_covered" => {
+                            eval::points::mode_coverage(&generated, &set.modes, set.mode_std)
+                                .modes_covered as f64
+                        }
+                        other => panic!("{name}: no broken model for {other}"),
+                    };
+                    broken.push((what, value));
+                }
+            }
+            Dataset::Images(set) => {
+                let len = set.image_len();
+                let value = match outcome.metric.as_str() {
+                    "pixel_distance" => {
+                        let generated: Vec<f32> =
+                            mean_image(set).into_iter().cycle().take(64 * len).collect();
+                        let real_n = set.len().min(512);
+                        eval::images::pixel_stat_distance(
+                            &generated,
+                            &set.pixels[..real_n * len],
+                            len,
+                        )
+                    }
+                    "recall" | "fd" | "precision" => mean_image_quality(&exp, set, &outcome.metric),
+                    "held_out_reconstruction" => mean_image_reconstruction(&exp, set),
+                    // A posterior that ignores its input matches the prior exactly.
+                    "kl" => 0.0,
+                    other => panic!("{name}: no broken model for {other}"),
+                };
+                if exp.is_gan() {
+                    // The learning test's recall floor is out of the mean image's reach.
+                    let recall = mean_image_quality(&exp, set, "recall");
+                    println!("{name}: the mean image: recall = {recall:.4}");
+                    assert!(recall < RECALL_FLOOR, "{name}: mean image recall {recall}");
+                }
+                broken.push(("the mean image / a collapsed posterior", value));
+            }
+        }
+        for (what, value) in broken {
+            let (ok, words) = outcome.check(value);
+            println!(
+                "{name}: {what}: {} = {value:.4} ({words}: {})",
+                outcome.metric,
+                if ok { "PASSES" } else { "fails" }
+            );
+            if ok {
+                reachable.push(format!("{name}: a model {what} meets {words} with {value}"));
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 11, "{checked}");
+    assert!(reachable.is_empty(), "{reachable:#?}");
 }

@@ -227,3 +227,37 @@ fn training_threads_size_the_pool_and_agree_with_one_thread() {
         "one thread {loss_one}, two {loss_two}"
     );
 }
+
+/// The losses of every step of a ring GAN run of `steps` steps.
+fn ring_losses(steps: u64) -> Vec<u64> {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = steps;
+    e.training.metrics_every = 1;
+    let s = Session::start(e).expect("start");
+    let mut out = Vec::new();
+    loop {
+        s.drain_snapshots();
+        match s.next_event(Duration::from_secs(120)) {
+            Some(Event::Metrics(m)) => out.push(m.get("loss_d").unwrap_or(0.0).to_bits()),
+            Some(Event::Finished { .. }) => return out,
+            Some(Event::Failed { reason, .. }) => panic!("{reason}"),
+            Some(_) => {}
+            None => panic!("no event"),
+        }
+    }
+}
+
+/// Runs started at the same time in one process (a run starting while another stops, the
+/// evaluator job, tests in parallel) take the same steps as a run alone: burn's random
+/// initialisation is shared by the process and once interleaved their draws, so the
+/// same seed started from other parameters (a different loss from step 1 on).
+#[test]
+fn sessions_started_together_train_exactly_as_one_alone() {
+    let alone = ring_losses(60);
+    let together: Vec<_> = (0..3)
+        .map(|_| std::thread::spawn(|| ring_losses(60)))
+        .collect();
+    for t in together {
+        assert!(t.join().expect("join") == alone, "a concurrent run differed");
+    }
+}
