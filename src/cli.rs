@@ -481,11 +481,14 @@ pub fn verify(presets: &[PathBuf]) -> bool {
         "| preset | steps | outcome | final value | result | seconds |\n|---|---|---|---|---|---|"
     );
     for p in presets {
+        // A preset that cannot be checked fails the check: a release check that skips
+        // is one that can pass without checking anything.
         let exp = match Experiment::load(p) {
             Ok(e) => e,
             Err(e) => {
+                all_ok = false;
                 println!(
-                    "| {} | | | | skipped: {} | |",
+                    "| {} | | | | FAIL: does not load: {} | |",
                     p.display(),
                     e.to_string().replace('\n', " ")
                 );
@@ -493,8 +496,9 @@ pub fn verify(presets: &[PathBuf]) -> bool {
             }
         };
         let Some(outcome) = exp.outcome.clone() else {
+            all_ok = false;
             println!(
-                "| {} | {} | none stated | | skipped | |",
+                "| {} | {} | none stated | | FAIL: no [outcome] to check | |",
                 p.display(),
                 exp.training.steps
             );

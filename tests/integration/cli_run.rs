@@ -72,3 +72,36 @@ fn help_documents_every_command_and_bad_presets_fail_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"));
 }
+
+/// `genlab verify` fails on a preset it cannot check (one that does not load, one with no
+/// outcome) instead of skipping it, and names it; a preset that meets its outcome passes.
+#[test]
+fn verify_fails_on_presets_it_cannot_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(&broken, "[data]\nkind = 3\n").expect("write");
+    let mut exp = crate::preset("gan_ring.toml");
+    exp.training.steps = 20;
+    exp.outcome = None;
+    let silent = dir.path().join("silent.toml");
+    exp.save(&silent).expect("save");
+    exp.outcome = Some(genlab::config::Outcome {
+        metric: "loss_d".into(),
+        at_least: Some(0.0),
+        at_most: None,
+    });
+    let fine = dir.path().join("fine.toml");
+    exp.save(&fine).expect("save");
+    assert!(genlab::cli::verify(std::slice::from_ref(&fine)));
+    for (preset, says) in [(&broken, "does not load"), (&silent, "no [outcome]")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_genlab"))
+            .arg("verify")
+            .arg(&fine)
+            .arg(preset)
+            .output()
+            .expect("run");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "verify passed with {}: {text}", preset.display());
+        assert!(text.contains(says) && text.contains("FAIL"), "{text}");
+    }
+}
