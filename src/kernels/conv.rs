@@ -41,6 +41,15 @@ pub struct Geometry {
 }
 
 impl Geometry {
+    /// Whether either side holds no element (a batch of 0, a 0-pixel image): such
+    /// shapes go to burn's op, which returns the empty or zero result.
+    pub fn is_empty(&self) -> bool {
+        [
+            self.batch, self.c_img, self.img_h, self.img_w, self.c_out, self.out_h, self.out_w,
+        ]
+        .contains(&0)
+    }
+
     /// Output size of a convolution over `img` (None when the kernel does not fit).
     pub fn conv_out(
         img: usize,

@@ -68,7 +68,7 @@ pub fn conv_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Opti
         return None;
     }
     let pad = o.padding_begin();
-    Some(Geometry {
+    let g = Geometry {
         batch,
         c_img,
         img_h,
@@ -81,7 +81,8 @@ pub fn conv_geometry(x: &[usize; 4], w: &[usize; 4], o: &ConvOptions<2>) -> Opti
         stride: o.stride,
         pad,
         dilation: o.dilation,
-    })
+    };
+    (!g.is_empty()).then_some(g)
 }
 
 pub fn conv_transpose_geometry(
@@ -120,7 +121,7 @@ pub fn conv_transpose_geometry(
     // (an output padding of at least the stride breaks that; burn handles such cases).
     let back_h = Geometry::conv_out(g.img_h, kh, s[0], p[0], d[0])?;
     let back_w = Geometry::conv_out(g.img_w, kw, s[1], p[1], d[1])?;
-    (back_h == h && back_w == wd).then_some(g)
+    (back_h == h && back_w == wd && !g.is_empty()).then_some(g)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -101,7 +101,11 @@ fn verify_fails_on_presets_it_cannot_check() {
             .output()
             .expect("run");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(!out.status.success(), "verify passed with {}: {text}", preset.display());
+        assert!(
+            !out.status.success(),
+            "verify passed with {}: {text}",
+            preset.display()
+        );
         assert!(text.contains(says) && text.contains("FAIL"), "{text}");
     }
 }

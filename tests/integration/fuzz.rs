@@ -167,30 +167,43 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, target: impl Fn(&[u8]) -> Result<(), St
             panic!("{name}: seed {i} does not read: {e}");
         }
     }
+    fuzz_values(name, 256, inputs(seeds), FILE, |bytes: &Vec<u8>| {
+        target(bytes)
+    });
+}
+
+/// Runs `target` on values drawn from `strategy`, `cases` per round: one round, or rounds
+/// for $GENLAB_FUZZ_SECS seconds. An error must contain `names`; a panic fails the test.
+fn fuzz_values<S: Strategy>(
+    name: &str,
+    cases: u32,
+    strategy: S,
+    names: &str,
+    target: impl Fn(&S::Value) -> Result<(), String>,
+) {
     let budget = std::env::var("GENLAB_FUZZ_SECS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok());
     let started = Instant::now();
     let execs = AtomicU64::new(0);
     let errors = AtomicU64::new(0);
-    let strategy = inputs(seeds);
     for round in 0u64.. {
         let config = Config {
-            cases: 256,
+            cases,
             failure_persistence: None,
             ..Config::default()
         };
         let seed = [name.as_bytes(), &round.to_le_bytes()].concat();
         let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &blake_like(&seed));
         let mut runner = TestRunner::new_with_rng(config, rng);
-        let result = runner.run(&strategy, |bytes| {
+        let result = runner.run(&strategy, |value| {
             execs.fetch_add(1, Ordering::Relaxed);
-            if let Err(e) = target(&bytes) {
+            if let Err(e) = target(&value) {
                 if std::env::var_os("GENLAB_FUZZ_VERBOSE").is_some() {
                     eprintln!("{e}");
                 }
                 errors.fetch_add(1, Ordering::Relaxed);
-                prop_assert!(e.contains(FILE), "the error does not name the file: {e}");
+                prop_assert!(e.contains(names), "the error does not name {names}: {e}");
             }
             Ok(())
         });
@@ -441,4 +454,412 @@ fn checkpoint_records() {
         blob.bytes = record.to_vec();
         load_and_step(&trainer, &c)
     });
+}
+
+/// A folder of small real images (PNG, JPEG, GIF-in-PNG-clothing...), for fuzzed presets
+/// and fuzzed folders to read.
+fn image_folder_seed(dir: &Path) {
+    use image::ImageFormat::{Jpeg, Png};
+    for (i, (format, color)) in [(Png, true), (Png, false), (Jpeg, true), (Png, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let ext = if format == Jpeg { "jpg" } else { "png" };
+        std::fs::write(dir.join(format!("{i}.{ext}")), encoded_image(format, color))
+            .expect("write");
+    }
+}
+
+/// One structural change to an experiment: the values a user can type in the editor or
+/// a preset, boundary values included.
+#[derive(Debug, Clone)]
+enum Change {
+    Latent(usize),
+    Widths(bool, Vec<usize>),
+    Channels(bool, Vec<usize>),
+    BatchNorm(bool, bool),
+    Activation(usize),
+    Batch(usize),
+    Data(usize, usize, bool),
+    Noise(f32),
+    Loss(usize),
+    Spectral(bool),
+    Clip(f32),
+    Beta(f32),
+    Reconstruction(bool),
+    Lr(f64),
+    Betas(f32, f32),
+    Optimizer(usize),
+    DSteps(usize),
+    Family,
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    let width = prop_oneof![Just(0usize), Just(1), Just(3), Just(16), Just(64)];
+    let float = prop_oneof![
+        Just(0.0f32),
+        Just(-1.0),
+        Just(f32::NAN),
+        Just(f32::INFINITY),
+        Just(1e-3),
+        Just(0.5),
+        Just(4.0),
+        Just(1e30)
+    ];
+    prop_oneof![
+        prop_oneof![
+            Just(0usize),
+            Just(1),
+            Just(2),
+            Just(7),
+            Just(64),
+            Just(5000)
+        ]
+        .prop_map(Change::Latent),
+        (
+            any::<bool>(),
+            proptest::collection::vec(width.clone(), 0..4)
+        )
+            .prop_map(|(g, w)| Change::Widths(g, w)),
+        (
+            any::<bool>(),
+            proptest::collection::vec(prop_oneof![Just(0usize), Just(1), Just(4), Just(8)], 0..7)
+        )
+            .prop_map(|(g, c)| Change::Channels(g, c)),
+        (any::<bool>(), any::<bool>()).prop_map(|(g, b)| Change::BatchNorm(g, b)),
+        (0usize..4).prop_map(Change::Activation),
+        prop_oneof![
+            Just(0usize),
+            Just(1),
+            Just(2),
+            Just(3),
+            Just(16),
+            Just(70_000)
+        ]
+        .prop_map(Change::Batch),
+        (0usize..4, 0usize..8, any::<bool>()).prop_map(|(k, s, c)| Change::Data(k, s, c)),
+        float.clone().prop_map(Change::Noise),
+        (0usize..4).prop_map(Change::Loss),
+        any::<bool>().prop_map(Change::Spectral),
+        float.clone().prop_map(Change::Clip),
+        float.clone().prop_map(Change::Beta),
+        any::<bool>().prop_map(Change::Reconstruction),
+        prop_oneof![
+            Just(0.0f64),
+            Just(-1.0),
+            Just(f64::NAN),
+            Just(1e-3),
+            Just(1e10)
+        ]
+        .prop_map(Change::Lr),
+        (float.clone(), float).prop_map(|(a, b)| Change::Betas(a, b)),
+        (0usize..3).prop_map(Change::Optimizer),
+        prop_oneof![Just(0usize), Just(1), Just(3)].prop_map(Change::DSteps),
+        Just(Change::Family),
+    ]
+}
+
+/// The generator or encoder (`first`), else the discriminator or decoder.
+fn net(e: &mut Experiment, first: bool) -> &mut genlab::config::NetConfig {
+    use genlab::config::ModelConfig;
+    match &mut e.model {
+        ModelConfig::Gan {
+            generator,
+            discriminator,
+            ..
+        } => {
+            if first {
+                generator
+            } else {
+                discriminator
+            }
+        }
+        ModelConfig::Vae {
+            encoder, decoder, ..
+        } => {
+            if first {
+                encoder
+            } else {
+                decoder
+            }
+        }
+    }
+}
+
+fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
+    use genlab::config::{
+        Activation, DataConfig, GanLoss, ModelConfig, NetConfig, OptimizerKind, Reconstruction,
+        ToyShape,
+    };
+    match c {
+        Change::Latent(n) => match &mut e.model {
+            ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
+                *latent_dim = *n
+            }
+        },
+        Change::Widths(first, w) => {
+            let n = net(e, *first);
+            let bn = n.batch_norm();
+            *n = NetConfig::Mlp {
+                hidden: w.clone(),
+                activation: n.activation(),
+                batch_norm: bn,
+            };
+        }
+        Change::Channels(first, ch) => {
+            let n = net(e, *first);
+            let bn = n.batch_norm();
+            *n = NetConfig::Conv {
+                channels: ch.clone(),
+                activation: n.activation(),
+                batch_norm: bn,
+            };
+        }
+        Change::BatchNorm(first, b) => match net(e, *first) {
+            NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. } => {
+                *batch_norm = *b
+            }
+        },
+        Change::Activation(k) => {
+            let a = [
+                Activation::Relu,
+                Activation::LeakyRelu,
+                Activation::Tanh,
+                Activation::Elu,
+            ][*k];
+            for first in [true, false] {
+                match net(e, first) {
+                    NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. } => {
+                        *activation = a
+                    }
+                }
+            }
+        }
+        Change::Batch(b) => e.training.batch_size = *b,
+        Change::Data(kind, s, color) => {
+            let sizes = [0usize, 1, 3, 4, 8, 12, 16, 1000];
+            e.data = match kind {
+                0 => DataConfig::Toy {
+                    shape: ToyShape::ALL[s % 6],
+                    noise: 0.05,
+                },
+                1 => DataConfig::Shapes {
+                    count: [0usize, 1, 2, 10, 64, 300, 5, 3][*s],
+                },
+                2 => DataConfig::ImageFolder {
+                    path: folder.to_owned(),
+                    size: sizes[*s],
+                    color: *color,
+                },
+                _ => DataConfig::ImageFolder {
+                    path: folder.join("missing"),
+                    size: 8,
+                    color: *color,
+                },
+            };
+        }
+        Change::Noise(v) => {
+            if let DataConfig::Toy { noise, .. } = &mut e.data {
+                *noise = *v;
+            }
+        }
+        Change::Loss(k) => {
+            if let ModelConfig::Gan { loss, .. } = &mut e.model {
+                *loss = [
+                    GanLoss::Bce,
+                    GanLoss::LeastSquares,
+                    GanLoss::Hinge,
+                    GanLoss::Wasserstein,
+                ][*k];
+            }
+        }
+        Change::Spectral(b) => {
+            if let ModelConfig::Gan { spectral_norm, .. } = &mut e.model {
+                *spectral_norm = *b;
+            }
+        }
+        Change::Clip(v) => {
+            if let ModelConfig::Gan { clip, .. } = &mut e.model {
+                *clip = *v;
+            }
+        }
+        Change::Beta(v) => {
+            if let ModelConfig::Vae { beta, .. } = &mut e.model {
+                *beta = *v;
+            }
+        }
+        Change::Reconstruction(b) => {
+            if let ModelConfig::Vae { reconstruction, .. } = &mut e.model {
+                *reconstruction = if *b {
+                    Reconstruction::Bce
+                } else {
+                    Reconstruction::Mse
+                };
+            }
+        }
+        Change::Lr(v) => e.training.generator_optimizer.lr = *v,
+        Change::Betas(a, b) => {
+            e.training.generator_optimizer.beta1 = *a;
+            e.training.generator_optimizer.beta2 = *b;
+        }
+        Change::Optimizer(k) => {
+            e.training.generator_optimizer.kind = [
+                OptimizerKind::Adam,
+                OptimizerKind::Sgd,
+                OptimizerKind::RmsProp,
+            ][*k];
+        }
+        Change::DSteps(n) => e.training.d_steps = *n,
+        Change::Family => {
+            let latent = match &e.model {
+                ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
+                    *latent_dim
+                }
+            };
+            e.model = match &e.model {
+                ModelConfig::Gan {
+                    generator,
+                    discriminator,
+                    ..
+                } => ModelConfig::Vae {
+                    latent_dim: latent,
+                    encoder: discriminator.clone(),
+                    decoder: generator.clone(),
+                    reconstruction: Reconstruction::Bce,
+                    beta: 1.0,
+                },
+                ModelConfig::Vae {
+                    encoder, decoder, ..
+                } => ModelConfig::Gan {
+                    latent_dim: latent,
+                    generator: decoder.clone(),
+                    discriminator: encoder.clone(),
+                    loss: GanLoss::Bce,
+                    spectral_norm: false,
+                    clip: 0.01,
+                },
+            };
+        }
+    }
+}
+
+/// Structure-aware: experiments built from shipped presets by changes a user can make
+/// (any architecture, data, loss, optimizer, boundary values), then validated, budgeted,
+/// built into a trainer and trained for two steps with a snapshot and a checkpoint round
+/// trip. Whatever the experiment, the answer is a trainer or an error: never a panic.
+#[test]
+fn experiments() {
+    let folder = tempfile::tempdir().expect("tempdir");
+    image_folder_seed(folder.path());
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
+    let mut seeds: Vec<Experiment> = std::fs::read_dir(&dir)
+        .expect("presets")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Experiment::load(&e.path()).ok())
+        .collect();
+    seeds.sort_by(|a, b| a.title.cmp(&b.title));
+    let n = seeds.len();
+    let strategy = (0..n, proptest::collection::vec(change(), 1..6));
+    let built = AtomicU64::new(0);
+    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu)
+        .expect("cpu")
+        .0;
+    fuzz_values("experiments", 48, strategy, "", |(i, changes)| {
+        let mut e = seeds[*i].clone();
+        for c in changes {
+            apply_change(&mut e, c, folder.path());
+        }
+        // Small steps keep a case fast; the shapes set is cut to a few images.
+        e.training.samples_every = 1;
+        e.training.metrics_every = 1;
+        if let genlab::config::DataConfig::Shapes { count } = &mut e.data {
+            *count = (*count).min(300);
+        }
+        // The text form of any experiment parses back to it.
+        let _ = Experiment::parse(&e.to_toml(), Path::new(FILE));
+        let problems = e.validate();
+        if !problems.is_empty() {
+            return Ok(());
+        }
+        // A case may not take more than 512 MB: the budget refuses the rest.
+        if genlab::memory::check(&e, Some(512 << 20)).is_err() {
+            return Ok(());
+        }
+        let train = || -> Result<(), String> {
+            let mut trainer = genlab::train::session::build_trainer(&e, &device)?;
+            trainer.step();
+            trainer.step();
+            let _ = trainer.snapshot();
+            let _ = trainer.periodic_metrics();
+            let state = trainer.save_state()?;
+            trainer.load_state(&state)?;
+            built.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        };
+        // A panic names the experiment that caused it, whole.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(train)).unwrap_or_else(|p| {
+            let message = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            panic!("{message}, training:\n{}", e.to_toml())
+        })
+    });
+    let built = built.load(Ordering::Relaxed);
+    println!("fuzz experiments: {built} trainers built and stepped");
+    assert!(
+        built > 0,
+        "no fuzzed experiment was valid: the fuzzer tests nothing"
+    );
+}
+
+/// Structure-aware: folders of fuzzed image files (mutated PNG/JPEG/GIF bytes, empty and
+/// oversized-header files, other extensions) read through `folder::read` at any size and
+/// colour: a set or an error naming a file in the folder, never a panic.
+#[test]
+fn image_folders() {
+    use image::ImageFormat::{Gif, Jpeg, Png};
+    let seeds = vec![
+        encoded_image(Png, true),
+        encoded_image(Png, false),
+        encoded_image(Jpeg, true),
+        encoded_image(Gif, true),
+    ];
+    let file = inputs(seeds);
+    let strategy = (
+        proptest::collection::vec((file, 0usize..4), 1..5),
+        prop_oneof![Just(1usize), Just(4), Just(9), Just(28)],
+        any::<bool>(),
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let case = AtomicU64::new(0);
+    let name = root.path().to_string_lossy().into_owned();
+    fuzz_values(
+        "image_folders",
+        64,
+        strategy,
+        &name,
+        |(files, size, color)| {
+            let dir = root
+                .path()
+                .join(format!("case{}", case.fetch_add(1, Ordering::Relaxed)));
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{name}: {e}"))?;
+            for (i, (bytes, ext)) in files.iter().enumerate() {
+                let ext = ["png", "jpg", "jpeg", "txt"][*ext];
+                std::fs::write(dir.join(format!("{i}.{ext}")), bytes)
+                    .map_err(|e| format!("{name}: {e}"))?;
+            }
+            let result = folder::read(&dir, *size, *color);
+            let _ = std::fs::remove_dir_all(&dir);
+            let set = result.map_err(|e| e.to_string())?;
+            let c = if *color { 3 } else { 1 };
+            if set.pixels.len() != set.len() * c * size * size
+                || set.pixels.iter().any(|v| !(0.0..=1.0).contains(v))
+            {
+                return Err(format!("{name}: a set of the wrong shape or range"));
+            }
+            Ok(())
+        },
+    );
 }

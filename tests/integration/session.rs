@@ -258,6 +258,9 @@ fn sessions_started_together_train_exactly_as_one_alone() {
         .map(|_| std::thread::spawn(|| ring_losses(60)))
         .collect();
     for t in together {
-        assert!(t.join().expect("join") == alone, "a concurrent run differed");
+        assert!(
+            t.join().expect("join") == alone,
+            "a concurrent run differed"
+        );
     }
 }
