@@ -210,13 +210,24 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                             .small(),
                         );
                         ui.horizontal(|ui| {
-                            if ui.small_button("rename").clicked() {
+                            // A run in progress keeps its folder until it ends (its
+                            // writer would go on in the old place).
+                            let idle = run.status != "running";
+                            if ui
+                                .add_enabled(idle, egui::Button::new("rename").small())
+                                .on_disabled_hover_text("Training: stop the run first")
+                                .clicked()
+                            {
                                 view.renaming = Some((run.dir.clone(), run.name.clone()));
                             }
-                            if ui.small_button("delete").clicked() {
+                            if ui
+                                .add_enabled(idle, egui::Button::new("delete").small())
+                                .on_disabled_hover_text("Training: stop the run first")
+                                .clicked()
+                            {
                                 view.confirm_delete = Some(run.dir.clone());
                             }
-                            if let Some(step) = run.latest_checkpoint {
+                            if let Some(step) = run.latest_checkpoint.filter(|_| idle) {
                                 if ui
                                     .small_button("resume")
                                     .on_hover_text(format!(

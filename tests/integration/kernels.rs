@@ -524,3 +524,33 @@ fn batch_norm_matches_burn_in_values_gradients_and_running_statistics() {
         );
     }
 }
+
+/// A convolution over an empty batch (the held-out split of a four-image folder) once
+/// panicked in the column transform; both directions, forward and backward, give empty
+/// results now.
+#[test]
+fn convolutions_of_an_empty_batch_are_empty() {
+    let device = Device::flex().autodiff();
+    let x = Tensor::<4>::zeros([0, 2, 4, 4], &device).require_grad();
+    let w = Tensor::<4>::ones([3, 2, 4, 4], &device).require_grad();
+    let y = ops::conv2d(
+        x.clone(),
+        w.clone(),
+        None,
+        ConvOptions::new([2, 2], [1, 1], [1, 1], 1),
+    );
+    assert_eq!(y.dims(), [0, 3, 2, 2]);
+    let grads = y.sum().backward();
+    assert_eq!(w.grad(&grads).map(|g| g.dims()), Some([3, 2, 4, 4]));
+    let small = Tensor::<4>::zeros([0, 3, 2, 2], &device).require_grad();
+    let wt = Tensor::<4>::ones([3, 2, 4, 4], &device).require_grad();
+    let y = ops::conv_transpose2d(
+        small,
+        wt.clone(),
+        None,
+        ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1),
+    );
+    assert_eq!(y.dims(), [0, 2, 4, 4]);
+    let grads = y.sum().backward();
+    assert_eq!(wt.grad(&grads).map(|g| g.dims()), Some([3, 2, 4, 4]));
+}
