@@ -36,6 +36,7 @@ pub fn run(preset: Option<PathBuf>, train_now: bool, runs: Vec<PathBuf>) -> Exit
         "GenLab",
         options,
         Box::new(move |cc| {
+            close_on_signals(cc.egui_ctx.clone());
             let mut app = GenLabApp::from_storage(cc.storage, preset);
             if train_now {
                 app.train();
@@ -56,4 +57,33 @@ pub fn run(preset: Option<PathBuf>, train_now: bool, runs: Vec<PathBuf>) -> Exit
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ctrl-C in the terminal (or SIGTERM) closes the window as its close button does: the
+/// run saves a final checkpoint and its summary first. A second signal quits at once.
+fn close_on_signals(ctx: eframe::egui::Context) {
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let asked = Arc::new(AtomicBool::new(false));
+        for sig in [SIGINT, SIGTERM] {
+            // Order matters: the exit hook sees the flag only from the second signal on.
+            let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, asked.clone());
+            let _ = signal_hook::flag::register(sig, asked.clone());
+        }
+        // The flag is watched off the UI thread: a minimised window draws no frames.
+        let _ = std::thread::Builder::new()
+            .name("genlab-signals".into())
+            .spawn(move || loop {
+                if asked.load(Ordering::Relaxed) {
+                    ctx.send_viewport_cmd(eframe::egui::ViewportCommand::Close);
+                    ctx.request_repaint();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            });
+    }
+    #[cfg(not(unix))]
+    let _ = ctx;
 }
