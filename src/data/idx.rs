@@ -108,14 +108,13 @@ pub fn parse<R: Read>(
             ))
         }
     };
-    if magic == IMAGES_MAGIC {
-        // The bytes, and the 32-bit floats they become.
-        crate::memory::ensure_fits(
-            expected * 5,
-            path,
-            &format!("images of {dims:?} bytes as 32-bit floats"),
-        )?;
-    }
+    // Images: the bytes, and the 32-bit floats they become; labels: the bytes.
+    let (needed, what) = if magic == IMAGES_MAGIC {
+        (expected * 5, "images as 32-bit floats")
+    } else {
+        (expected, "labels")
+    };
+    crate::memory::ensure_fits(needed, path, &format!("{dims:?} {what}"))?;
     // Read at most one byte more than declared; the buffer grows with the real data,
     // so a lying header cannot make us allocate before the bytes exist.
     let mut data = Vec::new();
