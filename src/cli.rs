@@ -449,7 +449,18 @@ pub fn validate(presets: &[PathBuf]) -> bool {
     let mut ok = true;
     for p in presets {
         match Experiment::load(p) {
-            Ok(_) => println!("ok: {}", p.display()),
+            // What it will cost, as the experiment panel shows it.
+            Ok(exp) => match crate::cost::estimate(&exp) {
+                Ok(e) => println!(
+                    "ok: {}: {} parameters, {} per step, memory about {} ({})",
+                    p.display(),
+                    crate::cost::grouped(e.parameters),
+                    e.flops(),
+                    crate::cost::bytes(e.total()),
+                    e.describe()
+                ),
+                Err(e) => println!("ok: {} (cost unknown: {e})", p.display()),
+            },
             Err(e) => {
                 ok = false;
                 eprintln!("{e}");

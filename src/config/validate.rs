@@ -36,6 +36,16 @@ const MAX_BATCH: usize = 65_536;
 
 impl Experiment {
     /// Returns every problem in the experiment; empty means it can run.
+    /// `validate` as one error: "invalid experiment: field: problem; ...".
+    pub fn check(&self) -> Result<(), String> {
+        let problems = self.validate();
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        Err(format!("invalid experiment: {}", list.join("; ")))
+    }
+
     pub fn validate(&self) -> Vec<ConfigProblem> {
         let mut p = Problems::default();
         validate_data(&self.data, &mut p);

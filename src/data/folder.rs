@@ -23,7 +23,7 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
     let values = (files.len() as u64)
         .saturating_mul(channels as u64)
         .saturating_mul((size as u64).saturating_mul(size as u64));
-    crate::memory::ensure_fits(
+    crate::cost::ensure_fits(
         values.saturating_mul(4),
         dir,
         &format!(

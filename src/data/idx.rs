@@ -114,7 +114,7 @@ pub fn parse<R: Read>(
     } else {
         (expected, "labels")
     };
-    crate::memory::ensure_fits(needed, path, &format!("{dims:?} {what}"))?;
+    crate::cost::ensure_fits(needed, path, &format!("{dims:?} {what}"))?;
     // Read at most one byte more than declared; the buffer grows with the real data,
     // so a lying header cannot make us allocate before the bytes exist.
     let mut data = Vec::new();

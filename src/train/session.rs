@@ -72,10 +72,7 @@ impl Session {
             }
         }
         crate::alloc::tune();
-        let problems = experiment.validate();
-        if !problems.is_empty() {
-            let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-            let reason = format!("invalid experiment: {}", list.join("; "));
+        if let Err(reason) = experiment.check() {
             if let Some(mut f) = folder {
                 // The folder says why it holds no training rather than look abandoned.
                 let step = resume.as_ref().map_or(0, |r| r.checkpoint.step);
@@ -186,7 +183,7 @@ pub use super::device::device_for;
 /// Builds the trainer the experiment describes, on `device`.
 pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn Trainer>, String> {
     // Before anything is loaded or allocated: a run that cannot fit is refused whole.
-    crate::memory::check(experiment, crate::memory::available())?;
+    crate::cost::check_memory(experiment, crate::cost::available_memory())?;
     let data =
         Dataset::load(&experiment.data, experiment.training.seed).map_err(|e| e.to_string())?;
     if data.len() < 2 {

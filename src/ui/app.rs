@@ -86,6 +86,8 @@ pub struct GenLabApp {
     pub adapters: std::sync::Arc<std::sync::OnceLock<Vec<crate::train::device::Adapter>>>,
     /// The backend of the current (or last) run, for the offer to fall back to the CPU.
     pub run_backend: crate::config::Backend,
+    /// What the edited model costs.
+    pub cost: super::cost_view::CostView,
 }
 
 impl GenLabApp {
@@ -126,6 +128,7 @@ impl GenLabApp {
             evaluator_job: None,
             adapters: list_adapters_in_background(),
             run_backend: crate::config::Backend::Cpu,
+            cost: Default::default(),
         }
     }
 

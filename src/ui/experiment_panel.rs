@@ -12,6 +12,8 @@ use eframe::egui;
 pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.heading("Experiment");
     preset_ui(app, ui);
+    ui.separator();
+    super::cost_view::cost_ui(&mut app.cost, &app.experiment, ui);
     let before = (
         app.experiment.training.generator_optimizer.lr,
         app.experiment.discriminator_optimizer().lr,

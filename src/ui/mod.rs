@@ -2,6 +2,7 @@
 
 mod app;
 mod controls;
+pub mod cost_view;
 mod curves;
 pub mod evaluator_job;
 mod experiment_panel;

@@ -782,7 +782,7 @@ fn experiments() {
             return Ok(());
         }
         // A case may not take more than 512 MB: the budget refuses the rest.
-        if genlab::memory::check(&e, Some(512 << 20)).is_err() {
+        if genlab::cost::check_memory(&e, Some(512 << 20)).is_err() {
             return Ok(());
         }
         let train = || -> Result<(), String> {

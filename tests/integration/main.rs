@@ -3,6 +3,7 @@
 mod checkpoints;
 mod cli_run;
 mod config;
+mod cost;
 mod data;
 mod evaluation;
 mod exports;
@@ -10,7 +11,6 @@ mod fuzz;
 mod gpu;
 mod kernels;
 mod learning;
-mod memory;
 mod run_writer;
 mod runs;
 mod session;

@@ -287,3 +287,46 @@ fn a_crash_in_the_evaluator_job_is_reported_not_spun_forever() {
         "{notice}"
     );
 }
+
+/// The experiment panel tells what the edited model costs before training: parameters,
+/// compute and memory at once, and on request the measured speed with the time of the
+/// step budget. Editing the model changes the figures.
+#[test]
+fn the_cost_readout_follows_edits_and_measures_speed() {
+    let mut h = harness(GenLabApp::new(preset("gan_ring.toml")));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.query_by_label_contains("135,427 parameters").is_none() {
+        assert!(Instant::now() < deadline, "no parameter count shown");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(h.query_by_label_contains("376.2 MFLOP per step").is_some());
+    assert!(h.query_by_label_contains("memory ≈").is_some());
+    h.get_by_label("Measure speed").click();
+    h.step();
+    frames_until(&mut h, "the speed probe", |a| a.cost.speed().is_some());
+    h.step();
+    assert!(
+        h.query_by_label_contains("steps/s · 8000 steps ≈")
+            .is_some(),
+        "no projected time"
+    );
+    // A wider generator: more parameters, shown without pressing anything.
+    h.state_mut().experiment.training.batch_size = 512;
+    if let genlab::config::ModelConfig::Gan {
+        generator: NetConfig::Mlp { hidden, .. },
+        ..
+    } = &mut h.state_mut().experiment.model
+    {
+        hidden[0] = 512;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.query_by_label_contains("203,267 parameters").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the estimate did not follow the edit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+}

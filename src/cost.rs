@@ -1,7 +1,8 @@
-//! The memory budget: what a run will hold (data, parameters with their gradients and
-//! optimizer state, activations of a step), estimated from the experiment alone and
-//! checked against the memory the machine has before anything is allocated. A run that
-//! cannot fit is refused with the figures, instead of being killed halfway.
+//! What a run costs, worked out from the experiment alone, before anything is loaded:
+//! parameters, compute per step, and the memory it will hold (data, parameters with their
+//! gradients and optimizer state, one step's activations). The memory is checked against
+//! what the machine has: a run that cannot fit is refused with the figures, instead of
+//! being killed halfway. `probe_speed` measures the steps per second on the real backend.
 
 use crate::config::{DataConfig, Experiment, ModelConfig, NetConfig};
 use crate::data::{idx, DataError};
@@ -31,11 +32,24 @@ pub struct Estimate {
     /// One training step's activations and convolution columns at the batch size.
     pub activations: u64,
     pub batch: u64,
+    /// Floating-point operations of one training step (forward and backward passes of
+    /// every network at the batch size; a multiply-add counts two).
+    pub flops_per_step: u64,
 }
 
 impl Estimate {
     pub fn total(&self) -> u64 {
         self.data + self.model + self.activations + RUNTIME_BYTES
+    }
+
+    /// The compute of one step in words: "0.37 GFLOP".
+    pub fn flops(&self) -> String {
+        let f = self.flops_per_step as f64;
+        if f >= 1e9 {
+            format!("{:.2} GFLOP", f / 1e9)
+        } else {
+            format!("{:.1} MFLOP", f / 1e6)
+        }
     }
 
     /// Where the total goes, in words, e.g. for a refusal or the experiment panel.
@@ -53,6 +67,19 @@ impl Estimate {
     }
 }
 
+/// `n` with thousands separated: 135,427.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `n` bytes for people: "812 MB", "94.4 GB".
 pub fn bytes(n: u64) -> String {
     let n = n as f64;
@@ -68,7 +95,7 @@ pub fn bytes(n: u64) -> String {
 /// The memory this process may still take: the kernel's `MemAvailable`, lowered by a
 /// cgroup limit (containers, CI) and by `$GENLAB_MEMORY_LIMIT` (bytes) when set. `None`
 /// where neither can be read (then nothing is refused).
-pub fn available() -> Option<u64> {
+pub fn available_memory() -> Option<u64> {
     let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|t| {
         t.lines()
             .find_map(|l| l.strip_prefix("MemAvailable:"))
@@ -86,7 +113,7 @@ pub fn available() -> Option<u64> {
 
 /// An error naming `path` when holding `needed` more bytes would not fit in memory.
 pub fn ensure_fits(needed: u64, path: &Path, what: &str) -> Result<(), DataError> {
-    match available() {
+    match available_memory() {
         Some(free) if needed > free => Err(DataError::malformed(
             path,
             format!(
@@ -100,7 +127,7 @@ pub fn ensure_fits(needed: u64, path: &Path, what: &str) -> Result<(), DataError
 }
 
 /// Refuses an experiment whose run would not fit in `available` bytes, with the figures.
-pub fn check(experiment: &Experiment, available: Option<u64>) -> Result<Estimate, String> {
+pub fn check_memory(experiment: &Experiment, available: Option<u64>) -> Result<Estimate, String> {
     let estimate = estimate(experiment).map_err(|e| e.to_string())?;
     match available {
         Some(free) if estimate.total() > free => Err(format!(
@@ -163,8 +190,10 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     };
     let mut parameters = 0u64;
     let mut per_sample = 0u64;
+    let mut forward_macs = Vec::new();
     for (i, (net, input, output)) in nets.iter().enumerate() {
         let cost = net_cost(net, *input, *output);
+        forward_macs.push(cost.macs);
         // The second discriminator pass shares the first one's parameters.
         let shared = experiment.is_gan() && i == 2;
         if !shared {
@@ -177,6 +206,18 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     }
     per_sample = per_sample.saturating_add(latent.saturating_mul(BYTES_PER_ACTIVATION));
     let batch = experiment.training.batch_size as u64;
+    // Multiply-adds per sample of one step; a backward pass costs about two forwards
+    // (input and weight gradients).
+    let step_macs = if experiment.is_gan() {
+        let (g, d) = (forward_macs[0], forward_macs[1]);
+        let d_steps = experiment.training.d_steps.max(1) as u64;
+        // Each D update: G makes a fake batch, D sees it and a real one, then both
+        // backward. The G update reuses the last fake: D forward, D's input gradients
+        // only, and G's backward.
+        d_steps.saturating_mul(g + 6 * d) + 2 * d + 2 * g
+    } else {
+        3 * forward_macs.iter().sum::<u64>()
+    };
     Ok(Estimate {
         data,
         samples,
@@ -185,6 +226,7 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
         model: parameters.saturating_mul(BYTES_PER_PARAMETER),
         activations: per_sample.saturating_mul(batch),
         batch,
+        flops_per_step: step_macs.saturating_mul(batch).saturating_mul(2),
     })
 }
 
@@ -246,6 +288,8 @@ impl Side {
 
 struct NetCost {
     parameters: u64,
+    /// Multiply-adds of one forward pass, per sample.
+    macs: u64,
     /// Elements the layers output, per sample.
     outputs: u64,
     /// Elements of convolution columns (im2col / col2im), per sample.
@@ -256,6 +300,7 @@ struct NetCost {
 fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
     let mut cost = NetCost {
         parameters: 0,
+        macs: 0,
         outputs: 0,
         columns: 0,
     };
@@ -269,8 +314,16 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
         }
     };
     let bn = net.batch_norm();
-    let add = |cost: &mut NetCost, weights: u64, bias: u64, outputs: u64, columns: u64| {
+    // `positions`: where the weights are applied per sample (1 for a dense layer, the
+    // small side's pixels for a convolution).
+    let add = |cost: &mut NetCost,
+               weights: u64,
+               bias: u64,
+               positions: u64,
+               outputs: u64,
+               columns: u64| {
         cost.parameters = cost.parameters.saturating_add(weights.saturating_add(bias));
+        cost.macs = cost.macs.saturating_add(weights.saturating_mul(positions));
         cost.outputs = cost.outputs.saturating_add(outputs);
         cost.columns = cost.columns.saturating_add(columns);
     };
@@ -279,11 +332,11 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
             let mut prev = input.len();
             for &h in hidden {
                 let h = h as u64;
-                add(&mut cost, prev.saturating_mul(h), bias(h, bn, h), h, 0);
+                add(&mut cost, prev.saturating_mul(h), bias(h, bn, h), 1, h, 0);
                 prev = h;
             }
             let out = output.len();
-            add(&mut cost, prev.saturating_mul(out), out, out, 0);
+            add(&mut cost, prev.saturating_mul(out), out, 1, out, 0);
         }
         // Image -> vector: stride-2 4x4 convolutions (the first without batch norm, as in
         // DCGAN), then a dense head.
@@ -299,13 +352,14 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
                     &mut cost,
                     16 * prev * c,
                     bias(c, normed, c),
+                    side * side,
                     c * side * side,
                     16 * prev * side * side,
                 );
                 prev = c;
             }
             let out = output.len();
-            add(&mut cost, prev * side * side * out, out, out, 0);
+            add(&mut cost, prev * side * side * out, out, 1, out, 0);
         }
         // Vector -> image: a dense projection, then stride-2 4x4 transposed convolutions
         // (the last one without batch norm).
@@ -321,6 +375,7 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
                 &mut cost,
                 input.len().saturating_mul(projected),
                 bias(projected, bn, prev),
+                1,
                 projected,
                 0,
             );
@@ -332,12 +387,13 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
                 .collect();
             for (i, &c) in outs.iter().enumerate() {
                 let normed = bn && i + 1 < outs.len();
-                let columns = 16 * c * side * side;
+                let (small, columns) = (side * side, 16 * c * side * side);
                 side *= 2;
                 add(
                     &mut cost,
                     16 * prev * c,
                     bias(c, normed, c),
+                    small,
                     c * side * side,
                     columns,
                 );
@@ -346,4 +402,32 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
         }
     }
     cost
+}
+
+/// Training steps per second of `experiment` on its backend and thread count, measured:
+/// the model is built and trained for about `budget` after two warm-up steps (at least
+/// three steps). Loads the data as a run would; for the cost readout before training.
+pub fn probe_speed(experiment: &Experiment, budget: std::time::Duration) -> Result<f64, String> {
+    use crate::train::{device, session};
+    experiment.check()?;
+    check_memory(experiment, available_memory())?;
+    let threads = experiment.training.resolved_threads();
+    let pool = crate::kernels::training_pool(threads, "genlab-probe")
+        .map_err(|e| format!("cannot start {threads} CPU threads: {e}"))?;
+    pool.install(|| {
+        let (dev, _) = device::device_for(experiment.backend)?;
+        let mut trainer = device::seeded(&dev, experiment.training.seed, || {
+            session::build_trainer(experiment, &dev)
+        })?;
+        for _ in 0..2 {
+            trainer.step();
+        }
+        let started = std::time::Instant::now();
+        let mut steps = 0u32;
+        while steps < 3 || started.elapsed() < budget {
+            trainer.step();
+            steps += 1;
+        }
+        Ok(steps as f64 / started.elapsed().as_secs_f64())
+    })
 }

@@ -3,7 +3,7 @@
 
 use crate::preset;
 use genlab::config::{DataConfig, ModelConfig, NetConfig};
-use genlab::memory::{self, estimate};
+use genlab::cost::{self, estimate};
 use genlab::train::{Event, Session};
 use std::time::Duration;
 
@@ -27,7 +27,7 @@ fn the_parameter_estimate_matches_the_built_models() {
         let e = estimate(&exp).expect("estimate");
         assert_eq!(e.parameters, trainer.parameters() as u64, "{name}");
         assert!(e.total() < GIB, "{name}: {}", e.describe());
-        println!("{name}: {} ({})", memory::bytes(e.total()), e.describe());
+        println!("{name}: {} ({})", cost::bytes(e.total()), e.describe());
     }
 }
 
@@ -48,13 +48,13 @@ fn an_image_folder_larger_than_memory_is_refused_before_decoding() {
     let e = estimate(&exp).expect("estimate");
     assert_eq!(e.samples, 30_001);
     assert!(e.data > 94 * 1_000_000_000, "{}", e.describe());
-    let err = memory::check(&exp, Some(24 * GIB)).expect_err("94 GB accepted in 24 GiB");
+    let err = cost::check_memory(&exp, Some(24 * GIB)).expect_err("94 GB accepted in 24 GiB");
     assert!(
         err.contains("94.4 GB") && err.contains("25.8 GB is available"),
         "{err}"
     );
     // With the machine's real memory (any machine this runs on has less than 94 GB free).
-    if memory::available().is_some_and(|a| a < e.total()) {
+    if cost::available_memory().is_some_and(|a| a < e.total()) {
         let err = genlab::data::folder::read(dir.path(), 512, true)
             .expect_err("read a folder larger than memory")
             .to_string();
@@ -86,12 +86,12 @@ fn a_model_larger_than_memory_is_refused_with_its_figures() {
     }
     let e = estimate(&huge).expect("estimate");
     assert!(e.parameters > 8_000_000_000, "{}", e.describe());
-    let err = memory::check(&huge, Some(64 * GIB)).expect_err("accepted");
+    let err = cost::check_memory(&huge, Some(64 * GIB)).expect_err("accepted");
     assert!(err.contains("parameters"), "{err}");
     // A batch of 65,536 images through a wide DCGAN: the activations alone do not fit.
     let mut exp = preset("dcgan_shapes.toml");
     exp.training.batch_size = 65_536;
-    let err = memory::check(&exp, Some(8 * GIB)).expect_err("accepted");
+    let err = cost::check_memory(&exp, Some(8 * GIB)).expect_err("accepted");
     assert!(err.contains("at batch 65536"), "{err}");
     let session = Session::start(huge).expect("start");
     loop {
@@ -105,4 +105,39 @@ fn a_model_larger_than_memory_is_refused_with_its_figures() {
             None => panic!("no failure reported"),
         }
     }
+}
+
+/// Compute per step, by hand for the ring GAN: G 8-256-256-2 and D 2-256-256-1 make
+/// 68,096 and 66,304 multiply-adds per sample forward; one D update (G forward, D on two
+/// batches, backward) and one G update (D forward and input gradients, G backward) make
+/// 3 G + 8 D per sample, at batch 256, two FLOPs each.
+#[test]
+fn flops_per_step_follow_the_layers() {
+    let e = estimate(&preset("gan_ring.toml")).expect("estimate");
+    assert_eq!(e.flops_per_step, (3 * 68_096 + 8 * 66_304) * 256 * 2);
+    assert_eq!(e.flops(), "376.2 MFLOP");
+    // A conv net's compute grows with its image area: same layers, twice the side.
+    let mut dcgan = preset("dcgan_shapes.toml");
+    let small = estimate(&dcgan).expect("estimate").flops_per_step;
+    let folder = tempfile::tempdir().expect("tempdir");
+    std::fs::File::create(folder.path().join("one.png")).expect("create");
+    dcgan.data = DataConfig::ImageFolder {
+        path: folder.path().to_owned(),
+        size: 56,
+        color: false,
+    };
+    let big = estimate(&dcgan).expect("estimate").flops_per_step;
+    let ratio = big as f64 / small as f64;
+    assert!((3.0..4.5).contains(&ratio), "{ratio}");
+}
+
+/// The speed probe trains the real model briefly: a positive, finite rate.
+#[test]
+fn the_speed_probe_measures_real_steps() {
+    let rate =
+        cost::probe_speed(&preset("gan_ring.toml"), Duration::from_millis(300)).expect("probe");
+    assert!(rate.is_finite() && rate > 1.0, "{rate}");
+    let mut bad = preset("gan_ring.toml");
+    bad.training.batch_size = 0;
+    assert!(cost::probe_speed(&bad, Duration::from_millis(100)).is_err());
 }
