@@ -1,6 +1,7 @@
 //! Loss curves with smoothing, log scale and a step / wall-time axis.
 
 use super::app::GenLabApp;
+use super::words;
 use crate::run::history::plot_points;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
@@ -16,54 +17,12 @@ pub fn is_loss(name: &str) -> bool {
     )
 }
 
-/// Quality metrics, in the order the readout lists them, with what each says.
-pub const QUALITY: &[(&str, &str)] = &[
-    (
-        "modes_covered",
-        "modes with at least 1 % of samples within 3 sigma",
-    ),
-    ("high_quality", "share of samples within 3 sigma of a mode"),
-    ("kl_grid", "KL(real || generated) of 20x20 histograms, nats"),
-    (
-        "js_grid",
-        "Jensen-Shannon divergence of 20x20 histograms (max 0.69)",
-    ),
-    ("mmd", "maximum mean discrepancy, Gaussian kernels"),
-    (
-        "diversity",
-        "spread of generated / spread of real (near 0: collapse)",
-    ),
-    (
-        "fd",
-        "Frechet distance on the evaluator's features (FID's formula)",
-    ),
-    (
-        "kid",
-        "kernel distance on the evaluator's features (unbiased)",
-    ),
-    (
-        "precision",
-        "share of generated samples on the real data's manifold",
-    ),
-    ("recall", "share of real samples on the generated manifold"),
-    ("pixel_distance", "per-pixel mean and std distance"),
-    (
-        "held_out_elbo",
-        "ELBO of held-out inputs, nats (higher is better)",
-    ),
-    (
-        "active_units",
-        "latent dimensions with held-out KL above 0.01",
-    ),
-    ("g_grad_norm", "L2 norm of the generator's gradients"),
-];
-
 /// The latest value of every quality metric the run reports (hover for its meaning), and
 /// a choice of one to plot.
 fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
-    let present: Vec<(&str, &str, f64)> = QUALITY
+    let present: Vec<(&str, &str, f64)> = words::QUALITY
         .iter()
-        .filter_map(|(name, what)| {
+        .filter_map(|(name, _, _, what)| {
             let v = app.history.series.get(name)?.last()?[2];
             Some((*name, *what, v))
         })
@@ -71,9 +30,16 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     if present.is_empty() {
         return;
     }
+    let modes_total = match &app.experiment.data {
+        crate::config::DataConfig::Toy { shape, .. } => {
+            Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
+        }
+        _ => None,
+    };
     ui.horizontal_wrapped(|ui| {
         for (name, what, v) in &present {
-            ui.label(format!("{name} {v:.4}")).on_hover_text(*what);
+            ui.label(words::reading(name, *v, modes_total))
+                .on_hover_text(*what);
         }
         let current = if present.iter().any(|(n, ..)| *n == app.quality_metric) {
             app.quality_metric.clone()
@@ -82,10 +48,10 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         };
         let mut chosen = current.clone();
         egui::ComboBox::new("quality_metric", "plot")
-            .selected_text(&chosen)
+            .selected_text(words::metric_label(&chosen))
             .show_ui(ui, |ui| {
                 for (name, ..) in &present {
-                    ui.selectable_value(&mut chosen, name.to_string(), *name);
+                    ui.selectable_value(&mut chosen, name.to_string(), words::metric_label(name));
                 }
             });
         app.quality_metric = chosen;
@@ -97,7 +63,7 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .height(110.0)
             .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
             .show(ui, |plot_ui| {
-                plot_ui.line(Line::new(name.clone(), PlotPoints::from(pts)));
+                plot_ui.line(Line::new(words::metric_label(&name), PlotPoints::from(pts)));
             });
     }
 }
@@ -145,7 +111,10 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         .unwrap_or_default();
     plot.show(ui, |plot_ui| {
         for (name, pts) in curves {
-            plot_ui.line(Line::new(*name, PlotPoints::from(pts.clone())));
+            plot_ui.line(Line::new(
+                words::metric_label(name),
+                PlotPoints::from(pts.clone()),
+            ));
         }
     });
 }

@@ -2,6 +2,7 @@
 //! Invalid values are marked inline with the validation message.
 
 use super::app::GenLabApp;
+use super::words::choice;
 use crate::config::{
     presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig,
     OptimizerKind, Reconstruction, ToyShape,
@@ -185,18 +186,18 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                     .range(0..=4096)
                     .prefix("latent size: "),
             );
-            egui::ComboBox::from_label("loss")
-                .selected_text(format!("{loss:?}"))
-                .show_ui(ui, |ui| {
-                    for l in [
-                        GanLoss::Bce,
-                        GanLoss::LeastSquares,
-                        GanLoss::Hinge,
-                        GanLoss::Wasserstein,
-                    ] {
-                        ui.selectable_value(loss, l, format!("{l:?}"));
-                    }
-                });
+            choice(
+                ui,
+                "loss",
+                "loss",
+                loss,
+                &[
+                    GanLoss::Bce,
+                    GanLoss::LeastSquares,
+                    GanLoss::Hinge,
+                    GanLoss::Wasserstein,
+                ],
+            );
             if *loss == GanLoss::Wasserstein {
                 ui.add(
                     egui::DragValue::new(clip)
@@ -232,12 +233,13 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                     .range(0.0..=100.0)
                     .prefix("beta: "),
             );
-            egui::ComboBox::from_label("reconstruction")
-                .selected_text(format!("{reconstruction:?}"))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(reconstruction, Reconstruction::Bce, "Bce");
-                    ui.selectable_value(reconstruction, Reconstruction::Mse, "Mse");
-                });
+            choice(
+                ui,
+                "reconstruction",
+                "reconstruction",
+                reconstruction,
+                &[Reconstruction::Bce, Reconstruction::Mse],
+            );
             net_ui(ui, "encoder", encoder, problems, "model.encoder");
             net_ui(ui, "decoder", decoder, problems, "model.decoder");
         }
@@ -341,18 +343,18 @@ fn net_ui(
                 let last = widths.last().copied().unwrap_or(64);
                 widths.push(last);
             }
-            egui::ComboBox::new(format!("{field}.act"), "activation")
-                .selected_text(format!("{act:?}"))
-                .show_ui(ui, |ui| {
-                    for a in [
-                        Activation::Relu,
-                        Activation::LeakyRelu,
-                        Activation::Tanh,
-                        Activation::Elu,
-                    ] {
-                        ui.selectable_value(act, a, format!("{a:?}"));
-                    }
-                });
+            choice(
+                ui,
+                format!("{field}.act"),
+                "activation",
+                act,
+                &[
+                    Activation::Relu,
+                    Activation::LeakyRelu,
+                    Activation::Tanh,
+                    Activation::Elu,
+                ],
+            );
             ui.checkbox(bn, "batch norm");
             problems_ui(ui, problems, field);
         });
@@ -381,17 +383,17 @@ fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProble
         "Threads the CPU backend trains on; 0 means {} on this machine.",
         t.resolved_threads()
     ));
-    egui::ComboBox::from_label("optimizer")
-        .selected_text(format!("{:?}", t.generator_optimizer.kind))
-        .show_ui(ui, |ui| {
-            for k in [
-                OptimizerKind::Adam,
-                OptimizerKind::Sgd,
-                OptimizerKind::RmsProp,
-            ] {
-                ui.selectable_value(&mut t.generator_optimizer.kind, k, format!("{k:?}"));
-            }
-        });
+    choice(
+        ui,
+        "optimizer",
+        "optimizer",
+        &mut t.generator_optimizer.kind,
+        &[
+            OptimizerKind::Adam,
+            OptimizerKind::Sgd,
+            OptimizerKind::RmsProp,
+        ],
+    );
     let g_label = if is_gan { "generator lr: " } else { "lr: " };
     ui.add(
         egui::DragValue::new(&mut t.generator_optimizer.lr)

@@ -10,6 +10,7 @@ mod file_menu;
 pub mod files;
 pub mod runs_panel;
 mod samples;
+pub mod words;
 
 pub use app::{GenLabApp, RunStatus};
 

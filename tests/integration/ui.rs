@@ -330,3 +330,35 @@ fn the_cost_readout_follows_edits_and_measures_speed() {
         h.step();
     }
 }
+
+/// Readouts in words a person reads, and choices under their names.
+#[test]
+fn metrics_and_choices_read_as_words() {
+    use genlab::config::{Activation, GanLoss};
+    use genlab::ui::words::{reading, Words};
+    assert_eq!(reading("modes_covered", 6.0, Some(8)), "modes 6/8");
+    assert_eq!(reading("fd", 97.2020, None), "FD 97.2");
+    assert_eq!(
+        reading("held_out_reconstruction", 75.2149, None),
+        "held-out reconstruction 75.2 nats"
+    );
+    assert_eq!(reading("high_quality", 0.315, None), "high quality 32 %");
+    assert_eq!(reading("mmd", 0.09642, None), "MMD 0.0964");
+    assert_eq!(GanLoss::Bce.words().0, "BCE (non-saturating)");
+    assert_eq!(Activation::LeakyRelu.words().0, "Leaky ReLU");
+    // In the window: the ring GAN's readout after a few snapshots.
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 100;
+    e.training.samples_every = 50;
+    let mut h = harness(GenLabApp::new(e));
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "the run to finish", |a| {
+        a.status == genlab::ui::RunStatus::Finished
+    });
+    h.step();
+    assert!(
+        h.query_by_label_contains("/8").is_some(),
+        "no 'modes n/8' readout"
+    );
+}
