@@ -5,6 +5,7 @@ pub mod events;
 mod gan;
 pub mod losses;
 mod optim;
+pub mod preview;
 pub use optim::fused_adam_isa;
 pub mod quality;
 pub mod session;

@@ -88,6 +88,8 @@ pub struct GenLabApp {
     pub run_backend: crate::config::Backend,
     /// What the edited model costs.
     pub cost: super::cost_view::CostView,
+    /// The edited experiment's real data, shown before training.
+    pub preview: super::data_preview::DataPreview,
 }
 
 impl GenLabApp {
@@ -129,6 +131,7 @@ impl GenLabApp {
             adapters: list_adapters_in_background(),
             run_backend: crate::config::Backend::Cpu,
             cost: Default::default(),
+            preview: Default::default(),
         }
     }
 

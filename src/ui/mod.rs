@@ -4,6 +4,7 @@ mod app;
 mod controls;
 pub mod cost_view;
 mod curves;
+mod data_preview;
 pub mod evaluator_job;
 mod experiment_panel;
 mod file_menu;

@@ -183,9 +183,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let zoom = view.zoom;
     match view.textures(&ctx) {
-        None => {
-            ui.label("Press Train to see samples here.");
-        }
+        None => preview_ui(app, ui, zoom),
         Some((step, textures)) => {
             ui.label(format!("step {step}"));
             if let Some(Samples::Images {
@@ -218,6 +216,39 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                     }
                 });
             });
+        }
+    }
+}
+
+/// Before any run: the real data, as the views will show it beside the samples.
+fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
+    app.preview.poll(&app.experiment);
+    let ctx = ui.ctx().clone();
+    match app.preview.samples() {
+        None => {
+            ui.label("Loading the data...");
+            if app.preview.is_loading() {
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+            }
+        }
+        Some(Err(e)) => {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("Cannot show the data: {e}"),
+            );
+        }
+        Some(Ok(Samples::Points(view))) => {
+            let view = view.clone();
+            ui.label("The data, before training: press Train to see generated points beside it.");
+            points_plot_ui(ui, &view, None, app.samples.layers, zoom);
+        }
+        Some(Ok(Samples::Images { .. })) => {
+            ui.label("The data, before training: press Train to see samples beside it.");
+            if let Some(tex) = app.preview.grid_texture(&ctx) {
+                let side = ui.available_height().clamp(200.0, 480.0) * zoom;
+                let size = tex.size_vec2();
+                ui.image((tex.id(), size * (side / size.y.max(1.0))));
+            }
         }
     }
 }

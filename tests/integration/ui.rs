@@ -362,3 +362,40 @@ fn metrics_and_choices_read_as_words() {
         "no 'modes n/8' readout"
     );
 }
+
+/// Before Train, the sample area shows the real data (as GAN Lab does): the points of a
+/// 2-D set, a grid of the first images of an image set.
+#[test]
+fn the_real_data_is_shown_before_training() {
+    use genlab::train::Samples;
+    let ring = preset("gan_ring.toml");
+    let Samples::Points(view) = genlab::train::preview::real_samples(&ring.data, 0).expect("ring")
+    else {
+        panic!("the ring is points");
+    };
+    assert!(view.real.len() >= 900 && view.generated.is_empty());
+    let shapes = preset("dcgan_shapes.toml");
+    let Samples::Images { grid, .. } =
+        genlab::train::preview::real_samples(&shapes.data, 0).expect("shapes")
+    else {
+        panic!("the shapes are images");
+    };
+    // 8 x 8 cells of 28 pixels and a one-pixel border.
+    assert_eq!((grid.width, grid.height), (8 * 29 + 1, 8 * 29 + 1));
+    assert!(
+        grid.pixels.chunks(4).any(|p| p[0] > 200),
+        "an all-dark grid"
+    );
+    for exp in [ring, shapes] {
+        let mut h = harness(GenLabApp::new(exp));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while h
+            .query_by_label_contains("The data, before training")
+            .is_none()
+        {
+            assert!(Instant::now() < deadline, "no preview of the data");
+            std::thread::sleep(Duration::from_millis(20));
+            h.step();
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The real data as the sample views show it, for the window before any training: the
+//! points of a 2-D set, or a grid of the first images.
+
+use super::events::{PointsView, Samples};
+use super::tensors::image_grid;
+use crate::config::DataConfig;
+use crate::data::Dataset;
+
+/// Images in the preview grid (8 a row).
+const GRID: usize = 64;
+/// Points drawn of a 2-D set.
+const POINTS: usize = 1000;
+
+/// Loads the data `config` names (checked against memory like a run's) and draws it.
+pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
+    let data = Dataset::load(config, seed).map_err(|e| e.to_string())?;
+    Ok(match &data {
+        Dataset::Points(set) => {
+            let real: Vec<[f32; 2]> = set
+                .points
+                .iter()
+                .step_by((set.points.len() / POINTS).max(1))
+                .copied()
+                .collect();
+            PointsView {
+                bounds: super::gan::bounds_of(&real),
+                real,
+                generated: Vec::new(),
+                heatmap: Vec::new(),
+                heatmap_size: 0,
+            }
+            .into()
+        }
+        Dataset::Images(set) => {
+            let n = set.len().min(GRID);
+            Samples::Images {
+                grid: image_grid(
+                    &set.pixels[..n * set.image_len()],
+                    n,
+                    set.channels,
+                    [set.height, set.width],
+                    8,
+                ),
+                reconstructions: None,
+                latent_map: None,
+                encoded: None,
+                traversal: None,
+                interpolation: None,
+                kl_per_dim: None,
+            }
+        }
+    })
+}
+
+impl From<PointsView> for Samples {
+    fn from(view: PointsView) -> Samples {
+        Samples::Points(view)
+    }
+}
