@@ -145,6 +145,12 @@ impl GenLabApp {
                 .or(remembered)
                 .unwrap_or_else(Experiment::default_ring_gan),
         );
+        if let Some(view) = storage
+            .and_then(|s| s.get_string(super::settings::KEY))
+            .and_then(|t| super::settings::ViewSettings::from_text(&t))
+        {
+            view.apply(&mut app);
+        }
         // An explicit $GENLAB_RUNS_DIR wins over the folder chosen last time.
         if std::env::var_os("GENLAB_RUNS_DIR").is_none() {
             if let Some(dir) = storage.and_then(|s| s.get_string(RUNS_DIR_KEY)) {
@@ -471,6 +477,10 @@ impl eframe::App for GenLabApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         storage.set_string(STORAGE_KEY, self.experiment.to_toml());
         storage.set_string(RUNS_DIR_KEY, self.runs_dir.display().to_string());
+        storage.set_string(
+            super::settings::KEY,
+            super::settings::ViewSettings::of(self).to_text(),
+        );
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

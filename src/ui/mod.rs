@@ -11,6 +11,7 @@ mod file_menu;
 pub mod files;
 pub mod runs_panel;
 mod samples;
+pub mod settings;
 pub mod words;
 
 pub use app::{GenLabApp, RunStatus};

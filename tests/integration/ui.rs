@@ -399,3 +399,53 @@ fn the_real_data_is_shown_before_training() {
         }
     }
 }
+
+/// eframe's storage, in memory.
+#[derive(Default)]
+struct MemoryStorage(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+/// How the views were left (smoothing, scales, zoom, layers, plotted metric) comes back
+/// at the next launch with the experiment; values out of range in storage are held to
+/// their controls' ranges.
+#[test]
+fn the_window_remembers_its_views() {
+    use eframe::App;
+    let mut app = GenLabApp::new(preset("dcgan_shapes.toml"));
+    app.smoothing = 0.9;
+    app.log_scale = true;
+    app.x_by_time = true;
+    app.samples.zoom = 2.5;
+    app.samples.layers.heatmap = false;
+    app.quality_metric = "recall".into();
+    app.step_n = 250;
+    let mut storage = MemoryStorage::default();
+    app.save(&mut storage);
+    let back = GenLabApp::from_storage(Some(&storage), None);
+    assert_eq!(back.experiment.title, app.experiment.title);
+    assert_eq!(
+        genlab::ui::settings::ViewSettings::of(&back),
+        genlab::ui::settings::ViewSettings::of(&app)
+    );
+    // A hand-edited store: out-of-range and non-finite values.
+    storage.0.insert(
+        genlab::ui::settings::KEY.into(),
+        "smoothing = 7.0\nzoom = nan\nstep_n = 0\n".into(),
+    );
+    let odd = GenLabApp::from_storage(Some(&storage), None);
+    assert_eq!(odd.smoothing, 0.99);
+    assert_eq!(odd.samples.zoom, 1.0);
+    assert_eq!(odd.step_n, 1);
+}

@@ -1,0 +1,81 @@
+//! How the user left the views (smoothing, scales, zoom, layers, the plotted metric),
+//! remembered between launches with the experiment. Panel sizes and the window's size
+//! are egui's own memory, persisted by eframe.
+
+use super::app::GenLabApp;
+use serde::{Deserialize, Serialize};
+
+/// The storage key.
+pub const KEY: &str = "genlab.view";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewSettings {
+    pub smoothing: f64,
+    pub log_scale: bool,
+    pub x_by_time: bool,
+    pub zoom: f32,
+    pub show_real: bool,
+    pub show_generated: bool,
+    pub show_heatmap: bool,
+    pub quality_metric: String,
+    pub export_scale: usize,
+    pub step_n: u64,
+}
+
+impl Default for ViewSettings {
+    fn default() -> Self {
+        ViewSettings::of(&GenLabApp::new(
+            crate::config::Experiment::default_ring_gan(),
+        ))
+    }
+}
+
+impl ViewSettings {
+    /// The settings as the app has them now.
+    pub fn of(app: &GenLabApp) -> Self {
+        ViewSettings {
+            smoothing: app.smoothing,
+            log_scale: app.log_scale,
+            x_by_time: app.x_by_time,
+            zoom: app.samples.zoom,
+            show_real: app.samples.layers.real,
+            show_generated: app.samples.layers.generated,
+            show_heatmap: app.samples.layers.heatmap,
+            quality_metric: app.quality_metric.clone(),
+            export_scale: app.export_scale,
+            step_n: app.step_n,
+        }
+    }
+
+    /// Applies remembered settings, each held to the range its control allows (a
+    /// hand-edited or older storage file cannot put a view out of range).
+    pub fn apply(&self, app: &mut GenLabApp) {
+        let finite = |v: f64, lo: f64, hi: f64, default: f64| {
+            if v.is_finite() {
+                v.clamp(lo, hi)
+            } else {
+                default
+            }
+        };
+        app.smoothing = finite(self.smoothing, 0.0, 0.99, 0.6);
+        app.log_scale = self.log_scale;
+        app.x_by_time = self.x_by_time;
+        app.samples.zoom = finite(self.zoom as f64, 0.5, 4.0, 1.0) as f32;
+        app.samples.layers.real = self.show_real;
+        app.samples.layers.generated = self.show_generated;
+        app.samples.layers.heatmap = self.show_heatmap;
+        app.quality_metric = self.quality_metric.clone();
+        app.export_scale = self.export_scale.clamp(1, 16);
+        app.step_n = self.step_n.clamp(1, 100_000);
+    }
+
+    pub fn to_text(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Settings from stored text; unreadable text gives the defaults.
+    pub fn from_text(text: &str) -> Option<Self> {
+        toml::from_str(text).ok()
+    }
+}
