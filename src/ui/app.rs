@@ -42,8 +42,9 @@ pub struct GenLabApp {
     pub steps_per_sec: f64,
     rate_mark: Option<(u64, Instant)>,
     /// Budget of the running session (its experiment may differ from the edited one).
-    pub run_steps: u64,
-    pub run_batch: usize,
+    /// The experiment of the current (or last) run, as it was started: the edited one may
+    /// differ from it.
+    pub run_experiment: Option<Experiment>,
     pub step_n: u64,
     /// One-line message shown under the controls (errors, hints).
     pub notice: Option<String>,
@@ -104,8 +105,7 @@ impl GenLabApp {
             samples: SampleView::default(),
             steps_per_sec: 0.0,
             rate_mark: None,
-            run_steps: 0,
-            run_batch: 0,
+            run_experiment: None,
             step_n: 10,
             notice: None,
             closing: Vec::new(),
@@ -188,8 +188,7 @@ impl GenLabApp {
                 self.session = Some(s);
                 self.status = RunStatus::Starting;
                 self.run_backend = self.experiment.backend;
-                self.run_steps = self.experiment.training.steps;
-                self.run_batch = self.experiment.training.batch_size;
+                self.run_experiment = Some(self.experiment.clone());
             }
             Err(e) => self.notice = Some(e),
         }
@@ -245,8 +244,7 @@ impl GenLabApp {
             self.history.push(&m);
         }
         self.step = from;
-        self.run_steps = exp.training.steps;
-        self.run_batch = exp.training.batch_size;
+        self.run_experiment = Some(exp.clone());
         self.experiment = exp;
         self.session = Some(session);
         self.run_dir = Some(dir.to_owned());

@@ -148,13 +148,17 @@ fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
     ui.label(state);
     let elapsed = app.history.last.as_ref().map(|m| m.elapsed).unwrap_or(0.0);
     ui.label(format!("{:.0} steps/s", app.steps_per_sec));
+    let (run_steps, run_batch) = app
+        .run_experiment
+        .as_ref()
+        .map_or((0, 0), |e| (e.training.steps, e.training.batch_size));
     ui.label(format!(
         "{:.0} samples/s",
-        app.steps_per_sec * app.run_batch as f64
+        app.steps_per_sec * run_batch as f64
     ));
     ui.label(format!("elapsed {}", clock(elapsed)));
-    if app.run_steps > 0 && app.steps_per_sec > 0.0 && app.step < app.run_steps {
-        let eta = (app.run_steps - app.step) as f64 / app.steps_per_sec;
+    if run_steps > 0 && app.steps_per_sec > 0.0 && app.step < run_steps {
+        let eta = (run_steps - app.step) as f64 / app.steps_per_sec;
         ui.label(format!("ETA {}", clock(eta)));
     }
     if !app.device.is_empty() {

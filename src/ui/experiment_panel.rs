@@ -12,6 +12,7 @@ use eframe::egui;
 
 pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.heading("Experiment");
+    running_vs_edited_ui(app, ui);
     preset_ui(app, ui);
     ui.separator();
     super::cost_view::cost_ui(&mut app.cost, &app.experiment, ui);
@@ -41,7 +42,43 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             generator: Some(after.0),
             discriminator: Some(after.1),
         });
+        // The run takes them at once: it is still the edited experiment.
+        if let Some(run) = &mut app.run_experiment {
+            run.training.generator_optimizer.lr = after.0;
+            if let Some(d) = &mut run.training.discriminator_optimizer {
+                d.lr = after.1;
+            }
+        }
     }
+}
+
+/// While a run trains, says whether the editor shows its experiment or another one (a
+/// loaded preset, edits): what is edited applies to the next run, except learning rates.
+fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+    if !app.is_running() {
+        return;
+    }
+    let Some(running) = app.run_experiment.clone() else {
+        return;
+    };
+    if running == app.experiment {
+        ui.label(format!(
+            "Training: {} (edits apply to the next run; learning rates at once)",
+            running.title
+        ));
+        return;
+    }
+    let frame = egui::Frame::group(ui.style()).fill(ui.visuals().faint_bg_color);
+    frame.show(ui, |ui| {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            format!("Editing the next run. Training now: {}.", running.title),
+        )
+        .on_hover_text("The run in progress keeps the experiment it was started with; Train starts a new run of the one edited here.");
+        if ui.button("Show the running experiment").clicked() {
+            app.experiment = running;
+        }
+    });
 }
 
 fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {

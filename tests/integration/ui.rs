@@ -449,3 +449,32 @@ fn the_window_remembers_its_views() {
     assert_eq!(odd.samples.zoom, 1.0);
     assert_eq!(odd.step_n, 1);
 }
+
+/// Loading another experiment while a run trains says which is which: the editor shows
+/// the next run, the banner names the one training, and one click shows it again.
+#[test]
+fn running_and_edited_experiments_are_kept_apart() {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 0;
+    let mut h = harness(GenLabApp::new(e));
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "training", |a| {
+        a.status == genlab::ui::RunStatus::Training
+    });
+    h.step();
+    assert!(h.query_by_label_contains("Editing the next run").is_none());
+    h.state_mut().experiment = preset("dcgan_shapes.toml");
+    h.step();
+    assert!(
+        h.query_by_label_contains("Training now: GAN on the 8-Gaussian ring")
+            .is_some(),
+        "no banner"
+    );
+    h.get_by_label("Show the running experiment").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().experiment.title, "GAN on the 8-Gaussian ring");
+    assert!(h.query_by_label_contains("Editing the next run").is_none());
+    h.state_mut().stop();
+}
