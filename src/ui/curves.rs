@@ -18,8 +18,8 @@ pub fn is_loss(name: &str) -> bool {
 }
 
 /// The latest value of every quality metric the run reports (hover for its meaning), and
-/// a choice of one to plot.
-fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+/// a choice of one to plot; returns that one's name and points.
+fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String, Vec<[f64; 2]>)> {
     let present: Vec<(&str, &str, f64)> = words::QUALITY
         .iter()
         .filter_map(|(name, _, _, what)| {
@@ -28,7 +28,7 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         })
         .collect();
     if present.is_empty() {
-        return;
+        return None;
     }
     let modes_total = match &app.experiment.data {
         crate::config::DataConfig::Toy { shape, .. } => {
@@ -57,15 +57,18 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         app.quality_metric = chosen;
     });
     let name = app.quality_metric.clone();
-    if let Some(raw) = app.history.series.get(name.as_str()) {
-        let pts = plot_points(raw, app.x_by_time, 0.0, false, MAX_DRAWN);
-        Plot::new("quality_plot")
-            .height(110.0)
-            .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
-            .show(ui, |plot_ui| {
-                plot_ui.line(Line::new(words::metric_label(&name), PlotPoints::from(pts)));
-            });
-    }
+    let raw = app.history.series.get(name.as_str())?;
+    Some((name, plot_points(raw, app.x_by_time, 0.0, false, MAX_DRAWN)))
+}
+
+/// The chosen quality metric's curve.
+fn quality_plot_ui(ui: &mut egui::Ui, name: &str, pts: Vec<[f64; 2]>, x_by_time: bool) {
+    Plot::new("quality_plot")
+        .legend(Legend::default())
+        .x_axis_label(if x_by_time { "seconds" } else { "step" })
+        .show(ui, |plot_ui| {
+            plot_ui.line(Line::new(words::metric_label(name), PlotPoints::from(pts)));
+        });
 }
 
 pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
@@ -76,7 +79,7 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         ui.checkbox(&mut app.x_by_time, "x = wall time (s)");
     });
     super::evaluator_job::evaluator_ui(app, ui);
-    quality_readout_ui(app, ui);
+    let quality = quality_readout_ui(app, ui);
     let plot = Plot::new("loss_curves")
         .legend(Legend::default())
         .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
@@ -109,12 +112,25 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         .as_ref()
         .map(|(_, c)| c.as_slice())
         .unwrap_or_default();
-    plot.show(ui, |plot_ui| {
-        for (name, pts) in curves {
-            plot_ui.line(Line::new(
-                words::metric_label(name),
-                PlotPoints::from(pts.clone()),
-            ));
+    let draw_losses = |ui: &mut egui::Ui| {
+        plot.show(ui, |plot_ui| {
+            for (name, pts) in curves {
+                plot_ui.line(Line::new(
+                    words::metric_label(name),
+                    PlotPoints::from(pts.clone()),
+                ));
+            }
+        });
+    };
+    // Losses and the quality metric side by side, each the area's full height.
+    match quality {
+        Some((name, pts)) => {
+            let x_by_time = app.x_by_time;
+            ui.columns(2, |cols| {
+                draw_losses(&mut cols[0]);
+                quality_plot_ui(&mut cols[1], &name, pts, x_by_time);
+            });
         }
-    });
+        None => draw_losses(ui),
+    }
 }

@@ -10,7 +10,7 @@ mod experiment_panel;
 mod file_menu;
 pub mod files;
 pub mod runs_panel;
-mod samples;
+pub mod samples;
 pub mod settings;
 pub mod words;
 

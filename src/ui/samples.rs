@@ -200,24 +200,46 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 points_plot_ui(ui, pv, heatmap, view.layers, zoom);
                 return;
             }
+            let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
+            let side = fit_side(ui.available_size(), &sizes) * zoom;
             egui::ScrollArea::both().show(ui, |ui| {
                 ui.horizontal_top(|ui| {
-                    let side = ui.available_height().clamp(200.0, 480.0) * zoom;
                     for (i, (name, tex)) in textures.iter().enumerate() {
+                        let size = shown_size(i, sizes[i], side);
                         ui.vertical(|ui| {
+                            // The caption wraps to its image's width, never widens it.
+                            ui.set_max_width(size.x.max(60.0));
                             ui.label(*name);
-                            let size = tex.size_vec2();
-                            // The first image gets the full height, the others a bit less.
-                            let h = if i == 0 { side } else { side * 0.75 };
-                            // Wide strips (the interpolation) are held to a sensible width.
-                            let fit = (h / size.y.max(1.0)).min(side * 1.6 / size.x.max(1.0));
-                            ui.image((tex.id(), size * fit));
+                            ui.image((tex.id(), size));
                         });
                     }
                 });
             });
         }
     }
+}
+
+/// Height of the first image (the others get 3/4 of it) so that the images in a row
+/// fill `space` without clipping: as tall as the space allows, or as the width does.
+pub fn fit_side(space: egui::Vec2, sizes: &[egui::Vec2]) -> f32 {
+    // Each image's width per unit of `side`, and the room its caption and gaps take.
+    let width_per_side: f32 = (0..sizes.len())
+        .map(|i| shown_size(i, sizes[i], 1.0).x)
+        .sum();
+    let gaps = 16.0 * sizes.len() as f32;
+    // Captions may wrap to two or three lines above the images.
+    let by_height = space.y - 48.0;
+    let by_width = (space.x - gaps) / width_per_side.max(1e-3);
+    // Below 120 pixels the views scroll rather than shrink further.
+    by_height.min(by_width).max(120.0)
+}
+
+/// The size image `i` (of pixel size `size`) is drawn at, for a first image `side` tall.
+/// Wide strips (the interpolation) are held to 1.6 times the side.
+pub fn shown_size(i: usize, size: egui::Vec2, side: f32) -> egui::Vec2 {
+    let h = if i == 0 { side } else { side * 0.75 };
+    let fit = (h / size.y.max(1.0)).min(side * 1.6 / size.x.max(1.0));
+    size * fit
 }
 
 /// Before any run: the real data, as the views will show it beside the samples.
@@ -245,9 +267,9 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
         Some(Ok(Samples::Images { .. })) => {
             ui.label("The data, before training: press Train to see samples beside it.");
             if let Some(tex) = app.preview.grid_texture(&ctx) {
-                let side = ui.available_height().clamp(200.0, 480.0) * zoom;
                 let size = tex.size_vec2();
-                ui.image((tex.id(), size * (side / size.y.max(1.0))));
+                let side = fit_side(ui.available_size(), &[size]) * zoom;
+                ui.image((tex.id(), shown_size(0, size, side)));
             }
         }
     }
@@ -317,7 +339,8 @@ fn points_plot_ui(
 ) {
     use egui_plot::{Legend, Plot, PlotImage, PlotPoint, Points};
     let [x0, x1, y0, y1] = view.bounds;
-    let side = ui.available_height().clamp(200.0, 480.0) * zoom;
+    let space = ui.available_size();
+    let side = (space.x.min(space.y) - 8.0).max(200.0) * zoom;
     let to_f64 = |p: &Vec<[f32; 2]>| {
         p.iter()
             .map(|q| [q[0] as f64, q[1] as f64])

@@ -478,3 +478,34 @@ fn running_and_edited_experiments_are_kept_apart() {
     assert!(h.query_by_label_contains("Editing the next run").is_none());
     h.state_mut().stop();
 }
+
+/// The sample views fit the space they have: a VAE's five views side by side in the
+/// 1280x800 window's sample area (about 960 x 250 pixels) and in a 1920x1080 one, none
+/// clipped, and a lone grid as tall as the area allows.
+#[test]
+fn sample_views_fit_their_space() {
+    use eframe::egui::vec2;
+    use genlab::ui::samples::{fit_side, shown_size};
+    // grid, inputs | reconstructions, latent map, traversal, interpolation (pixels).
+    let sizes = [
+        vec2(233.0, 233.0),
+        vec2(233.0, 117.0),
+        vec2(349.0, 349.0),
+        vec2(233.0, 117.0),
+        vec2(320.0, 29.0),
+    ];
+    for space in [vec2(960.0, 250.0), vec2(1600.0, 500.0), vec2(1200.0, 700.0)] {
+        let side = fit_side(space, &sizes);
+        let widths: f32 = (0..sizes.len())
+            .map(|i| shown_size(i, sizes[i], side).x + 16.0)
+            .sum();
+        assert!(widths <= space.x + 0.5, "{space:?}: {widths} wide");
+        assert!(side <= space.y, "{space:?}: {side} tall");
+        assert!(
+            side > 0.3 * space.y.min(space.x / 5.0),
+            "{space:?}: {side} wastes the space"
+        );
+    }
+    let lone = fit_side(vec2(960.0, 400.0), &[vec2(233.0, 233.0)]);
+    assert!((lone - 352.0).abs() < 1.0, "{lone}");
+}
