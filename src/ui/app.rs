@@ -18,6 +18,29 @@ pub type CurveKey = (u64, u64, bool, bool);
 /// Smoothed, decimated points per curve, ready to draw.
 pub type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
 
+/// A view that can fill the central area on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enlarged {
+    Curves,
+    Samples,
+}
+
+/// The button that enlarges `view` to the whole central area, or brings the others back.
+pub fn enlarge_button(enlarged: &mut Option<Enlarged>, view: Enlarged, ui: &mut egui::Ui) {
+    let (text, hover) = if *enlarged == Some(view) {
+        ("back", "Show every view again")
+    } else {
+        ("enlarge", "Show this view alone, in the whole area")
+    };
+    if ui.small_button(text).on_hover_text(hover).clicked() {
+        *enlarged = if *enlarged == Some(view) {
+            None
+        } else {
+            Some(view)
+        };
+    }
+}
+
 /// Where the run stands, as the status bar shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunStatus {
@@ -89,6 +112,10 @@ pub struct GenLabApp {
     pub run_backend: crate::config::Backend,
     /// What the edited model costs.
     pub cost: super::cost_view::CostView,
+    /// Whether the experiment panel is shown.
+    pub show_editor: bool,
+    /// A view enlarged to the whole central area, if any.
+    pub enlarged: Option<Enlarged>,
     /// The edited experiment's real data, shown before training.
     pub preview: super::data_preview::DataPreview,
 }
@@ -131,6 +158,8 @@ impl GenLabApp {
             adapters: list_adapters_in_background(),
             run_backend: crate::config::Backend::Cpu,
             cost: Default::default(),
+            show_editor: true,
+            enlarged: None,
             preview: Default::default(),
         }
     }
@@ -430,19 +459,25 @@ impl GenLabApp {
                 });
             }
         }
-        egui::Panel::left("experiment")
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
-            });
-        egui::CentralPanel::default().show(ui, |ui| {
-            let half = ui.available_height() * 0.45;
-            ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
-                super::curves::curves_ui(self, ui)
-            });
-            ui.separator();
-            super::samples::samples_ui(self, ui);
+        if self.show_editor {
+            egui::Panel::left("experiment")
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| match self.enlarged {
+            Some(Enlarged::Curves) => super::curves::curves_ui(self, ui),
+            Some(Enlarged::Samples) => super::samples::samples_ui(self, ui),
+            None => {
+                let half = ui.available_height() * 0.45;
+                ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
+                    super::curves::curves_ui(self, ui)
+                });
+                ui.separator();
+                super::samples::samples_ui(self, ui);
+            }
         });
         if self.is_running() {
             // Training events arrive on their own; look again soon without spinning.

@@ -9,6 +9,8 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.heading("GenLab");
         super::file_menu::file_menu_ui(app, ui);
+        ui.toggle_value(&mut app.show_editor, "Editor")
+            .on_hover_text("Show or hide the experiment panel");
         ui.separator();
         let can_train = problems.is_empty();
         let train = ui.add_enabled(can_train, egui::Button::new("Train"));
@@ -74,9 +76,9 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         {
             app.reset();
         }
-        ui.separator();
-        status_ui(app, ui);
     });
+    // On a line of its own, so it is never cut off by the buttons.
+    ui.horizontal_wrapped(|ui| status_ui(app, ui));
     if let Some(p) = problems.first() {
         ui.colored_label(
             ui.visuals().error_fg_color,

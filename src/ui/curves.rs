@@ -74,6 +74,7 @@ fn quality_plot_ui(ui: &mut egui::Ui, name: &str, pts: Vec<[f64; 2]>, x_by_time:
 pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("Loss curves");
+        super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Curves, ui);
         ui.add(egui::Slider::new(&mut app.smoothing, 0.0..=0.99).text("smoothing"));
         ui.checkbox(&mut app.log_scale, "log scale");
         ui.checkbox(&mut app.x_by_time, "x = wall time (s)");

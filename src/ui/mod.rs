@@ -14,7 +14,7 @@ pub mod samples;
 pub mod settings;
 pub mod words;
 
-pub use app::{GenLabApp, RunStatus};
+pub use app::{Enlarged, GenLabApp, RunStatus};
 
 use crate::config::Experiment;
 use std::path::PathBuf;

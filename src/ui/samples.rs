@@ -163,6 +163,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         } else {
             "Samples"
         });
+        super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Samples, ui);
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
             let newest = view.len() - 1;

@@ -21,6 +21,7 @@ pub struct ViewSettings {
     pub quality_metric: String,
     pub export_scale: usize,
     pub step_n: u64,
+    pub show_editor: bool,
 }
 
 impl Default for ViewSettings {
@@ -45,6 +46,7 @@ impl ViewSettings {
             quality_metric: app.quality_metric.clone(),
             export_scale: app.export_scale,
             step_n: app.step_n,
+            show_editor: app.show_editor,
         }
     }
 
@@ -68,6 +70,7 @@ impl ViewSettings {
         app.quality_metric = self.quality_metric.clone();
         app.export_scale = self.export_scale.clamp(1, 16);
         app.step_n = self.step_n.clamp(1, 100_000);
+        app.show_editor = self.show_editor;
     }
 
     pub fn to_text(&self) -> String {

@@ -509,3 +509,32 @@ fn sample_views_fit_their_space() {
     let lone = fit_side(vec2(960.0, 400.0), &[vec2(233.0, 233.0)]);
     assert!((lone - 352.0).abs() < 1.0, "{lone}");
 }
+
+/// Each view can fill the central area and come back, and the experiment panel can be
+/// hidden and shown.
+#[test]
+fn views_enlarge_and_the_editor_hides() {
+    use genlab::ui::Enlarged;
+    let mut h = harness(GenLabApp::new(preset("gan_ring.toml")));
+    h.step();
+    assert!(h.query_by_label("Real and generated points").is_some());
+    h.get_all_by_label("enlarge")
+        .next()
+        .expect("an enlarge button")
+        .click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().enlarged, Some(Enlarged::Curves));
+    assert!(h.query_by_label("Real and generated points").is_none());
+    h.get_by_label("back").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().enlarged, None);
+    assert!(h.query_by_label("Real and generated points").is_some());
+    assert!(h.query_by_label("Experiment").is_some());
+    h.get_by_label("Editor").click();
+    h.step();
+    h.step();
+    assert!(!h.state().show_editor);
+    assert!(h.query_by_label("Experiment").is_none());
+}
