@@ -157,7 +157,7 @@ impl SampleView {
 pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let points = app.experiment.data.is_points();
     let view = &mut app.samples;
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.strong(if points {
             "Real and generated points"
         } else {
