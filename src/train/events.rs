@@ -10,6 +10,8 @@ pub enum Control {
     Resume,
     /// Run exactly this many steps, then pause.
     Step(u64),
+    /// GAN: one update of one network alone (as GAN Lab's Step D and Step G), then pause.
+    StepPart(Part),
     Stop,
     /// New learning rates; `None` leaves one unchanged.
     SetLearningRates {
@@ -26,6 +28,13 @@ pub enum Control {
     /// Fault drill: set the learning rates to NaN, so the next update fills the
     /// parameters with NaN through the real optimizer, as a real divergence does.
     InjectNan,
+}
+
+/// One network of a GAN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Discriminator,
+    Generator,
 }
 
 /// One row of scalar metrics at a step.

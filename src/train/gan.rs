@@ -1,6 +1,6 @@
 //! One GAN training step and its snapshots.
 
-use super::events::{PointsView, Samples};
+use super::events::{Part, PointsView, Samples};
 use super::losses::{discriminator_loss, generator_loss};
 use super::quality::ImageQuality;
 use super::state;
@@ -207,13 +207,15 @@ impl GanTrainer {
     }
 }
 
-impl Trainer for GanTrainer {
-    fn step(&mut self) -> Values {
+impl GanTrainer {
+    /// `d_updates` discriminator updates, then a generator update when `g_update`: one
+    /// training step is `(d_steps, true)`; Step D and Step G are `(1, false)`, `(0, true)`.
+    fn updates(&mut self, d_updates: usize, g_update: bool) -> Values {
         let mut last_fake = None;
         // [loss_d, D(x) logit, D(G(z)) logit] of the last D update, read back with the
         // G values in one transfer: on a GPU every read is a wait for the queue.
         let mut d_report = None;
-        for _ in 0..self.d_steps {
+        for _ in 0..d_updates {
             let real = self.real_batch();
             let z = self.noise(self.batch);
             let fake = self.g.forward(z); // [batch, features], tracked for the G update
@@ -234,6 +236,11 @@ impl Trainer for GanTrainer {
                 self.d = self.d.clone().clip_weights(c);
             }
             last_fake = Some(fake);
+        }
+        if !g_update {
+            let v = d_report.map(values).unwrap_or_default();
+            let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
+            return vec![("loss_d", at(0)), ("d_real", at(1)), ("d_fake", at(2))];
         }
         // The generator update reuses the last fake batch, as the PyTorch DCGAN example does.
         let fake = last_fake.unwrap_or_else(|| {
@@ -266,6 +273,19 @@ impl Trainer for GanTrainer {
             ("d_fake", at(2)),
             ("g_grad_norm", self.g_grad_norm),
         ]
+    }
+}
+
+impl Trainer for GanTrainer {
+    fn step(&mut self) -> Values {
+        self.updates(self.d_steps, true)
+    }
+
+    fn step_part(&mut self, part: Part) -> Option<Values> {
+        Some(match part {
+            Part::Discriminator => self.updates(1, false),
+            Part::Generator => self.updates(0, true),
+        })
     }
 
     fn snapshot(&mut self) -> (Samples, Values) {

@@ -14,7 +14,9 @@ pub mod tensors;
 mod trainer;
 mod vae;
 
-pub use events::{Control, Event, FailureKind, Metrics, PointsView, RgbaImage, Samples, Snapshot};
+pub use events::{
+    Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples, Snapshot,
+};
 pub use session::Session;
 pub use trainer::Trainer;
 

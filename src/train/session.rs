@@ -231,6 +231,8 @@ struct RunState {
     paused: bool,
     /// Steps left from a `Step(n)` request while paused.
     pending: u64,
+    /// One network's update asked for while paused (Step D / Step G).
+    pending_part: Option<crate::train::Part>,
     stop: bool,
     checkpoint_requested: bool,
     panic_requested: bool,
@@ -330,6 +332,7 @@ impl Worker {
             step: 0,
             paused: false,
             pending: 0,
+            pending_part: None,
             stop: false,
             checkpoint_requested: false,
             panic_requested: false,
@@ -392,7 +395,11 @@ impl Worker {
                 panic!("fault drill: a panic injected into step {}", state.step + 1);
             }
             let started = Instant::now();
-            let values = trainer.step();
+            let part = state.pending_part.take();
+            let values = match part.and_then(|p| trainer.step_part(p)) {
+                Some(values) => values,
+                None => trainer.step(),
+            };
             state.step += 1;
             step_counter.store(state.step, Ordering::Relaxed);
             elapsed += started.elapsed().as_secs_f64();
@@ -407,7 +414,8 @@ impl Worker {
                 )));
             }
             let last = t.steps > 0 && state.step >= t.steps;
-            let snapshot_due = state.step.is_multiple_of(t.samples_every) || last;
+            // A single network's update is looked at at once (that is what it is for).
+            let snapshot_due = state.step.is_multiple_of(t.samples_every) || last || part.is_some();
             if state.step.is_multiple_of(t.metrics_every) || state.step == 1 || snapshot_due {
                 let mut row = values;
                 row.extend(trainer.periodic_metrics());
@@ -434,7 +442,11 @@ impl Worker {
             if scheduled && !last {
                 self.checkpoint(exp, &mut state, &*trainer, elapsed)?;
             }
-            if state.pending > 0 {
+            if part.is_some() {
+                if state.pending == 0 {
+                    self.emit(Event::Paused { step: state.step });
+                }
+            } else if state.pending > 0 {
                 state.pending -= 1;
                 if state.pending == 0 {
                     self.emit(Event::Paused { step: state.step });
@@ -477,7 +489,11 @@ impl Worker {
     /// Applies waiting control messages; blocks while paused with no steps requested.
     fn handle_controls(&self, state: &mut RunState, trainer: &mut dyn Trainer) {
         loop {
-            let msg = if state.paused && state.pending == 0 && !state.stop {
+            let msg = if state.paused
+                && state.pending == 0
+                && state.pending_part.is_none()
+                && !state.stop
+            {
                 match self.control.recv() {
                     Ok(m) => m,
                     // Every handle is gone: nobody can resume us.
@@ -508,6 +524,11 @@ impl Worker {
                 Control::Step(n) => {
                     state.paused = true;
                     state.pending += n;
+                }
+                Control::StepPart(part) => {
+                    // Taken at the next step, in place of a whole one.
+                    state.paused = true;
+                    state.pending_part = Some(part);
                 }
                 Control::Stop => state.stop = true,
                 Control::SetLearningRates {

@@ -10,6 +10,10 @@ pub trait Trainer {
     /// One optimisation step (for a GAN: `d_steps` discriminator updates and one
     /// generator update). Returns the step's losses.
     fn step(&mut self) -> Values;
+    /// GAN: one update of one network alone; `None` where the family has no such part.
+    fn step_part(&mut self, _part: super::events::Part) -> Option<Values> {
+        None
+    }
     /// Samples from the fixed noise batch (or fixed inputs), and evaluation metrics.
     fn snapshot(&mut self) -> (Samples, Values);
     /// Metrics that are cheap enough to compute on every metrics row (held-out loss...).

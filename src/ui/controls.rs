@@ -52,6 +52,28 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             let n = app.step_n;
             app.step_by(n);
         }
+        // GAN Lab's separate updates: watch what one network's step does to the other's view.
+        let gan = app.run_experiment.as_ref().is_some_and(|e| e.is_gan());
+        for (label, part, what) in [
+            (
+                "Step D",
+                crate::train::Part::Discriminator,
+                "One discriminator update alone, then pause",
+            ),
+            (
+                "Step G",
+                crate::train::Part::Generator,
+                "One generator update alone, then pause",
+            ),
+        ] {
+            if ui
+                .add_enabled(running && gan, egui::Button::new(label))
+                .on_hover_text(what)
+                .clicked()
+            {
+                app.control(crate::train::Control::StepPart(part));
+            }
+        }
         if ui
             .add_enabled(running, egui::Button::new("Stop"))
             .on_hover_text("Stop and save a checkpoint")

@@ -264,3 +264,51 @@ fn sessions_started_together_train_exactly_as_one_alone() {
         );
     }
 }
+
+/// The last snapshot that arrived, after waiting for the session to pause at `step`.
+fn snapshot_at(s: &Session, step: u64) -> genlab::train::PointsView {
+    assert_eq!(paused_at(s), step);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(Snapshot {
+            step: at,
+            samples: Samples::Points(view),
+        }) = s.drain_snapshots().pop()
+        {
+            if at == step {
+                return view;
+            }
+        }
+        assert!(Instant::now() < deadline, "no snapshot of step {step}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Step D updates the discriminator alone: its heatmap moves, the generated points stay.
+/// Step G updates the generator alone: the points move, the heatmap stays. Each is one
+/// step, then a pause, with a snapshot to look at.
+#[test]
+fn step_d_and_step_g_update_one_network_each() {
+    use genlab::train::Part;
+    let s = endless_ring();
+    s.send(Control::Pause);
+    let at = paused_at(&s);
+    s.drain_snapshots();
+    s.send(Control::StepPart(Part::Generator));
+    let before = snapshot_at(&s, at + 1);
+    s.send(Control::StepPart(Part::Discriminator));
+    let after_d = snapshot_at(&s, at + 2);
+    assert_eq!(
+        after_d.generated, before.generated,
+        "Step D moved the points"
+    );
+    assert_ne!(after_d.heatmap, before.heatmap, "Step D left D as it was");
+    s.send(Control::StepPart(Part::Generator));
+    let after_g = snapshot_at(&s, at + 3);
+    assert_eq!(after_g.heatmap, after_d.heatmap, "Step G changed D");
+    assert_ne!(
+        after_g.generated, after_d.generated,
+        "Step G left the points"
+    );
+    s.stop_and_join();
+}

@@ -538,3 +538,27 @@ fn views_enlarge_and_the_editor_hides() {
     assert!(!h.state().show_editor);
     assert!(h.query_by_label("Experiment").is_none());
 }
+
+/// Step D and Step G in the window: each pauses the run after one network's update.
+#[test]
+fn step_d_and_step_g_buttons_pause_after_one_update() {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 0;
+    let mut h = harness(GenLabApp::new(e));
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "training", |a| {
+        a.status == genlab::ui::RunStatus::Training
+    });
+    h.get_by_label("Step D").click();
+    h.step();
+    frames_until(&mut h, "the pause after Step D", |a| {
+        a.status == genlab::ui::RunStatus::Paused
+    });
+    let at = h.state().step;
+    h.get_by_label("Step G").click();
+    h.step();
+    frames_until(&mut h, "one more step", |a| a.step == at + 1);
+    assert_eq!(h.state().status, genlab::ui::RunStatus::Paused);
+    h.state_mut().stop();
+}
