@@ -45,6 +45,10 @@ pub struct PointLayers {
     pub real: bool,
     pub generated: bool,
     pub heatmap: bool,
+    /// The generator's push on its points (arrows; the window only).
+    pub push: bool,
+    /// The warped latent grid (the window only).
+    pub manifold: bool,
 }
 
 impl Default for PointLayers {
@@ -53,6 +57,8 @@ impl Default for PointLayers {
             real: true,
             generated: true,
             heatmap: true,
+            push: true,
+            manifold: false,
         }
     }
 }

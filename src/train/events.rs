@@ -65,7 +65,7 @@ pub struct RgbaImage {
 }
 
 /// Real and generated 2-D points, and the discriminator's output on a grid behind them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct PointsView {
     pub real: Vec<[f32; 2]>,
     pub generated: Vec<[f32; 2]>,
@@ -74,6 +74,12 @@ pub struct PointsView {
     pub heatmap_size: usize,
     /// [x_min, x_max, y_min, y_max]
     pub bounds: [f32; 4],
+    /// GAN: where the generator's loss pushes each of the first generated points (its
+    /// negative gradient with respect to the point), as GAN Lab draws it.
+    pub push: Vec<[f32; 2]>,
+    /// GAN: the latent grid as the generator warps it (lines of a 2-D slice of the latent
+    /// space through 0, each a polyline in data space).
+    pub manifold: Vec<Vec<[f32; 2]>>,
 }
 
 /// What the model produces at a step, from a fixed batch of noise (or fixed inputs).

@@ -181,14 +181,67 @@ impl GanTrainer {
             metrics.push(("modes_covered", cov.modes_covered as f64));
             metrics.push(("high_quality", cov.high_quality));
         }
+        let push = self.push_directions(&generated[..generated.len().min(PUSHED)]);
         let view = PointsView {
             real,
             generated,
             heatmap,
             heatmap_size: HEATMAP,
             bounds,
+            push,
+            manifold: self.manifold(),
         };
         (Samples::Points(view), metrics)
+    }
+
+    /// Where the generator's loss pushes each point: minus its gradient with respect to
+    /// the point, through the discriminator as it is now (whose weights stay as they are).
+    fn push_directions(&self, points: &[[f32; 2]]) -> Vec<[f32; 2]> {
+        let flat: Vec<f32> = points.iter().flatten().copied().collect();
+        let x = matrix(&flat, points.len(), 2, &self.device).require_grad();
+        let loss = generator_loss(self.loss, self.d.clone().no_grad().forward(x.clone()));
+        let grads = loss.backward();
+        let Some(g) = x.grad(&grads) else {
+            return Vec::new();
+        };
+        values(g).chunks_exact(2).map(|c| [-c[0], -c[1]]).collect()
+    }
+
+    /// The generator's image of a grid on the first two latent axes (the others at 0):
+    /// `MANIFOLD_LINES` lines each way over -2.5..2.5.
+    fn manifold(&self) -> Vec<Vec<[f32; 2]>> {
+        let n = MANIFOLD_LINES;
+        let at = |i: usize| -2.5 + 5.0 * i as f32 / (n - 1) as f32;
+        let mut z = Vec::with_capacity(2 * n * n * self.latent);
+        for vertical in [false, true] {
+            for line in 0..n {
+                for k in 0..n {
+                    let (a, b) = if vertical {
+                        (at(line), at(k))
+                    } else {
+                        (at(k), at(line))
+                    };
+                    let mut code = vec![0.0f32; self.latent];
+                    code[0] = a;
+                    if self.latent > 1 {
+                        code[1] = b;
+                    }
+                    z.extend(code);
+                }
+            }
+        }
+        let device = self.device.clone().inner();
+        let out = values(
+            self.g
+                .valid()
+                .forward(matrix(&z, 2 * n * n, self.latent, &device)),
+        );
+        out.chunks_exact(2)
+            .map(|p| [p[0], p[1]])
+            .collect::<Vec<_>>()
+            .chunks(n)
+            .map(<[[f32; 2]]>::to_vec)
+            .collect()
     }
 
     /// D(x) on a grid over the plot, as GAN Lab draws it.
@@ -459,12 +512,14 @@ pub fn bounds_of(points: &[[f32; 2]]) -> [f32; 4] {
     [-r, r, -r, r]
 }
 
+/// Generated points drawn with the direction the generator's loss pushes them.
+const PUSHED: usize = 150;
+/// Lines each way of the warped latent grid.
+const MANIFOLD_LINES: usize = 15;
+
 fn empty_view() -> PointsView {
     PointsView {
-        real: vec![],
-        generated: vec![],
-        heatmap: vec![],
-        heatmap_size: 0,
         bounds: [-1.0, 1.0, -1.0, 1.0],
+        ..Default::default()
     }
 }

@@ -25,9 +25,7 @@ pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
             PointsView {
                 bounds: super::gan::bounds_of(&real),
                 real,
-                generated: Vec::new(),
-                heatmap: Vec::new(),
-                heatmap_size: 0,
+                ..Default::default()
             }
             .into()
         }

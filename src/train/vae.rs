@@ -376,9 +376,8 @@ impl Trainer for VaeTrainer {
                 let view = PointsView {
                     real,
                     generated,
-                    heatmap: Vec::new(),
-                    heatmap_size: 0,
                     bounds,
+                    ..Default::default()
                 };
                 (Samples::Points(view), Vec::new())
             }

@@ -179,6 +179,10 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             ui.checkbox(&mut view.layers.real, "real (blue)");
             ui.checkbox(&mut view.layers.generated, "generated (orange)");
             ui.checkbox(&mut view.layers.heatmap, "D(x) heatmap (green = real)");
+            ui.checkbox(&mut view.layers.push, "G's push (arrows)")
+                .on_hover_text("Where the generator's loss moves each of 150 generated points: its negative gradient through D as it is now");
+            ui.checkbox(&mut view.layers.manifold, "manifold")
+                .on_hover_text("The generator's image of a grid over the first two latent axes: how G warps its input space");
         }
     });
     let ctx = ui.ctx().clone();
@@ -368,11 +372,46 @@ fn points_plot_ui(
                     egui::vec2(x1 - x0, y1 - y0),
                 ));
             }
+            if layers.manifold {
+                for line in &view.manifold {
+                    // One legend entry for the whole grid: the lines share its name.
+                    plot_ui.line(
+                        egui_plot::Line::new("manifold", to_f64(line))
+                            .color(egui::Color32::from_rgba_unmultiplied(120, 120, 120, 160))
+                            .width(1.0),
+                    );
+                }
+            }
             if layers.generated {
                 plot_ui.points(
                     Points::new("generated", to_f64(&view.generated))
                         .color(egui::Color32::from_rgb(gr, gg, gb))
                         .radius(1.5),
+                );
+            }
+            if layers.push && !view.push.is_empty() {
+                // The longest arrow spans 8 % of the view; the others in proportion.
+                let longest = view
+                    .push
+                    .iter()
+                    .map(|d| d[0].hypot(d[1]))
+                    .fold(0.0f32, f32::max);
+                let scale = if longest > 0.0 {
+                    0.08 * (x1 - x0) / longest
+                } else {
+                    0.0
+                };
+                let origins: Vec<[f64; 2]> = to_f64(&view.generated[..view.push.len()].to_vec());
+                let tips: Vec<[f64; 2]> = view
+                    .generated
+                    .iter()
+                    .zip(&view.push)
+                    .map(|(p, d)| [(p[0] + d[0] * scale) as f64, (p[1] + d[1] * scale) as f64])
+                    .collect();
+                plot_ui.arrows(
+                    egui_plot::Arrows::new("G's push", origins, tips)
+                        .color(egui::Color32::from_rgb(90, 60, 30))
+                        .tip_length(5.0),
                 );
             }
             if layers.real {

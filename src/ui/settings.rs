@@ -18,6 +18,8 @@ pub struct ViewSettings {
     pub show_real: bool,
     pub show_generated: bool,
     pub show_heatmap: bool,
+    pub show_push: bool,
+    pub show_manifold: bool,
     pub quality_metric: String,
     pub export_scale: usize,
     pub step_n: u64,
@@ -43,6 +45,8 @@ impl ViewSettings {
             show_real: app.samples.layers.real,
             show_generated: app.samples.layers.generated,
             show_heatmap: app.samples.layers.heatmap,
+            show_push: app.samples.layers.push,
+            show_manifold: app.samples.layers.manifold,
             quality_metric: app.quality_metric.clone(),
             export_scale: app.export_scale,
             step_n: app.step_n,
@@ -67,6 +71,8 @@ impl ViewSettings {
         app.samples.layers.real = self.show_real;
         app.samples.layers.generated = self.show_generated;
         app.samples.layers.heatmap = self.show_heatmap;
+        app.samples.layers.push = self.show_push;
+        app.samples.layers.manifold = self.show_manifold;
         app.quality_metric = self.quality_metric.clone();
         app.export_scale = self.export_scale.clamp(1, 16);
         app.step_n = self.step_n.clamp(1, 100_000);

@@ -312,3 +312,64 @@ fn step_d_and_step_g_update_one_network_each() {
     );
     s.stop_and_join();
 }
+
+/// The 2-D view's dynamics: the generator's push on 150 generated points and the warped
+/// latent grid. After 1500 steps on the ring, D calls the centre fake and the ring real,
+/// so points inside the ring are pushed outward, on average.
+#[test]
+fn the_generators_push_points_from_the_centre_toward_the_ring() {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 1500;
+    e.training.samples_every = 1500;
+    e.training.threads = 1;
+    let s = Session::start(e).expect("start");
+    let mut last = None;
+    loop {
+        for snap in s.drain_snapshots() {
+            last = Some(snap);
+        }
+        match s.next_event(Duration::from_secs(120)) {
+            Some(Event::Finished { .. }) => break,
+            Some(Event::Failed { reason, .. }) => panic!("{reason}"),
+            None => panic!("no event"),
+            _ => {}
+        }
+    }
+    for snap in s.drain_snapshots() {
+        last = Some(snap);
+    }
+    let Some(Snapshot {
+        step: 1500,
+        samples: Samples::Points(view),
+    }) = last
+    else {
+        panic!("no snapshot of step 1500");
+    };
+    assert_eq!(view.push.len(), 150);
+    assert_eq!(view.manifold.len(), 30);
+    assert!(view.manifold.iter().all(|l| l.len() == 15));
+    assert!(view
+        .push
+        .iter()
+        .chain(view.manifold.iter().flatten())
+        .all(|p| p[0].is_finite() && p[1].is_finite()));
+    let outward: Vec<f32> = view
+        .generated
+        .iter()
+        .zip(&view.push)
+        .filter(|(p, _)| p[0].hypot(p[1]) < 1.5)
+        .map(|(p, d)| {
+            (p[0] * d[0] + p[1] * d[1]) / (p[0].hypot(p[1]) * d[0].hypot(d[1])).max(1e-12)
+        })
+        .collect();
+    let mean = outward.iter().sum::<f32>() / outward.len().max(1) as f32;
+    println!(
+        "{} points inside the ring, mean cosine to the outward direction {mean:.2}",
+        outward.len()
+    );
+    assert!(
+        outward.len() >= 3,
+        "too few points inside the ring to judge"
+    );
+    assert!(mean > 0.3, "inner points are not pushed outward: {mean}");
+}
