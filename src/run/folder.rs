@@ -267,6 +267,27 @@ pub fn rename_run(dir: &Path, new_name: &str) -> Result<PathBuf, String> {
     Ok(target)
 }
 
+/// The sample grids (or 2-D views) a run saved, `samples/step_NNNNNN.png`, by step.
+pub fn sample_steps(dir: &Path) -> Vec<(u64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir.join("samples")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u64, PathBuf)> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?;
+            let step = name
+                .strip_prefix("step_")?
+                .strip_suffix(".png")?
+                .parse()
+                .ok()?;
+            Some((step, p))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 /// The rows of a run's metrics.csv as metrics (a resumed run's curves so far). Only the
 /// `columns` the experiment defines are read; unreadable rows are skipped.
 pub fn read_metrics_rows(dir: &Path, columns: &[&'static str]) -> Vec<crate::train::Metrics> {

@@ -14,8 +14,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 type Curves = BTreeMap<String, Vec<[f64; 2]>>;
+/// A run's saved sample images by step.
+type SampleFiles = Vec<(u64, PathBuf)>;
 /// What one background read of the runs brings back.
-type Loaded = (Vec<RunInfo>, BTreeMap<PathBuf, Curves>);
+type Loaded = (
+    Vec<RunInfo>,
+    BTreeMap<PathBuf, Curves>,
+    BTreeMap<PathBuf, SampleFiles>,
+);
+/// A decoded sample image, from its loader thread.
+type Decoded = (PathBuf, Result<egui::ColorImage, String>);
+/// Sample textures kept for the comparison before the cache starts over.
+const KEEP_TEXTURES: usize = 64;
 
 /// How often open folders are re-read.
 const REFRESH: Duration = Duration::from_secs(2);
@@ -34,6 +44,14 @@ pub struct RunsView {
     pub message: Option<String>,
     /// A run the user asked to resume; the app takes it after drawing the panel.
     pub resume_request: Option<PathBuf>,
+    /// The ticked runs' saved samples, by step.
+    pub samples: BTreeMap<PathBuf, SampleFiles>,
+    /// The step the sample comparison shows (each run at its latest sample up to it).
+    pub compare_step: u64,
+    /// Sample images uploaded, by file.
+    pub textures: BTreeMap<PathBuf, Result<egui::TextureHandle, String>>,
+    decoding: BTreeSet<PathBuf>,
+    decoded: Option<(crossbeam_channel::Sender<Decoded>, Receiver<Decoded>)>,
     loading: Option<Receiver<Loaded>>,
     last_load: Option<Instant>,
 }
@@ -58,9 +76,10 @@ impl RunsView {
     /// Starts a background re-read when due; picks up a finished one. Never waits.
     pub fn poll(&mut self, runs_dir: &Path) {
         if let Some(rx) = &self.loading {
-            if let Ok((runs, curves)) = rx.try_recv() {
+            if let Ok((runs, curves, samples)) = rx.try_recv() {
                 self.runs = runs;
                 self.curves = curves;
+                self.samples = samples;
                 self.loading = None;
                 let available: BTreeSet<&String> =
                     self.curves.values().flat_map(|c| c.keys()).collect();
@@ -99,9 +118,68 @@ impl RunsView {
                 .iter()
                 .filter_map(|d| read_curves(d).ok().map(|c| (d.clone(), c)))
                 .collect();
-            let _ = tx.send((runs, curves));
+            let samples = selected
+                .iter()
+                .map(|d| (d.clone(), crate::run::folder::sample_steps(d)))
+                .collect();
+            let _ = tx.send((runs, curves, samples));
         });
         self.loading = Some(rx);
+    }
+
+    /// The sample file of `dir` shown at `compare_step`: its latest at or before it.
+    pub fn sample_at(&self, dir: &Path) -> Option<&(u64, PathBuf)> {
+        let files = self.samples.get(dir)?;
+        files
+            .iter()
+            .rev()
+            .find(|(s, _)| *s <= self.compare_step)
+            .or(files.first())
+    }
+
+    /// The uploaded image of `file`, decoding it on a helper thread the first time.
+    fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        file: &Path,
+    ) -> Option<Result<egui::TextureHandle, String>> {
+        let (tx, rx) = self
+            .decoded
+            .get_or_insert_with(crossbeam_channel::unbounded);
+        for (path, image) in rx.try_iter() {
+            self.decoding.remove(&path);
+            let texture = image.map(|img| {
+                ctx.load_texture(
+                    path.display().to_string(),
+                    img,
+                    egui::TextureOptions::NEAREST,
+                )
+            });
+            self.textures.insert(path, texture);
+        }
+        if let Some(t) = self.textures.get(file) {
+            return Some(t.clone());
+        }
+        if self.textures.len() >= KEEP_TEXTURES {
+            self.textures.clear();
+        }
+        if self.decoding.insert(file.to_owned()) {
+            let (tx, path) = (tx.clone(), file.to_owned());
+            std::thread::spawn(move || {
+                let image = image::open(&path)
+                    .map(|i| {
+                        let rgba = i.to_rgba8();
+                        egui::ColorImage::from_rgba_unmultiplied(
+                            [rgba.width() as usize, rgba.height() as usize],
+                            rgba.as_raw(),
+                        )
+                    })
+                    .map_err(|e| format!("{}: {e}", path.display()));
+                let _ = tx.send((path, image));
+            });
+        }
+        ctx.request_repaint_after(Duration::from_millis(50));
+        None
     }
 
     fn selected_runs(&self) -> Vec<&RunInfo> {
@@ -331,6 +409,7 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
                 }
             }
         });
+    samples_compare_ui(view, &selected, ui);
     let diffs = view.differences();
     if selected.len() >= 2 {
         ui.strong(format!("Settings that differ ({})", diffs.len()));
@@ -349,4 +428,51 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
             }
         });
     }
+}
+
+/// The ticked runs' samples side by side at one step, moved together by one slider (each
+/// run shows its latest sample at or before that step).
+fn samples_compare_ui(view: &mut RunsView, selected: &[RunInfo], ui: &mut egui::Ui) {
+    let steps: BTreeSet<u64> = selected
+        .iter()
+        .filter_map(|r| view.samples.get(&r.dir))
+        .flatten()
+        .map(|(s, _)| *s)
+        .collect();
+    let (Some(&first), Some(&last)) = (steps.first(), steps.last()) else {
+        return;
+    };
+    ui.horizontal(|ui| {
+        ui.strong("Samples at step");
+        ui.add(egui::Slider::new(&mut view.compare_step, first..=last).text("step"))
+            .on_hover_text("Moves every ticked run's samples together");
+    });
+    let ctx = ui.ctx().clone();
+    let width = (ui.available_width() / selected.len().max(1) as f32 - 8.0).max(60.0);
+    ui.horizontal_top(|ui| {
+        for (i, run) in selected.iter().enumerate() {
+            let shown = view.sample_at(&run.dir).cloned();
+            ui.vertical(|ui| {
+                ui.set_max_width(width);
+                ui.colored_label(COLOURS[i % COLOURS.len()], &run.name);
+                let Some((step, file)) = shown else {
+                    ui.label("no samples saved");
+                    return;
+                };
+                ui.small(format!("step {step}"));
+                match view.texture(&ctx, &file) {
+                    Some(Ok(tex)) => {
+                        let size = tex.size_vec2();
+                        ui.image((tex.id(), size * (width / size.x.max(1.0))));
+                    }
+                    Some(Err(e)) => {
+                        ui.small(e);
+                    }
+                    None => {
+                        ui.spinner();
+                    }
+                }
+            });
+        }
+    });
 }

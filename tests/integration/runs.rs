@@ -110,3 +110,45 @@ fn deleting_a_run_removes_its_folder_only_after_confirmation() {
         genlab::run::folder::delete_run(runs_dir.path()).expect_err("deleted a non-run folder");
     assert!(err.contains("not created by GenLab"), "{err}");
 }
+
+/// Ticked runs show their samples side by side, moved together by one step slider: each
+/// run at its latest sample at or before the step.
+#[test]
+fn one_slider_moves_the_samples_of_every_ticked_run() {
+    let runs_dir = tempfile::tempdir().expect("tempdir");
+    let slow = headless_run(runs_dir.path(), "slow", 1e-5);
+    let fast = headless_run(runs_dir.path(), "fast", 1e-3);
+    let mut h = harness(runs_dir.path());
+    for run in [&slow, &fast] {
+        h.state_mut().runs.selected.insert(run.clone());
+    }
+    frames_until(&mut h, "both runs' samples listed", |a| {
+        a.runs.samples.get(&slow).is_some_and(|s| !s.is_empty())
+            && a.runs.samples.get(&fast).is_some_and(|s| !s.is_empty())
+    });
+    // 30 steps, samples every 100: step 0 and the last step, 30.
+    let steps: Vec<u64> = h.state().runs.samples[&slow]
+        .iter()
+        .map(|(s, _)| *s)
+        .collect();
+    assert_eq!(steps, vec![0, 30]);
+    h.state_mut().runs.compare_step = 0;
+    frames_until(&mut h, "both step-0 images uploaded", |a| {
+        [&slow, &fast].iter().all(|d| {
+            let file = &a.runs.sample_at(d).expect("a sample").1;
+            a.runs.textures.get(file).is_some_and(|t| t.is_ok())
+        })
+    });
+    assert!(h.query_by_label("Samples at step").is_some());
+    h.state_mut().runs.compare_step = 30;
+    h.step();
+    for run in [&slow, &fast] {
+        assert_eq!(h.state().runs.sample_at(run).map(|s| s.0), Some(30));
+    }
+    frames_until(&mut h, "both step-30 images uploaded", |a| {
+        [&slow, &fast].iter().all(|d| {
+            let file = &a.runs.sample_at(d).expect("a sample").1;
+            a.runs.textures.get(file).is_some_and(|t| t.is_ok())
+        })
+    });
+}
