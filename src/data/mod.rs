@@ -52,6 +52,17 @@ pub struct PointSet {
     pub mode_std: f32,
 }
 
+impl PointSet {
+    /// Every k-th point, about `n` of them: what the 2-D views and metrics draw.
+    pub fn thinned(&self, n: usize) -> Vec<[f32; 2]> {
+        self.points
+            .iter()
+            .step_by((self.points.len() / n.max(1)).max(1))
+            .copied()
+            .collect()
+    }
+}
+
 /// Images stored as f32 in [0, 1], channel-major per image (C, H, W).
 #[derive(Debug, Clone)]
 pub struct ImageSet {

@@ -156,12 +156,7 @@ impl GanTrainer {
             return (Samples::Points(empty_view()), Vec::new());
         };
         let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-        let real: Vec<[f32; 2]> = set
-            .points
-            .iter()
-            .step_by((set.points.len() / 1000).max(1))
-            .copied()
-            .collect();
+        let real = set.thinned(VIEW_POINTS);
         let bounds = bounds_of(&real);
         let heatmap = self.heatmap(bounds);
         // 500 of each keeps the O(n^2) kernel sums under a millisecond or so.
@@ -512,6 +507,8 @@ pub fn bounds_of(points: &[[f32; 2]]) -> [f32; 4] {
     [-r, r, -r, r]
 }
 
+/// Real points a 2-D view draws (and its metrics compare against).
+pub const VIEW_POINTS: usize = 1000;
 /// Generated points drawn with the direction the generator's loss pushes them.
 const PUSHED: usize = 150;
 /// Lines each way of the warped latent grid.

@@ -8,20 +8,13 @@ use crate::data::Dataset;
 
 /// Images in the preview grid (8 a row).
 const GRID: usize = 64;
-/// Points drawn of a 2-D set.
-const POINTS: usize = 1000;
 
 /// Loads the data `config` names (checked against memory like a run's) and draws it.
 pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
     let data = Dataset::load(config, seed).map_err(|e| e.to_string())?;
     Ok(match &data {
         Dataset::Points(set) => {
-            let real: Vec<[f32; 2]> = set
-                .points
-                .iter()
-                .step_by((set.points.len() / POINTS).max(1))
-                .copied()
-                .collect();
+            let real = set.thinned(super::gan::VIEW_POINTS);
             PointsView {
                 bounds: super::gan::bounds_of(&real),
                 real,

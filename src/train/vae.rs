@@ -364,12 +364,7 @@ impl Trainer for VaeTrainer {
                         vec![],
                     );
                 };
-                let real: Vec<[f32; 2]> = set
-                    .points
-                    .iter()
-                    .step_by((set.points.len() / 1000).max(1))
-                    .copied()
-                    .collect();
+                let real = set.thinned(super::gan::VIEW_POINTS);
                 let generated: Vec<[f32; 2]> =
                     generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
                 let bounds = bounds_of(&real);

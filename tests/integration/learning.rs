@@ -286,12 +286,7 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
         let mut broken: Vec<(&str, f64)> = Vec::new();
         match &data {
             Dataset::Points(set) => {
-                let real: Vec<[f32; 2]> = set
-                    .points
-                    .iter()
-                    .step_by((set.points.len() / 1000).max(1))
-                    .copied()
-                    .collect();
+                let real = set.thinned(1000);
                 let n = real.len() as f32;
                 let mean = real
                     .iter()
