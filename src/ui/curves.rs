@@ -30,12 +30,7 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String,
     if present.is_empty() {
         return None;
     }
-    let modes_total = match &app.experiment.data {
-        crate::config::DataConfig::Toy { shape, .. } => {
-            Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
-        }
-        _ => None,
-    };
+    let modes_total = words::modes_of(&app.experiment);
     ui.horizontal_wrapped(|ui| {
         for (name, what, v) in &present {
             ui.label(words::reading(name, *v, modes_total))

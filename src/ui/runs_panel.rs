@@ -276,7 +276,12 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                             "loss",
                         ]
                         .iter()
-                        .find_map(|k| run.last.get(*k).map(|v| format!("{k} {v:.3}")))
+                        .find_map(|k| {
+                            let modes = run.experiment.as_ref().and_then(super::words::modes_of);
+                            run.last
+                                .get(*k)
+                                .map(|v| super::words::reading(k, *v, modes))
+                        })
                         .unwrap_or_default();
                         ui.label(
                             egui::RichText::new(format!(
@@ -389,10 +394,11 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
         .flat_map(|c| c.keys().cloned())
         .collect();
     egui::ComboBox::from_label("metric")
-        .selected_text(&view.metric)
+        .selected_text(super::words::metric_label(&view.metric))
         .show_ui(ui, |ui| {
             for m in metrics {
-                ui.selectable_value(&mut view.metric, m.clone(), m);
+                let label = super::words::metric_label(&m).to_owned();
+                ui.selectable_value(&mut view.metric, m, label);
             }
         });
     Plot::new("runs_overlay")

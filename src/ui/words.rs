@@ -223,3 +223,13 @@ pub fn choice<T: Words + Copy + PartialEq>(
         .response
         .on_hover_text(what);
 }
+
+/// The number of modes of a run's 2-D data, for "modes 6/8".
+pub fn modes_of(exp: &crate::config::Experiment) -> Option<usize> {
+    match &exp.data {
+        crate::config::DataConfig::Toy { shape, .. } => {
+            Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
+        }
+        _ => None,
+    }
+}
