@@ -104,6 +104,21 @@ pub enum Samples {
     Points(PointsView),
 }
 
+impl Samples {
+    /// A sample grid alone, with none of the VAE's extra views.
+    pub fn grid(grid: RgbaImage) -> Samples {
+        Samples::Images {
+            grid,
+            reconstructions: None,
+            latent_map: None,
+            encoded: None,
+            traversal: None,
+            interpolation: None,
+            kl_per_dim: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
     pub step: u64,

@@ -361,18 +361,7 @@ impl Trainer for GanTrainer {
                     let images: Vec<f32> = images.iter().map(|v| (v + 1.0) * 0.5).collect();
                     metrics.extend(q.measure(&images));
                 }
-                (
-                    Samples::Images {
-                        grid,
-                        reconstructions: None,
-                        latent_map: None,
-                        encoded: None,
-                        traversal: None,
-                        interpolation: None,
-                        kl_per_dim: None,
-                    },
-                    metrics,
-                )
+                (Samples::grid(grid), metrics)
             }
             _ => self.points_snapshot(generated),
         }

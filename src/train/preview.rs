@@ -15,36 +15,21 @@ pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
     Ok(match &data {
         Dataset::Points(set) => {
             let real = set.thinned(super::gan::VIEW_POINTS);
-            PointsView {
+            Samples::Points(PointsView {
                 bounds: super::gan::bounds_of(&real),
                 real,
                 ..Default::default()
-            }
-            .into()
+            })
         }
         Dataset::Images(set) => {
             let n = set.len().min(GRID);
-            Samples::Images {
-                grid: image_grid(
-                    &set.pixels[..n * set.image_len()],
-                    n,
-                    set.channels,
-                    [set.height, set.width],
-                    8,
-                ),
-                reconstructions: None,
-                latent_map: None,
-                encoded: None,
-                traversal: None,
-                interpolation: None,
-                kl_per_dim: None,
-            }
+            Samples::grid(image_grid(
+                &set.pixels[..n * set.image_len()],
+                n,
+                set.channels,
+                [set.height, set.width],
+                8,
+            ))
         }
     })
-}
-
-impl From<PointsView> for Samples {
-    fn from(view: PointsView) -> Samples {
-        Samples::Points(view)
-    }
 }

@@ -351,18 +351,7 @@ impl Trainer for VaeTrainer {
             }
             SampleShape::Point2 => {
                 let Dataset::Points(set) = &self.data else {
-                    return (
-                        Samples::Images {
-                            grid: image_grid(&[], 0, 1, [1, 1], 1),
-                            reconstructions: None,
-                            latent_map: None,
-                            encoded: None,
-                            traversal: None,
-                            interpolation: None,
-                            kl_per_dim: None,
-                        },
-                        vec![],
-                    );
+                    return (Samples::grid(image_grid(&[], 0, 1, [1, 1], 1)), vec![]);
                 };
                 let real = set.thinned(super::gan::VIEW_POINTS);
                 let generated: Vec<[f32; 2]> =

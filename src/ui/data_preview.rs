@@ -26,10 +26,15 @@ impl DataPreview {
                 self.texture = None;
             }
         }
-        let key = (experiment.data.clone(), experiment.training.seed);
-        if self.shown_for.as_ref() == Some(&key) {
+        let seed = experiment.training.seed;
+        if self
+            .shown_for
+            .as_ref()
+            .is_some_and(|(data, s)| *data == experiment.data && *s == seed)
+        {
             return;
         }
+        let key = (experiment.data.clone(), seed);
         self.shown_for = Some(key.clone());
         self.samples = None;
         self.texture = None;

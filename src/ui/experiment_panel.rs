@@ -58,25 +58,29 @@ fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     if !app.is_running() {
         return;
     }
-    let Some(running) = app.run_experiment.clone() else {
+    // Compared by reference: this runs on every frame of a run.
+    let Some(running) = app.run_experiment.as_ref() else {
         return;
     };
-    if running == app.experiment {
+    if *running == app.experiment {
         ui.label(format!(
             "Training: {} (edits apply to the next run; learning rates at once)",
             running.title
         ));
         return;
     }
+    let title = running.title.clone();
     let frame = egui::Frame::group(ui.style()).fill(ui.visuals().faint_bg_color);
     frame.show(ui, |ui| {
         ui.colored_label(
             ui.visuals().warn_fg_color,
-            format!("Editing the next run. Training now: {}.", running.title),
+            format!("Editing the next run. Training now: {title}."),
         )
         .on_hover_text("The run in progress keeps the experiment it was started with; Train starts a new run of the one edited here.");
         if ui.button("Show the running experiment").clicked() {
-            app.experiment = running;
+            if let Some(running) = app.run_experiment.clone() {
+                app.experiment = running;
+            }
         }
     });
 }
