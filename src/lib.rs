@@ -15,6 +15,7 @@ pub mod durable;
 pub mod eval;
 pub mod export;
 pub mod kernels;
+pub mod modality;
 pub mod model;
 pub mod run;
 pub mod train;

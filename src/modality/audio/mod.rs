@@ -1,0 +1,60 @@
+//! Audio: short mono clips. The built-in tones (generated in code), folders of the
+//! user's WAV files, pitch and spectral quality, waveform and spectrogram views, WAV
+//! output and playback.
+//!
+//! Clips are stored as samples in [-1, 1], the range the networks emit (tanh), so the
+//! GAN trains on them as they are and a VAE reconstructs them with a squared error.
+
+pub mod playback;
+pub mod quality;
+pub mod spectrum;
+pub mod tones;
+pub mod views;
+pub mod wav;
+
+/// Clips of one length at one sample rate, stored one after another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioSet {
+    pub sample_rate: u32,
+    /// Samples per clip.
+    pub length: usize,
+    pub samples: Vec<f32>,
+    /// Class of each clip (the built-in set's `tones::CLASSES`), when known.
+    pub labels: Option<Vec<u8>>,
+}
+
+impl AudioSet {
+    pub fn len(&self) -> usize {
+        self.samples.len() / self.length.max(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn clip(&self, i: usize) -> &[f32] {
+        &self.samples[i * self.length..(i + 1) * self.length]
+    }
+    /// Seconds per clip.
+    pub fn duration(&self) -> f32 {
+        self.length as f32 / self.sample_rate.max(1) as f32
+    }
+    /// Splits off the last `n` clips (a held-out set).
+    pub fn split_off(&mut self, n: usize) -> AudioSet {
+        let keep = self.len().saturating_sub(n);
+        let tail = self.samples.split_off(keep * self.length);
+        let labels = self.labels.as_mut().map(|l| l.split_off(keep.min(l.len())));
+        AudioSet {
+            sample_rate: self.sample_rate,
+            length: self.length,
+            samples: tail,
+            labels,
+        }
+    }
+    /// Every k-th clip, about `n` of them, as separate vectors (for views and playback).
+    pub fn some_clips(&self, n: usize) -> Vec<Vec<f32>> {
+        (0..self.len())
+            .step_by((self.len() / n.max(1)).max(1))
+            .take(n)
+            .map(|i| self.clip(i).to_vec())
+            .collect()
+    }
+}
