@@ -140,13 +140,53 @@ pub fn check_memory(experiment: &Experiment, available: Option<u64>) -> Result<E
     }
 }
 
-/// The data's shape as the models see it: (channels, height, width), or None for points.
-type ImageShape = Option<(u64, u64, u64)>;
+/// The data's shape as conv nets see it, or None for points.
+type ImageShape = Option<Grid>;
+
+/// Channels and sides of the data, and the taps and stride of each conv layer over it.
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    channels: u64,
+    sides: [u64; 2],
+    taps: u64,
+    stride: [u64; 2],
+}
+
+impl Grid {
+    fn image(c: u64, h: u64, w: u64) -> Grid {
+        Grid {
+            channels: c,
+            sides: [h, w],
+            taps: 16,
+            stride: [2, 2],
+        }
+    }
+    fn audio(length: u64) -> Grid {
+        Grid {
+            channels: 1,
+            sides: [1, length],
+            taps: 24,
+            stride: [1, 4],
+        }
+    }
+    fn len(&self) -> u64 {
+        self.channels * self.sides[0] * self.sides[1]
+    }
+    fn area(sides: [u64; 2]) -> u64 {
+        sides[0] * sides[1]
+    }
+    fn shrink(&self, sides: [u64; 2]) -> [u64; 2] {
+        [sides[0] / self.stride[0], sides[1] / self.stride[1]]
+    }
+    fn grow(&self, sides: [u64; 2]) -> [u64; 2] {
+        [sides[0] * self.stride[0], sides[1] * self.stride[1]]
+    }
+}
 
 /// Works out the estimate; reads no more than a file listing or an IDX header.
 pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     let (samples, shape, loading) = data_shape(&experiment.data)?;
-    let sample_len = shape.map_or(2, |(c, h, w)| c * h * w);
+    let sample_len = shape.map_or(2, |g| g.len());
     let data = samples
         .saturating_mul(sample_len)
         .saturating_mul(4)
@@ -245,22 +285,26 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
             let dims = idx::read_header(images, idx::IMAGES_MAGIC, 3)?;
             let (n, h, w) = (dims[0] as u64, dims[1] as u64, dims[2] as u64);
             // The file's bytes are held while they become f32.
-            (n, Some((1, h, w)), h * w)
+            (n, Some(Grid::image(1, h, w)), h * w)
         }
         DataConfig::ImageFolder { path, size, color } => {
             let n = crate::data::folder::image_files(path)?.len() as u64;
             let c = if *color { 3 } else { 1 };
-            (n, Some((c, *size as u64, *size as u64)), 0)
+            (n, Some(Grid::image(c, *size as u64, *size as u64)), 0)
         }
-        DataConfig::Shapes { count } => (
+        DataConfig::Shapes { count } => {
+            let side = crate::data::shapes::SIZE as u64;
+            (*count as u64, Some(Grid::image(1, side, side)), 0)
+        }
+        DataConfig::Tones { count } => (
             *count as u64,
-            Some((
-                1,
-                crate::data::shapes::SIZE as u64,
-                crate::data::shapes::SIZE as u64,
-            )),
+            Some(Grid::audio(crate::modality::audio::tones::LENGTH as u64)),
             0,
         ),
+        DataConfig::WavFolder { path, length, .. } => {
+            let n = crate::modality::audio::wav::wav_files(path)?.len() as u64;
+            (n, Some(Grid::audio(*length as u64)), 0)
+        }
     })
 }
 
@@ -268,20 +312,20 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
 #[derive(Debug, Clone, Copy)]
 enum Side {
     Flat(u64),
-    Image(u64, u64),
+    Image(Grid),
 }
 
 impl Side {
     fn of(shape: ImageShape, flat: u64) -> Side {
         match shape {
-            Some((c, h, _)) => Side::Image(c, h),
+            Some(g) => Side::Image(g),
             None => Side::Flat(flat),
         }
     }
     fn len(self) -> u64 {
         match self {
             Side::Flat(n) => n,
-            Side::Image(c, s) => c * s * s,
+            Side::Image(g) => g.len(),
         }
     }
 }
@@ -338,39 +382,45 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
             let out = output.len();
             add(&mut cost, prev.saturating_mul(out), out, 1, out, 0);
         }
-        // Image -> vector: stride-2 4x4 convolutions (the first without batch norm, as in
+        // Sample -> vector: strided convolutions (the first without batch norm, as in
         // DCGAN), then a dense head.
         NetConfig::Conv { channels, .. } if matches!(input, Side::Image(..)) => {
-            let Side::Image(mut prev, mut side) = input else {
+            let Side::Image(grid) = input else {
                 unreachable!()
             };
+            let (mut prev, mut sides) = (grid.channels, grid.sides);
             for (i, &c) in channels.iter().enumerate() {
                 let c = c as u64;
-                side /= 2;
+                sides = grid.shrink(sides);
                 let normed = bn && i > 0;
+                let at = Grid::area(sides);
                 add(
                     &mut cost,
-                    16 * prev * c,
+                    grid.taps * prev * c,
                     bias(c, normed, c),
-                    side * side,
-                    c * side * side,
-                    16 * prev * side * side,
+                    at,
+                    c * at,
+                    grid.taps * prev * at,
                 );
                 prev = c;
             }
             let out = output.len();
-            add(&mut cost, prev * side * side * out, out, 1, out, 0);
+            add(&mut cost, prev * Grid::area(sides) * out, out, 1, out, 0);
         }
-        // Vector -> image: a dense projection, then stride-2 4x4 transposed convolutions
+        // Vector -> sample: a dense projection, then strided transposed convolutions
         // (the last one without batch norm).
         NetConfig::Conv { channels, .. } => {
-            let (out_c, out_side) = match output {
-                Side::Image(c, s) => (c, s),
-                Side::Flat(n) => (n, 1),
+            let grid = match output {
+                Side::Image(g) => g,
+                Side::Flat(n) => Grid::image(n, 1, 1),
             };
-            let mut side = out_side >> channels.len().min(63);
+            let out_c = grid.channels;
+            let mut sides = grid.sides;
+            for _ in 0..channels.len().min(63) {
+                sides = grid.shrink(sides);
+            }
             let mut prev = channels.first().map_or(out_c, |&c| c as u64);
-            let projected = prev * side * side;
+            let projected = prev * Grid::area(sides);
             add(
                 &mut cost,
                 input.len().saturating_mul(projected),
@@ -387,14 +437,15 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
                 .collect();
             for (i, &c) in outs.iter().enumerate() {
                 let normed = bn && i + 1 < outs.len();
-                let (small, columns) = (side * side, 16 * c * side * side);
-                side *= 2;
+                let small = Grid::area(sides);
+                let columns = grid.taps * c * small;
+                sides = grid.grow(sides);
                 add(
                     &mut cost,
-                    16 * prev * c,
+                    grid.taps * prev * c,
                     bias(c, normed, c),
                     small,
-                    c * side * side,
+                    c * Grid::area(sides),
                     columns,
                 );
                 prev = c;

@@ -92,6 +92,20 @@ pub enum DataConfig {
         #[serde(default = "default_shapes_count")]
         count: usize,
     },
+    /// The built-in audio set: 8 kHz clips of tones at eight pitches, sweeps and drums.
+    Tones {
+        #[serde(default = "default_tones_count")]
+        count: usize,
+    },
+    /// A folder of WAV files, each mixed to mono, resampled to `sample_rate` and cut to
+    /// `length` samples from its onset.
+    WavFolder {
+        path: PathBuf,
+        #[serde(default = "default_sample_rate")]
+        sample_rate: u32,
+        #[serde(default = "default_clip_length")]
+        length: usize,
+    },
 }
 
 fn default_toy_noise() -> f32 {
@@ -102,6 +116,15 @@ fn default_image_size() -> usize {
 }
 fn default_shapes_count() -> usize {
     6000
+}
+fn default_tones_count() -> usize {
+    4000
+}
+fn default_sample_rate() -> u32 {
+    crate::modality::audio::tones::SAMPLE_RATE
+}
+fn default_clip_length() -> usize {
+    crate::modality::audio::tones::LENGTH
 }
 
 /// The six built-in 2-D distributions.
@@ -154,6 +177,11 @@ pub enum ModelConfig {
         /// Weight clipping bound, used by the Wasserstein loss.
         #[serde(default = "default_clip")]
         clip: f32,
+        /// Minibatch standard deviation (ProGAN): the discriminator's head also sees how
+        /// much the batch varies, so a generator collapsed onto a few samples is easy to
+        /// tell from the data. Conv discriminators only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        minibatch_std: bool,
     },
     Vae {
         latent_dim: usize,
@@ -524,5 +552,11 @@ fn bad_value(message: &str) -> Option<String> {
 impl DataConfig {
     pub fn is_points(&self) -> bool {
         matches!(self, DataConfig::Toy { .. } | DataConfig::CsvPoints { .. })
+    }
+    pub fn is_audio(&self) -> bool {
+        matches!(
+            self,
+            DataConfig::Tones { .. } | DataConfig::WavFolder { .. }
+        )
     }
 }

@@ -49,25 +49,30 @@ impl Experiment {
     pub fn validate(&self) -> Vec<ConfigProblem> {
         let mut p = Problems::default();
         validate_data(&self.data, &mut p);
-        let image_size = known_image_size(&self.data);
-        let points = self.data.is_points();
+        let shape = DataShape {
+            points: self.data.is_points(),
+            image_size: known_image_size(&self.data),
+            clip_length: clip_length(&self.data),
+        };
+        let points = shape.points;
         match &self.model {
             ModelConfig::Gan {
                 latent_dim,
                 generator,
                 discriminator,
                 clip,
+                minibatch_std,
                 ..
             } => {
                 check_latent(*latent_dim, &mut p);
-                check_net("model.generator", generator, points, image_size, &mut p);
-                check_net(
-                    "model.discriminator",
-                    discriminator,
-                    points,
-                    image_size,
-                    &mut p,
-                );
+                if *minibatch_std && !discriminator.is_conv() {
+                    p.push(
+                        "model.minibatch_std",
+                        "needs a conv discriminator (kind = \"conv\")",
+                    );
+                }
+                check_net("model.generator", generator, &shape, &mut p);
+                check_net("model.discriminator", discriminator, &shape, &mut p);
                 if !(clip.is_finite() && *clip > 0.0) {
                     p.push("model.clip", format!("{clip}, must be a positive number"));
                 }
@@ -80,8 +85,8 @@ impl Experiment {
                 reconstruction,
             } => {
                 check_latent(*latent_dim, &mut p);
-                check_net("model.encoder", encoder, points, image_size, &mut p);
-                check_net("model.decoder", decoder, points, image_size, &mut p);
+                check_net("model.encoder", encoder, &shape, &mut p);
+                check_net("model.decoder", decoder, &shape, &mut p);
                 if !(beta.is_finite() && *beta >= 0.0) {
                     p.push("model.beta", format!("{beta}, must be a number >= 0"));
                 }
@@ -89,6 +94,12 @@ impl Experiment {
                     p.push(
                         "model.reconstruction",
                         "bce needs data in [0, 1] (images); use \"mse\" for 2-D points",
+                    );
+                }
+                if shape.clip_length.is_some() && *reconstruction == Reconstruction::Bce {
+                    p.push(
+                        "model.reconstruction",
+                        "bce needs data in [0, 1] (images); audio samples are in [-1, 1], use \"mse\"",
                     );
                 }
             }
@@ -161,7 +172,7 @@ fn validate_data(data: &DataConfig, p: &mut Problems) {
                 p.push("data.size", format!("{size}, must be between 4 and 512"));
             }
         }
-        DataConfig::Shapes { count } => {
+        DataConfig::Shapes { count } | DataConfig::Tones { count } => {
             if *count < 64 || *count > 200_000 {
                 p.push(
                     "data.count",
@@ -169,6 +180,44 @@ fn validate_data(data: &DataConfig, p: &mut Problems) {
                 );
             }
         }
+        DataConfig::WavFolder {
+            path,
+            sample_rate,
+            length,
+        } => {
+            if path.as_os_str().is_empty() {
+                p.push("data.path", "empty, choose a folder of WAV files");
+            }
+            let rates = crate::modality::audio::wav::RATES;
+            if !rates.contains(sample_rate) {
+                p.push(
+                    "data.sample_rate",
+                    format!(
+                        "{sample_rate} Hz, must be between {} and {}",
+                        rates.start(),
+                        rates.end()
+                    ),
+                );
+            }
+            if *length < 64 || *length > MAX_CLIP {
+                p.push(
+                    "data.length",
+                    format!("{length} samples, must be between 64 and {MAX_CLIP}"),
+                );
+            }
+        }
+    }
+}
+
+/// The longest clip, in samples (about 8 s at 8 kHz).
+const MAX_CLIP: usize = 65_536;
+
+/// Clip length in samples, for audio data.
+fn clip_length(data: &DataConfig) -> Option<usize> {
+    match data {
+        DataConfig::Tones { .. } => Some(crate::modality::audio::tones::LENGTH),
+        DataConfig::WavFolder { length, .. } => Some(*length),
+        _ => None,
     }
 }
 
@@ -190,13 +239,14 @@ fn check_latent(latent_dim: usize, p: &mut Problems) {
     }
 }
 
-fn check_net(
-    field: &str,
-    net: &NetConfig,
+/// What the config alone tells of the data's shape.
+struct DataShape {
     points: bool,
     image_size: Option<usize>,
-    p: &mut Problems,
-) {
+    clip_length: Option<usize>,
+}
+
+fn check_net(field: &str, net: &NetConfig, shape: &DataShape, p: &mut Problems) {
     match net {
         NetConfig::Mlp { hidden, .. } => {
             if hidden.len() > 32 {
@@ -209,10 +259,10 @@ fn check_net(
         }
         NetConfig::Conv { channels, .. } => {
             let f = format!("{field}.channels");
-            if points {
+            if shape.points {
                 p.push(
                     f.clone(),
-                    "conv layers need image data; use kind = \"mlp\" for 2-D points",
+                    "conv layers need image or audio data; use kind = \"mlp\" for 2-D points",
                 );
             }
             if channels.is_empty() {
@@ -222,7 +272,19 @@ fn check_net(
                 p.push(f.clone(), format!("{} layers, at most 6", channels.len()));
             }
             check_widths(&f, channels, "channels", p);
-            if let Some(size) = image_size {
+            if let Some(length) = shape.clip_length {
+                let factor = 4usize.pow(channels.len().min(6) as u32);
+                if length % factor != 0 {
+                    p.push(
+                        f.clone(),
+                        format!(
+                            "{} stride-4 layers need a clip length divisible by {factor}, clips have {length} samples",
+                            channels.len()
+                        ),
+                    );
+                }
+            }
+            if let Some(size) = shape.image_size {
                 let factor = 1usize << channels.len().min(6);
                 if size % factor != 0 {
                     p.push(

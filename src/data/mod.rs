@@ -1,4 +1,4 @@
-//! Training data: 2-D point sets and image sets, loaded from the experiment's `DataConfig`.
+//! Training data: 2-D point sets, image sets and audio clips, loaded from the experiment's `DataConfig`.
 
 pub mod csv_points;
 pub mod folder;
@@ -7,6 +7,8 @@ pub mod shapes;
 pub mod toy;
 
 use crate::config::DataConfig;
+use crate::modality::audio;
+pub use crate::modality::audio::AudioSet;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::PathBuf;
@@ -107,6 +109,7 @@ impl ImageSet {
 pub enum Dataset {
     Points(PointSet),
     Images(ImageSet),
+    Audio(AudioSet),
 }
 
 impl Dataset {
@@ -124,6 +127,12 @@ impl Dataset {
                 Dataset::Images(folder::read(path, *size, *color)?)
             }
             DataConfig::Shapes { count } => Dataset::Images(shapes::generate(*count, seed)),
+            DataConfig::Tones { count } => Dataset::Audio(audio::tones::generate(*count, seed)),
+            DataConfig::WavFolder {
+                path,
+                sample_rate,
+                length,
+            } => Dataset::Audio(audio::wav::read_folder(path, *sample_rate, *length)?),
         })
     }
 
@@ -131,6 +140,7 @@ impl Dataset {
         match self {
             Dataset::Points(p) => p.points.len(),
             Dataset::Images(i) => i.len(),
+            Dataset::Audio(a) => a.len(),
         }
     }
 
@@ -143,6 +153,7 @@ impl Dataset {
         match self {
             Dataset::Points(_) => 2,
             Dataset::Images(i) => i.image_len(),
+            Dataset::Audio(a) => a.length,
         }
     }
 
@@ -151,6 +162,7 @@ impl Dataset {
         match self {
             Dataset::Points(p) => out.extend_from_slice(&p.points[i]),
             Dataset::Images(s) => out.extend_from_slice(s.image(i)),
+            Dataset::Audio(a) => out.extend_from_slice(a.clip(i)),
         }
     }
 }

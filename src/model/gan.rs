@@ -1,5 +1,5 @@
 //! GAN generator and discriminator. Both speak flat `[batch, features]` tensors so the
-//! training step is the same for points and images; conv nets reshape inside.
+//! training step is the same for points, images and clips; conv nets reshape inside.
 
 use super::layers::{ConvDown, ConvUp, Mlp};
 use super::{ModelError, SampleShape};
@@ -15,12 +15,12 @@ pub enum GeneratorNet {
     Conv(ConvUp),
 }
 
-/// Latent `[batch, latent]` -> sample `[batch, features]`; images come out in [-1, 1].
+/// Latent `[batch, latent]` -> sample `[batch, features]`; images and clips come out in [-1, 1].
 #[derive(Module, Debug)]
 pub struct Generator {
     net: GeneratorNet,
     #[module(skip)]
-    image: bool,
+    bounded: bool,
 }
 
 impl Generator {
@@ -30,15 +30,12 @@ impl Generator {
         shape: SampleShape,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let net = match (cfg, shape) {
-            (
-                NetConfig::Mlp {
-                    hidden,
-                    activation,
-                    batch_norm,
-                },
-                _,
-            ) => GeneratorNet::Mlp(Mlp::new(
+        let net = match cfg {
+            NetConfig::Mlp {
+                hidden,
+                activation,
+                batch_norm,
+            } => GeneratorNet::Mlp(Mlp::new(
                 latent,
                 hidden,
                 shape.flat_len(),
@@ -47,36 +44,22 @@ impl Generator {
                 false,
                 device,
             )),
-            (
-                NetConfig::Conv {
-                    channels,
-                    activation,
-                    batch_norm,
-                },
-                SampleShape::Image {
-                    channels: c,
-                    height,
-                    width,
-                },
-            ) => {
-                check_square(height, width, channels.len())?;
-                GeneratorNet::Conv(ConvUp::new(
-                    latent,
-                    channels,
-                    c,
-                    height,
-                    *activation,
-                    *batch_norm,
-                    device,
-                ))
-            }
-            (NetConfig::Conv { .. }, SampleShape::Point2) => {
-                return Err(ModelError("a conv generator needs image data".into()))
-            }
+            NetConfig::Conv {
+                channels,
+                activation,
+                batch_norm,
+            } => GeneratorNet::Conv(ConvUp::new(
+                latent,
+                channels,
+                &shape.conv_plan(channels.len())?,
+                *activation,
+                *batch_norm,
+                device,
+            )),
         };
         Ok(Generator {
             net,
-            image: matches!(shape, SampleShape::Image { .. }),
+            bounded: shape.is_bounded(),
         })
     }
 
@@ -85,7 +68,7 @@ impl Generator {
             GeneratorNet::Mlp(m) => m.forward(z),
             GeneratorNet::Conv(c) => c.forward(z).flatten(1, 3),
         };
-        if self.image {
+        if self.bounded {
             activation::tanh(out)
         } else {
             out
@@ -113,59 +96,50 @@ impl Discriminator {
         cfg: &NetConfig,
         shape: SampleShape,
         spectral: bool,
+        minibatch_std: bool,
         device: &Device,
     ) -> Result<Self, ModelError> {
-        let (net, dims) = match (cfg, shape) {
-            (
-                NetConfig::Mlp {
-                    hidden,
-                    activation,
-                    batch_norm,
-                },
-                _,
-            ) => (
-                DiscriminatorNet::Mlp(Mlp::new(
-                    shape.flat_len(),
-                    hidden,
+        let net = match cfg {
+            NetConfig::Mlp {
+                hidden,
+                activation,
+                batch_norm,
+            } => DiscriminatorNet::Mlp(Mlp::new(
+                shape.flat_len(),
+                hidden,
+                1,
+                *activation,
+                *batch_norm,
+                spectral,
+                device,
+            )),
+            NetConfig::Conv {
+                channels,
+                activation,
+                batch_norm,
+            } => {
+                let stack = ConvDown::new(
+                    &shape.conv_plan(channels.len())?,
+                    channels,
                     1,
                     *activation,
                     *batch_norm,
                     spectral,
                     device,
-                )),
-                [0, 0, 0],
-            ),
-            (
-                NetConfig::Conv {
-                    channels,
-                    activation,
-                    batch_norm,
-                },
-                SampleShape::Image {
-                    channels: c,
-                    height,
-                    width,
-                },
-            ) => {
-                check_square(height, width, channels.len())?;
-                (
-                    DiscriminatorNet::Conv(ConvDown::new(
-                        c,
-                        height,
-                        channels,
-                        1,
-                        *activation,
-                        *batch_norm,
-                        spectral,
-                        device,
-                    )),
-                    [c, height, width],
-                )
-            }
-            (NetConfig::Conv { .. }, SampleShape::Point2) => {
-                return Err(ModelError("a conv discriminator needs image data".into()))
+                );
+                DiscriminatorNet::Conv(if minibatch_std {
+                    stack.with_batch_std(spectral, device)
+                } else {
+                    stack
+                })
             }
         };
+        if minibatch_std && !cfg.is_conv() {
+            return Err(ModelError(
+                "the minibatch standard deviation needs a conv discriminator".into(),
+            ));
+        }
+        let dims = input_dims(shape);
         Ok(Discriminator { net, shape: dims })
     }
 
@@ -202,6 +176,19 @@ impl Discriminator {
             }
         }
         self.map(&mut Clipper(clip))
+    }
+}
+
+/// `[channels, height, width]` a conv stack reshapes flat samples to (zeros for points).
+pub(crate) fn input_dims(shape: SampleShape) -> [usize; 3] {
+    match shape {
+        SampleShape::Point2 => [0, 0, 0],
+        SampleShape::Image {
+            channels,
+            height,
+            width,
+        } => [channels, height, width],
+        SampleShape::Audio { length } => [1, 1, length],
     }
 }
 

@@ -1,6 +1,7 @@
 //! Building blocks: activations, dense layers with optional spectral norm, MLP and conv stacks.
 
 use super::spectral::PowerIteration;
+use super::ConvPlan;
 use crate::config::Activation;
 use crate::kernels::ops::{conv2d, conv_transpose2d, linear};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -119,23 +120,38 @@ impl Mlp {
     }
 }
 
-/// A 4x4 stride-2 convolution that halves the image, optionally spectrally normalised.
+/// A strided convolution that divides the sides by its stride (4x4 stride 2 for images,
+/// 25 taps stride 4 for audio), optionally spectrally normalised.
 #[derive(Module, Debug)]
 pub struct DownConv {
     conv: Conv2d,
     #[module(skip)]
     spectral: Option<PowerIteration>,
+    #[module(skip)]
+    stride: [usize; 2],
+    #[module(skip)]
+    padding: [usize; 2],
 }
 
 impl DownConv {
-    fn new(c_in: usize, c_out: usize, bias: bool, spectral: bool, device: &Device) -> Self {
+    fn new(
+        plan: &ConvPlan,
+        c_in: usize,
+        c_out: usize,
+        bias: bool,
+        spectral: bool,
+        device: &Device,
+    ) -> Self {
+        let [ph, pw] = plan.padding;
         DownConv {
-            conv: Conv2dConfig::new([c_in, c_out], [4, 4])
-                .with_stride([2, 2])
-                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            conv: Conv2dConfig::new([c_in, c_out], plan.kernel)
+                .with_stride(plan.stride)
+                .with_padding(PaddingConfig2d::Explicit(ph, pw, ph, pw))
                 .with_bias(bias)
                 .init(device),
             spectral: spectral.then(PowerIteration::default),
+            stride: plan.stride,
+            padding: plan.padding,
         }
     }
 
@@ -150,11 +166,16 @@ impl DownConv {
             }
         };
         let bias = self.conv.bias.as_ref().map(|b| b.val());
-        conv2d(x, w, bias, ConvOptions::new([2, 2], [1, 1], [1, 1], 1))
+        conv2d(
+            x,
+            w,
+            bias,
+            ConvOptions::new(self.stride, self.padding, [1, 1], 1),
+        )
     }
 }
 
-/// Image -> features: stride-2 convolutions, then a linear head (discriminator, encoder).
+/// Sample -> features: strided convolutions, then a linear head (discriminator, encoder).
 #[derive(Module, Debug)]
 pub struct ConvDown {
     convs: Vec<DownConv>,
@@ -162,6 +183,9 @@ pub struct ConvDown {
     head: Dense,
     #[module(skip)]
     act: Activation,
+    /// Whether the head also sees the minibatch standard deviation.
+    #[module(skip)]
+    batch_std: bool,
 }
 
 impl ConvDown {
@@ -176,8 +200,7 @@ impl ConvDown {
 
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        in_channels: usize,
-        image_size: usize,
+        plan: &ConvPlan,
         channels: &[usize],
         d_out: usize,
         act: Activation,
@@ -187,21 +210,30 @@ impl ConvDown {
     ) -> Self {
         let mut convs = Vec::new();
         let mut norms = Vec::new();
-        let mut prev = in_channels;
+        let mut prev = plan.channels;
         for (i, &c) in channels.iter().enumerate() {
             // As in DCGAN, the first layer sees raw pixels and gets no batch norm.
             let bn = batch_norm && i > 0;
-            convs.push(DownConv::new(prev, c, !bn, spectral, device));
+            convs.push(DownConv::new(plan, prev, c, !bn, spectral, device));
             norms.push(bn.then(|| BatchNormConfig::new(c).init(device)));
             prev = c;
         }
-        let side = image_size >> channels.len();
+        let [h, w] = plan.sides_after(channels.len());
         ConvDown {
             convs,
             norms,
-            head: Dense::new(prev * side * side, d_out, true, spectral, device),
+            head: Dense::new(prev * h * w, d_out, true, spectral, device),
             act,
+            batch_std: false,
         }
+    }
+
+    /// The same stack whose head also sees the minibatch standard deviation (one more input).
+    pub fn with_batch_std(mut self, spectral: bool, device: &Device) -> Self {
+        let [d_in, d_out] = self.head.linear.weight.dims();
+        self.head = Dense::new(d_in + 1, d_out, true, spectral, device);
+        self.batch_std = true;
+        self
     }
 
     /// `x`: `[batch, C, H, W]` -> `[batch, d_out]`
@@ -213,12 +245,28 @@ impl ConvDown {
             }
             x = activate(x, self.act);
         }
-        self.head.forward(x.flatten(1, 3))
+        let features: Tensor<2> = x.flatten(1, 3);
+        if !self.batch_std {
+            return self.head.forward(features);
+        }
+        // ProGAN's minibatch standard deviation: each feature's spread over the batch,
+        // averaged to one number that every sample gets as an extra input.
+        let [batch, _] = features.dims();
+        let centred = features.clone() - features.clone().mean_dim(0);
+        let spread = centred
+            .powi_scalar(2)
+            .mean_dim(0)
+            .add_scalar(1e-8)
+            .sqrt()
+            .mean()
+            .reshape([1, 1])
+            .repeat_dim(0, batch);
+        self.head.forward(Tensor::cat(vec![features, spread], 1))
     }
 }
 
-/// Vector -> image: a linear projection to a small feature map, then 4x4 stride-2
-/// transposed convolutions that double it (generator, decoder). Output has no activation.
+/// Vector -> sample: a linear projection to a small feature map, then strided transposed
+/// convolutions that grow it by their stride (generator, decoder). Output has no activation.
 #[derive(Module, Debug)]
 pub struct ConvUp {
     project: Linear,
@@ -227,22 +275,24 @@ pub struct ConvUp {
     norms: Vec<Option<BatchNorm>>,
     #[module(skip)]
     act: Activation,
+    /// Channels and sides of the projected feature map.
     #[module(skip)]
-    base: [usize; 2],
+    base: [usize; 3],
+    #[module(skip)]
+    options: [[usize; 2]; 3],
 }
 
 impl ConvUp {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         d_in: usize,
         channels: &[usize],
-        out_channels: usize,
-        image_size: usize,
+        plan: &ConvPlan,
         act: Activation,
         batch_norm: bool,
         device: &Device,
     ) -> Self {
-        let side = image_size >> channels.len();
+        let out_channels = plan.channels;
+        let [h, w] = plan.sides_after(channels.len());
         let c0 = channels.first().copied().unwrap_or(out_channels);
         let mut deconvs = Vec::new();
         let mut norms = Vec::new();
@@ -257,9 +307,10 @@ impl ConvUp {
             let last = i + 1 == outs.len();
             let bn = batch_norm && !last;
             deconvs.push(
-                ConvTranspose2dConfig::new([prev, c], [4, 4])
-                    .with_stride([2, 2])
-                    .with_padding([1, 1])
+                ConvTranspose2dConfig::new([prev, c], plan.kernel)
+                    .with_stride(plan.stride)
+                    .with_padding(plan.padding)
+                    .with_padding_out(plan.out_padding)
                     .with_bias(!bn)
                     .init(device),
             );
@@ -267,27 +318,29 @@ impl ConvUp {
             prev = c;
         }
         ConvUp {
-            project: LinearConfig::new(d_in, c0 * side * side)
+            project: LinearConfig::new(d_in, c0 * h * w)
                 .with_bias(!batch_norm)
                 .init(device),
             project_norm: batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
             deconvs,
             norms,
             act,
-            base: [c0, side],
+            base: [c0, h, w],
+            options: [plan.stride, plan.padding, plan.out_padding],
         }
     }
 
     /// `z`: `[batch, d_in]` -> `[batch, C, H, W]` (pre-activation output)
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let [batch, _] = z.dims();
-        let [c0, side] = self.base;
+        let [c0, h, w] = self.base;
+        let [stride, padding, out_padding] = self.options;
         let projected = linear(
             z,
             self.project.weight.val(),
             self.project.bias.as_ref().map(|b| b.val()),
         );
-        let mut x: Tensor<4> = projected.reshape([batch, c0, side, side]);
+        let mut x: Tensor<4> = projected.reshape([batch, c0, h, w]);
         if let Some(norm) = &self.project_norm {
             x = crate::kernels::ops::batch_norm(norm, x);
         }
@@ -298,7 +351,7 @@ impl ConvUp {
                 x,
                 deconv.weight.val(),
                 deconv.bias.as_ref().map(|b| b.val()),
-                ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1),
+                ConvTransposeOptions::new(stride, padding, out_padding, [1, 1], 1),
             );
             if let Some(norm) = norm {
                 x = crate::kernels::ops::batch_norm(norm, x);

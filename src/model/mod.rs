@@ -18,6 +18,10 @@ pub enum SampleShape {
         height: usize,
         width: usize,
     },
+    /// A mono clip of `length` samples.
+    Audio {
+        length: usize,
+    },
 }
 
 impl SampleShape {
@@ -29,7 +33,79 @@ impl SampleShape {
                 height,
                 width,
             } => channels * height * width,
+            SampleShape::Audio { length } => length,
         }
+    }
+
+    /// Whether samples are bounded (images, clips), so generators end in tanh.
+    pub fn is_bounded(self) -> bool {
+        !matches!(self, SampleShape::Point2)
+    }
+
+    /// How a stack of `layers` convolutions meets this data: DCGAN's 4x4 stride-2
+    /// kernels for images, 24-tap stride-4 kernels along time for audio (WaveGAN's).
+    pub fn conv_plan(self, layers: usize) -> Result<ConvPlan, ModelError> {
+        match self {
+            SampleShape::Point2 => Err(ModelError(
+                "conv nets need image or audio data; use an MLP for 2-D points".into(),
+            )),
+            SampleShape::Image {
+                channels,
+                height,
+                width,
+            } => {
+                gan::check_square(height, width, layers)?;
+                Ok(ConvPlan {
+                    channels,
+                    sides: [height, width],
+                    kernel: [4, 4],
+                    stride: [2, 2],
+                    padding: [1, 1],
+                    out_padding: [0, 0],
+                })
+            }
+            SampleShape::Audio { length } => {
+                let factor = 4usize.pow(layers as u32);
+                if !length.is_multiple_of(factor) || length / factor == 0 {
+                    return Err(ModelError(format!(
+                        "{layers} stride-4 conv layers need a clip length divisible by {factor}, the clips have {length} samples"
+                    )));
+                }
+                Ok(ConvPlan {
+                    channels: 1,
+                    sides: [1, length],
+                    // WaveGAN's 25 taps made 24: a kernel that the stride divides
+                    // overlaps evenly when transposed, so no stride-periodic artefact
+                    // (Odena et al., "Deconvolution and checkerboard artifacts").
+                    kernel: [1, 24],
+                    stride: [1, 4],
+                    padding: [0, 10],
+                    out_padding: [0, 0],
+                })
+            }
+        }
+    }
+}
+
+/// The geometry of a conv stack: the data's channels and sides, and each layer's kernel,
+/// stride and padding. Every layer divides (or, transposed, multiplies) the sides by the
+/// stride exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvPlan {
+    pub channels: usize,
+    pub sides: [usize; 2],
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub padding: [usize; 2],
+    /// Extra output of a transposed convolution, so that it gives exactly side * stride.
+    pub out_padding: [usize; 2],
+}
+
+impl ConvPlan {
+    /// The sides after `layers` strided layers.
+    pub fn sides_after(&self, layers: usize) -> [usize; 2] {
+        let f = |i: usize| self.sides[i] / self.stride[i].pow(layers as u32);
+        [f(0), f(1)]
     }
 }
 

@@ -1,7 +1,7 @@
 //! Variational autoencoder with a Gaussian latent: the encoder outputs mean and
 //! log-variance, the decoder outputs logits (BCE) or values (MSE) for each feature.
 
-use super::gan::check_square;
+use super::gan::input_dims;
 use super::layers::{ConvDown, ConvUp, Mlp};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
@@ -41,24 +41,13 @@ impl Vae {
         device: &Device,
     ) -> Result<Self, ModelError> {
         let n = shape.flat_len();
-        let (img, dims) = match shape {
-            SampleShape::Image {
-                channels,
-                height,
-                width,
-            } => (Some((channels, height, width)), [channels, height, width]),
-            SampleShape::Point2 => (None, [0, 0, 0]),
-        };
         // The encoder's head emits [mean | log-variance].
-        let encoder = match (encoder, img) {
-            (
-                NetConfig::Mlp {
-                    hidden,
-                    activation,
-                    batch_norm,
-                },
-                _,
-            ) => EncoderNet::Mlp(Mlp::new(
+        let encoder = match encoder {
+            NetConfig::Mlp {
+                hidden,
+                activation,
+                batch_norm,
+            } => EncoderNet::Mlp(Mlp::new(
                 n,
                 hidden,
                 2 * latent,
@@ -67,39 +56,26 @@ impl Vae {
                 false,
                 device,
             )),
-            (
-                NetConfig::Conv {
-                    channels,
-                    activation,
-                    batch_norm,
-                },
-                Some((c, h, w)),
-            ) => {
-                check_square(h, w, channels.len())?;
-                EncoderNet::Conv(ConvDown::new(
-                    c,
-                    h,
-                    channels,
-                    2 * latent,
-                    *activation,
-                    *batch_norm,
-                    false,
-                    device,
-                ))
-            }
-            (NetConfig::Conv { .. }, None) => {
-                return Err(ModelError("a conv encoder needs image data".into()))
-            }
+            NetConfig::Conv {
+                channels,
+                activation,
+                batch_norm,
+            } => EncoderNet::Conv(ConvDown::new(
+                &shape.conv_plan(channels.len())?,
+                channels,
+                2 * latent,
+                *activation,
+                *batch_norm,
+                false,
+                device,
+            )),
         };
-        let decoder = match (decoder, img) {
-            (
-                NetConfig::Mlp {
-                    hidden,
-                    activation,
-                    batch_norm,
-                },
-                _,
-            ) => DecoderNet::Mlp(Mlp::new(
+        let decoder = match decoder {
+            NetConfig::Mlp {
+                hidden,
+                activation,
+                batch_norm,
+            } => DecoderNet::Mlp(Mlp::new(
                 latent,
                 hidden,
                 n,
@@ -108,29 +84,20 @@ impl Vae {
                 false,
                 device,
             )),
-            (
-                NetConfig::Conv {
-                    channels,
-                    activation,
-                    batch_norm,
-                },
-                Some((c, h, w)),
-            ) => {
-                check_square(h, w, channels.len())?;
-                DecoderNet::Conv(ConvUp::new(
-                    latent,
-                    channels,
-                    c,
-                    h,
-                    *activation,
-                    *batch_norm,
-                    device,
-                ))
-            }
-            (NetConfig::Conv { .. }, None) => {
-                return Err(ModelError("a conv decoder needs image data".into()))
-            }
+            NetConfig::Conv {
+                channels,
+                activation,
+                batch_norm,
+            } => DecoderNet::Conv(ConvUp::new(
+                latent,
+                channels,
+                &shape.conv_plan(channels.len())?,
+                *activation,
+                *batch_norm,
+                device,
+            )),
         };
+        let dims = input_dims(shape);
         Ok(Vae {
             encoder,
             decoder,

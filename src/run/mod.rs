@@ -196,7 +196,8 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Saves the snapshot as `samples/step_NNNNNN.png` (and `_recon` for a VAE).
+    /// Saves the snapshot as `samples/step_NNNNNN.png` (and `_recon` for a VAE); audio
+    /// also as `step_NNNNNN.wav`, the shown clips one after another.
     pub fn write_snapshot(&self, s: &Snapshot) -> Result<PathBuf, image::ImageError> {
         let path = self
             .dir
@@ -236,6 +237,30 @@ impl RunWriter {
                 &path,
                 1,
             )?,
+            // The spectrograms as the PNG, and the clips to listen to beside it.
+            Samples::Audio(view) => {
+                render::save_png(&view.spectrograms, &path, 2)?;
+                let wav = path.with_extension("wav");
+                crate::modality::audio::wav::write(&wav, &view.generated, view.sample_rate)
+                    .map_err(image::ImageError::IoError)?;
+                if !view.inputs.is_empty() {
+                    let pairs: Vec<Vec<f32>> = view
+                        .inputs
+                        .iter()
+                        .zip(&view.reconstructed)
+                        .flat_map(|(a, b)| [a.clone(), b.clone()])
+                        .collect();
+                    crate::modality::audio::wav::write(
+                        &self
+                            .dir
+                            .join("samples")
+                            .join(format!("step_{:06}_recon.wav", s.step)),
+                        &pairs,
+                        view.sample_rate,
+                    )
+                    .map_err(image::ImageError::IoError)?;
+                }
+            }
         }
         Ok(path)
     }

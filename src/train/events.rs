@@ -2,6 +2,7 @@
 //! here: the UI never touches a tensor.
 
 pub use crate::checkpoint::EncodedCheckpoint;
+pub use crate::modality::audio::views::AudioView;
 
 /// Control messages from an observer to the training thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +103,7 @@ pub enum Samples {
         kl_per_dim: Option<Vec<f32>>,
     },
     Points(PointsView),
+    Audio(AudioView),
 }
 
 impl Samples {

@@ -11,6 +11,7 @@ use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
 use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset};
 use crate::eval;
+use crate::modality::audio::views::AudioSnapshots;
 use crate::model::{Discriminator, Generator, ModelError, SampleShape};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -21,6 +22,8 @@ use rand::SeedableRng;
 /// Points drawn for a 2-D snapshot and its coverage metrics.
 const POINT_SAMPLES: usize = 2000;
 const GRID_IMAGES: usize = 64;
+/// Clips drawn from the fixed noise for an audio snapshot and its pitch coverage.
+pub(super) const AUDIO_CLIPS: usize = 128;
 const HEATMAP: usize = 48;
 /// Cells per side of the histograms behind the KL and JS divergences (GAN Lab uses a grid too).
 const GRID_CELLS: usize = 20;
@@ -48,6 +51,8 @@ pub struct GanTrainer {
     device: Device,
     /// FD / KID / precision / recall, when an evaluator exists for the image data.
     quality: Option<ImageQuality>,
+    /// Pitch coverage and spectra, for audio data.
+    audio: Option<AudioSnapshots>,
     /// L2 norm of the generator's gradients at the last step (vanishing-gradient watch).
     g_grad_norm: f64,
 }
@@ -66,18 +71,23 @@ impl GanTrainer {
             loss,
             spectral_norm,
             clip,
+            minibatch_std,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
         };
         let t = &exp.training;
         let mut rng = SeededRng::seed_from_u64(t.seed);
-        let n_fixed = if shape == SampleShape::Point2 {
-            POINT_SAMPLES
-        } else {
-            GRID_IMAGES
+        let n_fixed = match shape {
+            SampleShape::Point2 => POINT_SAMPLES,
+            SampleShape::Image { .. } => GRID_IMAGES,
+            SampleShape::Audio { .. } => AUDIO_CLIPS,
         };
         let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
+        let audio = match &data {
+            Dataset::Audio(set) => Some(AudioSnapshots::new(set)),
+            _ => None,
+        };
         let quality = match &data {
             Dataset::Images(set) => ImageQuality::new(
                 crate::eval::evaluator::for_data(&exp.data),
@@ -86,13 +96,14 @@ impl GanTrainer {
                 t.seed,
                 device,
             ),
-            Dataset::Points(_) => None,
+            Dataset::Points(_) | Dataset::Audio(_) => None,
         };
         Ok(GanTrainer {
             quality,
+            audio,
             g_grad_norm: 0.0,
             g: Generator::new(generator, *latent_dim, shape, device)?,
-            d: Discriminator::new(discriminator, shape, *spectral_norm, device)?,
+            d: Discriminator::new(discriminator, shape, *spectral_norm, *minibatch_std, device)?,
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
             optimizers: (
@@ -125,7 +136,7 @@ impl GanTrainer {
             &self.device,
         );
         match self.shape {
-            SampleShape::Point2 => x,
+            SampleShape::Point2 | SampleShape::Audio { .. } => x,
             SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
         }
     }
@@ -146,7 +157,7 @@ impl GanTrainer {
         let z = matrix(&self.fixed_z, n, self.latent, &self.device.clone().inner());
         let out = values(g.forward(z));
         match self.shape {
-            SampleShape::Point2 => out,
+            SampleShape::Point2 | SampleShape::Audio { .. } => out,
             SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
         }
     }
@@ -363,6 +374,13 @@ impl Trainer for GanTrainer {
                 }
                 (Samples::grid(grid), metrics)
             }
+            (SampleShape::Audio { .. }, _) => match &self.audio {
+                Some(audio) => {
+                    let (view, metrics) = audio.snapshot(&generated);
+                    (Samples::Audio(view), metrics)
+                }
+                None => (Samples::Points(empty_view()), Vec::new()),
+            },
             _ => self.points_snapshot(generated),
         }
     }

@@ -15,7 +15,7 @@ mod trainer;
 mod vae;
 
 pub use events::{
-    Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples, Snapshot,
+    AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples, Snapshot,
 };
 pub use session::Session;
 pub use trainer::Trainer;
@@ -27,6 +27,7 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
     use crate::config::{DataConfig, ToyShape};
     /// Image quality on the evaluator's features (empty without an evaluator).
     const IMAGE_QUALITY: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
+    use crate::modality::audio::quality::METRICS as AUDIO_QUALITY;
     if exp.is_gan() {
         let mut c = vec![
             "loss_d",
@@ -50,6 +51,7 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
                 "high_quality",
             ]),
             d if d.is_points() => c.extend(["mmd", "kl_grid", "js_grid", "diversity"]),
+            d if d.is_audio() => c.extend(AUDIO_QUALITY),
             _ => {
                 c.push("pixel_distance");
                 c.extend(IMAGE_QUALITY);
@@ -66,7 +68,9 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "held_out_elbo",
             "active_units",
         ];
-        if !exp.data.is_points() {
+        if exp.data.is_audio() {
+            c.extend(AUDIO_QUALITY);
+        } else if !exp.data.is_points() {
             c.extend(IMAGE_QUALITY);
         }
         c

@@ -1,7 +1,7 @@
 //! The real data as the sample views show it, for the window before any training: the
-//! points of a 2-D set, or a grid of the first images.
+//! points of a 2-D set, a grid of the first images, or some clips.
 
-use super::events::{PointsView, Samples};
+use super::events::{AudioView, PointsView, Samples};
 use super::tensors::image_grid;
 use crate::config::DataConfig;
 use crate::data::Dataset;
@@ -31,5 +31,9 @@ pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
                 8,
             ))
         }
+        Dataset::Audio(set) => Samples::Audio(AudioView::of(
+            set.sample_rate,
+            set.some_clips(crate::modality::audio::views::SHOWN),
+        )),
     })
 }

@@ -196,6 +196,7 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
             height: s.height,
             width: s.width,
         },
+        Dataset::Audio(a) => SampleShape::Audio { length: a.length },
     };
     let trainer: Box<dyn Trainer> = match experiment.model {
         ModelConfig::Gan { .. } => {

@@ -12,6 +12,7 @@ use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig, Reconstruction};
 use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
+use crate::modality::audio::views::AudioSnapshots;
 use crate::model::{ModelError, SampleShape, Vae};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -22,6 +23,8 @@ use rand::SeedableRng;
 const HELD_OUT: usize = 256;
 const GRID_IMAGES: usize = 64;
 const RECON_PAIRS: usize = 16;
+/// Held-out clips played beside their reconstructions.
+const AUDIO_PAIRS: usize = 8;
 const POINT_SAMPLES: usize = 2000;
 /// Cells per side of the decoded latent map (2-D latents only).
 const LATENT_MAP_SIDE: usize = 12;
@@ -57,6 +60,8 @@ pub struct VaeTrainer {
     shape: SampleShape,
     device: Device,
     quality: Option<ImageQuality>,
+    /// Pitch coverage and spectra, for audio data.
+    audio: Option<AudioSnapshots>,
     /// Indices (into the held-out set) of the interpolation's two inputs.
     interpolation_pair: (usize, usize),
 }
@@ -88,13 +93,17 @@ impl VaeTrainer {
                 t.seed,
                 device,
             ),
-            Dataset::Points(_) => None,
+            Dataset::Points(_) | Dataset::Audio(_) => None,
+        };
+        let audio = match &data {
+            Dataset::Audio(set) => Some(AudioSnapshots::new(set)),
+            _ => None,
         };
         let mut rng = SeededRng::seed_from_u64(t.seed);
-        let n_fixed = if shape == SampleShape::Point2 {
-            POINT_SAMPLES
-        } else {
-            GRID_IMAGES
+        let n_fixed = match shape {
+            SampleShape::Point2 => POINT_SAMPLES,
+            SampleShape::Image { .. } => GRID_IMAGES,
+            SampleShape::Audio { .. } => super::gan::AUDIO_CLIPS,
         };
         Ok(VaeTrainer {
             vae: Vae::new(encoder, decoder, *latent_dim, shape, device)?,
@@ -113,6 +122,7 @@ impl VaeTrainer {
             shape,
             device: device.clone(),
             quality,
+            audio,
             interpolation_pair: (0, 1),
         })
     }
@@ -209,6 +219,11 @@ fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
             let n = HELD_OUT.min(set.len() / 10);
             let held: ImageSet = set.split_off(n);
             (Dataset::Images(set), held.pixels, held.labels)
+        }
+        Dataset::Audio(mut set) => {
+            let n = HELD_OUT.min(set.len() / 10);
+            let held = set.split_off(n);
+            (Dataset::Audio(set), held.samples, held.labels)
         }
         Dataset::Points(mut set) => {
             let n = HELD_OUT.min(set.points.len() / 10);
@@ -348,6 +363,22 @@ impl Trainer for VaeTrainer {
                     },
                     metrics,
                 )
+            }
+            SampleShape::Audio { length } => {
+                let Some(audio) = &self.audio else {
+                    return (Samples::Points(PointsView::default()), Vec::new());
+                };
+                let (mut view, metrics) = audio.snapshot(&generated);
+                // Held-out inputs beside what the VAE makes of them.
+                let pairs = RECON_PAIRS
+                    .min(self.held_out.len() / length)
+                    .min(AUDIO_PAIRS);
+                let inputs = &self.held_out[..pairs * length];
+                let (mean, _) = vae.encode(matrix(inputs, pairs, length, &device));
+                let recon = values(self.to_values(vae.decode(mean)));
+                view.inputs = audio.split(inputs, pairs);
+                view.reconstructed = audio.split(&recon, pairs);
+                (Samples::Audio(view), metrics)
             }
             SampleShape::Point2 => {
                 let Dataset::Points(set) = &self.data else {

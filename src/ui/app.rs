@@ -112,6 +112,8 @@ pub struct GenLabApp {
     pub run_backend: crate::config::Backend,
     /// What the edited model costs.
     pub cost: super::cost_view::CostView,
+    /// Clip playback and what the audio output last said.
+    pub audio_out: super::audio::AudioOut,
     /// Whether the experiment panel is shown.
     pub show_editor: bool,
     /// A view enlarged to the whole central area, if any.
@@ -158,6 +160,7 @@ impl GenLabApp {
             adapters: list_adapters_in_background(),
             run_backend: crate::config::Backend::Cpu,
             cost: Default::default(),
+            audio_out: Default::default(),
             show_editor: true,
             enlarged: None,
             preview: Default::default(),

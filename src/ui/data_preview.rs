@@ -58,10 +58,15 @@ impl DataPreview {
         self.samples.as_ref()
     }
 
-    /// The image grid as a texture (uploaded on first use).
+    /// The image grid (or the clips' spectrograms) as a texture (uploaded on first use).
     pub fn grid_texture(&mut self, ctx: &egui::Context) -> Option<egui::TextureHandle> {
         if self.texture.is_none() {
-            if let Some(Ok(Samples::Images { grid, .. })) = &self.samples {
+            let image = match &self.samples {
+                Some(Ok(Samples::Images { grid, .. })) => Some(grid),
+                Some(Ok(Samples::Audio(view))) => Some(&view.spectrograms),
+                _ => None,
+            };
+            if let Some(grid) = image {
                 let image = egui::ColorImage::from_rgba_unmultiplied(
                     [grid.width, grid.height],
                     &grid.pixels,

@@ -117,59 +117,60 @@ fn problems_ui(ui: &mut egui::Ui, problems: &[ConfigProblem], prefix: &str) {
     }
 }
 
-fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) {
-    let kind = match &exp.data {
-        DataConfig::Toy { .. } => "2-D toy",
-        DataConfig::CsvPoints { .. } => "CSV points",
-        DataConfig::Idx { .. } => "IDX files",
-        DataConfig::ImageFolder { .. } => "Image folder",
-        DataConfig::Shapes { .. } => "Built-in shapes",
+/// A kind of data the editor offers, with the config it starts from.
+type DataKind = (&'static str, fn() -> DataConfig);
+
+/// The kinds of data the editor offers.
+const DATA_KINDS: [DataKind; 7] = [
+    ("2-D toy", || DataConfig::Toy {
+        shape: ToyShape::Ring,
+        noise: 0.02,
+    }),
+    ("Built-in shapes", || DataConfig::Shapes { count: 6000 }),
+    ("Built-in tones (audio)", || DataConfig::Tones {
+        count: 4000,
+    }),
+    ("CSV points", || DataConfig::CsvPoints {
+        path: Default::default(),
+    }),
+    ("IDX files", || DataConfig::Idx {
+        images: Default::default(),
+        labels: None,
+    }),
+    ("Image folder", || DataConfig::ImageFolder {
+        path: Default::default(),
+        size: 28,
+        color: false,
+    }),
+    ("WAV folder (audio)", || DataConfig::WavFolder {
+        path: Default::default(),
+        sample_rate: crate::modality::audio::tones::SAMPLE_RATE,
+        length: crate::modality::audio::tones::LENGTH,
+    }),
+];
+
+fn data_kind(data: &DataConfig) -> &'static str {
+    let index = match data {
+        DataConfig::Toy { .. } => 0,
+        DataConfig::Shapes { .. } => 1,
+        DataConfig::Tones { .. } => 2,
+        DataConfig::CsvPoints { .. } => 3,
+        DataConfig::Idx { .. } => 4,
+        DataConfig::ImageFolder { .. } => 5,
+        DataConfig::WavFolder { .. } => 6,
     };
+    DATA_KINDS[index].0
+}
+
+fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) {
+    let kind = data_kind(&exp.data);
     egui::ComboBox::from_label("dataset")
         .selected_text(kind)
         .show_ui(ui, |ui| {
-            if ui.selectable_label(kind == "2-D toy", "2-D toy").clicked() && kind != "2-D toy" {
-                exp.data = DataConfig::Toy {
-                    shape: ToyShape::Ring,
-                    noise: 0.02,
-                };
-            }
-            if ui
-                .selectable_label(kind == "Built-in shapes", "Built-in shapes")
-                .clicked()
-                && kind != "Built-in shapes"
-            {
-                exp.data = DataConfig::Shapes { count: 6000 };
-            }
-            if ui
-                .selectable_label(kind == "CSV points", "CSV points")
-                .clicked()
-                && kind != "CSV points"
-            {
-                exp.data = DataConfig::CsvPoints {
-                    path: Default::default(),
-                };
-            }
-            if ui
-                .selectable_label(kind == "IDX files", "IDX files")
-                .clicked()
-                && kind != "IDX files"
-            {
-                exp.data = DataConfig::Idx {
-                    images: Default::default(),
-                    labels: None,
-                };
-            }
-            if ui
-                .selectable_label(kind == "Image folder", "Image folder")
-                .clicked()
-                && kind != "Image folder"
-            {
-                exp.data = DataConfig::ImageFolder {
-                    path: Default::default(),
-                    size: 28,
-                    color: false,
-                };
+            for (name, make) in DATA_KINDS {
+                if ui.selectable_label(kind == name, name).clicked() && kind != name {
+                    exp.data = make();
+                }
             }
         });
     match &mut exp.data {
@@ -197,6 +198,34 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
             ui.add(egui::DragValue::new(size).range(4..=512).prefix("size: "));
             ui.checkbox(color, "colour (RGB)");
         }
+        DataConfig::Tones { count } => {
+            ui.add(
+                egui::DragValue::new(count)
+                    .range(64..=200_000)
+                    .prefix("clips: "),
+            );
+            ui.label("8 kHz, 1024 samples (0.128 s): tones at 8 pitches, sweeps, drums");
+        }
+        DataConfig::WavFolder {
+            path,
+            sample_rate,
+            length,
+        } => {
+            path_ui(ui, "folder", path);
+            ui.horizontal(|ui| {
+                ui.add(
+                    egui::DragValue::new(sample_rate)
+                        .range(crate::modality::audio::wav::RATES)
+                        .suffix(" Hz"),
+                );
+                ui.add(
+                    egui::DragValue::new(length)
+                        .range(64..=65_536)
+                        .prefix("clip: ")
+                        .suffix(" samples"),
+                );
+            });
+        }
     }
     problems_ui(ui, problems, "data");
 }
@@ -221,6 +250,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             loss,
             spectral_norm,
             clip,
+            minibatch_std,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -247,6 +277,8 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                 );
             }
             ui.checkbox(spectral_norm, "spectral norm (discriminator)");
+            ui.checkbox(minibatch_std, "minibatch std (discriminator)")
+                .on_hover_text("The discriminator also sees how much each batch varies (ProGAN), so a generator that collapses onto a few samples is easy to spot. Conv discriminators only.");
             net_ui(ui, "generator", generator, problems, "model.generator");
             net_ui(
                 ui,
@@ -314,7 +346,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             latent_dim,
             encoder: discriminator,
             decoder: generator,
-            reconstruction: if points {
+            reconstruction: if points || exp.data.is_audio() {
                 Reconstruction::Mse
             } else {
                 Reconstruction::Bce
@@ -333,6 +365,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             loss: GanLoss::Bce,
             spectral_norm: false,
             clip: 0.01,
+            minibatch_std: false,
         },
     };
 }

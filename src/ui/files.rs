@@ -22,6 +22,10 @@ pub enum FileAction {
     ExportCurvesCsv,
     ExportCurvesPng,
     ExportScreenshot,
+    /// Every shown generated clip as one WAV file, silence between them.
+    ExportClips,
+    /// One shown generated clip as a WAV file.
+    ExportClip(usize),
 }
 
 impl FileAction {
@@ -40,6 +44,7 @@ impl FileAction {
             }
             FileAction::ExportTimelapse => ("Animated GIF", "gif"),
             FileAction::ExportCurvesCsv => ("CSV", "csv"),
+            FileAction::ExportClips | FileAction::ExportClip(_) => ("WAV audio", "wav"),
         }
     }
     fn what(self) -> &'static str {
@@ -50,6 +55,8 @@ impl FileAction {
             FileAction::ExportTimelapse => "timelapse",
             FileAction::ExportCurvesCsv | FileAction::ExportCurvesPng => "curves",
             FileAction::ExportScreenshot => "screenshot",
+            FileAction::ExportClips => "clips",
+            FileAction::ExportClip(_) => "clip",
         }
     }
 }
@@ -150,6 +157,30 @@ impl GenLabApp {
                 let title = format!("{} - step {}", self.experiment.title, self.step);
                 export::curves_png(&self.history, &names, &title, path, (1200, 700))
                     .map(|_| done("the curves plot"))
+                    .map_err(|e| e.to_string())
+            }
+            FileAction::ExportClips | FileAction::ExportClip(_) => {
+                let Some(crate::train::Samples::Audio(view)) =
+                    self.samples.shown().map(|s| &s.samples)
+                else {
+                    return Err("no clips yet: press Train first".into());
+                };
+                let clips = match action {
+                    FileAction::ExportClip(i) => vec![view
+                        .generated
+                        .get(i)
+                        .cloned()
+                        .ok_or(format!("there is no clip {}", i + 1))?],
+                    _ => view.generated.clone(),
+                };
+                crate::modality::audio::wav::write(path, &clips, view.sample_rate)
+                    .map(|_| {
+                        done(if clips.len() == 1 {
+                            "the clip"
+                        } else {
+                            "the clips"
+                        })
+                    })
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportScreenshot => {

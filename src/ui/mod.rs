@@ -1,6 +1,7 @@
 //! The eframe window: experiment panel, controls, loss curves, samples.
 
 mod app;
+mod audio;
 mod controls;
 pub mod cost_view;
 mod curves;

@@ -65,6 +65,7 @@ impl SampleView {
         match &snap.samples {
             Samples::Images { grid, .. } => grid.clone(),
             Samples::Points(view) => points_image(view, POINTS_SIDE, self.layers),
+            Samples::Audio(view) => view.spectrograms.clone(),
         }
     }
 
@@ -141,6 +142,13 @@ impl SampleView {
                         textures.push(load("interpolation between two held-out inputs", i));
                     }
                 }
+                Samples::Audio(view) => {
+                    textures.push(load(
+                        "spectrograms (time across, pitch up)",
+                        &view.spectrograms,
+                    ));
+                    textures.push(load("waveforms", &view.waveforms));
+                }
                 Samples::Points(view) => {
                     // Only D's small heatmap becomes a texture; the points are drawn by the plot.
                     if view.heatmap_size > 0 {
@@ -198,6 +206,10 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             {
                 let kl = kl.clone();
                 vae_tools_ui(app, ui, &kl);
+            }
+            if let Some(Samples::Audio(av)) = app.samples.shown().map(|s| &s.samples) {
+                let av = av.clone();
+                super::audio::clips_ui(app, ui, &av, true);
             }
             let view = &mut app.samples;
             if let Some(Samples::Points(pv)) = view.shown().map(|s| &s.samples) {
@@ -268,6 +280,16 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
             let view = view.clone();
             ui.label("The data, before training: press Train to see generated points beside it.");
             points_plot_ui(ui, &view, None, app.samples.layers, zoom);
+        }
+        Some(Ok(Samples::Audio(view))) => {
+            let view = view.clone();
+            ui.label("The data, before training: press Train to hear and see generated clips.");
+            super::audio::clips_ui(app, ui, &view, false);
+            if let Some(tex) = app.preview.grid_texture(&ctx) {
+                let size = tex.size_vec2();
+                let side = fit_side(ui.available_size(), &[size]) * zoom;
+                ui.image((tex.id(), shown_size(0, size, side)));
+            }
         }
         Some(Ok(Samples::Images { .. })) => {
             ui.label("The data, before training: press Train to see samples beside it.");

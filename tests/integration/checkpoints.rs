@@ -115,6 +115,16 @@ fn a_resumed_dcgan_with_batch_norm_is_exact() {
     assert_resume_is_exact(exp, 3, &["loss_d", "loss_g"]);
 }
 
+#[test]
+fn resumed_audio_models_are_exact() {
+    let mut gan = preset("wavegan_tones.toml");
+    gan.training.batch_size = 16;
+    assert_resume_is_exact(gan, 4, &["loss_d", "loss_g"]);
+    let mut vae = preset("vae_conv_tones.toml");
+    vae.training.batch_size = 16;
+    assert_resume_is_exact(vae, 4, &["loss", "reconstruction", "kl"]);
+}
+
 /// A real checkpoint's bytes (a few steps of the ring GAN).
 fn real_checkpoint_bytes(step: u64) -> Vec<u8> {
     let mut exp = preset("gan_ring.toml");

@@ -252,6 +252,26 @@ fn presets() {
 }
 
 #[test]
+fn wav_files() {
+    let tone: Vec<f32> = (0..400).map(|i| (i as f32 * 0.3).sin() * 0.5).collect();
+    let seeds = vec![
+        crate::audio::wav_bytes(&tone, 8000, 1, 16, false),
+        crate::audio::wav_bytes(&tone, 44_100, 2, 24, false),
+        crate::audio::wav_bytes(&tone, 16_000, 1, 32, true),
+        crate::audio::wav_bytes(&tone, 11_025, 2, 8, false),
+    ];
+    fuzz("wav_files", seeds, |bytes| {
+        let clip =
+            genlab::modality::audio::wav::decode(Cursor::new(bytes), Path::new(FILE), 8000, 256)
+                .map_err(|e| e.to_string())?;
+        if clip.len() != 256 || clip.iter().any(|v| !v.is_finite() || v.abs() > 1.0) {
+            return Err(format!("{FILE}: a clip of the wrong length or range"));
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn csv_points() {
     let seeds = vec![
         b"x,y\n0.5,1.5\n-2,3e-2\n4,5\n".to_vec(),
@@ -737,6 +757,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     loss: GanLoss::Bce,
                     spectral_norm: false,
                     clip: 0.01,
+                    minibatch_std: false,
                 },
             };
         }

@@ -72,7 +72,12 @@ fn the_same_seed_gives_the_same_losses_on_cpu_and_gpu() {
         return;
     }
     // The ring GAN and the MLP VAE, same preset and seed, through the same session code.
-    for (name, steps) in [("gan_ring.toml", 10), ("vae_mlp_shapes.toml", 5)] {
+    for (name, steps) in [
+        ("gan_ring.toml", 10),
+        ("vae_mlp_shapes.toml", 5),
+        // 1-D convolutions: burn's own kernels on the GPU, GenLab's on the CPU.
+        ("vae_conv_tones.toml", 3),
+    ] {
         let cpu = first_losses(preset(name), Backend::Cpu, steps);
         let gpu = first_losses(preset(name), Backend::Gpu, steps);
         assert_eq!(cpu.len(), steps as usize);
@@ -99,6 +104,22 @@ fn the_same_seed_gives_the_same_losses_on_cpu_and_gpu() {
             .fold(0.0, f64::max);
         println!("{name}: {steps} steps, largest relative gap CPU vs GPU {worst:.2e}");
     }
+}
+
+#[test]
+fn the_wavegan_trains_on_the_gpu() {
+    if !gpu_or_skip("wavegan_gpu") {
+        return;
+    }
+    let mut exp = preset("wavegan_tones.toml");
+    exp.training.batch_size = 16;
+    let rows = first_losses(exp, Backend::Gpu, 5);
+    assert_eq!(rows.len(), 5);
+    assert!(
+        rows.iter()
+            .all(|(_, v)| v.iter().all(|(_, x)| x.is_finite())),
+        "{rows:?}"
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Whole-behaviour tests, in one binary so the heavy dependency graph links once.
 
+mod audio;
 mod checkpoints;
 mod cli_run;
 mod config;

@@ -140,10 +140,11 @@ pub struct Spectrogram {
     pub db: Vec<f32>,
 }
 
-/// About 64 frames over the clip, with windows twice the hop.
+/// About 64 frames over the clip, with windows eight hops long: for a 1024-sample clip,
+/// 128-sample windows (65 bins of 31 Hz at 8 kHz) every 16 samples.
 pub fn spectrogram(clip: &[f32]) -> Spectrogram {
     let hop = (clip.len() / 64).max(1);
-    let window = fft_size(2 * hop).clamp(16, 1024);
+    let window = fft_size(8 * hop).clamp(16, 2048);
     let frames = if clip.len() >= window {
         (clip.len() - window) / hop + 1
     } else {

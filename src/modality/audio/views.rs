@@ -1,8 +1,82 @@
 //! How clips become pictures: waveforms and log-power spectrograms, laid out in grids
 //! like the image samples (1-pixel gaps on a dark background).
 
+use super::quality::AudioReference;
 use super::spectrum::spectrogram;
+use super::AudioSet;
 use crate::train::RgbaImage;
+
+/// Clips shown (and kept as WAV in a run folder) per snapshot.
+pub const SHOWN: usize = 16;
+/// Columns of the waveform and spectrogram grids.
+const COLUMNS: usize = 4;
+
+/// Clips a model produced (and, for a VAE, held-out inputs beside their
+/// reconstructions), with their pictures: what a snapshot of an audio model holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioView {
+    pub sample_rate: u32,
+    pub generated: Vec<Vec<f32>>,
+    /// VAE: held-out inputs; `reconstructed[i]` is the VAE's rendering of `inputs[i]`.
+    pub inputs: Vec<Vec<f32>>,
+    pub reconstructed: Vec<Vec<f32>>,
+    pub waveforms: RgbaImage,
+    pub spectrograms: RgbaImage,
+}
+
+impl AudioView {
+    /// The generated clips' view (inputs and reconstructions empty).
+    pub fn of(sample_rate: u32, generated: Vec<Vec<f32>>) -> AudioView {
+        AudioView {
+            sample_rate,
+            waveforms: waveforms(&generated, COLUMNS),
+            spectrograms: spectrograms(&generated, COLUMNS),
+            generated,
+            inputs: Vec::new(),
+            reconstructed: Vec::new(),
+        }
+    }
+}
+
+/// What a trainer keeps to turn an audio model's output into a snapshot.
+#[derive(Debug, Clone)]
+pub struct AudioSnapshots {
+    reference: AudioReference,
+    sample_rate: u32,
+    length: usize,
+}
+
+impl AudioSnapshots {
+    pub fn new(set: &AudioSet) -> AudioSnapshots {
+        AudioSnapshots {
+            reference: AudioReference::new(set),
+            sample_rate: set.sample_rate,
+            length: set.length,
+        }
+    }
+
+    /// The view of the first `SHOWN` of `generated` (flat clips), and the quality
+    /// metrics of all of them.
+    pub fn snapshot(&self, generated: &[f32]) -> (AudioView, Vec<(&'static str, f64)>) {
+        let clips = split(generated, self.length, SHOWN);
+        (
+            AudioView::of(self.sample_rate, clips),
+            self.reference.measure(generated),
+        )
+    }
+
+    /// Flat clips as separate vectors, at most `n`.
+    pub fn split(&self, flat: &[f32], n: usize) -> Vec<Vec<f32>> {
+        split(flat, self.length, n)
+    }
+}
+
+fn split(flat: &[f32], length: usize, n: usize) -> Vec<Vec<f32>> {
+    flat.chunks_exact(length.max(1))
+        .take(n)
+        .map(<[f32]>::to_vec)
+        .collect()
+}
 
 /// One waveform cell, in pixels.
 pub const WAVE_CELL: [usize; 2] = [48, 128];
@@ -117,7 +191,7 @@ mod tests {
         let tone: Vec<f32> = (0..1024)
             .map(|i| 0.8 * (2.0 * std::f32::consts::PI * 1000.0 * i as f32 / 8000.0).sin())
             .collect();
-        let img = spectrograms(&[tone.clone()], 1);
+        let img = spectrograms(std::slice::from_ref(&tone), 1);
         assert_eq!((img.width, img.height), (66, 66));
         // 1 kHz of 4 kHz: a quarter of the way up from the bottom row.
         let brightness = |y: usize| -> u32 {

@@ -1,0 +1,113 @@
+//! Listening to clips: play buttons for generated, real and reconstructed clips, WAV
+//! export, and a line saying what the audio output did (or that there is none).
+
+use super::app::GenLabApp;
+use super::files::{ask, FileAction};
+use crate::modality::audio::playback;
+use crate::train::AudioView;
+use eframe::egui;
+use std::sync::mpsc::Receiver;
+
+/// The clip playing now, and what the last playback said.
+#[derive(Default)]
+pub struct AudioOut {
+    playing: Option<(String, Receiver<Result<(), String>>)>,
+    /// "No audio output device (...)": shown until a playback works.
+    pub message: Option<String>,
+}
+
+impl AudioOut {
+    /// Plays `clip` on a thread of its own; one clip at a time.
+    pub fn play(&mut self, label: String, clip: Vec<f32>, sample_rate: u32) {
+        if self.playing.is_some() {
+            return;
+        }
+        self.playing = Some((label, playback::play_in_background(clip, sample_rate)));
+    }
+
+    /// Collects a finished playback; true while one is playing.
+    pub fn poll(&mut self) -> bool {
+        let Some((_, rx)) = &self.playing else {
+            return false;
+        };
+        match rx.try_recv() {
+            Ok(result) => {
+                self.message = result.err();
+                self.playing = None;
+                false
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => true,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.playing = None;
+                false
+            }
+        }
+    }
+}
+
+/// Play buttons under the audio views; right-click a generated clip to save it as WAV.
+pub fn clips_ui(app: &mut GenLabApp, ui: &mut egui::Ui, view: &AudioView, generated: bool) {
+    let playing = app.audio_out.poll();
+    if playing {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
+    }
+    let rate = view.sample_rate;
+    let mut play = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(if generated {
+            "Listen:"
+        } else {
+            "Listen to the data:"
+        });
+        for (i, clip) in view.generated.iter().enumerate() {
+            let button = ui.add_enabled(!playing, egui::Button::new(format!("play {}", i + 1)));
+            if button.clicked() {
+                play = Some((format!("clip {}", i + 1), clip.clone()));
+            }
+            if generated {
+                button.context_menu(|ui| {
+                    if ui.button("Save this clip as WAV...").clicked() {
+                        app.dialog = Some(ask(app, FileAction::ExportClip(i)));
+                        ui.close();
+                    }
+                });
+            }
+        }
+        if generated && ui.button("Save all as WAV...").clicked() {
+            app.dialog = Some(ask(app, FileAction::ExportClips));
+        }
+    });
+    if !view.inputs.is_empty() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Held-out input | reconstruction:");
+            for (i, (input, recon)) in view.inputs.iter().zip(&view.reconstructed).enumerate() {
+                if ui
+                    .add_enabled(!playing, egui::Button::new(format!("in {}", i + 1)))
+                    .clicked()
+                {
+                    play = Some((format!("input {}", i + 1), input.clone()));
+                }
+                if ui.add_enabled(!playing, egui::Button::new("out")).clicked() {
+                    play = Some((format!("reconstruction {}", i + 1), recon.clone()));
+                }
+                ui.separator();
+            }
+        });
+    }
+    if let Some((label, clip)) = play {
+        app.audio_out.play(label, clip, rate);
+    }
+    match (&app.audio_out.playing, &app.audio_out.message) {
+        (Some((label, _)), _) => {
+            ui.label(format!("Playing {label}..."));
+        }
+        (None, Some(message)) => {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("{message}. Save the clips as WAV to listen elsewhere."),
+            );
+        }
+        _ => {}
+    }
+}

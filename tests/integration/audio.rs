@@ -1,0 +1,301 @@
+//! Audio: the built-in tones, WAV folders (formats, bad files), the audio models' learning
+//! floors, bit-exact resume and what a run folder keeps.
+
+use crate::preset;
+use genlab::config::{DataConfig, Experiment};
+use genlab::data::{DataError, Dataset};
+use genlab::modality::audio::{quality::AudioReference, tones, wav};
+use genlab::train::{Event, Metrics, Samples, Session};
+use std::time::Duration;
+
+fn tone(hz: f32, rate: u32, seconds: f32) -> Vec<f32> {
+    (0..(rate as f32 * seconds) as usize)
+        .map(|i| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / rate as f32).sin())
+        .collect()
+}
+
+/// WAV bytes of `samples` (mono) written `channels` times over, in the given format.
+pub fn wav_bytes(samples: &[f32], rate: u32, channels: u16, bits: u16, float: bool) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).expect("writer");
+    for v in samples {
+        for _ in 0..channels {
+            if float {
+                w.write_sample(*v).expect("sample");
+            } else {
+                let max = ((1i64 << (bits - 1)) - 1) as f32;
+                w.write_sample((v * max).round() as i32).expect("sample");
+            }
+        }
+    }
+    w.finalize().expect("finalize");
+    out.into_inner()
+}
+
+#[test]
+fn wav_folders_of_every_common_format_read_as_clips_at_the_asked_rate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Five files, five formats, each a tone after some silence.
+    let formats = [
+        (44_100, 2, 16, false, 220.0),
+        (22_050, 1, 24, false, 440.0),
+        (16_000, 1, 8, false, 554.37),
+        (48_000, 2, 32, true, 880.0),
+        (8_000, 1, 32, false, 349.23),
+    ];
+    for (i, (rate, ch, bits, float, hz)) in formats.iter().enumerate() {
+        let mut s = vec![0.0; *rate as usize / 20];
+        s.extend(tone(*hz, *rate, 0.3));
+        let name = dir.path().join(format!("{i}.WAV"));
+        std::fs::write(&name, wav_bytes(&s, *rate, *ch, *bits, *float)).expect("write");
+    }
+    std::fs::write(dir.path().join("notes.txt"), "not audio").expect("write");
+    let set = wav::read_folder(dir.path(), 8000, 1024).expect("read");
+    assert_eq!((set.len(), set.length, set.sample_rate), (5, 1024, 8000));
+    for (i, (.., hz)) in formats.iter().enumerate() {
+        let clip = set.clip(i);
+        // The leading silence is cut: the clip starts at the tone.
+        assert!(
+            clip[..8].iter().any(|v| v.abs() > 0.05),
+            "file {i} starts silent"
+        );
+        let p = genlab::modality::audio::spectrum::peak(clip, 8000);
+        assert!(
+            (p.hz - hz).abs() < hz * 0.01,
+            "file {i}: {hz} Hz read as {} Hz",
+            p.hz
+        );
+        let peak = clip.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!((peak - wav::PEAK).abs() < 1e-3, "file {i}: peak {peak}");
+    }
+    // The same folder through the experiment's config.
+    let data = Dataset::load(
+        &DataConfig::WavFolder {
+            path: dir.path().to_owned(),
+            sample_rate: 8000,
+            length: 2048,
+        },
+        0,
+    )
+    .expect("load");
+    assert_eq!((data.len(), data.sample_len()), (5, 2048));
+}
+
+fn expect_malformed(result: Result<genlab::data::AudioSet, DataError>, needles: &[&str]) {
+    match result {
+        Err(e @ DataError::Malformed { .. }) => {
+            for n in needles {
+                assert!(e.to_string().contains(n), "{e} lacks {n}");
+            }
+        }
+        Err(e) => panic!("wrong error kind: {e}"),
+        Ok(_) => panic!("accepted, expected an error with {needles:?}"),
+    }
+}
+
+#[test]
+fn bad_wav_files_are_refused_with_the_file_and_the_reason() {
+    let good = wav_bytes(&tone(440.0, 8000, 0.2), 8000, 1, 16, false);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "text.wav",
+            b"hello, not a wav file".to_vec(),
+            "not a readable WAV",
+        ),
+        ("empty.wav", Vec::new(), "not a readable WAV"),
+        (
+            "cut.wav",
+            good[..good.len() / 2 + 1].to_vec(),
+            "cannot read its samples",
+        ),
+        (
+            "silent.wav",
+            wav_bytes(&vec![0.0; 800], 8000, 1, 16, false),
+            "silent",
+        ),
+        (
+            "nothing.wav",
+            wav_bytes(&[], 8000, 1, 16, false),
+            "no samples",
+        ),
+        (
+            "nan.wav",
+            wav_bytes(&[0.1, f32::NAN, 0.2], 8000, 1, 32, true),
+            "NaN",
+        ),
+    ];
+    for (name, bytes, reason) in cases {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("ok.wav"), &good).expect("write");
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+        expect_malformed(wav::read_folder(dir.path(), 8000, 1024), &[name, reason]);
+    }
+    let empty = tempfile::tempdir().expect("tempdir");
+    expect_malformed(
+        wav::read_folder(empty.path(), 8000, 1024),
+        &["no .wav files"],
+    );
+    // The config names the field before anything is read.
+    let mut exp = preset("wavegan_tones.toml");
+    exp.data = DataConfig::WavFolder {
+        path: "".into(),
+        sample_rate: 100,
+        length: 1000,
+    };
+    let problems: Vec<String> = exp.validate().iter().map(|p| p.to_string()).collect();
+    let text = problems.join("\n");
+    for field in ["data.path", "data.sample_rate", "model.generator.channels"] {
+        assert!(text.contains(field), "{field} not named in:\n{text}");
+    }
+}
+
+/// Trains to the end; every metrics row and the last snapshot.
+fn train(exp: Experiment) -> (Vec<Metrics>, Option<Samples>) {
+    let s = Session::start(exp).expect("start");
+    let (mut rows, mut last) = (Vec::new(), None);
+    loop {
+        for snap in s.drain_snapshots() {
+            last = Some(snap.samples);
+        }
+        match s.next_event(Duration::from_secs(600)) {
+            Some(Event::Metrics(m)) => rows.push(m),
+            Some(Event::Finished { .. }) => {
+                last = s.drain_snapshots().pop().map(|s| s.samples).or(last);
+                return (rows, last);
+            }
+            Some(Event::Failed { step, reason, .. }) => panic!("failed at step {step}: {reason}"),
+            Some(_) => {}
+            None => panic!("no event for 10 minutes"),
+        }
+    }
+}
+
+fn series(rows: &[Metrics], name: &str) -> Vec<(u64, f64)> {
+    rows.iter()
+        .filter_map(|m| m.get(name).map(|v| (m.step, v)))
+        .collect()
+}
+
+#[test]
+fn the_audio_vae_halves_its_held_out_reconstruction_and_beats_the_mean_clip() {
+    let exp = preset("vae_conv_tones.toml");
+    let (rows, last) = train(exp.clone());
+    let recon = series(&rows, "held_out_reconstruction");
+    let first = recon.first().expect("baseline").1;
+    let (step, final_) = *recon.last().expect("final");
+    // A VAE that decodes the mean clip whatever the input (a collapsed posterior).
+    let Ok(Dataset::Audio(mut set)) = Dataset::load(&exp.data, exp.training.seed) else {
+        panic!("audio data");
+    };
+    let held = set.split_off(256.min(set.len() / 10));
+    let n = set.len() as f32;
+    let mean: Vec<f32> = (0..set.length)
+        .map(|t| (0..set.len()).map(|i| set.clip(i)[t]).sum::<f32>() / n)
+        .collect();
+    let mean_only = (0..held.len())
+        .map(|i| {
+            held.clip(i)
+                .iter()
+                .zip(&mean)
+                .map(|(a, b)| ((a - b) * (a - b)) as f64)
+                .sum::<f64>()
+        })
+        .sum::<f64>()
+        / held.len() as f64;
+    println!("audio VAE held-out reconstruction: {first:.2} at step 0 -> {final_:.2} at step {step} (the mean clip: {mean_only:.2})");
+    assert!(final_ <= 0.5 * first, "{first} -> {final_}");
+    assert!(
+        final_ <= 0.5 * mean_only,
+        "{final_}, the mean clip {mean_only}"
+    );
+    let Some(Samples::Audio(view)) = last else {
+        panic!("no audio snapshot")
+    };
+    assert_eq!(view.inputs.len(), view.reconstructed.len());
+    assert!(!view.inputs.is_empty() && view.generated.len() == 16);
+}
+
+#[test]
+fn the_wavegan_learns_the_pitches_of_the_tones() {
+    let exp = preset("wavegan_tones.toml");
+    let (rows, last) = train(exp.clone());
+    let coverage = series(&rows, "pitch_coverage");
+    let spectral = series(&rows, "spectral_distance");
+    let first = coverage.first().expect("step 0").1;
+    let mut tail: Vec<f64> = coverage.iter().rev().take(5).map(|p| p.1).collect();
+    tail.sort_by(f64::total_cmp);
+    println!(
+        "WaveGAN pitch coverage {first:.3} at step 0 -> {:?} (last five snapshots); spectral distance {:.2} -> {:.2} dB",
+        coverage.iter().rev().take(5).map(|p| p.1).collect::<Vec<_>>(),
+        spectral.first().expect("spectral").1,
+        spectral.last().expect("spectral").1
+    );
+    assert_eq!(first, 0.0, "an untrained generator plays no pitch");
+    assert!(
+        tail[2] >= WAVEGAN_COVERAGE_FLOOR,
+        "median of the last five {}",
+        tail[2]
+    );
+    let Some(Samples::Audio(view)) = last else {
+        panic!("no audio snapshot")
+    };
+    assert_eq!(view.generated.len(), 16);
+    assert!(view.generated.iter().all(|c| c.len() == tones::LENGTH));
+}
+
+/// Set from measured runs with margin (see BENCHMARKS.md, "Audio").
+const WAVEGAN_COVERAGE_FLOOR: f64 = 0.5;
+
+#[test]
+fn collapsed_or_silent_generators_cover_no_more_than_one_pitch() {
+    let set = tones::generate(1000, 0);
+    let reference = AudioReference::new(&set);
+    let one_clip = set.clip(0).repeat(128);
+    let mean: Vec<f32> = (0..set.length)
+        .map(|t| (0..set.len()).map(|i| set.clip(i)[t]).sum::<f32>() / set.len() as f32)
+        .collect();
+    for (what, clips) in [
+        ("one clip", one_clip),
+        ("the mean clip", mean.repeat(128)),
+        ("silence", vec![0.0; 128 * set.length]),
+    ] {
+        let coverage = reference.measure(&clips)[0].1;
+        println!("{what}: pitch coverage {coverage}");
+        assert!(coverage <= 1.0 / 8.0, "{what}: {coverage}");
+        assert!(coverage < WAVEGAN_COVERAGE_FLOOR);
+    }
+}
+
+#[test]
+fn a_run_folder_keeps_each_snapshot_as_wav() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exp = preset("wavegan_tones.toml");
+    exp.training.steps = 20;
+    exp.training.samples_every = 10;
+    exp.training.batch_size = 16;
+    let folder = genlab::run::RunWriter::create(dir.path(), &exp).expect("folder");
+    let s = Session::launch(exp, None, Some(folder)).expect("start");
+    assert!(s.wait(Duration::from_secs(300)), "the run did not end");
+    for step in [0, 10, 20] {
+        let path = dir.path().join(format!("samples/step_{step:06}.wav"));
+        let reader = hound::WavReader::open(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(reader.spec().sample_rate, tones::SAMPLE_RATE);
+        // 16 clips with 0.15 s of silence between them.
+        let gap = (0.15 * tones::SAMPLE_RATE as f32) as u32;
+        assert_eq!(reader.duration(), 16 * tones::LENGTH as u32 + 15 * gap);
+        assert!(dir
+            .path()
+            .join(format!("samples/step_{step:06}.png"))
+            .is_file());
+    }
+}
