@@ -150,6 +150,9 @@ struct Grid {
     sides: [u64; 2],
     taps: u64,
     stride: [u64; 2],
+    /// Taps of the stride-1 convolutions that follow each repeat on the way up
+    /// (resize-convolution); `None`: transposed convolutions with `taps`.
+    resize_taps: Option<u64>,
 }
 
 impl Grid {
@@ -159,6 +162,7 @@ impl Grid {
             sides: [h, w],
             taps: 16,
             stride: [2, 2],
+            resize_taps: None,
         }
     }
     fn audio(length: u64) -> Grid {
@@ -167,6 +171,7 @@ impl Grid {
             sides: [1, length],
             taps: 24,
             stride: [1, 4],
+            resize_taps: Some(9),
         }
     }
     fn len(&self) -> u64 {
@@ -438,14 +443,20 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
             for (i, &c) in outs.iter().enumerate() {
                 let normed = bn && i + 1 < outs.len();
                 let small = Grid::area(sides);
-                let columns = grid.taps * c * small;
                 sides = grid.grow(sides);
+                let large = Grid::area(sides);
+                // A transposed convolution applies its weights at the small side's
+                // positions; a resize-convolution at the grown side's.
+                let (taps, positions, columns) = match grid.resize_taps {
+                    None => (grid.taps, small, grid.taps * c * small),
+                    Some(t) => (t, large, t * prev * large),
+                };
                 add(
                     &mut cost,
-                    grid.taps * prev * c,
+                    taps * prev * c,
                     bias(c, normed, c),
-                    small,
-                    c * Grid::area(sides),
+                    positions,
+                    c * large,
                     columns,
                 );
                 prev = c;

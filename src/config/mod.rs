@@ -182,6 +182,12 @@ pub enum ModelConfig {
         /// tell from the data. Conv discriminators only.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         minibatch_std: bool,
+        /// Instance noise: Gaussian noise added to every sample the discriminator sees,
+        /// real and generated, so it cannot win on detail finer than the noise and the
+        /// generator learns the coarse structure first. Its standard deviation starts
+        /// here and falls linearly to 0 at the end of the step budget (constant without one).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        instance_noise: f32,
     },
     Vae {
         latent_dim: usize,
@@ -195,6 +201,9 @@ pub enum ModelConfig {
     },
 }
 
+fn is_zero(v: &f32) -> bool {
+    *v == 0.0
+}
 fn default_clip() -> f32 {
     0.01
 }

@@ -43,8 +43,20 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../presets/beta_vae_shapes.toml"),
     ),
     (
+        "wavegan_tones.toml",
+        include_str!("../../presets/wavegan_tones.toml"),
+    ),
+    (
+        "vae_conv_tones.toml",
+        include_str!("../../presets/vae_conv_tones.toml"),
+    ),
+    (
         "gan_mnist_idx.toml",
         include_str!("../../presets/gan_mnist_idx.toml"),
+    ),
+    (
+        "wavegan_wav_folder.toml",
+        include_str!("../../presets/wavegan_wav_folder.toml"),
     ),
 ];
 

@@ -62,8 +62,15 @@ impl Experiment {
                 discriminator,
                 clip,
                 minibatch_std,
+                instance_noise,
                 ..
             } => {
+                if !(instance_noise.is_finite() && (0.0..=10.0).contains(instance_noise)) {
+                    p.push(
+                        "model.instance_noise",
+                        format!("{instance_noise}, must be between 0 and 10"),
+                    );
+                }
                 check_latent(*latent_dim, &mut p);
                 if *minibatch_std && !discriminator.is_conv() {
                     p.push(

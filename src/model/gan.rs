@@ -1,7 +1,7 @@
 //! GAN generator and discriminator. Both speak flat `[batch, features]` tensors so the
 //! training step is the same for points, images and clips; conv nets reshape inside.
 
-use super::layers::{ConvDown, ConvUp, Mlp};
+use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
@@ -13,6 +13,7 @@ use burn::tensor::activation;
 pub enum GeneratorNet {
     Mlp(Mlp),
     Conv(ConvUp),
+    Resize(ResizeUp),
 }
 
 /// Latent `[batch, latent]` -> sample `[batch, features]`; images and clips come out in [-1, 1].
@@ -48,14 +49,28 @@ impl Generator {
                 channels,
                 activation,
                 batch_norm,
-            } => GeneratorNet::Conv(ConvUp::new(
-                latent,
-                channels,
-                &shape.conv_plan(channels.len())?,
-                *activation,
-                *batch_norm,
-                device,
-            )),
+            } => {
+                let plan = shape.conv_plan(channels.len())?;
+                match plan.resize_kernel {
+                    None => GeneratorNet::Conv(ConvUp::new(
+                        latent,
+                        channels,
+                        &plan,
+                        *activation,
+                        *batch_norm,
+                        device,
+                    )),
+                    Some(kernel) => GeneratorNet::Resize(ResizeUp::new(
+                        latent,
+                        channels,
+                        &plan,
+                        kernel,
+                        *activation,
+                        *batch_norm,
+                        device,
+                    )),
+                }
+            }
         };
         Ok(Generator {
             net,
@@ -67,6 +82,7 @@ impl Generator {
         let out = match &self.net {
             GeneratorNet::Mlp(m) => m.forward(z),
             GeneratorNet::Conv(c) => c.forward(z).flatten(1, 3),
+            GeneratorNet::Resize(c) => c.forward(z).flatten(1, 3),
         };
         if self.bounded {
             activation::tanh(out)

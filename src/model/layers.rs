@@ -332,19 +332,8 @@ impl ConvUp {
 
     /// `z`: `[batch, d_in]` -> `[batch, C, H, W]` (pre-activation output)
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        let [batch, _] = z.dims();
-        let [c0, h, w] = self.base;
         let [stride, padding, out_padding] = self.options;
-        let projected = linear(
-            z,
-            self.project.weight.val(),
-            self.project.bias.as_ref().map(|b| b.val()),
-        );
-        let mut x: Tensor<4> = projected.reshape([batch, c0, h, w]);
-        if let Some(norm) = &self.project_norm {
-            x = crate::kernels::ops::batch_norm(norm, x);
-        }
-        x = activate(x, self.act);
+        let mut x = project(&self.project, &self.project_norm, self.base, self.act, z);
         let last = self.deconvs.len().saturating_sub(1);
         for (i, (deconv, norm)) in self.deconvs.iter().zip(&self.norms).enumerate() {
             x = conv_transpose2d(
@@ -352,6 +341,113 @@ impl ConvUp {
                 deconv.weight.val(),
                 deconv.bias.as_ref().map(|b| b.val()),
                 ConvTransposeOptions::new(stride, padding, out_padding, [1, 1], 1),
+            );
+            if let Some(norm) = norm {
+                x = crate::kernels::ops::batch_norm(norm, x);
+            }
+            if i < last {
+                x = activate(x, self.act);
+            }
+        }
+        x
+    }
+}
+
+/// The dense projection that starts a generator: `[batch, d_in]` -> the activated
+/// `[batch, C, H, W]` feature map of side `base`.
+fn project(
+    layer: &Linear,
+    norm: &Option<BatchNorm>,
+    [c0, h, w]: [usize; 3],
+    act: Activation,
+    z: Tensor<2>,
+) -> Tensor<4> {
+    let [batch, _] = z.dims();
+    let projected = linear(z, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()));
+    let mut x: Tensor<4> = projected.reshape([batch, c0, h, w]);
+    if let Some(norm) = norm {
+        x = crate::kernels::ops::batch_norm(norm, x);
+    }
+    activate(x, act)
+}
+
+/// Vector -> sample like `ConvUp`, but each layer repeats every sample `stride` times along
+/// the width and then convolves with stride 1 ("resize-convolution"): 1-D audio
+/// generators and decoders, where transposed convolutions start from a stride-periodic hum.
+#[derive(Module, Debug)]
+pub struct ResizeUp {
+    project: Linear,
+    project_norm: Option<BatchNorm>,
+    convs: Vec<Conv2d>,
+    norms: Vec<Option<BatchNorm>>,
+    #[module(skip)]
+    act: Activation,
+    #[module(skip)]
+    base: [usize; 3],
+    /// Repeats along the width, and the convolutions' padding.
+    #[module(skip)]
+    options: [usize; 3],
+}
+
+impl ResizeUp {
+    pub fn new(
+        d_in: usize,
+        channels: &[usize],
+        plan: &ConvPlan,
+        kernel: [usize; 2],
+        act: Activation,
+        batch_norm: bool,
+        device: &Device,
+    ) -> Self {
+        let [h, w] = plan.sides_after(channels.len());
+        let c0 = channels.first().copied().unwrap_or(plan.channels);
+        let outs: Vec<usize> = channels
+            .iter()
+            .skip(1)
+            .copied()
+            .chain([plan.channels])
+            .collect();
+        let (mut convs, mut norms, mut prev) = (Vec::new(), Vec::new(), c0);
+        let padding = [kernel[0] / 2, kernel[1] / 2];
+        for (i, &c) in outs.iter().enumerate() {
+            let bn = batch_norm && i + 1 < outs.len();
+            convs.push(
+                Conv2dConfig::new([prev, c], kernel)
+                    .with_padding(PaddingConfig2d::Explicit(
+                        padding[0], padding[1], padding[0], padding[1],
+                    ))
+                    .with_bias(!bn)
+                    .init(device),
+            );
+            norms.push(bn.then(|| BatchNormConfig::new(c).init(device)));
+            prev = c;
+        }
+        ResizeUp {
+            project: LinearConfig::new(d_in, c0 * h * w)
+                .with_bias(!batch_norm)
+                .init(device),
+            project_norm: batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
+            convs,
+            norms,
+            act,
+            base: [c0, h, w],
+            options: [plan.stride[1], padding[0], padding[1]],
+        }
+    }
+
+    /// `z`: `[batch, d_in]` -> `[batch, C, H, W]` (pre-activation output)
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let [repeat, ph, pw] = self.options;
+        let mut x = project(&self.project, &self.project_norm, self.base, self.act, z);
+        let last = self.convs.len().saturating_sub(1);
+        for (i, (conv, norm)) in self.convs.iter().zip(&self.norms).enumerate() {
+            let [b, c, h, w] = x.dims();
+            let repeated: Tensor<5> = x.reshape([b, c, h, w, 1]).repeat_dim(4, repeat);
+            x = conv2d(
+                repeated.reshape([b, c, h, w * repeat]),
+                conv.weight.val(),
+                conv.bias.as_ref().map(|b| b.val()),
+                ConvOptions::new([1, 1], [ph, pw], [1, 1], 1),
             );
             if let Some(norm) = norm {
                 x = crate::kernels::ops::batch_norm(norm, x);

@@ -62,6 +62,7 @@ impl SampleShape {
                     stride: [2, 2],
                     padding: [1, 1],
                     out_padding: [0, 0],
+                    resize_kernel: None,
                 })
             }
             SampleShape::Audio { length } => {
@@ -74,13 +75,14 @@ impl SampleShape {
                 Ok(ConvPlan {
                     channels: 1,
                     sides: [1, length],
-                    // WaveGAN's 25 taps made 24: a kernel that the stride divides
-                    // overlaps evenly when transposed, so no stride-periodic artefact
-                    // (Odena et al., "Deconvolution and checkerboard artifacts").
+                    // WaveGAN's 25 taps made 24 going down, so that the stride divides
+                    // the length exactly; going up, repeat then 25 taps (Odena et al.,
+                    // "Deconvolution and checkerboard artifacts").
                     kernel: [1, 24],
                     stride: [1, 4],
                     padding: [0, 10],
                     out_padding: [0, 0],
+                    resize_kernel: Some([1, 9]),
                 })
             }
         }
@@ -99,6 +101,11 @@ pub struct ConvPlan {
     pub padding: [usize; 2],
     /// Extra output of a transposed convolution, so that it gives exactly side * stride.
     pub out_padding: [usize; 2],
+    /// How generators and decoders grow the sides: transposed convolutions, or (`Some`,
+    /// with its odd kernel) repeating each sample `stride` times and then a stride-1
+    /// convolution, which has no stride-periodic artefact (a pure hum at rate / stride
+    /// that transposed convolutions start from and must unlearn).
+    pub resize_kernel: Option<[usize; 2]>,
 }
 
 impl ConvPlan {

@@ -2,7 +2,7 @@
 //! log-variance, the decoder outputs logits (BCE) or values (MSE) for each feature.
 
 use super::gan::input_dims;
-use super::layers::{ConvDown, ConvUp, Mlp};
+use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
@@ -20,6 +20,7 @@ pub enum EncoderNet {
 pub enum DecoderNet {
     Mlp(Mlp),
     Conv(ConvUp),
+    Resize(ResizeUp),
 }
 
 #[derive(Module, Debug)]
@@ -88,14 +89,28 @@ impl Vae {
                 channels,
                 activation,
                 batch_norm,
-            } => DecoderNet::Conv(ConvUp::new(
-                latent,
-                channels,
-                &shape.conv_plan(channels.len())?,
-                *activation,
-                *batch_norm,
-                device,
-            )),
+            } => {
+                let plan = shape.conv_plan(channels.len())?;
+                match plan.resize_kernel {
+                    None => DecoderNet::Conv(ConvUp::new(
+                        latent,
+                        channels,
+                        &plan,
+                        *activation,
+                        *batch_norm,
+                        device,
+                    )),
+                    Some(kernel) => DecoderNet::Resize(ResizeUp::new(
+                        latent,
+                        channels,
+                        &plan,
+                        kernel,
+                        *activation,
+                        *batch_norm,
+                        device,
+                    )),
+                }
+            }
         };
         let dims = input_dims(shape);
         Ok(Vae {
@@ -130,6 +145,7 @@ impl Vae {
         match &self.decoder {
             DecoderNet::Mlp(m) => m.forward(z),
             DecoderNet::Conv(c) => c.forward(z).flatten(1, 3),
+            DecoderNet::Resize(c) => c.forward(z).flatten(1, 3),
         }
     }
 }

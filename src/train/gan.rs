@@ -55,6 +55,11 @@ pub struct GanTrainer {
     audio: Option<AudioSnapshots>,
     /// L2 norm of the generator's gradients at the last step (vanishing-gradient watch).
     g_grad_norm: f64,
+    /// Standard deviation of the noise added to what the discriminator sees at step 0
+    /// (0: none), the step budget it falls to 0 over, and its value at this step.
+    instance_noise: f32,
+    budget: u64,
+    noise_now: f32,
 }
 
 impl GanTrainer {
@@ -72,6 +77,7 @@ impl GanTrainer {
             spectral_norm,
             clip,
             minibatch_std,
+            instance_noise,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
@@ -101,6 +107,9 @@ impl GanTrainer {
         Ok(GanTrainer {
             quality,
             audio,
+            instance_noise: *instance_noise,
+            budget: t.steps,
+            noise_now: *instance_noise,
             g_grad_norm: 0.0,
             g: Generator::new(generator, *latent_dim, shape, device)?,
             d: Discriminator::new(discriminator, shape, *spectral_norm, *minibatch_std, device)?,
@@ -139,6 +148,17 @@ impl GanTrainer {
             SampleShape::Point2 | SampleShape::Audio { .. } => x,
             SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
         }
+    }
+
+    /// `x` as the discriminator sees it: with instance noise when the experiment asks for it.
+    fn blurred(&mut self, x: Tensor<2>) -> Tensor<2> {
+        if self.noise_now <= 0.0 {
+            return x;
+        }
+        let [rows, cols] = x.dims();
+        let mut noise = toy::normal_latents(&mut self.rng, rows, cols);
+        noise.iter_mut().for_each(|v| *v *= self.noise_now);
+        x + matrix(&noise, rows, cols, &self.device)
     }
 
     fn noise(&mut self, n: usize) -> Tensor<2> {
@@ -278,8 +298,9 @@ impl GanTrainer {
             let real = self.real_batch();
             let z = self.noise(self.batch);
             let fake = self.g.forward(z); // [batch, features], tracked for the G update
+            let (real, seen_fake) = (self.blurred(real), self.blurred(fake.clone().detach()));
             let logits_real = self.d.forward(real);
-            let logits_fake = self.d.forward(fake.clone().detach());
+            let logits_fake = self.d.forward(seen_fake);
             let means = [
                 logits_real.clone().detach().mean(),
                 logits_fake.clone().detach().mean(),
@@ -308,6 +329,7 @@ impl GanTrainer {
         });
         // D's parameters are constants here: its weight gradients would be thrown away
         // (8 % of a DCGAN step's products), so they are not computed.
+        let fake = self.blurred(fake);
         let loss_g = generator_loss(self.loss, self.d.clone().no_grad().forward(fake));
         let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
@@ -336,6 +358,13 @@ impl GanTrainer {
 }
 
 impl Trainer for GanTrainer {
+    fn at_step(&mut self, step: u64) {
+        self.noise_now = match self.budget {
+            0 => self.instance_noise,
+            n => self.instance_noise * (1.0 - step as f32 / n as f32).max(0.0),
+        };
+    }
+
     fn step(&mut self) -> Values {
         self.updates(self.d_steps, true)
     }

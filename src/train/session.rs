@@ -397,6 +397,7 @@ impl Worker {
             }
             let started = Instant::now();
             let part = state.pending_part.take();
+            trainer.at_step(state.step);
             let values = match part.and_then(|p| trainer.step_part(p)) {
                 Some(values) => values,
                 None => trainer.step(),

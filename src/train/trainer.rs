@@ -10,6 +10,9 @@ pub trait Trainer {
     /// One optimisation step (for a GAN: `d_steps` discriminator updates and one
     /// generator update). Returns the step's losses.
     fn step(&mut self) -> Values;
+    /// The step about to run (0 first): for schedules over the step budget. The session
+    /// says it before every step, so a resumed run follows the same schedule.
+    fn at_step(&mut self, _step: u64) {}
     /// GAN: one update of one network alone; `None` where the family has no such part.
     fn step_part(&mut self, _part: super::events::Part) -> Option<Values> {
         None

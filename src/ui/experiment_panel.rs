@@ -251,6 +251,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             spectral_norm,
             clip,
             minibatch_std,
+            instance_noise,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -277,6 +278,13 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                 );
             }
             ui.checkbox(spectral_norm, "spectral norm (discriminator)");
+            ui.add(
+                egui::DragValue::new(instance_noise)
+                    .speed(0.01)
+                    .range(0.0..=1.0)
+                    .prefix("instance noise: "),
+            )
+            .on_hover_text("Gaussian noise of this standard deviation on everything the discriminator sees, real and generated: it cannot win on detail finer than that, so the generator learns coarse structure first");
             ui.checkbox(minibatch_std, "minibatch std (discriminator)")
                 .on_hover_text("The discriminator also sees how much each batch varies (ProGAN), so a generator that collapses onto a few samples is easy to spot. Conv discriminators only.");
             net_ui(ui, "generator", generator, problems, "model.generator");
@@ -366,6 +374,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             spectral_norm: false,
             clip: 0.01,
             minibatch_std: false,
+            instance_noise: 0.0,
         },
     };
 }

@@ -17,6 +17,9 @@ fn every_shipped_preset_round_trips_through_toml_and_validates() {
         if matches!(exp.data, DataConfig::Idx { .. }) {
             // The IDX preset asks the user for the files' location.
             assert_eq!(fields(&exp), vec!["data.images"], "{name}");
+        } else if matches!(exp.data, DataConfig::WavFolder { .. }) {
+            // So does the WAV-folder preset.
+            assert_eq!(fields(&exp), vec!["data.path"], "{name}");
         } else {
             assert!(exp.validate().is_empty(), "{name}: {:?}", exp.validate());
         }
@@ -255,11 +258,14 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
     for name in files {
         let text = std::fs::read_to_string(dir.join(&name)).expect("read");
         let mut exp = Experiment::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-        if matches!(exp.data, DataConfig::Idx { .. }) {
+        if matches!(
+            exp.data,
+            DataConfig::Idx { .. } | DataConfig::WavFolder { .. }
+        ) {
             continue; // needs the user's files; its validation is checked above
         }
         // Small data and batches: this checks that every preset builds and steps, not that it learns.
-        if let DataConfig::Shapes { count } = &mut exp.data {
+        if let DataConfig::Shapes { count } | DataConfig::Tones { count } = &mut exp.data {
             *count = 256;
         }
         exp.training.batch_size = exp.training.batch_size.min(16);

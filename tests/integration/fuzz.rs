@@ -758,6 +758,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     spectral_norm: false,
                     clip: 0.01,
                     minibatch_std: false,
+                    instance_noise: 0.0,
                 },
             };
         }
