@@ -243,7 +243,12 @@ impl RunWriter {
                 let wav = path.with_extension("wav");
                 crate::modality::audio::wav::write(&wav, &view.generated, view.sample_rate)
                     .map_err(image::ImageError::IoError)?;
-                if !view.inputs.is_empty() {
+                if let Some(image) = &view.pairs {
+                    let recon = self
+                        .dir
+                        .join("samples")
+                        .join(format!("step_{:06}_recon.png", s.step));
+                    render::save_png(image, &recon, 2)?;
                     let pairs: Vec<Vec<f32>> = view
                         .inputs
                         .iter()
@@ -251,10 +256,7 @@ impl RunWriter {
                         .flat_map(|(a, b)| [a.clone(), b.clone()])
                         .collect();
                     crate::modality::audio::wav::write(
-                        &self
-                            .dir
-                            .join("samples")
-                            .join(format!("step_{:06}_recon.wav", s.step)),
+                        &recon.with_extension("wav"),
                         &pairs,
                         view.sample_rate,
                     )

@@ -368,7 +368,7 @@ impl Trainer for VaeTrainer {
                 let Some(audio) = &self.audio else {
                     return (Samples::Points(PointsView::default()), Vec::new());
                 };
-                let (mut view, metrics) = audio.snapshot(&generated);
+                let (view, metrics) = audio.snapshot(&generated);
                 // Held-out inputs beside what the VAE makes of them.
                 let pairs = RECON_PAIRS
                     .min(self.held_out.len() / length)
@@ -376,8 +376,7 @@ impl Trainer for VaeTrainer {
                 let inputs = &self.held_out[..pairs * length];
                 let (mean, _) = vae.encode(matrix(inputs, pairs, length, &device));
                 let recon = values(self.to_values(vae.decode(mean)));
-                view.inputs = audio.split(inputs, pairs);
-                view.reconstructed = audio.split(&recon, pairs);
+                let view = view.with_pairs(audio.split(inputs, pairs), audio.split(&recon, pairs));
                 (Samples::Audio(view), metrics)
             }
             SampleShape::Point2 => {

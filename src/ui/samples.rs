@@ -147,6 +147,9 @@ impl SampleView {
                         "spectrograms (time across, pitch up)",
                         &view.spectrograms,
                     ));
+                    if let Some(pairs) = &view.pairs {
+                        textures.push(load("held-out input | reconstruction", pairs));
+                    }
                     textures.push(load("waveforms", &view.waveforms));
                 }
                 Samples::Points(view) => {
@@ -217,6 +220,11 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 points_plot_ui(ui, pv, heatmap, view.layers, zoom);
                 return;
             }
+            let mut textures = textures;
+            if let Some(real) = real_clips_texture(app, &ctx) {
+                // The data beside what the model makes of it, on the same scale.
+                textures.insert(1, ("real clips", real));
+            }
             let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
             let side = fit_side(ui.available_size(), &sizes) * zoom;
             egui::ScrollArea::both().show(ui, |ui| {
@@ -234,6 +242,24 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             });
         }
     }
+}
+
+/// For an audio run: the real clips' spectrograms (the data preview's), while the edited
+/// data is still the running experiment's.
+fn real_clips_texture(app: &mut GenLabApp, ctx: &egui::Context) -> Option<egui::TextureHandle> {
+    let audio = matches!(
+        app.samples.shown().map(|s| &s.samples),
+        Some(Samples::Audio(_))
+    );
+    let same_data = app
+        .run_experiment
+        .as_ref()
+        .is_none_or(|run| run.data == app.experiment.data);
+    if !(audio && same_data) {
+        return None;
+    }
+    app.preview.poll(&app.experiment);
+    app.preview.grid_texture(ctx)
 }
 
 /// Height of the first image (the others get 3/4 of it) so that the images in a row

@@ -222,6 +222,7 @@ fn the_audio_vae_halves_its_held_out_reconstruction_and_beats_the_mean_clip() {
         panic!("no audio snapshot")
     };
     assert_eq!(view.inputs.len(), view.reconstructed.len());
+    assert!(view.pairs.is_some(), "the pairs are drawn too");
     assert!(!view.inputs.is_empty() && view.generated.len() == 16);
 }
 

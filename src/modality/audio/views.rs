@@ -22,6 +22,8 @@ pub struct AudioView {
     pub reconstructed: Vec<Vec<f32>>,
     pub waveforms: RgbaImage,
     pub spectrograms: RgbaImage,
+    /// VAE: spectrograms of each input beside its reconstruction, two pairs a row.
+    pub pairs: Option<RgbaImage>,
 }
 
 impl AudioView {
@@ -34,7 +36,21 @@ impl AudioView {
             generated,
             inputs: Vec::new(),
             reconstructed: Vec::new(),
+            pairs: None,
         }
+    }
+
+    /// Adds held-out inputs and their reconstructions, heard and drawn side by side.
+    pub fn with_pairs(mut self, inputs: Vec<Vec<f32>>, reconstructed: Vec<Vec<f32>>) -> Self {
+        let interleaved: Vec<Vec<f32>> = inputs
+            .iter()
+            .zip(&reconstructed)
+            .flat_map(|(a, b)| [a.clone(), b.clone()])
+            .collect();
+        self.pairs = Some(spectrograms(&interleaved, COLUMNS));
+        self.inputs = inputs;
+        self.reconstructed = reconstructed;
+        self
     }
 }
 
