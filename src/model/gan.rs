@@ -1,7 +1,7 @@
 //! GAN generator and discriminator. Both speak flat `[batch, features]` tensors so the
 //! training step is the same for points, images and clips; conv nets reshape inside.
 
-use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp};
+use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp, UpStack};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
@@ -51,24 +51,9 @@ impl Generator {
                 batch_norm,
             } => {
                 let plan = shape.conv_plan(channels.len())?;
-                match plan.resize_kernel {
-                    None => GeneratorNet::Conv(ConvUp::new(
-                        latent,
-                        channels,
-                        &plan,
-                        *activation,
-                        *batch_norm,
-                        device,
-                    )),
-                    Some(kernel) => GeneratorNet::Resize(ResizeUp::new(
-                        latent,
-                        channels,
-                        &plan,
-                        kernel,
-                        *activation,
-                        *batch_norm,
-                        device,
-                    )),
+                match UpStack::new(latent, channels, &plan, *activation, *batch_norm, device) {
+                    UpStack::Transposed(stack) => GeneratorNet::Conv(stack),
+                    UpStack::Resize(stack) => GeneratorNet::Resize(stack),
                 }
             }
         };

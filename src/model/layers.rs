@@ -291,17 +291,10 @@ impl ConvUp {
         batch_norm: bool,
         device: &Device,
     ) -> Self {
-        let out_channels = plan.channels;
         let [h, w] = plan.sides_after(channels.len());
-        let c0 = channels.first().copied().unwrap_or(out_channels);
+        let (c0, outs) = up_channels(channels, plan.channels);
         let mut deconvs = Vec::new();
         let mut norms = Vec::new();
-        let outs: Vec<usize> = channels
-            .iter()
-            .skip(1)
-            .copied()
-            .chain([out_channels])
-            .collect();
         let mut prev = c0;
         for (i, &c) in outs.iter().enumerate() {
             let last = i + 1 == outs.len();
@@ -317,11 +310,10 @@ impl ConvUp {
             norms.push(bn.then(|| BatchNormConfig::new(c).init(device)));
             prev = c;
         }
+        let (project, project_norm) = projection(d_in, [c0, h, w], batch_norm, device);
         ConvUp {
-            project: LinearConfig::new(d_in, c0 * h * w)
-                .with_bias(!batch_norm)
-                .init(device),
-            project_norm: batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
+            project,
+            project_norm,
             deconvs,
             norms,
             act,
@@ -350,6 +342,54 @@ impl ConvUp {
             }
         }
         x
+    }
+}
+
+/// The dense layer (and its batch norm) that starts an up stack: `d_in` values to a
+/// `[c0, h, w]` feature map.
+fn projection(
+    d_in: usize,
+    [c0, h, w]: [usize; 3],
+    batch_norm: bool,
+    device: &Device,
+) -> (Linear, Option<BatchNorm>) {
+    (
+        LinearConfig::new(d_in, c0 * h * w)
+            .with_bias(!batch_norm)
+            .init(device),
+        batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
+    )
+}
+
+/// An up stack's projected channels, and each layer's output channels (the data's last).
+fn up_channels(channels: &[usize], out: usize) -> (usize, Vec<usize>) {
+    let c0 = channels.first().copied().unwrap_or(out);
+    let outs = channels.iter().skip(1).copied().chain([out]).collect();
+    (c0, outs)
+}
+
+/// A generator's or decoder's conv stack, as the data's plan asks: transposed
+/// convolutions (images) or resize-convolutions (audio).
+pub enum UpStack {
+    Transposed(ConvUp),
+    Resize(ResizeUp),
+}
+
+impl UpStack {
+    pub fn new(
+        d_in: usize,
+        channels: &[usize],
+        plan: &ConvPlan,
+        act: Activation,
+        batch_norm: bool,
+        device: &Device,
+    ) -> UpStack {
+        match plan.resize_kernel {
+            None => UpStack::Transposed(ConvUp::new(d_in, channels, plan, act, batch_norm, device)),
+            Some(kernel) => UpStack::Resize(ResizeUp::new(
+                d_in, channels, plan, kernel, act, batch_norm, device,
+            )),
+        }
     }
 }
 
@@ -400,13 +440,7 @@ impl ResizeUp {
         device: &Device,
     ) -> Self {
         let [h, w] = plan.sides_after(channels.len());
-        let c0 = channels.first().copied().unwrap_or(plan.channels);
-        let outs: Vec<usize> = channels
-            .iter()
-            .skip(1)
-            .copied()
-            .chain([plan.channels])
-            .collect();
+        let (c0, outs) = up_channels(channels, plan.channels);
         let (mut convs, mut norms, mut prev) = (Vec::new(), Vec::new(), c0);
         let padding = [kernel[0] / 2, kernel[1] / 2];
         for (i, &c) in outs.iter().enumerate() {
@@ -422,11 +456,10 @@ impl ResizeUp {
             norms.push(bn.then(|| BatchNormConfig::new(c).init(device)));
             prev = c;
         }
+        let (project, project_norm) = projection(d_in, [c0, h, w], batch_norm, device);
         ResizeUp {
-            project: LinearConfig::new(d_in, c0 * h * w)
-                .with_bias(!batch_norm)
-                .init(device),
-            project_norm: batch_norm.then(|| BatchNormConfig::new(c0).init(device)),
+            project,
+            project_norm,
             convs,
             norms,
             act,

@@ -2,7 +2,7 @@
 //! log-variance, the decoder outputs logits (BCE) or values (MSE) for each feature.
 
 use super::gan::input_dims;
-use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp};
+use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp, UpStack};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
@@ -91,24 +91,9 @@ impl Vae {
                 batch_norm,
             } => {
                 let plan = shape.conv_plan(channels.len())?;
-                match plan.resize_kernel {
-                    None => DecoderNet::Conv(ConvUp::new(
-                        latent,
-                        channels,
-                        &plan,
-                        *activation,
-                        *batch_norm,
-                        device,
-                    )),
-                    Some(kernel) => DecoderNet::Resize(ResizeUp::new(
-                        latent,
-                        channels,
-                        &plan,
-                        kernel,
-                        *activation,
-                        *batch_norm,
-                        device,
-                    )),
+                match UpStack::new(latent, channels, &plan, *activation, *batch_norm, device) {
+                    UpStack::Transposed(stack) => DecoderNet::Conv(stack),
+                    UpStack::Resize(stack) => DecoderNet::Resize(stack),
                 }
             }
         };
