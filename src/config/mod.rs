@@ -188,6 +188,11 @@ pub enum ModelConfig {
         /// here and falls linearly to 0 at the end of the step budget (constant without one).
         #[serde(default, skip_serializing_if = "is_zero")]
         instance_noise: f32,
+        /// Phase shuffle (WaveGAN): each conv discriminator layer's output is shifted
+        /// along time by a random -n..=n samples (reflected at the ends) at every step,
+        /// so the discriminator cannot judge a clip by the exact phase of its detail.
+        #[serde(default, skip_serializing_if = "is_zero_usize")]
+        phase_shuffle: usize,
     },
     Vae {
         latent_dim: usize,
@@ -201,6 +206,9 @@ pub enum ModelConfig {
     },
 }
 
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
 fn is_zero(v: &f32) -> bool {
     *v == 0.0
 }

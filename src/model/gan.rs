@@ -145,13 +145,27 @@ impl Discriminator {
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        self.forward_shifted(x, &[])
+    }
+
+    /// As `forward`, with a conv discriminator's layer outputs shifted in time (phase
+    /// shuffle; an MLP ignores `shifts`).
+    pub fn forward_shifted(&self, x: Tensor<2>, shifts: &[isize]) -> Tensor<2> {
         match &self.net {
             DiscriminatorNet::Mlp(m) => m.forward(x),
             DiscriminatorNet::Conv(c) => {
                 let [batch, _] = x.dims();
                 let [ch, h, w] = self.shape;
-                c.forward(x.reshape([batch, ch, h, w]))
+                c.forward_shifted(x.reshape([batch, ch, h, w]), shifts)
             }
+        }
+    }
+
+    /// Conv layers (phase shuffle shifts all but the last one's output).
+    pub fn conv_layers(&self) -> usize {
+        match &self.net {
+            DiscriminatorNet::Mlp(_) => 0,
+            DiscriminatorNet::Conv(c) => c.layers(),
         }
     }
 

@@ -228,6 +228,10 @@ impl ConvDown {
         }
     }
 
+    pub fn layers(&self) -> usize {
+        self.convs.len()
+    }
+
     /// The same stack whose head also sees the minibatch standard deviation (one more input).
     pub fn with_batch_std(mut self, spectral: bool, device: &Device) -> Self {
         let [d_in, d_out] = self.head.linear.weight.dims();
@@ -237,13 +241,22 @@ impl ConvDown {
     }
 
     /// `x`: `[batch, C, H, W]` -> `[batch, d_out]`
-    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<2> {
-        for (conv, norm) in self.convs.iter().zip(&self.norms) {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        self.forward_shifted(x, &[])
+    }
+
+    /// As `forward`, with layer `i`'s output shifted along the width by `shifts[i]`
+    /// (WaveGAN's phase shuffle; layers past the end of `shifts` are not shifted).
+    pub fn forward_shifted(&self, mut x: Tensor<4>, shifts: &[isize]) -> Tensor<2> {
+        for (i, (conv, norm)) in self.convs.iter().zip(&self.norms).enumerate() {
             x = conv.forward(x);
             if let Some(norm) = norm {
                 x = crate::kernels::ops::batch_norm(norm, x);
             }
             x = activate(x, self.act);
+            if let Some(&shift) = shifts.get(i) {
+                x = shift_width(x, shift);
+            }
         }
         let features: Tensor<2> = x.flatten(1, 3);
         if !self.batch_std {
@@ -262,6 +275,22 @@ impl ConvDown {
             .reshape([1, 1])
             .repeat_dim(0, batch);
         self.head.forward(Tensor::cat(vec![features, spread], 1))
+    }
+}
+
+/// `x` moved `shift` samples along its last axis (right when positive), the gap filled by
+/// reflecting the edge, as WaveGAN's phase shuffle does.
+pub fn shift_width(x: Tensor<4>, shift: isize) -> Tensor<4> {
+    let [b, c, h, w] = x.dims();
+    let n = shift.unsigned_abs().min(w.saturating_sub(1));
+    if n == 0 {
+        return x;
+    }
+    let part = |from: usize, to: usize| x.clone().slice([0..b, 0..c, 0..h, from..to]);
+    if shift > 0 {
+        Tensor::cat(vec![part(1, n + 1).flip([3]), part(0, w - n)], 3)
+    } else {
+        Tensor::cat(vec![part(n, w), part(w - 1 - n, w - 1).flip([3])], 3)
     }
 }
 

@@ -60,6 +60,8 @@ pub struct GanTrainer {
     instance_noise: f32,
     budget: u64,
     noise_now: f32,
+    /// Largest phase-shuffle shift in samples (0: none).
+    phase_shuffle: usize,
 }
 
 impl GanTrainer {
@@ -78,6 +80,7 @@ impl GanTrainer {
             clip,
             minibatch_std,
             instance_noise,
+            phase_shuffle,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
@@ -110,6 +113,7 @@ impl GanTrainer {
             instance_noise: *instance_noise,
             budget: t.steps,
             noise_now: *instance_noise,
+            phase_shuffle: *phase_shuffle,
             g_grad_norm: 0.0,
             g: Generator::new(generator, *latent_dim, shape, device)?,
             d: Discriminator::new(discriminator, shape, *spectral_norm, *minibatch_std, device)?,
@@ -159,6 +163,18 @@ impl GanTrainer {
         let mut noise = toy::normal_latents(&mut self.rng, rows, cols);
         noise.iter_mut().for_each(|v| *v *= self.noise_now);
         x + matrix(&noise, rows, cols, &self.device)
+    }
+
+    /// Random shifts for one discriminator pass: one per conv layer but the last.
+    fn shifts(&mut self) -> Vec<isize> {
+        use rand::Rng;
+        let n = self.phase_shuffle as i64;
+        if n == 0 {
+            return Vec::new();
+        }
+        (0..self.d.conv_layers().saturating_sub(1))
+            .map(|_| self.rng.random_range(-n..=n) as isize)
+            .collect()
     }
 
     fn noise(&mut self, n: usize) -> Tensor<2> {
@@ -299,8 +315,9 @@ impl GanTrainer {
             let z = self.noise(self.batch);
             let fake = self.g.forward(z); // [batch, features], tracked for the G update
             let (real, seen_fake) = (self.blurred(real), self.blurred(fake.clone().detach()));
-            let logits_real = self.d.forward(real);
-            let logits_fake = self.d.forward(seen_fake);
+            let (shift_real, shift_fake) = (self.shifts(), self.shifts());
+            let logits_real = self.d.forward_shifted(real, &shift_real);
+            let logits_fake = self.d.forward_shifted(seen_fake, &shift_fake);
             let means = [
                 logits_real.clone().detach().mean(),
                 logits_fake.clone().detach().mean(),
@@ -330,7 +347,11 @@ impl GanTrainer {
         // D's parameters are constants here: its weight gradients would be thrown away
         // (8 % of a DCGAN step's products), so they are not computed.
         let fake = self.blurred(fake);
-        let loss_g = generator_loss(self.loss, self.d.clone().no_grad().forward(fake));
+        let shifts = self.shifts();
+        let loss_g = generator_loss(
+            self.loss,
+            self.d.clone().no_grad().forward_shifted(fake, &shifts),
+        );
         let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
         let g_norm_sq = state::gradient_square_sum(&self.g, &grads);

@@ -252,6 +252,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             clip,
             minibatch_std,
             instance_noise,
+            phase_shuffle,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -285,6 +286,12 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                     .prefix("instance noise: "),
             )
             .on_hover_text("Gaussian noise of this standard deviation on everything the discriminator sees, real and generated: it cannot win on detail finer than that, so the generator learns coarse structure first");
+            ui.add(
+                egui::DragValue::new(phase_shuffle)
+                    .range(0..=8)
+                    .prefix("phase shuffle: "),
+            )
+            .on_hover_text("Shift each conv discriminator layer's output by a random -n..n samples at every step (WaveGAN), so it cannot judge by the exact phase of fine detail");
             ui.checkbox(minibatch_std, "minibatch std (discriminator)")
                 .on_hover_text("The discriminator also sees how much each batch varies (ProGAN), so a generator that collapses onto a few samples is easy to spot. Conv discriminators only.");
             net_ui(ui, "generator", generator, problems, "model.generator");
@@ -375,6 +382,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             clip: 0.01,
             minibatch_std: false,
             instance_noise: 0.0,
+            phase_shuffle: 0,
         },
     };
 }

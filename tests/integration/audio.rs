@@ -302,3 +302,25 @@ fn a_run_folder_keeps_each_snapshot_as_wav() {
             .is_file());
     }
 }
+
+#[test]
+fn phase_shuffle_shifts_with_reflection() {
+    use burn::prelude::*;
+    use genlab::model::layers::shift_width;
+    let (device, _) =
+        genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
+    let x: Tensor<4> = Tensor::from_data(
+        burn::tensor::TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0, 4.0], [1, 1, 1, 5]),
+        &device,
+    );
+    let read = |t: Tensor<4>| t.into_data().to_vec::<f32>().expect("f32");
+    assert_eq!(
+        read(shift_width(x.clone(), 2)),
+        vec![2.0, 1.0, 0.0, 1.0, 2.0]
+    );
+    assert_eq!(
+        read(shift_width(x.clone(), -2)),
+        vec![2.0, 3.0, 4.0, 3.0, 2.0]
+    );
+    assert_eq!(read(shift_width(x, 0)), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+}

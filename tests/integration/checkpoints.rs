@@ -120,6 +120,13 @@ fn resumed_audio_models_are_exact() {
     let mut gan = preset("wavegan_tones.toml");
     gan.training.batch_size = 16;
     assert_resume_is_exact(gan, 4, &["loss_d", "loss_g"]);
+    // Phase shuffle and instance noise draw from the checkpointed RNG too.
+    let mut shuffled = preset("wavegan_tones.toml");
+    shuffled.training.batch_size = 16;
+    if let genlab::config::ModelConfig::Gan { phase_shuffle, .. } = &mut shuffled.model {
+        *phase_shuffle = 2;
+    }
+    assert_resume_is_exact(shuffled, 4, &["loss_d", "loss_g"]);
     let mut vae = preset("vae_conv_tones.toml");
     vae.training.batch_size = 16;
     assert_resume_is_exact(vae, 4, &["loss", "reconstruction", "kl"]);

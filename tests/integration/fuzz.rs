@@ -759,6 +759,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     clip: 0.01,
                     minibatch_std: false,
                     instance_noise: 0.0,
+                    phase_shuffle: 0,
                 },
             };
         }
