@@ -313,7 +313,7 @@ fn phase_shuffle_shifts_with_reflection() {
         burn::tensor::TensorData::new(vec![0.0f32, 1.0, 2.0, 3.0, 4.0], [1, 1, 1, 5]),
         &device,
     );
-    let read = |t: Tensor<4>| t.into_data().to_vec::<f32>().expect("f32");
+    let read = |t: Tensor<4>| t.into_data().try_to_vec::<f32>().expect("f32");
     assert_eq!(
         read(shift_width(x.clone(), 2)),
         vec![2.0, 1.0, 0.0, 1.0, 2.0]
