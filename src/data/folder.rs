@@ -46,24 +46,7 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
 
 /// The PNG and JPEG files in `dir`, sorted; an error when there are none.
 pub fn image_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, DataError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
-                .unwrap_or(false)
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(DataError::malformed(
-            dir,
-            "no .png, .jpg or .jpeg files in this folder",
-        ));
-    }
-    Ok(files)
+    super::files_with_extensions(dir, &["png", "jpg", "jpeg"])
 }
 
 fn load_one(file: &Path, size: usize, color: bool, out: &mut Vec<f32>) -> Result<(), DataError> {

@@ -11,7 +11,7 @@ use crate::modality::audio;
 pub use crate::modality::audio::AudioSet;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Every random stream in training (data order, noise). ChaCha12 is what `rand`'s StdRng
 /// uses, named here so a checkpoint can store its exact state (serde).
@@ -42,6 +42,33 @@ impl DataError {
             source,
         }
     }
+}
+
+/// The files in `dir` whose extension is one of `extensions` (any case), sorted; an
+/// error naming them when there are none.
+pub fn files_with_extensions(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, DataError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        let names: Vec<String> = extensions.iter().map(|e| format!(".{e}")).collect();
+        let names = match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        };
+        return Err(DataError::malformed(
+            dir,
+            format!("no {names} files in this folder"),
+        ));
+    }
+    Ok(files)
 }
 
 /// A set of 2-D points, with the true modes when the distribution has them.

@@ -45,15 +45,30 @@ impl AudioOut {
     }
 }
 
+/// What a click under the audio views asks for.
+pub enum ClipAction {
+    /// Play this clip (copied only when clicked, never per frame).
+    Play(String, Vec<f32>, u32),
+    /// Save the shown generated clip `i`, or all of them, as WAV.
+    Save(FileAction),
+}
+
 /// Play buttons under the audio views; right-click a generated clip to save it as WAV.
-pub fn clips_ui(app: &mut GenLabApp, ui: &mut egui::Ui, view: &AudioView, generated: bool) {
-    let playing = app.audio_out.poll();
+/// Draws from borrowed state only; the caller carries out what it returns.
+pub fn clips_ui(
+    ui: &mut egui::Ui,
+    view: &AudioView,
+    out: &AudioOut,
+    generated: bool,
+) -> Option<ClipAction> {
+    let playing = out.playing.is_some();
     if playing {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
     let rate = view.sample_rate;
-    let mut play = None;
+    let mut action = None;
+    let play = |label: String, clip: &[f32]| Some(ClipAction::Play(label, clip.to_vec(), rate));
     ui.horizontal_wrapped(|ui| {
         ui.label(if generated {
             "Listen:"
@@ -63,19 +78,19 @@ pub fn clips_ui(app: &mut GenLabApp, ui: &mut egui::Ui, view: &AudioView, genera
         for (i, clip) in view.generated.iter().enumerate() {
             let button = ui.add_enabled(!playing, egui::Button::new(format!("play {}", i + 1)));
             if button.clicked() {
-                play = Some((format!("clip {}", i + 1), clip.clone()));
+                action = play(format!("clip {}", i + 1), clip);
             }
             if generated {
                 button.context_menu(|ui| {
                     if ui.button("Save this clip as WAV...").clicked() {
-                        app.dialog = Some(ask(app, FileAction::ExportClip(i)));
+                        action = Some(ClipAction::Save(FileAction::ExportClip(i)));
                         ui.close();
                     }
                 });
             }
         }
         if generated && ui.button("Save all as WAV...").clicked() {
-            app.dialog = Some(ask(app, FileAction::ExportClips));
+            action = Some(ClipAction::Save(FileAction::ExportClips));
         }
     });
     if !view.inputs.is_empty() {
@@ -86,19 +101,16 @@ pub fn clips_ui(app: &mut GenLabApp, ui: &mut egui::Ui, view: &AudioView, genera
                     .add_enabled(!playing, egui::Button::new(format!("in {}", i + 1)))
                     .clicked()
                 {
-                    play = Some((format!("input {}", i + 1), input.clone()));
+                    action = play(format!("input {}", i + 1), input);
                 }
                 if ui.add_enabled(!playing, egui::Button::new("out")).clicked() {
-                    play = Some((format!("reconstruction {}", i + 1), recon.clone()));
+                    action = play(format!("reconstruction {}", i + 1), recon);
                 }
                 ui.separator();
             }
         });
     }
-    if let Some((label, clip)) = play {
-        app.audio_out.play(label, clip, rate);
-    }
-    match (&app.audio_out.playing, &app.audio_out.message) {
+    match (&out.playing, &out.message) {
         (Some((label, _)), _) => {
             ui.label(format!("Playing {label}..."));
         }
@@ -109,5 +121,14 @@ pub fn clips_ui(app: &mut GenLabApp, ui: &mut egui::Ui, view: &AudioView, genera
             );
         }
         _ => {}
+    }
+    action
+}
+
+/// Carries out what `clips_ui` returned.
+pub fn apply(app: &mut GenLabApp, action: ClipAction) {
+    match action {
+        ClipAction::Play(label, clip, rate) => app.audio_out.play(label, clip, rate),
+        ClipAction::Save(file) => app.dialog = Some(ask(app, file)),
     }
 }

@@ -210,9 +210,11 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 let kl = kl.clone();
                 vae_tools_ui(app, ui, &kl);
             }
+            app.audio_out.poll();
             if let Some(Samples::Audio(av)) = app.samples.shown().map(|s| &s.samples) {
-                let av = av.clone();
-                super::audio::clips_ui(app, ui, &av, true);
+                if let Some(action) = super::audio::clips_ui(ui, av, &app.audio_out, true) {
+                    super::audio::apply(app, action);
+                }
             }
             let view = &mut app.samples;
             if let Some(Samples::Points(pv)) = view.shown().map(|s| &s.samples) {
@@ -307,10 +309,18 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
             ui.label("The data, before training: press Train to see generated points beside it.");
             points_plot_ui(ui, &view, None, app.samples.layers, zoom);
         }
-        Some(Ok(Samples::Audio(view))) => {
-            let view = view.clone();
+        Some(Ok(Samples::Audio(_))) => {
             ui.label("The data, before training: press Train to hear and see generated clips.");
-            super::audio::clips_ui(app, ui, &view, false);
+            app.audio_out.poll();
+            let action = match app.preview.samples() {
+                Some(Ok(Samples::Audio(view))) => {
+                    super::audio::clips_ui(ui, view, &app.audio_out, false)
+                }
+                _ => None,
+            };
+            if let Some(action) = action {
+                super::audio::apply(app, action);
+            }
             if let Some(tex) = app.preview.grid_texture(&ctx) {
                 let size = tex.size_vec2();
                 let side = fit_side(ui.available_size(), &[size]) * zoom;

@@ -53,20 +53,7 @@ pub fn read_folder(dir: &Path, sample_rate: u32, length: usize) -> Result<AudioS
 
 /// The `.wav` files in `dir`, sorted; an error when there are none.
 pub fn wav_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
-    let mut files: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-        })
-        .collect();
-    files.sort();
-    if files.is_empty() {
-        return Err(DataError::malformed(dir, "no .wav files in this folder"));
-    }
-    Ok(files)
+    crate::data::files_with_extensions(dir, &["wav"])
 }
 
 /// Decodes one WAV stream into a clip of `length` samples at `sample_rate`, starting at
