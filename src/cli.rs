@@ -427,17 +427,26 @@ pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::R
     let exp = Experiment::load(preset)?;
     let bar = ProgressBar::new(steps as u64);
     let started = std::time::Instant::now();
-    let saved = crate::eval::evaluator::train(&exp.data, exp.training.seed, steps, |s, _| {
-        bar.set_position(s as u64)
-    })
-    .map_err(|e| anyhow::anyhow!("{}: {e}", preset.display()))?;
-    bar.finish_and_clear();
+    let progress = |s: usize, _| bar.set_position(s as u64);
+    let fail = |e: String| anyhow::anyhow!("{}: {e}", preset.display());
     let path = out.unwrap_or_else(|| crate::eval::evaluator::cache_path(&exp.data));
-    saved.save(&path).map_err(anyhow::Error::msg)?;
+    // The network's input end belongs to the kind of data: spectrograms for clips.
+    let (classes, accuracy) = if exp.data.is_audio() {
+        let saved =
+            crate::modality::audio::evaluator::train(&exp.data, exp.training.seed, steps, progress)
+                .map_err(fail)?;
+        saved.save(&path).map_err(anyhow::Error::msg)?;
+        (saved.classes, saved.held_out_accuracy)
+    } else {
+        let saved = crate::eval::evaluator::train(&exp.data, exp.training.seed, steps, progress)
+            .map_err(fail)?;
+        saved.save(&path).map_err(anyhow::Error::msg)?;
+        (saved.classes, saved.held_out_accuracy)
+    };
+    bar.finish_and_clear();
     println!(
-        "evaluator: {} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
-        saved.classes,
-        saved.held_out_accuracy * 100.0,
+        "evaluator: {classes} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
+        accuracy * 100.0,
         started.elapsed().as_secs_f64(),
         path.display()
     );

@@ -193,6 +193,11 @@ pub enum ModelConfig {
         /// so the discriminator cannot judge a clip by the exact phase of its detail.
         #[serde(default, skip_serializing_if = "is_zero_usize")]
         phase_shuffle: usize,
+        /// A second discriminator head for audio that scores each clip's log-power
+        /// spectrogram (a fixed windowed DFT, then a trainable MLP); its logit is added to
+        /// the waveform discriminator's, so a noisy clip at the right pitch is easy to reject.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        spectrogram_discriminator: bool,
     },
     Vae {
         latent_dim: usize,

@@ -63,6 +63,7 @@ impl Experiment {
                 clip,
                 minibatch_std,
                 instance_noise,
+                spectrogram_discriminator,
                 ..
             } => {
                 if !(instance_noise.is_finite() && (0.0..=10.0).contains(instance_noise)) {
@@ -76,6 +77,13 @@ impl Experiment {
                     p.push(
                         "model.minibatch_std",
                         "needs a conv discriminator (kind = \"conv\")",
+                    );
+                }
+                if *spectrogram_discriminator && !(self.data.is_audio() && discriminator.is_conv())
+                {
+                    p.push(
+                        "model.spectrogram_discriminator",
+                        "needs audio data and a conv discriminator",
                     );
                 }
                 check_net("model.generator", generator, &shape, &mut p);

@@ -81,23 +81,27 @@ impl Evaluator {
         self.shape.iter().product()
     }
 
-    /// Features of many images as plain values, in batches of 256.
+    /// Features of many images as plain values.
     pub fn features_of(&self, pixels: &[f32], device: &Device) -> Vec<f32> {
-        let len = self.image_len();
-        let mut out = Vec::with_capacity(pixels.len() / len * FEATURES);
-        for chunk in pixels.chunks(256 * len) {
-            let n = chunk.len() / len;
-            if n > 0 {
-                out.extend(values(self.features(matrix(
-                    &chunk[..n * len],
-                    n,
-                    len,
-                    device,
-                ))));
-            }
-        }
-        out
+        in_batches(pixels, self.image_len(), device, |x| self.features(x))
     }
+}
+
+/// `network` applied to rows of `len` values, 256 rows at a time, as plain values.
+pub fn in_batches(
+    rows: &[f32],
+    len: usize,
+    device: &Device,
+    network: impl Fn(Tensor<2>) -> Tensor<2>,
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    for chunk in rows.chunks(256 * len.max(1)) {
+        let n = chunk.len() / len.max(1);
+        if n > 0 {
+            out.extend(values(network(matrix(&chunk[..n * len], n, len, device))));
+        }
+    }
+    out
 }
 
 /// An evaluator on disk: its shape, what it was trained on and how well it does.
@@ -176,7 +180,7 @@ pub fn train(
     data: &DataConfig,
     seed: u64,
     steps: usize,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<SavedEvaluator, String> {
     let Dataset::Images(set) = Dataset::load(data, seed).map_err(|e| e.to_string())? else {
         return Err("an evaluator needs an image dataset".into());
@@ -196,50 +200,33 @@ pub fn train(
     }
     let (train_set, held) = split(set, &labels);
     let device = Device::flex().autodiff();
-    let mut model = crate::train::device::seeded(&device, seed, || {
+    let model = crate::train::device::seeded(&device, seed, || {
         let model = Evaluator::new(train_set.0.channels, train_set.0.height, classes, &device)?;
         crate::train::state::materialize(&model);
         Ok::<_, String>(model)
     })?;
-    let mut opt = AdamConfig::new().init();
-    let mut rng = SeededRng::seed_from_u64(seed);
     let len = train_set.0.image_len();
-    let n = train_set.0.len();
-    let batch = 64.min(n);
-    let mut order: Vec<usize> = (0..n).collect();
-    let mut cursor = n;
-    let mut x = Vec::with_capacity(batch * len);
-    let mut y = Vec::with_capacity(batch);
-    for step in 0..steps {
-        x.clear();
-        y.clear();
-        for _ in 0..batch {
-            if cursor >= n {
-                order.shuffle(&mut rng);
-                cursor = 0;
-            }
-            let i = order[cursor];
-            cursor += 1;
-            x.extend_from_slice(train_set.0.image(i));
-            y.push(train_set.1[i] as i64);
-        }
-        let logits = model.logits(matrix(&x, batch, len, &device));
-        let target = Tensor::<1, Int>::from_ints(y.as_slice(), &device)
-            .one_hot::<2>(classes)
-            .float();
-        let loss = (log_softmax(logits, 1) * target).sum_dim(1).mean().neg();
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = opt.step(1e-3, model, grads);
-        progress(step + 1, steps);
-    }
-    let accuracy = accuracy(&model.valid(), &held.0, &held.1, &device.clone().inner());
+    let labelled = Rows {
+        values: &train_set.0.pixels,
+        len,
+        labels: &train_set.1,
+        classes,
+    };
+    let model = fit(model, &labelled, steps, seed, &device, progress).valid();
+    let held_out = Rows {
+        values: &held.0.pixels,
+        len,
+        labels: &held.1,
+        classes,
+    };
+    let accuracy = accuracy(&model, &held_out, &device.clone().inner());
     Ok(SavedEvaluator {
         dataset: toml::to_string(data).unwrap_or_default(),
         channels: train_set.0.channels,
         side: train_set.0.height,
         classes,
         held_out_accuracy: accuracy,
-        record: crate::train::state::module_bytes(&model.valid(), "evaluator")?,
+        record: crate::train::state::module_bytes(&model, "evaluator")?,
     })
 }
 
@@ -255,11 +242,75 @@ fn split(mut set: ImageSet, labels: &[u8]) -> (Labelled, Labelled) {
     )
 }
 
-/// Share of `set` the evaluator classifies right.
-pub fn accuracy(model: &Evaluator, set: &ImageSet, labels: &[u8], device: &Device) -> f64 {
-    let len = set.image_len();
+/// A network that sorts flat samples into classes; an evaluator's features are the
+/// layer before its class logits.
+pub trait Classifier: Module {
+    /// `[n, len]` samples -> `[n, classes]` logits.
+    fn logits(&self, x: Tensor<2>) -> Tensor<2>;
+}
+
+impl Classifier for Evaluator {
+    fn logits(&self, x: Tensor<2>) -> Tensor<2> {
+        Evaluator::logits(self, x)
+    }
+}
+
+/// Labelled samples, stored one row of `len` values after another.
+pub struct Rows<'a> {
+    pub values: &'a [f32],
+    pub len: usize,
+    pub labels: &'a [u8],
+    pub classes: usize,
+}
+
+/// Trains a classifier with Adam (lr 1e-3) on batches of 64 drawn without replacement
+/// in epochs; `progress(step, steps)` is called as it goes. `device` is an autodiff one.
+pub fn fit<M: Classifier>(
+    mut model: M,
+    data: &Rows,
+    steps: usize,
+    seed: u64,
+    device: &Device,
+    mut progress: impl FnMut(usize, usize),
+) -> M {
+    let mut opt = AdamConfig::new().init();
+    let mut rng = SeededRng::seed_from_u64(seed);
+    let (len, n) = (data.len, data.labels.len());
+    let batch = 64.min(n);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut cursor = n;
+    let mut x = Vec::with_capacity(batch * len);
+    let mut y = Vec::with_capacity(batch);
+    for step in 0..steps {
+        x.clear();
+        y.clear();
+        for _ in 0..batch {
+            if cursor >= n {
+                order.shuffle(&mut rng);
+                cursor = 0;
+            }
+            let i = order[cursor];
+            cursor += 1;
+            x.extend_from_slice(&data.values[i * len..(i + 1) * len]);
+            y.push(data.labels[i] as i64);
+        }
+        let logits = model.logits(matrix(&x, batch, len, device));
+        let target = Tensor::<1, Int>::from_ints(y.as_slice(), device)
+            .one_hot::<2>(data.classes)
+            .float();
+        let loss = (log_softmax(logits, 1) * target).sum_dim(1).mean().neg();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = opt.step(1e-3, model, grads);
+        progress(step + 1, steps);
+    }
+    model
+}
+
+/// Share of `data` the classifier labels right.
+pub fn accuracy<M: Classifier>(model: &M, data: &Rows, device: &Device) -> f64 {
+    let len = data.len;
     let mut right = 0usize;
-    for (chunk, labels) in set.pixels.chunks(256 * len).zip(labels.chunks(256)) {
+    for (chunk, labels) in data.values.chunks(256 * len).zip(data.labels.chunks(256)) {
         let n = chunk.len() / len;
         let logits = values(model.logits(matrix(chunk, n, len, device)));
         let k = logits.len() / n.max(1);
@@ -272,5 +323,5 @@ pub fn accuracy(model: &Evaluator, set: &ImageSet, labels: &[u8], device: &Devic
             right += usize::from(best == Some(label as usize));
         }
     }
-    right as f64 / set.len().max(1) as f64
+    right as f64 / data.labels.len().max(1) as f64
 }

@@ -128,3 +128,58 @@ fn coverage(manifold: &[&[f32]], queries: &[&[f32]], k: usize) -> f64 {
         .count();
     inside as f64 / queries.len() as f64
 }
+
+/// Neighbours that set the radius of each sample's ball in precision / recall.
+const PR_K: usize = 3;
+
+/// An evaluator's features of real samples, scaled so they spread about 1 per dimension:
+/// distances then read the same whatever the network's activation scale (KID's cubic
+/// kernel would otherwise run into the hundreds of thousands).
+#[derive(Debug, Clone)]
+pub struct FeatureReference {
+    real: Vec<f32>,
+    scale: f32,
+    dim: usize,
+}
+
+impl FeatureReference {
+    pub fn new(mut real: Vec<f32>, dim: usize) -> FeatureReference {
+        let scale = 1.0 / spread(&real, dim).max(1e-12) as f32;
+        real.iter_mut().for_each(|v| *v *= scale);
+        FeatureReference { real, scale, dim }
+    }
+
+    /// `fd`, `kid`, `precision`, `recall` and `diversity` (the generated features' spread
+    /// over the real ones') of generated samples' features.
+    pub fn scores(&self, mut fake: Vec<f32>) -> Vec<(&'static str, f64)> {
+        fake.iter_mut().for_each(|v| *v *= self.scale);
+        let dim = self.dim;
+        let (precision, recall) = precision_recall(&self.real, &fake, dim, PR_K);
+        vec![
+            ("fd", frechet_distance(&self.real, &fake, dim)),
+            ("kid", kernel_distance(&self.real, &fake, dim)),
+            ("precision", precision),
+            ("recall", recall),
+            (
+                "diversity",
+                spread(&fake, dim) / spread(&self.real, dim).max(1e-12),
+            ),
+        ]
+    }
+}
+
+/// The metric names `FeatureReference::scores` gives, in order.
+pub const SCORES: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
+
+/// Mean per-feature standard deviation.
+fn spread(x: &[f32], dim: usize) -> f64 {
+    let n = (x.len() / dim.max(1)).max(1) as f64;
+    (0..dim)
+        .map(|d| {
+            let col = x.iter().skip(d).step_by(dim).map(|v| *v as f64);
+            let mean = col.clone().sum::<f64>() / n;
+            (col.map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+        })
+        .sum::<f64>()
+        / dim.max(1) as f64
+}

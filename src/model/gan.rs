@@ -4,6 +4,7 @@
 use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp, UpStack};
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
+use crate::modality::audio::spectrogram_head::SpectrogramHead;
 use burn::prelude::*;
 use burn::tensor::activation;
 
@@ -82,6 +83,15 @@ impl Generator {
 pub enum DiscriminatorNet {
     Mlp(Mlp),
     Conv(ConvDown),
+    /// A conv stack over the waveform plus a head over its spectrogram (audio only).
+    Spectrogram(WaveAndSpectrogram),
+}
+
+/// Two judges of one clip whose logits add: waveform convolutions and a spectrogram head.
+#[derive(Module, Debug)]
+pub struct WaveAndSpectrogram {
+    wave: ConvDown,
+    spectrogram: SpectrogramHead,
 }
 
 /// Sample `[batch, features]` -> logit `[batch, 1]`.
@@ -98,6 +108,7 @@ impl Discriminator {
         shape: SampleShape,
         spectral: bool,
         minibatch_std: bool,
+        spectrogram: bool,
         device: &Device,
     ) -> Result<Self, ModelError> {
         let net = match cfg {
@@ -128,13 +139,32 @@ impl Discriminator {
                     spectral,
                     device,
                 );
-                DiscriminatorNet::Conv(if minibatch_std {
+                let wave = if minibatch_std {
                     stack.with_batch_std(spectral, device)
                 } else {
                     stack
-                })
+                };
+                match (spectrogram, shape) {
+                    (true, SampleShape::Audio { length }) => {
+                        DiscriminatorNet::Spectrogram(WaveAndSpectrogram {
+                            wave,
+                            spectrogram: SpectrogramHead::new(length, spectral, device),
+                        })
+                    }
+                    (true, _) => {
+                        return Err(ModelError(
+                            "the spectrogram discriminator needs audio data".into(),
+                        ))
+                    }
+                    (false, _) => DiscriminatorNet::Conv(wave),
+                }
             }
         };
+        if spectrogram && !cfg.is_conv() {
+            return Err(ModelError(
+                "the spectrogram discriminator needs a conv discriminator".into(),
+            ));
+        }
         if minibatch_std && !cfg.is_conv() {
             return Err(ModelError(
                 "the minibatch standard deviation needs a conv discriminator".into(),
@@ -158,6 +188,14 @@ impl Discriminator {
                 let [ch, h, w] = self.shape;
                 c.forward_shifted(x.reshape([batch, ch, h, w]), shifts)
             }
+            DiscriminatorNet::Spectrogram(both) => {
+                let [batch, _] = x.dims();
+                let [ch, h, w] = self.shape;
+                let wave = both
+                    .wave
+                    .forward_shifted(x.clone().reshape([batch, ch, h, w]), shifts);
+                wave + both.spectrogram.forward(x)
+            }
         }
     }
 
@@ -166,6 +204,7 @@ impl Discriminator {
         match &self.net {
             DiscriminatorNet::Mlp(_) => 0,
             DiscriminatorNet::Conv(c) => c.layers(),
+            DiscriminatorNet::Spectrogram(both) => both.wave.layers(),
         }
     }
 
@@ -174,6 +213,11 @@ impl Discriminator {
         match &self.net {
             DiscriminatorNet::Mlp(m) => m.power_iterations(),
             DiscriminatorNet::Conv(c) => c.power_iterations(),
+            DiscriminatorNet::Spectrogram(both) => {
+                let mut all = both.wave.power_iterations();
+                all.extend(both.spectrogram.power_iterations());
+                all
+            }
         }
     }
 

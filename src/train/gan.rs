@@ -81,6 +81,7 @@ impl GanTrainer {
             minibatch_std,
             instance_noise,
             phase_shuffle,
+            spectrogram_discriminator,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
@@ -94,7 +95,7 @@ impl GanTrainer {
         };
         let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
         let audio = match &data {
-            Dataset::Audio(set) => Some(AudioSnapshots::new(set)),
+            Dataset::Audio(set) => Some(AudioSnapshots::new(set, &exp.data, device)),
             _ => None,
         };
         let quality = match &data {
@@ -116,7 +117,14 @@ impl GanTrainer {
             phase_shuffle: *phase_shuffle,
             g_grad_norm: 0.0,
             g: Generator::new(generator, *latent_dim, shape, device)?,
-            d: Discriminator::new(discriminator, shape, *spectral_norm, *minibatch_std, device)?,
+            d: Discriminator::new(
+                discriminator,
+                shape,
+                *spectral_norm,
+                *minibatch_std,
+                *spectrogram_discriminator,
+                device,
+            )?,
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
             optimizers: (

@@ -25,8 +25,8 @@ use crate::config::Experiment;
 /// Columns of metrics.csv for an experiment, in order (after `step` and `elapsed`).
 pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
     use crate::config::{DataConfig, ToyShape};
-    /// Image quality on the evaluator's features (empty without an evaluator).
-    const IMAGE_QUALITY: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
+    // Quality on an evaluator's features (empty without an evaluator).
+    use crate::eval::features::SCORES;
     use crate::modality::audio::quality::METRICS as AUDIO_QUALITY;
     if exp.is_gan() {
         let mut c = vec![
@@ -51,10 +51,10 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
                 "high_quality",
             ]),
             d if d.is_points() => c.extend(["mmd", "kl_grid", "js_grid", "diversity"]),
-            d if d.is_audio() => c.extend(AUDIO_QUALITY),
+            d if d.is_audio() => c.extend(AUDIO_QUALITY.into_iter().chain(SCORES)),
             _ => {
                 c.push("pixel_distance");
-                c.extend(IMAGE_QUALITY);
+                c.extend(SCORES);
             }
         }
         c
@@ -70,8 +70,9 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
         ];
         if exp.data.is_audio() {
             c.extend(AUDIO_QUALITY);
-        } else if !exp.data.is_points() {
-            c.extend(IMAGE_QUALITY);
+        }
+        if !exp.data.is_points() {
+            c.extend(SCORES);
         }
         c
     }

@@ -96,7 +96,7 @@ impl VaeTrainer {
             Dataset::Points(_) | Dataset::Audio(_) => None,
         };
         let audio = match &data {
-            Dataset::Audio(set) => Some(AudioSnapshots::new(set)),
+            Dataset::Audio(set) => Some(AudioSnapshots::new(set, &exp.data, device)),
             _ => None,
         };
         let mut rng = SeededRng::seed_from_u64(t.seed);

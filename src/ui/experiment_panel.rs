@@ -253,6 +253,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             minibatch_std,
             instance_noise,
             phase_shuffle,
+            spectrogram_discriminator,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -294,6 +295,8 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             .on_hover_text("Shift each conv discriminator layer's output by a random -n..n samples at every step (WaveGAN), so it cannot judge by the exact phase of fine detail");
             ui.checkbox(minibatch_std, "minibatch std (discriminator)")
                 .on_hover_text("The discriminator also sees how much each batch varies (ProGAN), so a generator that collapses onto a few samples is easy to spot. Conv discriminators only.");
+            ui.checkbox(spectrogram_discriminator, "spectrogram head (discriminator)")
+                .on_hover_text("Audio: a second discriminator head scores each clip's log-power spectrogram, so noise at the right pitch is easy to tell from a clean note");
             net_ui(ui, "generator", generator, problems, "model.generator");
             net_ui(
                 ui,
@@ -383,6 +386,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             minibatch_std: false,
             instance_noise: 0.0,
             phase_shuffle: 0,
+            spectrogram_discriminator: false,
         },
     };
 }

@@ -324,3 +324,75 @@ fn phase_shuffle_shifts_with_reflection() {
     );
     assert_eq!(read(shift_width(x, 0)), vec![0.0, 1.0, 2.0, 3.0, 4.0]);
 }
+
+fn cpu() -> burn::prelude::Device {
+    genlab::train::session::device_for(genlab::config::Backend::Cpu)
+        .expect("cpu")
+        .0
+        .inner()
+}
+
+#[test]
+fn the_shipped_clip_evaluator_classifies_unseen_tones() {
+    use genlab::eval::evaluator::{accuracy, Rows};
+    let data = DataConfig::Tones { count: 2000 };
+    let saved = genlab::modality::audio::evaluator::for_data(&data).expect("a shipped evaluator");
+    // Another seed than the one it was trained on: clips it has never heard.
+    let set = tones::generate(2000, 12345);
+    let labels = set.labels.clone().expect("labels");
+    let device = cpu();
+    let model = saved.model(&device).expect("loads");
+    let rows = Rows {
+        values: &set.samples,
+        len: set.length,
+        labels: &labels,
+        classes: saved.classes,
+    };
+    let acc = accuracy(&model, &rows, &device);
+    println!(
+        "shipped clip evaluator: {:.1} % on 2000 unseen clips ({:.1} % on its own held-out split)",
+        acc * 100.0,
+        saved.held_out_accuracy * 100.0
+    );
+    assert_eq!(saved.classes, tones::CLASSES.len());
+    assert!(acc > 0.9, "accuracy {acc}");
+}
+
+/// FD, KID and precision/recall on the clip evaluator tell real clips from collapsed,
+/// averaged and silent generators.
+#[test]
+fn clip_scores_tell_real_clips_from_collapsed_ones() {
+    let data = DataConfig::Tones { count: 1000 };
+    let set = tones::generate(1000, 0);
+    let quality = genlab::modality::audio::evaluator::ClipQuality::new(
+        genlab::modality::audio::evaluator::for_data(&data),
+        &set,
+        &cpu(),
+    )
+    .expect("the tones have an evaluator");
+    let score = |clips: &[f32], name: &str| {
+        let scores = quality.measure(clips);
+        scores.iter().find(|s| s.0 == name).expect(name).1
+    };
+    let other = tones::generate(128, 7);
+    let mean: Vec<f32> = (0..set.length)
+        .map(|t| (0..set.len()).map(|i| set.clip(i)[t]).sum::<f32>() / set.len() as f32)
+        .collect();
+    let real_fd = score(&other.samples, "fd");
+    let real_recall = score(&other.samples, "recall");
+    println!(
+        "real clips of another seed: FD {real_fd:.2}, KID {:.4}, recall {real_recall:.2}",
+        score(&other.samples, "kid")
+    );
+    assert!(real_recall > 0.5, "recall {real_recall}");
+    for (what, clips) in [
+        ("one clip", set.clip(0).repeat(128)),
+        ("the mean clip", mean.repeat(128)),
+        ("silence", vec![0.0; 128 * set.length]),
+    ] {
+        let (fd, recall) = (score(&clips, "fd"), score(&clips, "recall"));
+        println!("{what}: FD {fd:.2}, recall {recall:.2}");
+        assert!(fd > 5.0 * real_fd, "{what}: FD {fd}, real {real_fd}");
+        assert!(recall < 0.1, "{what}: recall {recall}");
+    }
+}

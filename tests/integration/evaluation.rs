@@ -151,7 +151,13 @@ fn the_shipped_evaluator_classifies_unseen_shapes() {
         .inner();
     let model = saved.model(&device).expect("loads");
     let labels = set.labels.clone().expect("labels");
-    let acc = genlab::eval::evaluator::accuracy(&model, &set, &labels, &device);
+    let rows = genlab::eval::evaluator::Rows {
+        values: &set.pixels,
+        len: set.image_len(),
+        labels: &labels,
+        classes: saved.classes,
+    };
+    let acc = genlab::eval::evaluator::accuracy(&model, &rows, &device);
     println!(
         "shipped evaluator: {:.1} % on 2000 unseen shapes ({:.1} % on its own held-out split)",
         acc * 100.0,

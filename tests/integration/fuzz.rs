@@ -760,6 +760,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     minibatch_std: false,
                     instance_noise: 0.0,
                     phase_shuffle: 0,
+                    spectrogram_discriminator: false,
                 },
             };
         }

@@ -5,8 +5,10 @@
 //! Clips are stored as samples in [-1, 1], the range the networks emit (tanh), so the
 //! GAN trains on them as they are and a VAE reconstructs them with a squared error.
 
+pub mod evaluator;
 pub mod playback;
 pub mod quality;
+pub mod spectrogram_head;
 pub mod spectrum;
 pub mod tones;
 pub mod views;

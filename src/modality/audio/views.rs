@@ -1,10 +1,13 @@
 //! How clips become pictures: waveforms and log-power spectrograms, laid out in grids
 //! like the image samples (1-pixel gaps on a dark background).
 
+use super::evaluator::{self, ClipQuality};
 use super::quality::AudioReference;
 use super::spectrum::spectrogram;
 use super::AudioSet;
+use crate::config::DataConfig;
 use crate::train::RgbaImage;
+use burn::prelude::Device;
 
 /// Clips shown (and kept as WAV in a run folder) per snapshot.
 pub const SHOWN: usize = 16;
@@ -58,14 +61,17 @@ impl AudioView {
 #[derive(Debug, Clone)]
 pub struct AudioSnapshots {
     reference: AudioReference,
+    /// FD, KID and precision/recall on the clip evaluator, where one exists for the data.
+    quality: Option<ClipQuality>,
     sample_rate: u32,
     length: usize,
 }
 
 impl AudioSnapshots {
-    pub fn new(set: &AudioSet) -> AudioSnapshots {
+    pub fn new(set: &AudioSet, data: &DataConfig, device: &Device) -> AudioSnapshots {
         AudioSnapshots {
             reference: AudioReference::new(set),
+            quality: ClipQuality::new(evaluator::for_data(data), set, device),
             sample_rate: set.sample_rate,
             length: set.length,
         }
@@ -75,10 +81,11 @@ impl AudioSnapshots {
     /// metrics of all of them.
     pub fn snapshot(&self, generated: &[f32]) -> (AudioView, Vec<(&'static str, f64)>) {
         let clips = split(generated, self.length, SHOWN);
-        (
-            AudioView::of(self.sample_rate, clips),
-            self.reference.measure(generated),
-        )
+        let mut metrics = self.reference.measure(generated);
+        if let Some(quality) = &self.quality {
+            metrics.extend(quality.measure(generated));
+        }
+        (AudioView::of(self.sample_rate, clips), metrics)
     }
 
     /// Flat clips as separate vectors, at most `n`.
