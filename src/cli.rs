@@ -101,8 +101,8 @@ pub enum Command {
         /// Preset TOML files with an [outcome] section.
         presets: Vec<PathBuf>,
     },
-    /// Train the image evaluator (the feature network of the FD / KID / precision-recall
-    /// metrics) on a preset's labelled image data, and print its held-out accuracy.
+    /// Train the evaluator (the feature network of the FD / KID / precision-recall metrics)
+    /// on a preset's labelled images or clips, and print its held-out accuracy.
     Evaluator {
         /// A preset whose data has labels (the built-in shapes, or IDX with a labels file).
         preset: PathBuf,

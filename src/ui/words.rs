@@ -7,6 +7,24 @@ use crate::config::{Activation, GanLoss, OptimizerKind, Reconstruction};
 /// (column, label, unit, what it says) for every quality metric, in readout order.
 pub const QUALITY: &[(&str, &str, &str, &str)] = &[
     (
+        "pitch_coverage",
+        "pitches",
+        "%",
+        "Share of the data's pitches that at least 2 generated clips play as a clear note (40 % of their energy at the spectral peak): the audio counterpart of the ring's modes.",
+    ),
+    (
+        "tonal_share",
+        "tonal",
+        "",
+        "Share of generated clips that are clear notes, over the data's share: 1 when the generator plays as many notes as the data holds, 0 for noise.",
+    ),
+    (
+        "spectral_distance",
+        "spectral distance",
+        "dB",
+        "Mean difference between the real and generated clips' average power spectra, over 32 bands: lower is better.",
+    ),
+    (
         "modes_covered",
         "modes",
         "",
@@ -46,7 +64,7 @@ pub const QUALITY: &[(&str, &str, &str, &str)] = &[
         "fd",
         "FD",
         "",
-        "Frechet distance between real and generated images on the evaluator's features (FID's formula on a small network): lower is better.",
+        "Frechet distance between real and generated samples on the evaluator's features (FID's formula on a small network trained on the data's labels): lower is better.",
     ),
     (
         "kid",
@@ -58,13 +76,13 @@ pub const QUALITY: &[(&str, &str, &str, &str)] = &[
         "precision",
         "precision",
         "",
-        "Share of generated images that fall on the real images' manifold: fidelity.",
+        "Share of generated samples that fall on the real samples' manifold (in the evaluator's features): fidelity.",
     ),
     (
         "recall",
         "recall",
         "",
-        "Share of real images that fall on the generated images' manifold: coverage. A generator that makes one image has recall 0.",
+        "Share of real samples that fall on the generated samples' manifold: coverage. A generator that makes one sample has recall 0.",
     ),
     (
         "pixel_distance",
@@ -122,6 +140,10 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
     };
     match (column, modes_total) {
         ("modes_covered", Some(total)) => format!("{label} {value:.0}/{total}"),
+        // Coverage is stored as a share; with the count known it reads as one.
+        ("pitch_coverage", Some(total)) => {
+            format!("{label} {:.0}/{total}", value * total as f64)
+        }
         ("modes_covered" | "active_units", _) => format!("{label} {value:.0}"),
         _ if unit == "%" => format!("{label} {:.0} %", value * 100.0),
         _ if unit.is_empty() => format!("{label} {}", significant(value)),
@@ -133,6 +155,9 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
 pub fn significant(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");
+    }
+    if v == 0.0 {
+        return "0".into();
     }
     let magnitude = v.abs().max(1e-12).log10().floor() as i32;
     let decimals = (2 - magnitude).clamp(0, 6) as usize;
@@ -224,11 +249,15 @@ pub fn choice<T: Words + Copy + PartialEq>(
         .on_hover_text(what);
 }
 
-/// The number of modes of a run's 2-D data, for "modes 6/8".
+/// The number of modes of a run's data, for "modes 6/8": the toy sets' Gaussians, the
+/// built-in tones' pitches.
 pub fn modes_of(exp: &crate::config::Experiment) -> Option<usize> {
     match &exp.data {
         crate::config::DataConfig::Toy { shape, .. } => {
             Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
+        }
+        crate::config::DataConfig::Tones { .. } => {
+            Some(crate::modality::audio::tones::PITCHES.len())
         }
         _ => None,
     }

@@ -123,8 +123,17 @@ fn resumed_audio_models_are_exact() {
     // Phase shuffle and instance noise draw from the checkpointed RNG too.
     let mut shuffled = preset("wavegan_tones.toml");
     shuffled.training.batch_size = 16;
-    if let genlab::config::ModelConfig::Gan { phase_shuffle, .. } = &mut shuffled.model {
+    if let genlab::config::ModelConfig::Gan {
+        phase_shuffle,
+        spectrogram_discriminator,
+        spectral_norm,
+        ..
+    } = &mut shuffled.model
+    {
         *phase_shuffle = 2;
+        // The spectrogram head's weights (and spectral norm's power iteration) too.
+        *spectrogram_discriminator = true;
+        *spectral_norm = true;
     }
     assert_resume_is_exact(shuffled, 4, &["loss_d", "loss_g"]);
     let mut vae = preset("vae_conv_tones.toml");

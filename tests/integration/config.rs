@@ -137,6 +137,28 @@ fn conv_nets_are_rejected_on_points_and_on_indivisible_images() {
 }
 
 #[test]
+fn the_spectrogram_discriminator_is_refused_off_audio() {
+    let mut e = preset("dcgan_shapes.toml");
+    if let ModelConfig::Gan {
+        spectrogram_discriminator,
+        ..
+    } = &mut e.model
+    {
+        *spectrogram_discriminator = true;
+    }
+    assert!(fields(&e).contains(&"model.spectrogram_discriminator".to_string()));
+    let mut e = preset("wavegan_tones.toml");
+    if let ModelConfig::Gan {
+        spectrogram_discriminator,
+        ..
+    } = &mut e.model
+    {
+        *spectrogram_discriminator = true;
+    }
+    assert!(e.validate().is_empty(), "{:?}", e.validate());
+}
+
+#[test]
 fn data_paths_and_sizes_are_checked() {
     let mut e = preset("gan_ring.toml");
     e.data = DataConfig::CsvPoints { path: "".into() };
