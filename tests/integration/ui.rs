@@ -344,6 +344,12 @@ fn metrics_and_choices_read_as_words() {
     );
     assert_eq!(reading("high_quality", 0.315, None), "high quality 32 %");
     assert_eq!(reading("mmd", 0.09642, None), "MMD 0.0964");
+    assert_eq!(reading("recall", 0.0, None), "recall 0");
+    assert_eq!(reading("pitch_coverage", 0.375, Some(8)), "pitches 3/8");
+    assert_eq!(
+        reading("spectral_distance", 5.1234, None),
+        "spectral distance 5.12 dB"
+    );
     assert_eq!(GanLoss::Bce.words().0, "BCE (non-saturating)");
     assert_eq!(Activation::LeakyRelu.words().0, "Leaky ReLU");
     // In the window: the ring GAN's readout after a few snapshots.
