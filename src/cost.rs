@@ -278,7 +278,9 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
 /// (samples, image shape, extra bytes per sample held while loading).
 fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
     Ok(match data {
-        DataConfig::Toy { .. } => (crate::data::toy::SAMPLES as u64, None, 0),
+        DataConfig::Toy { .. } | DataConfig::Drawn { .. } => {
+            (crate::data::toy::SAMPLES as u64, None, 0)
+        }
         // A point takes at least 4 bytes of text ("0,0\n"); each becomes 8 bytes.
         DataConfig::CsvPoints { path } => {
             let len = std::fs::metadata(path)

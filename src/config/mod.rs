@@ -9,7 +9,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-pub use validate::ConfigProblem;
+pub use validate::{ConfigProblem, MAX_DRAWN, MIN_DRAWN};
 
 /// A whole experiment, as stored in a preset file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +73,13 @@ pub enum DataConfig {
     },
     /// 2-D points from a CSV file with two numeric columns (an optional header row).
     CsvPoints { path: PathBuf },
+    /// A 2-D distribution drawn with the mouse: training points are the drawn ones, each
+    /// drawn at random and moved by Gaussian noise of standard deviation `spread`.
+    Drawn {
+        points: Vec<[f32; 2]>,
+        #[serde(default = "default_drawn_spread")]
+        spread: f32,
+    },
     /// MNIST-format IDX files (plain or gzip).
     Idx {
         images: PathBuf,
@@ -110,6 +117,9 @@ pub enum DataConfig {
 
 fn default_toy_noise() -> f32 {
     0.02
+}
+fn default_drawn_spread() -> f32 {
+    0.05
 }
 fn default_image_size() -> usize {
     28
@@ -573,7 +583,10 @@ fn bad_value(message: &str) -> Option<String> {
 
 impl DataConfig {
     pub fn is_points(&self) -> bool {
-        matches!(self, DataConfig::Toy { .. } | DataConfig::CsvPoints { .. })
+        matches!(
+            self,
+            DataConfig::Toy { .. } | DataConfig::CsvPoints { .. } | DataConfig::Drawn { .. }
+        )
     }
     pub fn is_audio(&self) -> bool {
         matches!(

@@ -162,6 +162,11 @@ impl Experiment {
     }
 }
 
+/// Fewest points a drawn distribution needs (a stroke of a few dots is not a shape yet).
+pub const MIN_DRAWN: usize = 10;
+/// Most points a drawn distribution keeps (each is a line in the preset file).
+pub const MAX_DRAWN: usize = 20_000;
+
 fn validate_data(data: &DataConfig, p: &mut Problems) {
     match data {
         DataConfig::Toy { noise, .. } => {
@@ -172,6 +177,32 @@ fn validate_data(data: &DataConfig, p: &mut Problems) {
         DataConfig::CsvPoints { path } => {
             if path.as_os_str().is_empty() {
                 p.push("data.path", "empty, choose a CSV file");
+            }
+        }
+        DataConfig::Drawn { points, spread } => {
+            if points.len() < MIN_DRAWN {
+                p.push(
+                    "data.points",
+                    format!(
+                        "{} drawn, draw at least {MIN_DRAWN} (drag on the canvas in the data panel)",
+                        points.len()
+                    ),
+                );
+            }
+            if points.len() > MAX_DRAWN {
+                p.push(
+                    "data.points",
+                    format!("{} drawn, at most {MAX_DRAWN}", points.len()),
+                );
+            }
+            if let Some(bad) = points
+                .iter()
+                .find(|q| !(q[0].is_finite() && q[1].is_finite()))
+            {
+                p.push("data.points", format!("{bad:?} is not a finite point"));
+            }
+            if !(spread.is_finite() && (0.0..=10.0).contains(spread)) {
+                p.push("data.spread", format!("{spread}, must be between 0 and 10"));
             }
         }
         DataConfig::Idx { images, .. } => {

@@ -147,6 +147,9 @@ impl Dataset {
                 Dataset::Points(toy::sample(*shape, *noise, toy::SAMPLES, seed))
             }
             DataConfig::CsvPoints { path } => Dataset::Points(csv_points::read(path)?),
+            DataConfig::Drawn { points, spread } => {
+                Dataset::Points(toy::drawn(points, *spread, toy::SAMPLES, seed))
+            }
             DataConfig::Idx { images, labels } => {
                 Dataset::Images(idx::read_images(images, labels.as_deref())?)
             }

@@ -72,6 +72,29 @@ pub fn sample(shape: ToyShape, noise: f32, n: usize, seed: u64) -> PointSet {
     }
 }
 
+/// Draws `n` points around points the user drew: each picks a drawn point at random and
+/// adds Gaussian noise of standard deviation `spread` (no points drawn: none).
+pub fn drawn(drawing: &[[f32; 2]], spread: f32, n: usize, seed: u64) -> PointSet {
+    let mut rng = SeededRng::seed_from_u64(seed);
+    let points = if drawing.is_empty() {
+        Vec::new()
+    } else {
+        (0..n)
+            .map(|_| {
+                let [x, y] = drawing[rng.random_range(0..drawing.len())];
+                let nx: f32 = StandardNormal.sample(&mut rng);
+                let ny: f32 = StandardNormal.sample(&mut rng);
+                [x + spread * nx, y + spread * ny]
+            })
+            .collect()
+    };
+    PointSet {
+        points,
+        modes: Vec::new(),
+        mode_std: spread,
+    }
+}
+
 /// Standard normal latent vectors, flattened `[n, dim]`.
 pub fn normal_latents(rng: &mut SeededRng, n: usize, dim: usize) -> Vec<f32> {
     (0..n * dim).map(|_| StandardNormal.sample(rng)).collect()

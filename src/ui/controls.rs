@@ -99,14 +99,19 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             app.reset();
         }
     });
-    // On a line of its own, so it is never cut off by the buttons.
-    ui.horizontal_wrapped(|ui| status_ui(app, ui));
-    if let Some(p) = problems.first() {
-        ui.colored_label(
-            ui.visuals().error_fg_color,
-            format!("Train is disabled: {p}"),
-        );
-    } else if let Some(n) = &app.notice {
+    // On a line of its own, so it is never cut off by the buttons. Why Train is disabled
+    // goes on the same line: a line of its own would come and go as the user edits
+    // (drawing the data, typing a width) and move everything under the pointer.
+    ui.horizontal_wrapped(|ui| {
+        status_ui(app, ui);
+        if let Some(p) = problems.first() {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                format!("Train is disabled: {p}"),
+            );
+        }
+    });
+    if let Some(n) = app.notice.as_ref().filter(|_| problems.is_empty()) {
         ui.colored_label(ui.visuals().warn_fg_color, n);
     }
     resume_offer_ui(app, ui);

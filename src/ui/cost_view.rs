@@ -104,12 +104,16 @@ pub fn duration_words(secs: f64) -> String {
 pub fn cost_ui(view: &mut CostView, experiment: &Experiment, ui: &mut egui::Ui) {
     view.poll(experiment);
     ui.strong("Cost");
+    // Two lines in every state, as the figures take: the data editor below must not
+    // jump while the user draws or types.
     match &view.estimate {
         None if view.estimating.is_some() => {
             ui.label("estimating...");
+            ui.label("");
         }
         None => {
-            ui.label("fix the settings marked below to see what this model costs");
+            ui.label("fix the settings marked below");
+            ui.label("to see what this model costs");
         }
         Some(Err(e)) => {
             ui.colored_label(ui.visuals().warn_fg_color, e);

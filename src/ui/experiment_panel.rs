@@ -121,7 +121,7 @@ fn problems_ui(ui: &mut egui::Ui, problems: &[ConfigProblem], prefix: &str) {
 type DataKind = (&'static str, fn() -> DataConfig);
 
 /// The kinds of data the editor offers.
-const DATA_KINDS: [DataKind; 7] = [
+const DATA_KINDS: [DataKind; 8] = [
     ("2-D toy", || DataConfig::Toy {
         shape: ToyShape::Ring,
         noise: 0.02,
@@ -132,6 +132,10 @@ const DATA_KINDS: [DataKind; 7] = [
     }),
     ("CSV points", || DataConfig::CsvPoints {
         path: Default::default(),
+    }),
+    ("Drawn points (2-D)", || DataConfig::Drawn {
+        points: Vec::new(),
+        spread: 0.05,
     }),
     ("IDX files", || DataConfig::Idx {
         images: Default::default(),
@@ -155,9 +159,10 @@ fn data_kind(data: &DataConfig) -> &'static str {
         DataConfig::Shapes { .. } => 1,
         DataConfig::Tones { .. } => 2,
         DataConfig::CsvPoints { .. } => 3,
-        DataConfig::Idx { .. } => 4,
-        DataConfig::ImageFolder { .. } => 5,
-        DataConfig::WavFolder { .. } => 6,
+        DataConfig::Drawn { .. } => 4,
+        DataConfig::Idx { .. } => 5,
+        DataConfig::ImageFolder { .. } => 6,
+        DataConfig::WavFolder { .. } => 7,
     };
     DATA_KINDS[index].0
 }
@@ -192,6 +197,19 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
             );
         }
         DataConfig::CsvPoints { path } => path_ui(ui, "CSV file", path),
+        DataConfig::Drawn { points, spread } => {
+            super::drawing::canvas(ui, points);
+            ui.horizontal(|ui| {
+                ui.label(format!("{} points", points.len()));
+                if ui.button("clear").clicked() {
+                    points.clear();
+                }
+            });
+            ui.add(egui::Slider::new(spread, 0.0..=0.5).text("spread"))
+                .on_hover_text(
+                    "Standard deviation of the noise around each drawn point in the training set",
+                );
+        }
         DataConfig::Idx { images, .. } => path_ui(ui, "images file", images),
         DataConfig::ImageFolder { path, size, color } => {
             path_ui(ui, "folder", path);

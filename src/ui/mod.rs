@@ -6,6 +6,7 @@ mod controls;
 pub mod cost_view;
 mod curves;
 mod data_preview;
+mod drawing;
 pub mod evaluator_job;
 mod experiment_panel;
 mod file_menu;

@@ -568,3 +568,80 @@ fn step_d_and_step_g_buttons_pause_after_one_update() {
     assert_eq!(h.state().status, genlab::ui::RunStatus::Paused);
     h.state_mut().stop();
 }
+
+/// Drawing the data with the mouse: a drag paints points along the stroke into the
+/// experiment, a right-drag erases them, and the drawing validates and trains.
+#[test]
+fn a_distribution_drawn_with_the_mouse_becomes_the_data() {
+    use eframe::egui::{Event, Modifiers, PointerButton, Pos2};
+    use genlab::config::DataConfig;
+    let mut exp = preset("gan_ring.toml");
+    exp.data = DataConfig::Drawn {
+        points: Vec::new(),
+        spread: 0.05,
+    };
+    assert!(
+        exp.validate().iter().any(|p| p.field == "data.points"),
+        "an empty drawing is refused"
+    );
+    let mut h = harness(GenLabApp::new(exp));
+    h.step();
+    let drawn = |h: &Harness<'static, GenLabApp>| match &h.state().experiment.data {
+        DataConfig::Drawn { points, .. } => points.clone(),
+        other => panic!("the data changed kind: {other:?}"),
+    };
+    let button = |h: &mut Harness<'static, GenLabApp>, pos, button, pressed| {
+        h.event(Event::PointerButton {
+            pos,
+            button,
+            pressed,
+            modifiers: Modifiers::default(),
+        });
+        h.step();
+    };
+    // A horizontal stroke across the middle of the canvas, which may move as the panel
+    // above it changes (the cost readout appears once the drawing is valid).
+    let at = |h: &Harness<'static, GenLabApp>, f: f32| {
+        let rect = h.get_by_label("drawing canvas").rect();
+        Pos2::new(rect.left() + f * rect.width(), rect.center().y)
+    };
+    h.event(Event::PointerMoved(at(&h, 0.2)));
+    h.step();
+    let pos = at(&h, 0.2);
+    button(&mut h, pos, PointerButton::Primary, true);
+    for i in 1..=30 {
+        h.event(Event::PointerMoved(at(&h, 0.2 + 0.6 * i as f32 / 30.0)));
+        h.step();
+    }
+    let pos = at(&h, 0.8);
+    button(&mut h, pos, PointerButton::Primary, false);
+    let points = drawn(&h);
+    println!("{} points drawn", points.len());
+    assert!(points.len() >= 15, "{} points", points.len());
+    // The canvas spans -3..3: the stroke lies on y = 0 from x = -1.8 to 1.8.
+    assert!(
+        points
+            .iter()
+            .all(|p| p[1].abs() < 0.1 && (-1.9..=1.9).contains(&p[0])),
+        "{points:?}"
+    );
+    // Erase around the middle.
+    h.event(Event::PointerMoved(at(&h, 0.5)));
+    h.step();
+    let pos = at(&h, 0.5);
+    button(&mut h, pos, PointerButton::Secondary, true);
+    let pos = at(&h, 0.5);
+    button(&mut h, pos, PointerButton::Secondary, false);
+    let left = drawn(&h);
+    assert!(left.len() < points.len(), "nothing erased");
+    assert!(left.iter().all(|p| p[0].abs() >= 0.15), "{left:?}");
+    // The drawing is data: it validates, survives a preset file and trains.
+    let mut exp = h.state().experiment.clone();
+    assert!(exp.validate().is_empty(), "{:?}", exp.validate());
+    let text = toml::to_string(&exp).expect("toml");
+    let back: genlab::config::Experiment = toml::from_str(&text).expect("reads back");
+    assert_eq!(back.data, exp.data);
+    exp.training.steps = 20;
+    let s = genlab::train::Session::start(exp).expect("start");
+    assert!(s.wait(Duration::from_secs(120)), "the run did not end");
+}
