@@ -23,6 +23,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../presets/gan_ring_spectral.toml"),
     ),
     (
+        "gan_drawn_heart.toml",
+        include_str!("../../presets/gan_drawn_heart.toml"),
+    ),
+    (
         "dcgan_shapes.toml",
         include_str!("../../presets/dcgan_shapes.toml"),
     ),
