@@ -427,26 +427,20 @@ pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::R
     let exp = Experiment::load(preset)?;
     let bar = ProgressBar::new(steps as u64);
     let started = std::time::Instant::now();
-    let progress = |s: usize, _| bar.set_position(s as u64);
-    let fail = |e: String| anyhow::anyhow!("{}: {e}", preset.display());
     let path = out.unwrap_or_else(|| crate::eval::evaluator::cache_path(&exp.data));
-    // The network's input end belongs to the kind of data: spectrograms for clips.
-    let (classes, accuracy) = if exp.data.is_audio() {
-        let saved =
-            crate::modality::audio::evaluator::train(&exp.data, exp.training.seed, steps, progress)
-                .map_err(fail)?;
-        saved.save(&path).map_err(anyhow::Error::msg)?;
-        (saved.classes, saved.held_out_accuracy)
-    } else {
-        let saved = crate::eval::evaluator::train(&exp.data, exp.training.seed, steps, progress)
-            .map_err(fail)?;
-        saved.save(&path).map_err(anyhow::Error::msg)?;
-        (saved.classes, saved.held_out_accuracy)
+    let job = crate::modality::EvaluatorJob {
+        seed: exp.training.seed,
+        steps,
+        progress: &mut |s| bar.set_position(s as u64),
     };
+    let trained = crate::modality::of(&exp.data)
+        .train_evaluator(&exp.data, job, &path)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", preset.display()))?;
     bar.finish_and_clear();
     println!(
-        "evaluator: {classes} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
-        accuracy * 100.0,
+        "evaluator: {} classes, held-out accuracy {:.2} %, {steps} steps in {:.0} s -> {}",
+        trained.classes,
+        trained.held_out_accuracy * 100.0,
         started.elapsed().as_secs_f64(),
         path.display()
     );

@@ -3,6 +3,7 @@
 //! k-NN precision and recall (Kynkaanniemi et al. 2019). Features come from the project's
 //! own evaluator network, so nothing is downloaded.
 
+use super::metric::Metric;
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 fn rows(x: &[f32], dim: usize) -> impl Iterator<Item = &[f32]> {
@@ -155,21 +156,53 @@ impl FeatureReference {
         fake.iter_mut().for_each(|v| *v *= self.scale);
         let dim = self.dim;
         let (precision, recall) = precision_recall(&self.real, &fake, dim, PR_K);
-        vec![
-            ("fd", frechet_distance(&self.real, &fake, dim)),
-            ("kid", kernel_distance(&self.real, &fake, dim)),
-            ("precision", precision),
-            ("recall", recall),
-            (
-                "diversity",
-                spread(&fake, dim) / spread(&self.real, dim).max(1e-12),
-            ),
-        ]
+        let values = [
+            frechet_distance(&self.real, &fake, dim),
+            kernel_distance(&self.real, &fake, dim),
+            precision,
+            recall,
+            spread(&fake, dim) / spread(&self.real, dim).max(1e-12),
+        ];
+        SCORES.iter().map(|m| m.column).zip(values).collect()
     }
 }
 
-/// The metric names `FeatureReference::scores` gives, in order.
-pub const SCORES: [&str; 5] = ["fd", "kid", "precision", "recall", "diversity"];
+/// The metrics `FeatureReference::scores` gives, in order.
+pub const SCORES: [Metric; 5] = [
+    Metric::new(
+        "fd",
+        "FD",
+        "",
+        "Frechet distance between real and generated samples on the evaluator's features (FID's formula on a small network trained on the data's labels): lower is better.",
+    ),
+    Metric::new(
+        "kid",
+        "KID",
+        "",
+        "Kernel distance on the evaluator's features (unbiased, so usable on few samples): lower is better.",
+    ),
+    Metric::new(
+        "precision",
+        "precision",
+        "",
+        "Share of generated samples that fall on the real samples' manifold (in the evaluator's features): fidelity.",
+    ),
+    Metric::new(
+        "recall",
+        "recall",
+        "",
+        "Share of real samples that fall on the generated samples' manifold: coverage. A generator that makes one sample has recall 0.",
+    ),
+    DIVERSITY,
+];
+
+/// Spread of generated samples over that of real ones, for every kind of data.
+pub const DIVERSITY: Metric = Metric::new(
+    "diversity",
+    "diversity",
+    "",
+    "Spread of the generated samples over the spread of the real ones: near 0 means collapse, near 1 the data's variety.",
+);
 
 /// Mean per-feature standard deviation.
 fn spread(x: &[f32], dim: usize) -> f64 {

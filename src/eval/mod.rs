@@ -4,4 +4,5 @@ pub mod diagnostics;
 pub mod evaluator;
 pub mod features;
 pub mod images;
+pub mod metric;
 pub mod points;

@@ -1,7 +1,79 @@
-//! Kinds of data beyond the built-in points and images, one folder each: the data
-//! sources, the sample shape, the quality metrics and the views of its samples.
+//! Kinds of data, one module each: what the rest of GenLab asks of a kind of data goes
+//! through the `Modality` trait (today: its name and its quality metrics), so the
+//! trainers' metric schema, the run writer's columns and the window's readouts never
+//! list a kind's metrics themselves.
 //!
-//! Audio is the first kind that lives here whole; points and images still live in
-//! `data/` and the trainers (see README's Architecture section for what moving them takes).
+//! Audio lives here whole (data, network ends, metrics, views, evaluator). Points and
+//! images declare their metrics here; their readers are still in `data/` and their views
+//! in the trainers (see README's Architecture section for what moving them takes).
 
 pub mod audio;
+pub mod images;
+pub mod points;
+
+use crate::config::DataConfig;
+use crate::eval::metric::Metric;
+use std::path::Path;
+
+/// What a kind of data provides.
+pub trait Modality: Sync {
+    /// What a person calls it.
+    fn name(&self) -> &'static str;
+    /// Every quality metric it can report, in readout order.
+    fn metrics(&self) -> &'static [Metric];
+    /// The quality metrics a model family (GAN or not) reports on `data`, in
+    /// metrics.csv order.
+    fn quality(&self, data: &DataConfig, gan: bool) -> Vec<Metric>;
+    /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
+    /// precision/recall) and writes it to `out`; `progress` gets each step done.
+    fn train_evaluator(
+        &self,
+        _data: &DataConfig,
+        _job: EvaluatorJob,
+        _out: &Path,
+    ) -> Result<TrainedEvaluator, String> {
+        Err(format!(
+            "{} have no evaluator: their metrics compare the samples themselves",
+            self.name()
+        ))
+    }
+}
+
+/// How an evaluator is trained: seed, steps, and a report of each step done.
+pub struct EvaluatorJob<'a> {
+    pub seed: u64,
+    pub steps: usize,
+    pub progress: &'a mut dyn FnMut(usize),
+}
+
+/// What training an evaluator gave.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainedEvaluator {
+    pub classes: usize,
+    /// On a held-out tenth of the data.
+    pub held_out_accuracy: f64,
+}
+
+/// Every modality, in the order the window reads their metrics.
+pub const ALL: [&dyn Modality; 3] = [&audio::Audio, &points::Points, &images::Images];
+
+/// The modality of a dataset.
+pub fn of(data: &DataConfig) -> &'static dyn Modality {
+    match data {
+        DataConfig::Toy { .. } | DataConfig::CsvPoints { .. } | DataConfig::Drawn { .. } => {
+            &points::Points
+        }
+        DataConfig::Idx { .. } | DataConfig::ImageFolder { .. } | DataConfig::Shapes { .. } => {
+            &images::Images
+        }
+        DataConfig::Tones { .. } | DataConfig::WavFolder { .. } => &audio::Audio,
+    }
+}
+
+/// The declaration of a quality metric by its column, from whichever modality has it.
+pub fn metric(column: &str) -> Option<Metric> {
+    ALL.iter()
+        .flat_map(|m| m.metrics())
+        .find(|m| m.column == column)
+        .copied()
+}

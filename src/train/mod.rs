@@ -22,14 +22,11 @@ pub use trainer::Trainer;
 
 use crate::config::Experiment;
 
-/// Columns of metrics.csv for an experiment, in order (after `step` and `elapsed`).
+/// Columns of metrics.csv for an experiment, in order (after `step` and `elapsed`): the
+/// model family's, then the quality metrics its modality declares.
 pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
-    use crate::config::{DataConfig, ToyShape};
-    // Quality on an evaluator's features (empty without an evaluator).
-    use crate::eval::features::SCORES;
-    use crate::modality::audio::quality::METRICS as AUDIO_QUALITY;
-    if exp.is_gan() {
-        let mut c = vec![
+    let family: &[&'static str] = if exp.is_gan() {
+        &[
             "loss_d",
             "loss_g",
             "d_real",
@@ -37,29 +34,9 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "g_grad_norm",
             "lr_g",
             "lr_d",
-        ];
-        match &exp.data {
-            DataConfig::Toy {
-                shape: ToyShape::Ring | ToyShape::Grid,
-                ..
-            } => c.extend([
-                "mmd",
-                "kl_grid",
-                "js_grid",
-                "diversity",
-                "modes_covered",
-                "high_quality",
-            ]),
-            d if d.is_points() => c.extend(["mmd", "kl_grid", "js_grid", "diversity"]),
-            d if d.is_audio() => c.extend(AUDIO_QUALITY.into_iter().chain(SCORES)),
-            _ => {
-                c.push("pixel_distance");
-                c.extend(SCORES);
-            }
-        }
-        c
+        ]
     } else {
-        let mut c = vec![
+        &[
             "loss",
             "reconstruction",
             "kl",
@@ -67,13 +44,12 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "held_out_reconstruction",
             "held_out_elbo",
             "active_units",
-        ];
-        if exp.data.is_audio() {
-            c.extend(AUDIO_QUALITY);
-        }
-        if !exp.data.is_points() {
-            c.extend(SCORES);
-        }
-        c
-    }
+        ]
+    };
+    let quality = crate::modality::of(&exp.data).quality(&exp.data, exp.is_gan());
+    family
+        .iter()
+        .copied()
+        .chain(quality.iter().map(|m| m.column))
+        .collect()
 }

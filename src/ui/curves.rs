@@ -20,11 +20,12 @@ pub fn is_loss(name: &str) -> bool {
 /// The latest value of every quality metric the run reports (hover for its meaning), and
 /// a choice of one to plot; returns that one's name and points.
 fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String, Vec<[f64; 2]>)> {
-    let present: Vec<(&str, &str, f64)> = words::QUALITY
-        .iter()
-        .filter_map(|(name, _, _, what)| {
-            let v = app.history.series.get(name)?.last()?[2];
-            Some((*name, *what, v))
+    let data = &app.run_experiment.as_ref().unwrap_or(&app.experiment).data;
+    let present: Vec<(&str, &str, f64)> = words::quality_metrics(data)
+        .into_iter()
+        .filter_map(|m| {
+            let v = app.history.series.get(m.column)?.last()?[2];
+            Some((m.column, m.help, v))
         })
         .collect();
     if present.is_empty() {

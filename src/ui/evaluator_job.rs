@@ -74,19 +74,26 @@ fn train_and_cache(
     if std::env::var_os("GENLAB_FAULT_EVALUATOR_PANIC").is_some() {
         panic!("fault drill: a panic injected into the evaluator job");
     }
-    let saved = crate::eval::evaluator::train(data, seed, STEPS, |s, _| {
-        steps_done.store(s, Ordering::Relaxed)
-    })?;
-    saved.save(&crate::eval::evaluator::cache_path(data))?;
+    let job = crate::modality::EvaluatorJob {
+        seed,
+        steps: STEPS,
+        progress: &mut |s| steps_done.store(s, Ordering::Relaxed),
+    };
+    let trained = crate::modality::of(data).train_evaluator(
+        data,
+        job,
+        &crate::eval::evaluator::cache_path(data),
+    )?;
     Ok(format!(
         "Evaluator trained: {:.1} % held-out accuracy; new runs on this data report FD, KID, precision and recall.",
-        saved.held_out_accuracy * 100.0
+        trained.held_out_accuracy * 100.0
     ))
 }
 
 /// Whether image metrics can be computed for `data` (an evaluator is shipped or cached).
 pub fn has_evaluator(data: &DataConfig) -> bool {
-    matches!(data, DataConfig::Shapes { .. }) || crate::eval::evaluator::cache_path(data).is_file()
+    matches!(data, DataConfig::Shapes { .. } | DataConfig::Tones { .. })
+        || crate::eval::evaluator::cache_path(data).is_file()
 }
 
 /// The offer to train an evaluator for labelled image data that has none, and its progress.

@@ -3,112 +3,55 @@
 //! ("BCE (non-saturating)", "Leaky ReLU"), each with a sentence to hover.
 
 use crate::config::{Activation, GanLoss, OptimizerKind, Reconstruction};
+use crate::eval::metric::Metric;
 
-/// (column, label, unit, what it says) for every quality metric, in readout order.
-pub const QUALITY: &[(&str, &str, &str, &str)] = &[
-    (
-        "pitch_coverage",
-        "pitches",
-        "%",
-        "Share of the data's pitches that at least 2 generated clips play as a clear note (40 % of their energy at the spectral peak): the audio counterpart of the ring's modes.",
-    ),
-    (
-        "tonal_share",
-        "tonal",
-        "",
-        "Share of generated clips that are clear notes, over the data's share: 1 when the generator plays as many notes as the data holds, 0 for noise.",
-    ),
-    (
-        "spectral_distance",
-        "spectral distance",
-        "dB",
-        "Mean difference between the real and generated clips' average power spectra, over 32 bands: lower is better.",
-    ),
-    (
-        "modes_covered",
-        "modes",
-        "",
-        "Modes of the data with at least 1 % of the generated samples within 3 sigma: a collapsed generator covers one or two.",
-    ),
-    (
-        "high_quality",
-        "high quality",
-        "%",
-        "Share of generated samples within 3 sigma of a mode of the data.",
-    ),
-    (
-        "kl_grid",
-        "KL (grid)",
-        "nats",
-        "KL divergence of the real from the generated points, on 20x20 histograms: 0 when they match.",
-    ),
-    (
-        "js_grid",
-        "JS (grid)",
-        "nats",
-        "Jensen-Shannon divergence of the real and generated points on 20x20 histograms: 0 when they match, at most 0.69.",
-    ),
-    (
-        "mmd",
-        "MMD",
-        "",
-        "Maximum mean discrepancy between real and generated points with Gaussian kernels: 0 when the two distributions match.",
-    ),
-    (
-        "diversity",
-        "diversity",
-        "",
-        "Spread of the generated samples over the spread of the real ones: near 0 means collapse, near 1 the data's variety.",
-    ),
-    (
-        "fd",
-        "FD",
-        "",
-        "Frechet distance between real and generated samples on the evaluator's features (FID's formula on a small network trained on the data's labels): lower is better.",
-    ),
-    (
-        "kid",
-        "KID",
-        "",
-        "Kernel distance on the evaluator's features (unbiased, so usable on few samples): lower is better.",
-    ),
-    (
-        "precision",
-        "precision",
-        "",
-        "Share of generated samples that fall on the real samples' manifold (in the evaluator's features): fidelity.",
-    ),
-    (
-        "recall",
-        "recall",
-        "",
-        "Share of real samples that fall on the generated samples' manifold: coverage. A generator that makes one sample has recall 0.",
-    ),
-    (
-        "pixel_distance",
-        "pixel distance",
-        "",
-        "Distance between the per-pixel mean and standard deviation of real and generated images.",
-    ),
-    (
+/// Metrics of the model families rather than of a kind of data, in readout order.
+const FAMILY: [Metric; 3] = [
+    Metric::new(
         "held_out_elbo",
         "held-out ELBO",
         "nats",
         "Evidence lower bound on held-out inputs: the log-likelihood the VAE at least assigns them (higher is better).",
     ),
-    (
+    Metric::new(
         "active_units",
         "active units",
         "",
         "Latent dimensions whose held-out KL is above 0.01 nats: the ones the code uses. 0 means the posterior collapsed.",
     ),
-    (
+    Metric::new(
         "g_grad_norm",
         "G gradient norm",
         "",
         "L2 norm of the generator's gradients at the last step: near 0 for many steps means they vanished.",
     ),
 ];
+
+/// Every quality metric a run may report, once each, in readout order: those of the run's
+/// modality as it declares them, the other modalities', then the families'.
+pub fn quality_metrics(data: &crate::config::DataConfig) -> Vec<Metric> {
+    let own = crate::modality::of(data);
+    let mut all: Vec<Metric> = Vec::new();
+    for m in std::iter::once(own)
+        .chain(crate::modality::ALL)
+        .flat_map(|m| m.metrics())
+        .chain(&FAMILY)
+    {
+        if !all.iter().any(|a| a.column == m.column) {
+            all.push(*m);
+        }
+    }
+    all
+}
+
+/// A metric's declaration by its column, whoever declares it.
+fn metric(column: &str) -> Option<Metric> {
+    FAMILY
+        .iter()
+        .find(|m| m.column == column)
+        .copied()
+        .or_else(|| crate::modality::metric(column))
+}
 
 /// Column names a person reads in other places (curves, run tables).
 pub fn metric_label(column: &str) -> &str {
@@ -118,11 +61,7 @@ pub fn metric_label(column: &str) -> &str {
         "held_out_reconstruction" => "held-out reconstruction",
         "reconstruction" => "reconstruction",
         "kl" => "KL",
-        other => QUALITY
-            .iter()
-            .find(|q| q.0 == other)
-            .map(|q| q.1)
-            .unwrap_or(other),
+        other => metric(other).map_or(other, |m| m.label),
     }
 }
 
@@ -132,11 +71,7 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
     let label = metric_label(column);
     let unit = match column {
         "held_out_reconstruction" | "reconstruction" | "kl" => "nats",
-        _ => QUALITY
-            .iter()
-            .find(|q| q.0 == column)
-            .map(|q| q.2)
-            .unwrap_or(""),
+        _ => metric(column).map_or("", |m| m.unit),
     };
     match (column, modes_total) {
         ("modes_covered", Some(total)) => format!("{label} {value:.0}/{total}"),

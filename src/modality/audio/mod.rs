@@ -14,6 +14,56 @@ pub mod tones;
 pub mod views;
 pub mod wav;
 
+use super::{EvaluatorJob, Modality, TrainedEvaluator};
+use crate::config::DataConfig;
+use crate::eval::features::SCORES;
+use crate::eval::metric::Metric;
+use std::path::Path;
+
+/// Audio as a modality: its quality metrics (the clip evaluator's scores where one exists
+/// for the data, which the built-in tones have).
+pub struct Audio;
+
+/// Pitch, tonality and spectrum first, then the evaluator's scores.
+const ALL: [Metric; 8] = [
+    quality::METRICS[0],
+    quality::METRICS[1],
+    quality::METRICS[2],
+    SCORES[0],
+    SCORES[1],
+    SCORES[2],
+    SCORES[3],
+    SCORES[4],
+];
+
+impl Modality for Audio {
+    fn name(&self) -> &'static str {
+        "audio clips"
+    }
+
+    fn metrics(&self) -> &'static [Metric] {
+        &ALL
+    }
+
+    fn quality(&self, _data: &DataConfig, _gan: bool) -> Vec<Metric> {
+        ALL.to_vec()
+    }
+
+    fn train_evaluator(
+        &self,
+        data: &DataConfig,
+        job: EvaluatorJob,
+        out: &Path,
+    ) -> Result<TrainedEvaluator, String> {
+        let saved = evaluator::train(data, job.seed, job.steps, |s, _| (job.progress)(s))?;
+        saved.save(out)?;
+        Ok(TrainedEvaluator {
+            classes: saved.classes,
+            held_out_accuracy: saved.held_out_accuracy,
+        })
+    }
+}
+
 /// Clips of one length at one sample rate, stored one after another.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AudioSet {

@@ -4,6 +4,7 @@
 
 use super::spectrum::{mean_band_power, midi_note, peak};
 use super::AudioSet;
+use crate::eval::metric::Metric;
 
 /// A clip counts as pitched when this share of its energy sits at its spectral peak
 /// (band-limited square and saw tones reach 0.6-0.8; sweeps and noise stay under 0.3).
@@ -91,19 +92,36 @@ impl AudioReference {
             .map(|(a, b)| (a - b).abs())
             .sum::<f64>()
             / BANDS as f64;
-        vec![
-            (
-                "pitch_coverage",
-                covered as f64 / self.notes.len().max(1) as f64,
-            ),
-            ("tonal_share", pitched / self.tonal_share.max(1e-9)),
-            ("spectral_distance", distance),
-        ]
+        let values = [
+            covered as f64 / self.notes.len().max(1) as f64,
+            pitched / self.tonal_share.max(1e-9),
+            distance,
+        ];
+        METRICS.iter().map(|m| m.column).zip(values).collect()
     }
 }
 
-/// The metric names `measure` gives, in order.
-pub const METRICS: [&str; 3] = ["pitch_coverage", "tonal_share", "spectral_distance"];
+/// The metrics `measure` gives, in order.
+pub const METRICS: [Metric; 3] = [
+    Metric::new(
+        "pitch_coverage",
+        "pitches",
+        "%",
+        "Share of the data's pitches that at least 2 generated clips play as a clear note (40 % of their energy at the spectral peak): the audio counterpart of the ring's modes.",
+    ),
+    Metric::new(
+        "tonal_share",
+        "tonal",
+        "",
+        "Share of generated clips that are clear notes, over the data's share: 1 when the generator plays as many notes as the data holds, 0 for noise.",
+    ),
+    Metric::new(
+        "spectral_distance",
+        "spectral distance",
+        "dB",
+        "Mean difference between the real and generated clips' average power spectra, over 32 bands: lower is better.",
+    ),
+];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,58 @@
+//! Images: IDX files, image folders and the built-in shapes (readers in `data/`, the
+//! evaluator in `eval::evaluator`). What this modality declares: its quality metrics.
+
+use super::{EvaluatorJob, Modality, TrainedEvaluator};
+use crate::config::DataConfig;
+use crate::eval::features::SCORES;
+use crate::eval::metric::Metric;
+use std::path::Path;
+
+pub struct Images;
+
+const PIXEL_DISTANCE: Metric = Metric::new(
+    "pixel_distance",
+    "pixel distance",
+    "",
+    "Distance between the per-pixel mean and standard deviation of real and generated images.",
+);
+
+const ALL: [Metric; 6] = [
+    SCORES[0],
+    SCORES[1],
+    SCORES[2],
+    SCORES[3],
+    SCORES[4],
+    PIXEL_DISTANCE,
+];
+
+impl Modality for Images {
+    fn name(&self) -> &'static str {
+        "images"
+    }
+
+    fn metrics(&self) -> &'static [Metric] {
+        &ALL
+    }
+
+    /// The evaluator's scores (empty where no evaluator exists for the data); a GAN's
+    /// pixel statistics first.
+    fn quality(&self, _data: &DataConfig, gan: bool) -> Vec<Metric> {
+        let pixel = gan.then_some(PIXEL_DISTANCE);
+        pixel.into_iter().chain(SCORES).collect()
+    }
+
+    fn train_evaluator(
+        &self,
+        data: &DataConfig,
+        job: EvaluatorJob,
+        out: &Path,
+    ) -> Result<TrainedEvaluator, String> {
+        let saved =
+            crate::eval::evaluator::train(data, job.seed, job.steps, |s, _| (job.progress)(s))?;
+        saved.save(out)?;
+        Ok(TrainedEvaluator {
+            classes: saved.classes,
+            held_out_accuracy: saved.held_out_accuracy,
+        })
+    }
+}
