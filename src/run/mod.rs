@@ -9,7 +9,8 @@ pub use recorder::RunRecorder;
 
 use crate::checkpoint::{store, EncodedCheckpoint};
 use crate::config::Experiment;
-use crate::train::{metric_columns, Metrics, Samples, Snapshot};
+use crate::train::events::SampleFile;
+use crate::train::{metric_columns, Metrics, Snapshot};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -196,74 +197,30 @@ impl RunWriter {
         Ok(())
     }
 
-    /// Saves the snapshot as `samples/step_NNNNNN.png` (and `_recon` for a VAE); audio
-    /// also as `step_NNNNNN.wav`, the shown clips one after another.
+    /// Saves the snapshot as the files its samples make (`Samples::files`):
+    /// `samples/step_NNNNNN.png` and views beside it (`_recon` for a VAE, `.wav` for audio).
     pub fn write_snapshot(&self, s: &Snapshot) -> Result<PathBuf, image::ImageError> {
-        let path = self
-            .dir
-            .join("samples")
-            .join(format!("step_{:06}.png", s.step));
-        match &s.samples {
-            Samples::Images {
-                grid,
-                reconstructions,
-                latent_map,
-                encoded,
-                traversal,
-                interpolation,
-                ..
-            } => {
-                render::save_png(grid, &path, 4)?;
-                // Extra views beside the grid: (file suffix, image, upscale).
-                let extras = [
-                    ("recon", reconstructions, 4),
-                    ("latent", latent_map, 4),
-                    ("encoded", encoded, 1),
-                    ("traversal", traversal, 4),
-                    ("interpolation", interpolation, 4),
-                ];
-                for (suffix, image, scale) in extras {
-                    if let Some(image) = image {
-                        let p = self
-                            .dir
-                            .join("samples")
-                            .join(format!("step_{:06}_{suffix}.png", s.step));
-                        render::save_png(image, &p, scale)?;
-                    }
-                }
-            }
-            Samples::Points(view) => render::save_png(
-                &render::points_image(view, 512, Default::default()),
-                &path,
-                1,
-            )?,
-            // The spectrograms as the PNG, and the clips to listen to beside it.
-            Samples::Audio(view) => {
-                render::save_png(&view.spectrograms, &path, 2)?;
-                let wav = path.with_extension("wav");
-                crate::modality::audio::wav::write(&wav, &view.generated, view.sample_rate)
-                    .map_err(image::ImageError::IoError)?;
-                if let Some(image) = &view.pairs {
-                    let recon = self
-                        .dir
-                        .join("samples")
-                        .join(format!("step_{:06}_recon.png", s.step));
-                    render::save_png(image, &recon, 2)?;
-                    let pairs: Vec<Vec<f32>> = view
-                        .inputs
-                        .iter()
-                        .zip(&view.reconstructed)
-                        .flat_map(|(a, b)| [a.clone(), b.clone()])
-                        .collect();
-                    crate::modality::audio::wav::write(
-                        &recon.with_extension("wav"),
-                        &pairs,
-                        view.sample_rate,
-                    )
-                    .map_err(image::ImageError::IoError)?;
-                }
+        let at = |suffix: &str, extension: &str| {
+            self.dir
+                .join("samples")
+                .join(format!("step_{:06}{suffix}.{extension}", s.step))
+        };
+        for file in s.samples.files() {
+            match file {
+                SampleFile::Png {
+                    suffix,
+                    image,
+                    scale,
+                } => render::save_png(&image, &at(suffix, "png"), scale)?,
+                SampleFile::Wav {
+                    suffix,
+                    clips,
+                    sample_rate,
+                } => crate::modality::audio::wav::write(&at(suffix, "wav"), &clips, sample_rate)
+                    .map_err(image::ImageError::IoError)?,
             }
         }
+        let path = at("", "png");
         Ok(path)
     }
 

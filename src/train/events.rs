@@ -3,6 +3,7 @@
 
 pub use crate::checkpoint::EncodedCheckpoint;
 pub use crate::modality::audio::views::AudioView;
+use std::borrow::Cow;
 
 /// Control messages from an observer to the training thread.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,7 +107,71 @@ pub enum Samples {
     Audio(AudioView),
 }
 
+/// One file a snapshot becomes in a run folder: `samples/step_NNNNNN{suffix}.png|wav`.
+pub enum SampleFile<'a> {
+    /// An image, upscaled `scale` times.
+    Png {
+        suffix: &'static str,
+        image: Cow<'a, RgbaImage>,
+        scale: usize,
+    },
+    /// Clips one after another, with short silences between them.
+    Wav {
+        suffix: &'static str,
+        clips: Cow<'a, [Vec<f32>]>,
+        sample_rate: u32,
+    },
+}
+
 impl Samples {
+    /// The files this snapshot is kept as: the main view under no suffix, extra views
+    /// (a VAE's reconstructions, latent map, ...) under their names.
+    pub fn files(&self) -> Vec<SampleFile<'_>> {
+        match self {
+            Samples::Images {
+                grid,
+                reconstructions,
+                latent_map,
+                encoded,
+                traversal,
+                interpolation,
+                ..
+            } => {
+                let extras = [
+                    ("_recon", reconstructions, 4),
+                    ("_latent", latent_map, 4),
+                    ("_encoded", encoded, 1),
+                    ("_traversal", traversal, 4),
+                    ("_interpolation", interpolation, 4),
+                ];
+                std::iter::once(("", Some(grid), 4))
+                    .chain(
+                        extras
+                            .into_iter()
+                            .map(|(suffix, image, scale)| (suffix, image.as_ref(), scale)),
+                    )
+                    .filter_map(|(suffix, image, scale)| {
+                        image.map(|image| SampleFile::Png {
+                            suffix,
+                            image: Cow::Borrowed(image),
+                            scale,
+                        })
+                    })
+                    .collect()
+            }
+            Samples::Points(view) => vec![SampleFile::Png {
+                suffix: "",
+                image: Cow::Owned(crate::run::render::points_image(
+                    view,
+                    512,
+                    Default::default(),
+                )),
+                scale: 1,
+            }],
+            Samples::Audio(view) => view.files(),
+        }
+    }
+
     /// A sample grid alone, with none of the VAE's extra views.
     pub fn grid(grid: RgbaImage) -> Samples {
         Samples::Images {

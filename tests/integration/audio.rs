@@ -301,6 +301,25 @@ fn a_run_folder_keeps_each_snapshot_as_wav() {
             .join(format!("samples/step_{step:06}.png"))
             .is_file());
     }
+    // A VAE also keeps its held-out inputs beside their reconstructions, as WAV and PNG.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exp = preset("vae_conv_tones.toml");
+    exp.training.steps = 2;
+    exp.training.batch_size = 16;
+    let folder = genlab::run::RunWriter::create(dir.path(), &exp).expect("folder");
+    let s = Session::launch(exp, None, Some(folder)).expect("start");
+    assert!(s.wait(Duration::from_secs(300)), "the run did not end");
+    for name in [
+        "step_000002.wav",
+        "step_000002_recon.wav",
+        "step_000002_recon.png",
+    ] {
+        let path = dir.path().join("samples").join(name);
+        assert!(path.is_file(), "{path:?}");
+    }
+    let pairs = hound::WavReader::open(dir.path().join("samples/step_000002_recon.wav"))
+        .expect("recon wav");
+    assert!(pairs.duration() > 2 * tones::LENGTH as u32);
 }
 
 #[test]

@@ -6,8 +6,10 @@ use super::quality::AudioReference;
 use super::spectrum::spectrogram;
 use super::AudioSet;
 use crate::config::DataConfig;
+use crate::train::events::SampleFile;
 use crate::train::RgbaImage;
 use burn::prelude::Device;
+use std::borrow::Cow;
 
 /// Clips shown (and kept as WAV in a run folder) per snapshot.
 pub const SHOWN: usize = 16;
@@ -30,6 +32,42 @@ pub struct AudioView {
 }
 
 impl AudioView {
+    /// How a run folder keeps it: the spectrograms as the PNG and the clips as WAV
+    /// beside it; for a VAE, the input/reconstruction pairs as `_recon`.
+    pub fn files(&self) -> Vec<SampleFile<'_>> {
+        let mut files = vec![
+            SampleFile::Png {
+                suffix: "",
+                image: Cow::Borrowed(&self.spectrograms),
+                scale: 2,
+            },
+            SampleFile::Wav {
+                suffix: "",
+                clips: Cow::Borrowed(&self.generated),
+                sample_rate: self.sample_rate,
+            },
+        ];
+        if let Some(image) = &self.pairs {
+            let pairs: Vec<Vec<f32>> = self
+                .inputs
+                .iter()
+                .zip(&self.reconstructed)
+                .flat_map(|(a, b)| [a.clone(), b.clone()])
+                .collect();
+            files.push(SampleFile::Png {
+                suffix: "_recon",
+                image: Cow::Borrowed(image),
+                scale: 2,
+            });
+            files.push(SampleFile::Wav {
+                suffix: "_recon",
+                clips: Cow::Owned(pairs),
+                sample_rate: self.sample_rate,
+            });
+        }
+        files
+    }
+
     /// The generated clips' view (inputs and reconstructions empty).
     pub fn of(sample_rate: u32, generated: Vec<Vec<f32>>) -> AudioView {
         AudioView {
