@@ -11,6 +11,7 @@ pub mod evaluator_job;
 mod experiment_panel;
 mod file_menu;
 pub mod files;
+mod filmstrip;
 pub mod runs_panel;
 pub mod samples;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! The sample grid (images) or 2-D view, with a slider back through earlier snapshots.
 
 use super::app::GenLabApp;
+use super::filmstrip::{filmstrip_ui, Filmstrip, Frames};
 use crate::run::render::{points_image, PointLayers};
 use crate::train::{RgbaImage, Samples, Snapshot};
 use eframe::egui;
@@ -22,6 +23,8 @@ pub struct SampleView {
     texture: Option<((u64, PointLayers), Textures)>,
     pub zoom: f32,
     pub layers: PointLayers,
+    /// Earlier 2-D snapshots as pictures beside the main view.
+    filmstrip: Filmstrip,
 }
 
 impl Default for SampleView {
@@ -32,6 +35,7 @@ impl Default for SampleView {
             texture: None,
             zoom: 1.0,
             layers: PointLayers::default(),
+            filmstrip: Filmstrip::default(),
         }
     }
 }
@@ -41,6 +45,7 @@ impl SampleView {
         self.frames.clear();
         self.selected = None;
         self.texture = None;
+        self.filmstrip.clear();
     }
 
     pub fn len(&self) -> usize {
@@ -217,9 +222,35 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 }
             }
             let view = &mut app.samples;
-            if let Some(Samples::Points(pv)) = view.shown().map(|s| &s.samples) {
+            let shown_step = view.shown().map(|s| s.step);
+            let newest = view.len().saturating_sub(1);
+            let SampleView {
+                frames,
+                filmstrip,
+                layers,
+                selected,
+                ..
+            } = view;
+            if let Some(Samples::Points(pv)) = shown_step
+                .and_then(|step| frames.iter().find(|f| f.step == step))
+                .map(|s| &s.samples)
+            {
                 let heatmap = textures.first().map(|(_, t)| t.id());
-                points_plot_ui(ui, pv, heatmap, view.layers, zoom);
+                let space = ui.available_size();
+                let mut clicked = None;
+                ui.horizontal_top(|ui| {
+                    let side = points_plot_ui(ui, pv, heatmap, *layers, zoom);
+                    let rest = egui::vec2(space.x - side - 24.0, space.y);
+                    let shown = Frames {
+                        frames,
+                        shown_step,
+                        layers: *layers,
+                    };
+                    clicked = filmstrip_ui(ui, filmstrip, shown, rest);
+                });
+                if let Some(i) = clicked {
+                    *selected = (i != newest).then_some(i);
+                }
                 return;
             }
             let mut textures = textures;
@@ -392,14 +423,15 @@ fn heatmap_image(view: &crate::train::PointsView) -> RgbaImage {
     }
 }
 
-/// The 2-D view as an interactive plot: heatmap behind, generated and real points on top.
+/// The 2-D view as an interactive plot: heatmap behind, generated and real points on top;
+/// returns its side.
 fn points_plot_ui(
     ui: &mut egui::Ui,
     view: &crate::train::PointsView,
     heatmap: Option<egui::TextureId>,
     layers: PointLayers,
     zoom: f32,
-) {
+) -> f32 {
     use egui_plot::{Legend, Plot, PlotImage, PlotPoint, Points};
     let [x0, x1, y0, y1] = view.bounds;
     let space = ui.available_size();
@@ -480,4 +512,5 @@ fn points_plot_ui(
                 );
             }
         });
+    side
 }

@@ -645,3 +645,35 @@ fn a_distribution_drawn_with_the_mouse_becomes_the_data() {
     let s = genlab::train::Session::start(exp).expect("start");
     assert!(s.wait(Duration::from_secs(120)), "the run did not end");
 }
+
+/// Beside the 2-D view, earlier snapshots from step 0 to the newest; a click on one shows
+/// it in the main view.
+#[test]
+fn earlier_snapshots_stand_beside_the_2d_view_and_open_on_a_click() {
+    let mut e = preset("gan_ring.toml");
+    e.training.steps = 60;
+    e.training.samples_every = 10;
+    e.training.batch_size = 32;
+    let mut h = harness(GenLabApp::new(e));
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "the run to end with its snapshots", |a| {
+        a.samples.len() >= 7 && a.status == genlab::ui::RunStatus::Finished
+    });
+    h.step();
+    for step in [0, 60] {
+        assert!(
+            h.query_by_label(&format!("snapshot at step {step}"))
+                .is_some(),
+            "no picture of step {step}"
+        );
+    }
+    assert_eq!(h.state().samples.shown().map(|s| s.step), Some(60));
+    h.get_by_label("snapshot at step 0").click();
+    h.step();
+    assert_eq!(
+        h.state().samples.shown().map(|s| s.step),
+        Some(0),
+        "the click did not show step 0"
+    );
+}
