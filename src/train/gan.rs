@@ -26,7 +26,8 @@ const GRID_IMAGES: usize = 64;
 pub(super) const AUDIO_CLIPS: usize = 128;
 const HEATMAP: usize = 48;
 /// Cells per side of the histograms behind the KL and JS divergences (GAN Lab uses a grid too).
-const GRID_CELLS: usize = 20;
+/// Cells per side of the histograms behind `kl_grid` and `js_grid`.
+pub const GRID_CELLS: usize = 20;
 
 pub struct GanTrainer {
     g: Generator,

@@ -17,6 +17,7 @@ mod vae;
 pub use events::{
     AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples, Snapshot,
 };
+pub use gan::{bounds_of, GRID_CELLS};
 pub use session::Session;
 pub use trainer::Trainer;
 

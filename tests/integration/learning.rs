@@ -303,6 +303,11 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
                             eval::points::mode_coverage(&generated, &set.modes, set.mode_std)
                                 .modes_covered as f64
                         }
+                        "js_grid" => {
+                            let bounds = genlab::train::bounds_of(&real);
+                            let cells = genlab::train::GRID_CELLS;
+                            eval::points::grid_divergences(&real, &generated, bounds, cells).1
+                        }
                         other => panic!("{name}: no broken model for {other}"),
                     };
                     broken.push((what, value));
