@@ -166,6 +166,20 @@ impl Dataset {
         })
     }
 
+    /// The shape of one sample, which fixes the networks' input and output sizes.
+    pub fn shape(&self) -> crate::model::SampleShape {
+        use crate::model::SampleShape;
+        match self {
+            Dataset::Points(_) => SampleShape::Point2,
+            Dataset::Images(s) => SampleShape::Image {
+                channels: s.channels,
+                height: s.height,
+                width: s.width,
+            },
+            Dataset::Audio(a) => SampleShape::Audio { length: a.length },
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Dataset::Points(p) => p.points.len(),

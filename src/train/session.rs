@@ -8,7 +8,6 @@ use crate::checkpoint::Checkpoint;
 use crate::config::{Experiment, ModelConfig};
 use crate::data::Dataset;
 use crate::eval::diagnostics::Monitor;
-use crate::model::SampleShape;
 use crate::run::{RunRecorder, RunWriter};
 use burn::prelude::*;
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender, TryRecvError, TrySendError};
@@ -189,15 +188,7 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
     if data.len() < 2 {
         return Err("the dataset has fewer than 2 samples".into());
     }
-    let shape = match &data {
-        Dataset::Points(_) => SampleShape::Point2,
-        Dataset::Images(s) => SampleShape::Image {
-            channels: s.channels,
-            height: s.height,
-            width: s.width,
-        },
-        Dataset::Audio(a) => SampleShape::Audio { length: a.length },
-    };
+    let shape = data.shape();
     let trainer: Box<dyn Trainer> = match experiment.model {
         ModelConfig::Gan { .. } => {
             Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
