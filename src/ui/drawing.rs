@@ -36,7 +36,12 @@ pub fn canvas(ui: &mut egui::Ui, points: &mut Vec<[f32; 2]>) -> bool {
             (rect.bottom() - p.y) / rect.height() * 2.0 * EXTENT - EXTENT,
         ]
     };
+    let history = egui::Id::unique("genlab-drawing-history");
     let mut changed = false;
+    // Each stroke or erase starts from a state that undo can return to.
+    if response.hovered() && ui.input(|i| i.pointer.any_pressed()) {
+        remember(ui, history, points);
+    }
     if let Some(pos) = response
         .interact_pointer_pos()
         .filter(|p| rect.contains(*p))
@@ -84,7 +89,46 @@ pub fn canvas(ui: &mut egui::Ui, points: &mut Vec<[f32; 2]>) -> bool {
         Stroke::new(1.0, Color32::from_gray(90)),
         egui::StrokeKind::Inside,
     );
+    ui.horizontal(|ui| {
+        ui.label(format!("{} points", points.len()));
+        let undoable = ui.data(|d| {
+            d.get_temp::<Vec<Vec<[f32; 2]>>>(history)
+                .is_some_and(|h| !h.is_empty())
+        });
+        if ui
+            .add_enabled(undoable, egui::Button::new("undo"))
+            .on_hover_text("Take back the last stroke, erase or clear")
+            .clicked()
+        {
+            if let Some(before) = ui.data_mut(|d| {
+                d.get_temp_mut_or_default::<Vec<Vec<[f32; 2]>>>(history)
+                    .pop()
+            }) {
+                *points = before;
+                changed = true;
+            }
+        }
+        if ui.button("clear").clicked() && !points.is_empty() {
+            remember(ui, history, points);
+            points.clear();
+            changed = true;
+        }
+    });
     changed
+}
+
+/// Strokes that undo can take back.
+const UNDO_DEPTH: usize = 100;
+
+/// Keeps `points` as they are, for undo.
+fn remember(ui: &egui::Ui, history: egui::Id, points: &[[f32; 2]]) {
+    ui.data_mut(|d| {
+        let h = d.get_temp_mut_or_default::<Vec<Vec<[f32; 2]>>>(history);
+        if h.len() >= UNDO_DEPTH {
+            h.remove(0);
+        }
+        h.push(points.to_vec());
+    });
 }
 
 /// Three decimals: a preset file stays readable and the drawing loses nothing visible.

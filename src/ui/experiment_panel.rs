@@ -199,12 +199,6 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
         DataConfig::CsvPoints { path } => path_ui(ui, "CSV file", path),
         DataConfig::Drawn { points, spread } => {
             super::drawing::canvas(ui, points);
-            ui.horizontal(|ui| {
-                ui.label(format!("{} points", points.len()));
-                if ui.button("clear").clicked() {
-                    points.clear();
-                }
-            });
             ui.add(egui::Slider::new(spread, 0.0..=0.5).text("spread"))
                 .on_hover_text(
                     "Standard deviation of the noise around each drawn point in the training set",

@@ -635,6 +635,29 @@ fn a_distribution_drawn_with_the_mouse_becomes_the_data() {
     let left = drawn(&h);
     assert!(left.len() < points.len(), "nothing erased");
     assert!(left.iter().all(|p| p[0].abs() >= 0.15), "{left:?}");
+    // Undo takes back the erase, then the stroke.
+    h.get_by_label("undo").click();
+    h.step();
+    assert_eq!(
+        drawn(&h),
+        points,
+        "undo did not bring the erased points back"
+    );
+    h.get_by_label("undo").click();
+    h.step();
+    assert!(drawn(&h).is_empty(), "undo did not take back the stroke");
+    h.get_by_label("undo").click();
+    h.step();
+    // Back to the erased state for the rest of the test: redraw the stroke and erase.
+    let pos = at(&h, 0.2);
+    button(&mut h, pos, PointerButton::Primary, true);
+    for i in 1..=30 {
+        h.event(Event::PointerMoved(at(&h, 0.2 + 0.6 * i as f32 / 30.0)));
+        h.step();
+    }
+    let pos = at(&h, 0.8);
+    button(&mut h, pos, PointerButton::Primary, false);
+    assert_eq!(drawn(&h).len(), points.len());
     // The drawing is data: it validates, survives a preset file and trains.
     let mut exp = h.state().experiment.clone();
     assert!(exp.validate().is_empty(), "{:?}", exp.validate());
