@@ -259,19 +259,26 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 textures.insert(1, ("real clips", real));
             }
             let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
-            let side = fit_side(ui.available_size(), &sizes) * zoom;
+            let (side, split) = fit_rows(ui.available_size(), &sizes);
+            let side = side * zoom;
             egui::ScrollArea::both().show(ui, |ui| {
-                ui.horizontal_top(|ui| {
-                    for (i, (name, tex)) in textures.iter().enumerate() {
-                        let size = shown_size(i, sizes[i], side);
-                        ui.vertical(|ui| {
-                            // The caption wraps to its image's width, never widens it.
-                            ui.set_max_width(size.x.max(60.0));
-                            ui.label(*name);
-                            ui.image((tex.id(), size));
-                        });
-                    }
-                });
+                for row in [0..split, split..textures.len()]
+                    .into_iter()
+                    .filter(|r| !r.is_empty())
+                {
+                    ui.horizontal_top(|ui| {
+                        for i in row {
+                            let (name, tex) = &textures[i];
+                            let size = shown_size(i, sizes[i], side);
+                            ui.vertical(|ui| {
+                                // The caption wraps to its image's width, never widens it.
+                                ui.set_max_width(size.x.max(60.0));
+                                ui.label(*name);
+                                ui.image((tex.id(), size));
+                            });
+                        }
+                    });
+                }
             });
         }
     }
@@ -308,6 +315,36 @@ pub fn fit_side(space: egui::Vec2, sizes: &[egui::Vec2]) -> f32 {
     let by_width = (space.x - gaps) / width_per_side.max(1e-3);
     // Below 120 pixels the views scroll rather than shrink further.
     by_height.min(by_width).max(120.0)
+}
+
+/// Views laid out in one row, or in two where that shows them larger (a tall area, as at
+/// 1920x1080): `(side, n)` puts the first `n` views in the first row.
+pub fn fit_rows(space: egui::Vec2, sizes: &[egui::Vec2]) -> (f32, usize) {
+    let n = sizes.len();
+    let mut best = (fit_side(space, sizes), n);
+    let per_side = |i: usize| shown_size(i, sizes[i], 1.0);
+    for split in 1..n {
+        let rows = [0..split, split..n];
+        let by_width = rows
+            .iter()
+            .map(|r| {
+                let width: f32 = r.clone().map(|i| per_side(i).x).sum();
+                (space.x - 16.0 * r.len() as f32) / width.max(1e-3)
+            })
+            .fold(f32::INFINITY, f32::min);
+        let height: f32 = rows
+            .iter()
+            .map(|r| r.clone().map(|i| per_side(i).y).fold(0.0, f32::max))
+            .sum();
+        // Two captions and the gap between the rows.
+        let by_height = (space.y - 2.0 * 48.0 - 8.0) / height.max(1e-3);
+        let side = by_width.min(by_height);
+        // A second row only for a clearly larger view: one row reads more easily.
+        if side > 1.1 * best.0 {
+            best = (side, split);
+        }
+    }
+    best
 }
 
 /// The size image `i` (of pixel size `size`) is drawn at, for a first image `side` tall.

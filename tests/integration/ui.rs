@@ -491,7 +491,7 @@ fn running_and_edited_experiments_are_kept_apart() {
 #[test]
 fn sample_views_fit_their_space() {
     use eframe::egui::vec2;
-    use genlab::ui::samples::{fit_side, shown_size};
+    use genlab::ui::samples::{fit_rows, fit_side, shown_size};
     // grid, inputs | reconstructions, latent map, traversal, interpolation (pixels).
     let sizes = [
         vec2(233.0, 233.0),
@@ -514,6 +514,27 @@ fn sample_views_fit_their_space() {
     }
     let lone = fit_side(vec2(960.0, 400.0), &[vec2(233.0, 233.0)]);
     assert!((lone - 352.0).abs() < 1.0, "{lone}");
+    // Where the area is tall (a 1920x1080 window), two rows show the views larger, and
+    // both rows still fit; in the 1280x800 window's strip, one row stays.
+    let strip = vec2(960.0, 250.0);
+    assert_eq!(fit_rows(strip, &sizes).1, sizes.len());
+    let tall = vec2(1200.0, 700.0);
+    let (side, split) = fit_rows(tall, &sizes);
+    assert!(split < sizes.len(), "one row in {tall:?}");
+    assert!(side > 1.1 * fit_side(tall, &sizes), "{side}");
+    let mut height = 0.0;
+    for row in [0..split, split..sizes.len()] {
+        let width: f32 = row
+            .clone()
+            .map(|i| shown_size(i, sizes[i], side).x + 16.0)
+            .sum();
+        assert!(width <= tall.x + 0.5, "row {row:?}: {width} wide");
+        height += row
+            .map(|i| shown_size(i, sizes[i], side).y)
+            .fold(0.0, f32::max)
+            + 48.0;
+    }
+    assert!(height <= tall.y, "{height} tall");
 }
 
 /// Each view can fill the central area and come back, and the experiment panel can be
