@@ -1,5 +1,6 @@
 //! Kinds of data, one module each: what the rest of GenLab asks of a kind of data goes
-//! through the `Modality` trait (today: its name and its quality metrics), so the
+//! through the `Modality` trait (today: its name, its quality metrics and how its
+//! evaluator is trained), so the
 //! trainers' metric schema, the run writer's columns and the window's readouts never
 //! list a kind's metrics themselves.
 //!
@@ -25,7 +26,7 @@ pub trait Modality: Sync {
     /// metrics.csv order.
     fn quality(&self, data: &DataConfig, gan: bool) -> Vec<Metric>;
     /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
-    /// precision/recall) and writes it to `out`; `progress` gets each step done.
+    /// precision/recall) as `job` says, and writes it to `out`.
     fn train_evaluator(
         &self,
         _data: &DataConfig,

@@ -262,20 +262,24 @@ impl ConvDown {
         if !self.batch_std {
             return self.head.forward(features);
         }
-        // ProGAN's minibatch standard deviation: each feature's spread over the batch,
-        // averaged to one number that every sample gets as an extra input.
-        let [batch, _] = features.dims();
-        let centred = features.clone() - features.clone().mean_dim(0);
-        let spread = centred
-            .powi_scalar(2)
-            .mean_dim(0)
-            .add_scalar(1e-8)
-            .sqrt()
-            .mean()
-            .reshape([1, 1])
-            .repeat_dim(0, batch);
-        self.head.forward(Tensor::cat(vec![features, spread], 1))
+        self.head.forward(with_batch_spread(features))
     }
+}
+
+/// ProGAN's minibatch standard deviation: each feature's spread over the batch, averaged
+/// to one number that every sample gets as an extra input column.
+pub fn with_batch_spread(features: Tensor<2>) -> Tensor<2> {
+    let [batch, _] = features.dims();
+    let centred = features.clone() - features.clone().mean_dim(0);
+    let spread = centred
+        .powi_scalar(2)
+        .mean_dim(0)
+        .add_scalar(1e-8)
+        .sqrt()
+        .mean()
+        .reshape([1, 1])
+        .repeat_dim(0, batch);
+    Tensor::cat(vec![features, spread], 1)
 }
 
 /// `x` moved `shift` samples along its last axis (right when positive), the gap filled by

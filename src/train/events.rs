@@ -123,42 +123,29 @@ pub enum SampleFile<'a> {
     },
 }
 
+/// One picture of an image run: what the window captions it, the suffix of its file in a
+/// run folder, and how much that file scales it up.
+pub struct ImageView<'a> {
+    pub caption: &'static str,
+    pub suffix: &'static str,
+    pub image: &'a RgbaImage,
+    pub file_scale: usize,
+}
+
 impl Samples {
     /// The files this snapshot is kept as: the main view under no suffix, extra views
     /// (a VAE's reconstructions, latent map, ...) under their names.
     pub fn files(&self) -> Vec<SampleFile<'_>> {
         match self {
-            Samples::Images {
-                grid,
-                reconstructions,
-                latent_map,
-                encoded,
-                traversal,
-                interpolation,
-                ..
-            } => {
-                let extras = [
-                    ("_recon", reconstructions, 4),
-                    ("_latent", latent_map, 4),
-                    ("_encoded", encoded, 1),
-                    ("_traversal", traversal, 4),
-                    ("_interpolation", interpolation, 4),
-                ];
-                std::iter::once(("", Some(grid), 4))
-                    .chain(
-                        extras
-                            .into_iter()
-                            .map(|(suffix, image, scale)| (suffix, image.as_ref(), scale)),
-                    )
-                    .filter_map(|(suffix, image, scale)| {
-                        image.map(|image| SampleFile::Png {
-                            suffix,
-                            image: Cow::Borrowed(image),
-                            scale,
-                        })
-                    })
-                    .collect()
-            }
+            Samples::Images { .. } => self
+                .image_views()
+                .into_iter()
+                .map(|v| SampleFile::Png {
+                    suffix: v.suffix,
+                    image: Cow::Borrowed(v.image),
+                    scale: v.file_scale,
+                })
+                .collect(),
             Samples::Points(view) => vec![SampleFile::Png {
                 suffix: "",
                 image: Cow::Owned(crate::run::render::points_image(
@@ -170,6 +157,67 @@ impl Samples {
             }],
             Samples::Audio(view) => view.files(),
         }
+    }
+
+    /// The image views of an image run in the order the window shows them: the grid,
+    /// then a VAE's extra views where it has them (empty for points and audio).
+    pub fn image_views(&self) -> Vec<ImageView<'_>> {
+        let Samples::Images {
+            grid,
+            reconstructions,
+            latent_map,
+            encoded,
+            traversal,
+            interpolation,
+            ..
+        } = self
+        else {
+            return Vec::new();
+        };
+        fn view<'a>(
+            caption: &'static str,
+            suffix: &'static str,
+            image: &'a Option<RgbaImage>,
+            file_scale: usize,
+        ) -> Option<ImageView<'a>> {
+            image.as_ref().map(|image| ImageView {
+                caption,
+                suffix,
+                image,
+                file_scale,
+            })
+        }
+        [
+            Some(ImageView {
+                caption: "samples from fixed noise",
+                suffix: "",
+                image: grid,
+                file_scale: 4,
+            }),
+            view("inputs | reconstructions", "_recon", reconstructions, 4),
+            view("latent map (decoded 2-D grid)", "_latent", latent_map, 4),
+            view(
+                "encoded held-out inputs (colour = class)",
+                "_encoded",
+                encoded,
+                1,
+            ),
+            view(
+                "latent traversal (rows: most active dims, -3..3)",
+                "_traversal",
+                traversal,
+                4,
+            ),
+            view(
+                "interpolation between two held-out inputs",
+                "_interpolation",
+                interpolation,
+                4,
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// A sample grid alone, with none of the VAE's extra views.

@@ -67,10 +67,7 @@ impl DataPreview {
                 _ => None,
             };
             if let Some(grid) = image {
-                let image = egui::ColorImage::from_rgba_unmultiplied(
-                    [grid.width, grid.height],
-                    &grid.pixels,
-                );
+                let image = super::samples::color_image(grid);
                 self.texture =
                     Some(ctx.load_texture("data_preview", image, egui::TextureOptions::NEAREST));
             }

@@ -2,6 +2,7 @@
 //! from step 0 to the newest: how the generated points travelled, at a glance, in the
 //! space a square plot leaves free in a wide window. A click shows that snapshot.
 
+use super::samples::color_image;
 use crate::run::render::{points_image, PointLayers};
 use crate::train::{Samples, Snapshot};
 use eframe::egui;
@@ -36,15 +37,9 @@ impl Filmstrip {
             return Some(t.clone());
         }
         let side = (THUMB * ctx.pixels_per_point()).round() as usize;
-        let image = points_image(view, side, layers);
-        let pixels = image
-            .pixels
-            .chunks_exact(4)
-            .map(|p| egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3]))
-            .collect();
         let texture = ctx.load_texture(
             format!("filmstrip {}", snap.step),
-            egui::ColorImage::new([image.width, image.height], pixels),
+            color_image(&points_image(view, side, layers)),
             egui::TextureOptions::LINEAR,
         );
         self.shown.push((key, texture.clone()));

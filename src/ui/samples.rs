@@ -105,46 +105,15 @@ impl SampleView {
         let key = (snap.step, self.layers);
         if self.texture.as_ref().is_none_or(|(k, _)| *k != key) {
             let load = |name: &'static str, im: &RgbaImage| {
-                // Our images are opaque, so premultiplied equals unmultiplied; converting
-                // here (optimised) rather than in ecolor (an unoptimised dependency in dev)
-                // keeps a new snapshot from costing the frame tens of milliseconds.
-                let pixels = im
-                    .pixels
-                    .chunks_exact(4)
-                    .map(|p| egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3]))
-                    .collect();
-                let color = egui::ColorImage::new([im.width, im.height], pixels);
-                (
-                    name,
-                    ctx.load_texture(name, color, egui::TextureOptions::NEAREST),
-                )
+                let texture =
+                    ctx.load_texture(name, color_image(im), egui::TextureOptions::NEAREST);
+                (name, texture)
             };
             let mut textures = Vec::new();
             match &snap.samples {
-                Samples::Images {
-                    grid,
-                    reconstructions,
-                    latent_map,
-                    encoded,
-                    traversal,
-                    interpolation,
-                    ..
-                } => {
-                    textures.push(load("samples from fixed noise", grid));
-                    if let Some(r) = reconstructions {
-                        textures.push(load("inputs | reconstructions", r));
-                    }
-                    if let Some(m) = latent_map {
-                        textures.push(load("latent map (decoded 2-D grid)", m));
-                    }
-                    if let Some(e) = encoded {
-                        textures.push(load("encoded held-out inputs (colour = class)", e));
-                    }
-                    if let Some(t) = traversal {
-                        textures.push(load("latent traversal (rows: most active dims, -3..3)", t));
-                    }
-                    if let Some(i) = interpolation {
-                        textures.push(load("interpolation between two held-out inputs", i));
+                Samples::Images { .. } => {
+                    for view in snap.samples.image_views() {
+                        textures.push(load(view.caption, view.image));
                     }
                 }
                 Samples::Audio(view) => {
@@ -168,6 +137,18 @@ impl SampleView {
         }
         self.texture.as_ref().map(|(k, t)| (k.0, t.clone()))
     }
+}
+
+/// One of our images for egui. They are opaque, so premultiplied equals unmultiplied;
+/// converting here (optimised) rather than in ecolor (an unoptimised dependency in dev)
+/// keeps a new snapshot from costing the frame tens of milliseconds.
+pub fn color_image(im: &RgbaImage) -> egui::ColorImage {
+    let pixels = im
+        .pixels
+        .chunks_exact(4)
+        .map(|p| egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3]))
+        .collect();
+    egui::ColorImage::new([im.width, im.height], pixels)
 }
 
 pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
@@ -222,7 +203,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 }
             }
             let view = &mut app.samples;
-            let shown_step = view.shown().map(|s| s.step);
+            let shown = view.shown_index();
             let newest = view.len().saturating_sub(1);
             let SampleView {
                 frames,
@@ -231,10 +212,8 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 selected,
                 ..
             } = view;
-            if let Some(Samples::Points(pv)) = shown_step
-                .and_then(|step| frames.iter().find(|f| f.step == step))
-                .map(|s| &s.samples)
-            {
+            let shown_step = shown.map(|i| frames[i].step);
+            if let Some(Samples::Points(pv)) = shown.map(|i| &frames[i].samples) {
                 let heatmap = textures.first().map(|(_, t)| t.id());
                 let space = ui.available_size();
                 let mut clicked = None;

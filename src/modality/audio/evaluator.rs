@@ -7,6 +7,7 @@
 //! Retrain the shipped one with
 //!   cargo run --release -- evaluator presets/wavegan_tones.toml --out assets/tones_evaluator.bin
 
+use super::quality::REFERENCE_CLIPS;
 use super::spectrogram_head::LogSpectrogram;
 use super::AudioSet;
 use crate::config::DataConfig;
@@ -195,6 +196,3 @@ impl ClipQuality {
             .scores(self.evaluator.features_of(generated, &self.device))
     }
 }
-
-/// Real clips the reference features come from.
-const REFERENCE_CLIPS: usize = 512;

@@ -21,7 +21,7 @@ const HITS: usize = 2;
 /// Bands of the mean spectrum behind the spectral distance.
 const BANDS: usize = 32;
 /// Real clips the reference is computed from.
-const REFERENCE_CLIPS: usize = 512;
+pub const REFERENCE_CLIPS: usize = 512;
 
 /// The real data's pitch classes and spectrum, computed once per run.
 #[derive(Debug, Clone)]

@@ -7,7 +7,7 @@
 //! trainable MLP scores that. Its logit is added to the waveform discriminator's.
 
 use crate::config::Activation;
-use crate::model::layers::{activate, Dense};
+use crate::model::layers::{activate, with_batch_spread, Dense};
 use crate::model::spectral::PowerIteration;
 use burn::prelude::*;
 
@@ -108,24 +108,12 @@ impl SpectrogramHead {
 
     /// Clips `[batch, length]` -> logit `[batch, 1]`.
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let [batch, _] = x.dims();
         let h = activate(
             self.hidden.forward(self.front.forward(x)),
             Activation::LeakyRelu,
         );
-        let spread = batch_std(h.clone()).expand([batch, 1]);
-        self.output.forward(Tensor::cat(vec![h, spread], 1))
+        self.output.forward(with_batch_spread(h))
     }
-}
-
-/// Mean over features of each feature's standard deviation over the batch: `[1, 1]`.
-fn batch_std(h: Tensor<2>) -> Tensor<2> {
-    let centred = h.clone() - h.mean_dim(0);
-    (centred.clone() * centred)
-        .mean_dim(0)
-        .add_scalar(1e-8)
-        .sqrt()
-        .mean_dim(1)
 }
 
 /// Hann window times cos and sin of every bin, `[frame, 2 * bins]`: cosines first.
