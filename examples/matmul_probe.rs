@@ -22,6 +22,7 @@ fn main() {
     println!("{threads} thread(s); {}", genlab::kernels::describe());
     pool.install(probe);
     pool.install(transforms);
+    pool.install(passes);
 }
 
 fn gflops(m: usize, k: usize, n: usize, mut f: impl FnMut()) -> f64 {
@@ -113,5 +114,65 @@ pub fn transforms() {
         }
         let ns = t0.elapsed().as_secs_f64() * 1e9 / (reps * col.len()) as f64;
         println!("| col2im | {c_img}x{side}x{side} k4 s2 p1 | {ns:.2} |");
+    }
+}
+
+/// Whole convolution passes (column transform and product together), ms per call, on the
+/// DCGAN's two layer shapes at batch 64.
+pub fn passes() {
+    use genlab::kernels::conv::{
+        conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose2d_forward,
+        Geometry, Wanted,
+    };
+    println!("| pass | shape | ms per call |");
+    for (c_img, side, c_out) in [(64usize, 14usize, 128usize), (1, 28, 64)] {
+        let g = Geometry {
+            batch: 64,
+            c_img,
+            img_h: side,
+            img_w: side,
+            c_out,
+            out_h: side / 2,
+            out_w: side / 2,
+            kh: 4,
+            kw: 4,
+            stride: [2, 2],
+            pad: [1, 1],
+            dilation: [1, 1],
+        };
+        let img: Vec<f32> = (0..g.img_len()).map(|i| (i % 7) as f32 * 0.1).collect();
+        let small: Vec<f32> = (0..g.out_len()).map(|i| (i % 5) as f32 * 0.1).collect();
+        let w: Vec<f32> = (0..g.weight_len()).map(|i| (i % 3) as f32 * 0.01).collect();
+        let time = |name: &str, f: &mut dyn FnMut()| {
+            f();
+            let reps = 20;
+            let t0 = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            let ms = t0.elapsed().as_secs_f64() * 1e3 / reps as f64;
+            println!(
+                "| {name} | {c_img}x{side}x{side} <-> {c_out}x{}x{} | {ms:.2} |",
+                side / 2,
+                side / 2
+            );
+        };
+        let all = Wanted {
+            x: true,
+            weight: true,
+            bias: true,
+        };
+        time("conv forward", &mut || {
+            std::hint::black_box(conv2d_forward(&g, &img, &w, None));
+        });
+        time("conv backward", &mut || {
+            std::hint::black_box(conv2d_backward(&g, &w, &img, &small, all));
+        });
+        time("transposed forward", &mut || {
+            std::hint::black_box(conv_transpose2d_forward(&g, &small, &w, None));
+        });
+        time("transposed backward", &mut || {
+            std::hint::black_box(conv_transpose2d_backward(&g, &w, &small, &img, all));
+        });
     }
 }

@@ -1,15 +1,18 @@
 //! 2-D convolution and transposed convolution on NCHW f32 buffers, forward and backward,
-//! as column transforms around one dense product each.
+//! as column transforms around dense products.
 //!
 //! Both operations share one geometry: a large image side (`img`: the convolution's input,
 //! the transposed convolution's output) and a small side (`out`: the convolution's output,
 //! the transposed convolution's input), with the weight `[c_out, c_img, kh, kw]` in
 //! burn's layout for both (a transposed convolution's weight `[in, out, kh, kw]` is the
-//! same array). Columns run over the whole batch, `[c_img * kh * kw, batch * out_h *
-//! out_w]`, so every product is one large GEMM instead of one small one per image, and
-//! the weight gradient is a single dense product over the batch.
+//! same array).
 //!
-//! | operation | product |
+//! A pass walks the batch in chunks of a few images ([`Split`]): a chunk's columns
+//! `[c_img * kh * kw, images * out_h * out_w]` are built, multiplied and dropped while they
+//! sit in the core's cache, and chunks run in parallel lanes. The weight gradient sums one
+//! dense product per chunk.
+//!
+//! | operation | product per chunk |
 //! |---|---|
 //! | conv forward | `W * im2col(x)` |
 //! | conv input gradient, transposed-conv forward | `col2im(W^T * dy)` |
@@ -17,9 +20,10 @@
 //! | transposed-conv input gradient | `W * im2col(dy)` |
 //! | transposed-conv weight gradient | `x * im2col(dy)^T` |
 
-use super::gemm::{product, MatRef};
+use super::gemm::{matmul_on_this_thread, MatMut, MatRef};
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
+use std::ops::Range;
 
 /// Sizes of one convolution (groups = 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,14 +205,15 @@ fn phase_runs(img: usize, pad: usize, s: usize) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
-/// `img` padded with zeros and split by phase, plane by plane.
-fn to_phases(g: &Geometry, ph: &Phases, img: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; g.batch * g.c_img * ph.plane()];
+/// Writes `img` into a phase buffer, plane by plane. The padding positions are never
+/// written: `phased` must hold zeros there (it is zeroed once and reused, and every image
+/// of a geometry fills the same positions).
+fn to_phases(g: &Geometry, ph: &Phases, img: &[f32], phased: &mut [f32]) {
     let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
     let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
     for (src, dst) in img
         .chunks_exact(g.img_h * g.img_w)
-        .zip(out.chunks_exact_mut(ph.plane()))
+        .zip(phased.chunks_exact_mut(ph.plane()))
     {
         for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
             for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
@@ -224,11 +229,17 @@ fn to_phases(g: &Geometry, ph: &Phases, img: &[f32]) -> Vec<f32> {
             }
         }
     }
-    out
 }
 
 /// The inverse of [`to_phases`] for one plane, dropping the padding and adding `base`.
-fn from_phases(g: &Geometry, ph: &Phases, phased: &[f32], base: f32, plane: &mut [f32]) {
+/// Writes every pixel of `plane`.
+fn from_phases(
+    g: &Geometry,
+    ph: &Phases,
+    phased: &[f32],
+    base: f32,
+    plane: &mut [MaybeUninit<f32>],
+) {
     let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
     let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
     for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
@@ -238,23 +249,83 @@ fn from_phases(g: &Geometry, ph: &Phases, phased: &[f32], base: f32, plane: &mut
                 let line = &mut plane[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
                 let src = &phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
                 for (d, v) in line[x0..].iter_mut().step_by(ph.s[1]).zip(src) {
-                    *d = v + base;
+                    d.write(v + base);
                 }
             }
         }
     }
 }
 
-/// Columns of `img` (`[batch, c_img, img_h, img_w]`): row `(c, ki, kj)`, column
-/// `(b, oh, ow)` holds the pixel the kernel tap `(ki, kj)` sees at output `(oh, ow)`, or 0
-/// in the padding.
-pub fn im2col(g: &Geometry, img: &[f32]) -> Vec<f32> {
+/// Scratch space for the chunks a thread transforms, kept per thread across passes: a
+/// fresh buffer per pass cost page faults and zero fills (a tenth of a pass).
+#[derive(Default)]
+struct Scratch {
+    phased: Vec<f32>,
+    /// The phase layout `phased` was last filled for (image size, padding, stride): its
+    /// padding positions hold zeros as long as the layout stays (see [`to_phases`]).
+    phased_layout: Option<[usize; 6]>,
+    /// One plane in phase layout, where col2im sums (its padding gets sums too, so it
+    /// cannot share `phased`).
+    sums: Vec<f32>,
+    columns: Vec<f32>,
+    channel_major: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+impl Scratch {
+    /// Runs `f` with this thread's scratch, sized for chunks of up to `images` images of
+    /// `g`. `f` must not reach rayon (a stolen job on this thread would find it borrowed).
+    fn with<R>(g: &Geometry, images: usize, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        SCRATCH.with(|cell| {
+            let mut s = cell.borrow_mut();
+            s.fit(g, images);
+            f(&mut s)
+        })
+    }
+
+    fn fit(&mut self, g: &Geometry, images: usize) {
+        let ph = Phases::of(g);
+        let layout = [
+            g.img_h,
+            g.img_w,
+            g.pad[0],
+            g.pad[1],
+            g.stride[0],
+            g.stride[1],
+        ];
+        if self.phased_layout != Some(layout) {
+            self.phased.clear();
+            self.phased_layout = Some(layout);
+        }
+        let at_least = |v: &mut Vec<f32>, len: usize| {
+            if v.len() < len {
+                v.resize(len, 0.0);
+            }
+        };
+        let small = images * g.out_h * g.out_w;
+        at_least(&mut self.phased, images * g.c_img * ph.plane());
+        at_least(&mut self.sums, ph.plane());
+        at_least(&mut self.columns, g.col_rows() * small);
+        at_least(&mut self.channel_major, g.c_out * small);
+    }
+}
+
+/// Columns of `img` (`[batch, c_img, img_h, img_w]`) into `col` (`[c_img*kh*kw,
+/// batch*out_h*out_w]`, fully written): row `(c, ki, kj)`, column `(b, oh, ow)` holds the
+/// pixel the kernel tap `(ki, kj)` sees at output `(oh, ow)`, or 0 in the padding.
+fn im2col_into(g: &Geometry, img: &[f32], phased: &mut [f32], col: &mut [f32]) {
     assert_eq!(img.len(), g.img_len());
-    let len = g.col_rows() * g.col_cols();
     let ph = Phases::of(g);
-    let phased = to_phases(g, &ph, img);
+    let phased = &mut phased[..g.batch * g.c_img * ph.plane()];
+    to_phases(g, &ph, img, phased);
     let plane_out = g.out_h * g.out_w;
-    let fill = |(row, dst): (usize, &mut [MaybeUninit<f32>])| {
+    for (row, dst) in col[..g.col_rows() * g.col_cols()]
+        .chunks_exact_mut(g.col_cols())
+        .enumerate()
+    {
         let c = row / (g.kh * g.kw);
         let ki = (row / g.kw) % g.kh;
         let kj = row % g.kw;
@@ -262,35 +333,29 @@ pub fn im2col(g: &Geometry, img: &[f32]) -> Vec<f32> {
         for (b, dst) in dst.chunks_exact_mut(plane_out).enumerate() {
             let plane = &phased[(b * g.c_img + c) * ph.plane() + tap..];
             for (line, src) in dst.chunks_exact_mut(g.out_w).zip(plane.chunks(ph.q[1])) {
-                copy_line(line, &src[..g.out_w]);
+                short_line(line, &src[..g.out_w], |d, v| *d = v);
             }
         }
-    };
-    let cols = g.col_cols();
-    // SAFETY: the rows of `cols` columns tile the buffer, each row's batch planes tile
-    // the row, and each plane's lines tile the plane: every element is written.
-    unsafe {
-        written_by(len, |col| {
-            if len >= PARALLEL_MIN {
-                col.par_chunks_mut(cols).enumerate().for_each(fill);
-            } else {
-                col.chunks_mut(cols).enumerate().for_each(fill);
-            }
-        })
     }
 }
 
-/// The adjoint of [`im2col`]: sums every column entry back onto the pixel it came from.
-/// `img` ends as that sum plus `bias[c]` in every pixel of channel `c`.
-pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) {
+/// The adjoint of [`im2col_into`]: sums every column entry back onto the pixel it came
+/// from. `img` (fully written) ends as that sum plus `bias[c]` in every pixel of channel
+/// `c`.
+fn col2im_into(
+    g: &Geometry,
+    col: &[f32],
+    bias: Option<&[f32]>,
+    sums: &mut [f32],
+    img: &mut [MaybeUninit<f32>],
+) {
     assert_eq!(img.len(), g.img_len());
-    assert_eq!(col.len(), g.col_rows() * g.col_cols());
     let cols = g.col_cols();
     let ph = Phases::of(g);
+    let phased = &mut sums[..ph.plane()];
     let plane_out = g.out_h * g.out_w;
     let plane_len = g.img_h * g.img_w;
-    let scatter = |(b, image): (usize, &mut [f32])| {
-        let mut phased = vec![0.0f32; ph.plane()];
+    for (b, image) in img.chunks_exact_mut(g.c_img * plane_len).enumerate() {
         for (c, plane) in image.chunks_exact_mut(plane_len).enumerate() {
             phased.fill(0.0);
             for ki in 0..g.kh {
@@ -306,76 +371,67 @@ pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) 
                     }
                 }
             }
-            from_phases(g, &ph, &phased, bias.map_or(0.0, |bias| bias[c]), plane);
+            from_phases(g, &ph, phased, bias.map_or(0.0, |bias| bias[c]), plane);
         }
-    };
-    let image_len = g.c_img * plane_len;
-    if img.len() >= PARALLEL_MIN {
-        img.par_chunks_mut(image_len).enumerate().for_each(scatter);
-    } else {
-        img.chunks_mut(image_len).enumerate().for_each(scatter);
     }
+}
+
+/// Columns of a whole batch (one thread; the column-transform timings of `matmul_probe`).
+pub fn im2col(g: &Geometry, img: &[f32]) -> Vec<f32> {
+    Scratch::with(g, g.batch, |s| {
+        im2col_into(g, img, &mut s.phased, &mut s.columns);
+        s.columns[..g.col_rows() * g.col_cols()].to_vec()
+    })
+}
+
+/// [`im2col`]'s adjoint over a whole batch (one thread; `matmul_probe`).
+pub fn col2im(g: &Geometry, col: &[f32], bias: Option<&[f32]>, img: &mut [f32]) {
+    assert_eq!(col.len(), g.col_rows() * g.col_cols());
+    let mut phased = vec![0.0; Phases::of(g).plane()];
+    // SAFETY: `f32` and `MaybeUninit<f32>` share a layout, and `img` is initialised.
+    let img = unsafe { &mut *(img as *mut [f32] as *mut [MaybeUninit<f32>]) };
+    col2im_into(g, col, bias, &mut phased, img);
 }
 
 /// `[batch, c, s]` -> `[c, batch * s]`.
-pub fn to_channel_major(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
+fn to_channel_major(x: &[f32], batch: usize, c: usize, s: usize, out: &mut [f32]) {
     assert_eq!(x.len(), batch * c * s);
-    // SAFETY: the (ch, b) blocks of length s tile the output.
-    unsafe {
-        written_by(x.len(), |out| {
-            for b in 0..batch {
-                for ch in 0..c {
-                    copy_line(
-                        &mut out[(ch * batch + b) * s..][..s],
-                        &x[(b * c + ch) * s..][..s],
-                    );
-                }
-            }
-        })
+    for b in 0..batch {
+        for ch in 0..c {
+            out[(ch * batch + b) * s..][..s].copy_from_slice(&x[(b * c + ch) * s..][..s]);
+        }
     }
 }
 
-/// `[c, batch * s]` -> `[batch, c, s]`, adding `bias[c]` on the way.
-pub fn to_batch_major(
+/// `[c, batch * s]` -> `[batch, c, s]` (fully written), adding `bias[c]` on the way.
+fn to_batch_major(
     x: &[f32],
     batch: usize,
     c: usize,
     s: usize,
     bias: Option<&[f32]>,
-) -> Vec<f32> {
-    assert_eq!(x.len(), batch * c * s);
-    // SAFETY: the (b, ch) blocks of length s tile the output.
-    unsafe {
-        written_by(x.len(), |out| {
-            for b in 0..batch {
-                for ch in 0..c {
-                    let dst = &mut out[(b * c + ch) * s..][..s];
-                    let src = &x[(ch * batch + b) * s..][..s];
-                    match bias {
-                        Some(bias) => {
-                            let v = bias[ch];
-                            for (d, x) in dst.iter_mut().zip(src) {
-                                d.write(x + v);
-                            }
-                        }
-                        None => copy_line(dst, src),
+    out: &mut [MaybeUninit<f32>],
+) {
+    assert_eq!(out.len(), batch * c * s);
+    for b in 0..batch {
+        for ch in 0..c {
+            let dst = &mut out[(b * c + ch) * s..][..s];
+            let src = &x[(ch * batch + b) * s..][..s];
+            match bias {
+                Some(bias) => {
+                    let v = bias[ch];
+                    for (d, x) in dst.iter_mut().zip(src) {
+                        d.write(x + v);
                     }
                 }
+                None => copy_line(dst, src),
             }
-        })
+        }
     }
 }
 
-/// Per-channel sums of a channel-major `[c, n]` buffer (the bias gradient).
-pub fn row_sums(x: &[f32], c: usize) -> Vec<f32> {
-    if c == 0 {
-        return Vec::new();
-    }
-    x.chunks(x.len() / c).map(|row| row.iter().sum()).collect()
-}
-
-/// Per-channel sums of a batch-major `[batch, c, s]` buffer.
-pub fn channel_sums(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
+/// Per-channel sums of a batch-major `[batch, c, s]` buffer (a bias gradient).
+fn channel_sums(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
     let mut sums = vec![0.0; c];
     for b in 0..batch {
         for (ch, sum) in sums.iter_mut().enumerate() {
@@ -385,52 +441,168 @@ pub fn channel_sums(x: &[f32], batch: usize, c: usize, s: usize) -> Vec<f32> {
     sums
 }
 
-/// Convolution forward: `y[b, o] = sum W[o, c] * x[b, c] + bias[o]`. Returns `y` and the
-/// columns of `x` (the weight gradient needs them).
-pub fn conv2d_forward(
+/// Column elements a chunk of images aims at (256 KiB): its columns stay in the core's L2
+/// cache (1 MiB on Zen 4, 2 MiB on recent Xeons) from the transform that writes them to
+/// the product that reads them. Whole-batch columns (12.8 MB in the DCGAN) went out to
+/// memory and back: the transforms were a fifth of its step.
+const CHUNK_FLOATS: usize = 1 << 18;
+
+/// Most lanes a pass is split into (see [`Split`]).
+const LANES: usize = 8;
+
+/// How a pass walks the batch: chunks of consecutive images whose columns fit in cache,
+/// grouped into lanes that run in parallel, each taking its chunks in order. Both sizes
+/// follow from the geometry alone, never from the thread count, so sums over chunks (the
+/// weight gradient) come out the same on any number of threads.
+#[derive(Debug, Clone, Copy)]
+struct Split {
+    /// Images per chunk.
+    chunk: usize,
+    /// Images per lane (a multiple of `chunk`).
+    lane: usize,
+}
+
+impl Split {
+    fn of(g: &Geometry) -> Self {
+        let per_image = (g.col_rows() * g.out_h * g.out_w).max(1);
+        // at least four chunks where the batch allows, so the threads share the work
+        let chunk = (CHUNK_FLOATS / per_image).clamp(1, g.batch.div_ceil(4).max(1));
+        let lane = g.batch.div_ceil(chunk).div_ceil(LANES) * chunk;
+        Split { chunk, lane }
+    }
+
+    /// The chunks of a lane's images, as (first image, image count).
+    fn chunks(self, lane: Range<usize>) -> impl Iterator<Item = (usize, usize)> {
+        lane.clone()
+            .step_by(self.chunk)
+            .map(move |first| (first, self.chunk.min(lane.end - first)))
+    }
+}
+
+/// Runs `pass(lane's images, their part of out)` for each lane of `g`'s batch, on the pool
+/// when the pass is large, and returns the lanes' results in order. `out` is a batch-major
+/// buffer with `per_image` floats per image, or None for a pass that writes none.
+fn for_lanes<R: Send>(
     g: &Geometry,
-    x: &[f32],
+    split: Split,
+    out: Option<(&mut [MaybeUninit<f32>], usize)>,
+    pass: impl Fn(Range<usize>, Option<&mut [MaybeUninit<f32>]>) -> R + Sync,
+) -> Vec<R> {
+    let lanes = g.batch.div_ceil(split.lane);
+    let outs: Vec<Option<&mut [MaybeUninit<f32>]>> = match out {
+        Some((buf, per_image)) => buf.chunks_mut(split.lane * per_image).map(Some).collect(),
+        None => (0..lanes).map(|_| None).collect(),
+    };
+    let work = |(i, out): (usize, Option<&mut [MaybeUninit<f32>]>)| {
+        pass(i * split.lane..((i + 1) * split.lane).min(g.batch), out)
+    };
+    if g.col_rows() * g.col_cols() >= PARALLEL_MIN {
+        outs.into_par_iter().enumerate().map(work).collect()
+    } else {
+        outs.into_iter().enumerate().map(work).collect()
+    }
+}
+
+/// `g` for `images` images.
+fn with_batch(g: &Geometry, images: usize) -> Geometry {
+    Geometry {
+        batch: images,
+        ..*g
+    }
+}
+
+/// Adds the lanes' partial weight gradients, in lane order.
+fn sum_partials(partials: Vec<Option<Vec<f32>>>) -> Option<Vec<f32>> {
+    let mut partials = partials.into_iter().flatten();
+    let mut sum = partials.next()?;
+    for p in partials {
+        for (s, v) in sum.iter_mut().zip(&p) {
+            *s += v;
+        }
+    }
+    Some(sum)
+}
+
+/// `dw (+)= small_cm [c_out, n] * col^T`: one chunk's share of either operation's weight
+/// gradient (`first` starts the sum).
+fn add_weight_gradient(g: &Geometry, dw: &mut [f32], small_cm: &[f32], col: &[f32], first: bool) {
+    let (rows, cols) = (g.col_rows(), g.col_cols());
+    matmul_on_this_thread(
+        MatMut::rows(dw, g.c_out, rows),
+        MatRef::rows(&small_cm[..g.c_out * cols], g.c_out, cols),
+        MatRef::rows(&col[..rows * cols], rows, cols).t(),
+        !first,
+    );
+}
+
+/// `out = W * im2col(img) + bias`, batch-major: the convolution of one chunk (the
+/// transposed convolution's input gradient when `img` is its output gradient).
+fn convolve_chunk(
+    g: &Geometry,
+    img: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
-) -> (Vec<f32>, Vec<f32>) {
-    let col = im2col(g, x);
-    let y = weight_times_columns(g, w, &col, bias);
-    (y, col)
-}
-
-/// `W [c_out, c_img*k*k] * col` in batch-major layout: the convolution of the columns.
-fn weight_times_columns(g: &Geometry, w: &[f32], col: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    s: &mut Scratch,
+    out: &mut [MaybeUninit<f32>],
+) {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let ycm = product(
+    im2col_into(g, img, &mut s.phased, &mut s.columns);
+    let y_cm = &mut s.channel_major[..g.c_out * cols];
+    matmul_on_this_thread(
+        MatMut::rows(y_cm, g.c_out, cols),
         MatRef::rows(w, g.c_out, rows),
-        MatRef::rows(col, rows, cols),
+        MatRef::rows(&s.columns[..rows * cols], rows, cols),
+        false,
     );
-    to_batch_major(&ycm, g.batch, g.c_out, g.out_h * g.out_w, bias)
+    to_batch_major(y_cm, g.batch, g.c_out, g.out_h * g.out_w, bias, out);
 }
 
-/// `col2im(W^T * dy_cm)`: the convolution's input gradient, and the transposed
-/// convolution's forward pass. `small_cm` is channel-major `[c_out, batch*out_h*out_w]`.
-fn columns_to_image(g: &Geometry, w: &[f32], small_cm: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+/// `out = col2im(W^T * small_cm) + bias`: the transposed convolution of one chunk (the
+/// convolution's input gradient when `small_cm` is its output gradient).
+fn deconvolve_chunk(
+    g: &Geometry,
+    small_cm: &[f32],
+    w: &[f32],
+    bias: Option<&[f32]>,
+    s: &mut Scratch,
+    out: &mut [MaybeUninit<f32>],
+) {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    let col = product(
+    let col = &mut s.columns[..rows * cols];
+    matmul_on_this_thread(
+        MatMut::rows(col, rows, cols),
         MatRef::rows(w, g.c_out, rows).t(),
-        MatRef::rows(small_cm, g.c_out, cols),
+        MatRef::rows(&small_cm[..g.c_out * cols], g.c_out, cols),
+        false,
     );
-    let mut img = vec![0.0; g.img_len()];
-    col2im(g, &col, bias, &mut img);
-    img
+    col2im_into(g, col, bias, &mut s.sums, out);
 }
 
-/// `small_cm [c_out, n] * col^T`: the weight gradient of either operation.
-fn weight_gradient(g: &Geometry, small_cm: &[f32], col: &[f32]) -> Vec<f32> {
-    let (rows, cols) = (g.col_rows(), g.col_cols());
-    product(
-        MatRef::rows(small_cm, g.c_out, cols),
-        MatRef::rows(col, rows, cols).t(),
-    )
+/// Convolution forward: `y[b, o] = sum W[o, c] * x[b, c] + bias[o]`, chunk by chunk.
+pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    assert_eq!(x.len(), g.img_len());
+    let split = Split::of(g);
+    let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
+    // SAFETY: the lanes tile the output and each lane's chunks tile the lane; each chunk's
+    // batch-major copy writes all of its part.
+    unsafe {
+        written_by(g.out_len(), |y| {
+            for_lanes(g, split, Some((y, small)), |lane, y| {
+                let y = y.expect("an output");
+                Scratch::with(g, split.chunk, |s| {
+                    for (first, n) in split.chunks(lane.clone()) {
+                        let gc = with_batch(g, n);
+                        let at = (first - lane.start) * small;
+                        let x = &x[first * img..][..n * img];
+                        convolve_chunk(&gc, x, w, bias, s, &mut y[at..][..n * small]);
+                    }
+                })
+            });
+        })
+    }
 }
 
-/// Gradients of a convolution. `dy` is batch-major; `col` the forward's columns.
+/// Gradients of a convolution. `dy` is batch-major.
 pub struct ConvGrads {
     pub x: Option<Vec<f32>>,
     pub weight: Option<Vec<f32>>,
@@ -445,50 +617,156 @@ pub struct Wanted {
     pub bias: bool,
 }
 
+/// The convolution's backward pass, chunk by chunk: each chunk's output gradient is made
+/// channel-major once, its input's columns are rebuilt in cache for the weight gradient
+/// (cheaper than keeping the whole batch's from the forward pass), and its input gradient
+/// is the transposed convolution of the output gradient.
 pub fn conv2d_backward(
     g: &Geometry,
     w: &[f32],
-    col: &[f32],
+    x: &[f32],
     dy: &[f32],
     wanted: Wanted,
 ) -> ConvGrads {
-    let dy_cm = to_channel_major(dy, g.batch, g.c_out, g.out_h * g.out_w);
+    assert_eq!((x.len(), dy.len()), (g.img_len(), g.out_len()));
+    let split = Split::of(g);
+    let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
+    let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
+        let mut dw = wanted.weight.then(|| vec![0.0; g.weight_len()]);
+        Scratch::with(g, split.chunk, |s| {
+            for (first, n) in split.chunks(lane.clone()) {
+                let gc = with_batch(g, n);
+                let mut dy_cm = std::mem::take(&mut s.channel_major);
+                let dys = &dy[first * small..][..n * small];
+                to_channel_major(dys, n, g.c_out, g.out_h * g.out_w, &mut dy_cm);
+                if let Some(dw) = dw.as_mut() {
+                    let xs = &x[first * img..][..n * img];
+                    im2col_into(&gc, xs, &mut s.phased, &mut s.columns);
+                    add_weight_gradient(&gc, dw, &dy_cm, &s.columns, first == lane.start);
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    let at = (first - lane.start) * img;
+                    deconvolve_chunk(&gc, &dy_cm, w, None, s, &mut dx[at..][..n * img]);
+                }
+                s.channel_major = dy_cm;
+            }
+        });
+        dw
+    };
+    let mut weight = None;
+    let x_grad = if wanted.x {
+        // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and col2im
+        // writes every pixel of its chunk.
+        Some(unsafe {
+            written_by(g.img_len(), |dx| {
+                weight = sum_partials(for_lanes(g, split, Some((dx, img)), pass));
+            })
+        })
+    } else {
+        weight = sum_partials(for_lanes(g, split, None, pass));
+        None
+    };
     ConvGrads {
-        x: wanted.x.then(|| columns_to_image(g, w, &dy_cm, None)),
-        weight: wanted.weight.then(|| weight_gradient(g, &dy_cm, col)),
-        bias: wanted.bias.then(|| row_sums(&dy_cm, g.c_out)),
+        x: x_grad,
+        weight,
+        bias: wanted
+            .bias
+            .then(|| channel_sums(dy, g.batch, g.c_out, g.out_h * g.out_w)),
     }
 }
 
 /// Transposed convolution forward: `x` is the small side `[batch, c_out, out_h, out_w]`,
-/// the result the large side. Returns it and `x` channel-major (the weight gradient's
-/// left factor).
+/// the result the large side, chunk by chunk.
 pub fn conv_transpose2d_forward(
     g: &Geometry,
     x: &[f32],
     w: &[f32],
     bias: Option<&[f32]>,
-) -> (Vec<f32>, Vec<f32>) {
-    let x_cm = to_channel_major(x, g.batch, g.c_out, g.out_h * g.out_w);
-    let y = columns_to_image(g, w, &x_cm, bias);
-    (y, x_cm)
+) -> Vec<f32> {
+    assert_eq!(x.len(), g.out_len());
+    let split = Split::of(g);
+    let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
+    // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and col2im
+    // writes every pixel of its chunk.
+    unsafe {
+        written_by(g.img_len(), |y| {
+            for_lanes(g, split, Some((y, img)), |lane, y| {
+                let y = y.expect("an output");
+                Scratch::with(g, split.chunk, |s| {
+                    for (first, n) in split.chunks(lane.clone()) {
+                        let gc = with_batch(g, n);
+                        let mut x_cm = std::mem::take(&mut s.channel_major);
+                        let xs = &x[first * small..][..n * small];
+                        to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
+                        let at = (first - lane.start) * img;
+                        deconvolve_chunk(&gc, &x_cm, w, bias, s, &mut y[at..][..n * img]);
+                        s.channel_major = x_cm;
+                    }
+                })
+            });
+        })
+    }
 }
 
+/// The transposed convolution's backward pass, chunk by chunk: the columns of each
+/// chunk's output gradient serve both its input gradient (a convolution) and its share of
+/// the weight gradient.
 pub fn conv_transpose2d_backward(
     g: &Geometry,
     w: &[f32],
-    x_cm: &[f32],
+    x: &[f32],
     dy: &[f32],
     wanted: Wanted,
 ) -> ConvGrads {
-    let dcol = if wanted.x || wanted.weight {
-        im2col(g, dy)
+    assert_eq!((x.len(), dy.len()), (g.out_len(), g.img_len()));
+    let split = Split::of(g);
+    let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
+    let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
+        let mut dw = wanted.weight.then(|| vec![0.0; g.weight_len()]);
+        let mut x_cm = vec![
+            0.0;
+            if wanted.weight {
+                split.chunk * small
+            } else {
+                0
+            }
+        ];
+        Scratch::with(g, split.chunk, |s| {
+            for (first, n) in split.chunks(lane.clone()) {
+                let gc = with_batch(g, n);
+                let dys = &dy[first * img..][..n * img];
+                if let Some(dx) = dx.as_deref_mut() {
+                    // also leaves the chunk's columns in the scratch for the weight gradient
+                    let at = (first - lane.start) * small;
+                    convolve_chunk(&gc, dys, w, None, s, &mut dx[at..][..n * small]);
+                } else {
+                    im2col_into(&gc, dys, &mut s.phased, &mut s.columns);
+                }
+                if let Some(dw) = dw.as_mut() {
+                    let xs = &x[first * small..][..n * small];
+                    to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
+                    add_weight_gradient(&gc, dw, &x_cm, &s.columns, first == lane.start);
+                }
+            }
+        });
+        dw
+    };
+    let mut weight = None;
+    let x_grad = if wanted.x {
+        // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and each
+        // chunk's batch-major copy writes all of its part.
+        Some(unsafe {
+            written_by(g.out_len(), |dx| {
+                weight = sum_partials(for_lanes(g, split, Some((dx, small)), pass));
+            })
+        })
     } else {
-        Vec::new()
+        weight = sum_partials(for_lanes(g, split, None, pass));
+        None
     };
     ConvGrads {
-        x: wanted.x.then(|| weight_times_columns(g, w, &dcol, None)),
-        weight: wanted.weight.then(|| weight_gradient(g, x_cm, &dcol)),
+        x: x_grad,
+        weight,
         bias: wanted
             .bias
             .then(|| channel_sums(dy, g.batch, g.c_img, g.img_h * g.img_w)),

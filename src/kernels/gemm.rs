@@ -143,8 +143,18 @@ pub fn product(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
     out
 }
 
+/// [`matmul`] on this thread only: for work that is already split over the pool (the
+/// convolutions' chunks).
+pub fn matmul_on_this_thread(dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
+    matmul_with(chosen_isa(), dst, lhs, rhs, accumulate, false)
+}
+
 /// [`matmul`] on a given instruction set (tests and the probe).
 pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
+    matmul_with(isa, dst, lhs, rhs, accumulate, true)
+}
+
+fn matmul_with(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool, may_split: bool) {
     assert_eq!(lhs.cols, rhs.rows, "gemm: inner dimensions differ");
     assert_eq!(
         (dst.rows, dst.cols),
@@ -176,7 +186,11 @@ pub fn matmul_on(isa: Isa, dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bo
         return;
     }
     let isa = if isa.available() { isa } else { Isa::Scalar };
-    let parallelism = parallelism_for(m, n, k);
+    let parallelism = if may_split {
+        parallelism_for(m, n, k)
+    } else {
+        Parallelism::None
+    };
     // The microkernels write columns: a row-major product is run as its transpose,
     // dst^T = rhs^T * lhs^T (as gemm's own entry point does).
     let (m, n, dst_cs, dst_rs, lhs, rhs) = if dst.col_stride < dst.row_stride {

@@ -19,7 +19,6 @@ use burn::prelude::*;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{DType, TensorData};
 use std::borrow::Cow;
-use std::sync::Arc;
 
 type Ad = Autodiff<Flex>;
 
@@ -138,32 +137,17 @@ impl Op {
         }
     }
 
-    /// The forward pass: the output, and what the weight gradient needs (the columns of a
-    /// convolution's input, or a transposed convolution's input channel-major).
-    fn forward(
-        self,
-        g: &Geometry,
-        x: &[f32],
-        w: &[f32],
-        bias: Option<&[f32]>,
-    ) -> (Vec<f32>, Vec<f32>) {
+    fn forward(self, g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
         match self {
             Op::Conv => conv::conv2d_forward(g, x, w, bias),
             Op::Transpose => conv::conv_transpose2d_forward(g, x, w, bias),
         }
     }
 
-    fn backward(
-        self,
-        g: &Geometry,
-        w: &[f32],
-        saved: &[f32],
-        dy: &[f32],
-        wanted: Wanted,
-    ) -> ConvGrads {
+    fn backward(self, g: &Geometry, w: &[f32], x: &[f32], dy: &[f32], wanted: Wanted) -> ConvGrads {
         match self {
-            Op::Conv => conv::conv2d_backward(g, w, saved, dy, wanted),
-            Op::Transpose => conv::conv_transpose2d_backward(g, w, saved, dy, wanted),
+            Op::Conv => conv::conv2d_backward(g, w, x, dy, wanted),
+            Op::Transpose => conv::conv_transpose2d_backward(g, w, x, dy, wanted),
         }
     }
 }
@@ -173,12 +157,12 @@ fn run(op: Op, g: Geometry, x: Tensor<4>, w: Tensor<4>, b: Option<Tensor<1>>) ->
     if let Some(inputs) = LayerInputs::of(&x, &w, &b) {
         return inputs.run(ConvBackward, |x, w, b| {
             let bias = b.map(floats);
-            let (y, saved) = op.forward(&g, &floats(x), &floats(w), bias.as_deref());
+            let y = op.forward(&g, &floats(x), &floats(w), bias.as_deref());
             let state = SavedConv {
                 op,
                 g,
+                input: x.clone(),
                 weight: w.clone(),
-                saved: Arc::new(saved),
             };
             (flex(y, op.output_shape(&g)), state)
         });
@@ -243,10 +227,10 @@ fn flex(values: Vec<f32>, shape: impl Into<burn::tensor::Shape>) -> FlexTensor {
 struct SavedConv {
     op: Op,
     g: Geometry,
+    /// The layer's input: the weight gradient's other factor (its columns are rebuilt in
+    /// cache chunk by chunk, cheaper than keeping the whole batch's).
+    input: FlexTensor,
     weight: FlexTensor,
-    /// Columns of the convolution's input, or the transposed convolution's input
-    /// channel-major: the right-hand factor of the weight gradient.
-    saved: Arc<Vec<f32>>,
 }
 
 #[derive(Debug)]
@@ -264,8 +248,13 @@ impl<const N: usize> Backward<Flex, N> for ConvBackward {
             weight: parent(1).is_some(),
             bias: parent(2).is_some(),
         };
-        let d =
-            s.op.backward(&s.g, &floats(&s.weight), &s.saved, &floats(&dy), wanted);
+        let d = s.op.backward(
+            &s.g,
+            &floats(&s.weight),
+            &floats(&s.input),
+            &floats(&dy),
+            wanted,
+        );
         let input_shape = match s.op {
             Op::Conv => [s.g.batch, s.g.c_img, s.g.img_h, s.g.img_w],
             Op::Transpose => [s.g.batch, s.g.c_out, s.g.out_h, s.g.out_w],

@@ -103,6 +103,10 @@ fn cases() -> Vec<Case> {
         dcgan(4, 1, 8, 28, true),
         dcgan(1, 8, 16, 14, false),
         dcgan(3, 16, 4, 7, true),
+        // batches split into chunks and lanes: 37 images in four lanes of one chunk; the
+        // DCGAN's own layer at batch 64, in lanes of two chunks of five and a short last
+        dcgan(37, 3, 8, 14, true),
+        dcgan(64, 64, 128, 14, false),
     ];
     let mut rng = StdRng::seed_from_u64(7);
     cases.extend((0..40).map(|_| random_case(&mut rng)));
@@ -228,6 +232,37 @@ fn transposed_convolution_matches_burn_in_values_and_gradients() {
         checked += 1;
     }
     assert!(checked >= 30, "only {checked} cases fit");
+}
+
+/// Sums over a batch's chunks are laid out by the geometry, not the thread count, so a
+/// run resumed on another number of threads multiplies the same way: values and every
+/// gradient of both operations agree bit for bit on one and on two threads.
+#[test]
+fn convolutions_agree_bit_for_bit_on_one_and_two_threads() {
+    let device = Device::flex().autodiff();
+    let x_shape = [64, 64, 14, 14];
+    let options = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+    let t_options = ConvTransposeOptions::new([2, 2], [1, 1], [0, 0], [1, 1], 1);
+    let conv = leaves(x_shape, [128, 64, 4, 4], Some(128), &device);
+    let small = leaves([64, 128, 7, 7], [128, 64, 4, 4], Some(64), &device);
+    let weights = Tensor::<4>::random([64, 128, 7, 7], Distribution::Normal(0.0, 1.0), &device);
+    let t_weights = Tensor::<4>::random(x_shape, Distribution::Normal(0.0, 1.0), &device);
+    let on = |threads: usize| {
+        let pool = genlab::kernels::training_pool(threads, "kernels-test").expect("pool");
+        pool.install(|| {
+            let o = options.clone();
+            let t = t_options.clone();
+            (
+                run_with_grads(&conv, |x, w, b| ops::conv2d(x, w, b, o.clone()), &weights),
+                run_with_grads(
+                    &small,
+                    |x, w, b| ops::conv_transpose2d(x, w, b, t.clone()),
+                    &t_weights,
+                ),
+            )
+        })
+    };
+    assert!(on(1) == on(2), "results depend on the thread count");
 }
 
 #[test]
