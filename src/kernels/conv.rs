@@ -21,6 +21,7 @@
 //! | transposed-conv weight gradient | `x * im2col(dy)^T` |
 
 use super::gemm::{matmul_on_this_thread, MatMut, MatRef};
+use super::lines;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
 use std::ops::Range;
@@ -146,12 +147,6 @@ fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
     short_line(dst, src, |d, v| {
         d.write(v);
     });
-}
-
-/// `dst += src` over the first `src.len()` elements of `dst`.
-#[inline(always)]
-fn add_line(dst: &mut [f32], src: &[f32]) {
-    short_line(dst, src, |d, v| *d += v);
 }
 
 /// Below this many elements a transform runs on one thread.
@@ -332,9 +327,7 @@ fn im2col_into(g: &Geometry, img: &[f32], phased: &mut [f32], col: &mut [f32]) {
         let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
         for (b, dst) in dst.chunks_exact_mut(plane_out).enumerate() {
             let plane = &phased[(b * g.c_img + c) * ph.plane() + tap..];
-            for (line, src) in dst.chunks_exact_mut(g.out_w).zip(plane.chunks(ph.q[1])) {
-                short_line(line, &src[..g.out_w], |d, v| *d = v);
-            }
+            lines::copy_block(dst, plane, g.out_h, g.out_w, ph.q[1]);
         }
     }
 }
@@ -352,26 +345,35 @@ fn col2im_into(
     assert_eq!(img.len(), g.img_len());
     let cols = g.col_cols();
     let ph = Phases::of(g);
-    let phased = &mut sums[..ph.plane()];
+    let phase_len = ph.q[0] * ph.q[1];
+    let sums = &mut sums[..ph.plane()];
     let plane_out = g.out_h * g.out_w;
     let plane_len = g.img_h * g.img_w;
+    // Each phase plane sums the taps that land in it, shifted by their offset there.
+    let mut by_phase: Vec<Vec<(usize, usize, usize)>> = vec![Vec::new(); ph.s[0] * ph.s[1]];
+    for ki in 0..g.kh {
+        for kj in 0..g.kw {
+            let (ty, tx) = (ki * g.dilation[0], kj * g.dilation[1]);
+            by_phase[(ty % ph.s[0]) * ph.s[1] + tx % ph.s[1]].push((
+                ki * g.kw + kj,
+                ty / ph.s[0],
+                tx / ph.s[1],
+            ));
+        }
+    }
+    let mut blocks = Vec::with_capacity(g.kh * g.kw);
     for (b, image) in img.chunks_exact_mut(g.c_img * plane_len).enumerate() {
         for (c, plane) in image.chunks_exact_mut(plane_len).enumerate() {
-            phased.fill(0.0);
-            for ki in 0..g.kh {
-                for kj in 0..g.kw {
-                    let row = (c * g.kh + ki) * g.kw + kj;
-                    let src = &col[row * cols + b * plane_out..][..plane_out];
-                    let tap = ph.tap(ki * g.dilation[0], kj * g.dilation[1]);
-                    for (line, dst) in src
-                        .chunks_exact(g.out_w)
-                        .zip(phased[tap..].chunks_mut(ph.q[1]))
-                    {
-                        add_line(dst, line);
-                    }
-                }
+            for (taps, phase) in by_phase.iter().zip(sums.chunks_exact_mut(phase_len)) {
+                blocks.clear();
+                blocks.extend(taps.iter().map(|&(tap, dy, dx)| lines::Shifted {
+                    start: (c * g.kh * g.kw + tap) * cols + b * plane_out,
+                    dy,
+                    dx,
+                }));
+                lines::sum_shifted(phase, ph.q[0], ph.q[1], col, &blocks, g.out_h, g.out_w);
             }
-            from_phases(g, &ph, phased, bias.map_or(0.0, |bias| bias[c]), plane);
+            from_phases(g, &ph, sums, bias.map_or(0.0, |bias| bias[c]), plane);
         }
     }
 }

@@ -10,6 +10,7 @@
 pub mod conv;
 pub mod elementwise;
 pub mod gemm;
+pub mod lines;
 pub mod ops;
 
 /// The CPU's model name (from /proc/cpuinfo on Linux, else the architecture).

@@ -265,6 +265,39 @@ fn convolutions_agree_bit_for_bit_on_one_and_two_threads() {
     assert!(on(1) == on(2), "results depend on the thread count");
 }
 
+/// The transforms' line kernels (AVX-512 masked loads and stores where the CPU has them)
+/// give exactly what their plain loops give: every line width from 1 to 20, offsets up to
+/// the width, lines shorter than their stride.
+#[test]
+fn line_kernels_match_their_plain_loops() {
+    use genlab::kernels::lines::{self, Shifted};
+    let mut rng = StdRng::seed_from_u64(5);
+    for w in 1..=20 {
+        let (h, stride) = (rng.random_range(1..6), w + rng.random_range(0..4));
+        let src: Vec<f32> = (0..h * stride + 3)
+            .map(|_| rng.random::<f32>() - 0.5)
+            .collect();
+        let (mut a, mut b) = (vec![0.0; h * w], vec![0.0; h * w]);
+        lines::copy_block(&mut a, &src, h, w, stride);
+        lines::copy_block_portable(&mut b, &src, h, w, stride);
+        assert_eq!(a, b, "copy_block, width {w}");
+
+        let (rows, width) = (h + rng.random_range(0..3), w + rng.random_range(0..4));
+        let blocks: Vec<Shifted> = (0..4)
+            .map(|_| Shifted {
+                start: rng.random_range(0..=src.len() - h * w),
+                dy: rng.random_range(0..=rows - h),
+                dx: rng.random_range(0..=width - w),
+            })
+            .collect();
+        let (mut a, mut b) = (vec![f32::NAN; rows * width], vec![f32::NAN; rows * width]);
+        lines::sum_shifted(&mut a, rows, width, &src, &blocks, h, w);
+        lines::sum_shifted_portable(&mut b, rows, width, &src, &blocks, h, w);
+        assert_eq!(a, b, "sum_shifted, width {width}, blocks {blocks:?}");
+        assert!(a.iter().all(|v| v.is_finite()), "every element written");
+    }
+}
+
 #[test]
 fn kernels_without_autodiff_match_burn() {
     let device = Device::flex();
