@@ -18,7 +18,11 @@ use burn::backend::{Autodiff, Flex};
 use burn::prelude::*;
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
 use burn::tensor::{DType, TensorData};
+use rayon::prelude::*;
 use std::borrow::Cow;
+
+/// Below this many elements an element-wise pass runs on one thread.
+const PARALLEL_MIN: usize = 1 << 15;
 
 type Ad = Autodiff<Flex>;
 
@@ -556,9 +560,27 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f32) -> Tensor<D> {
 }
 
 fn leaky_forward(x: &[f32], slope: f32) -> Vec<f32> {
-    x.iter()
-        .map(|&v| if v >= 0.0 { v } else { slope * v })
-        .collect()
+    elementwise_map(x, x, move |v, _| if v >= 0.0 { v } else { slope * v })
+}
+
+/// `f(a[i], b[i])` for every element, split over the pool in fixed blocks when large.
+fn elementwise_map(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
+    assert_eq!(a.len(), b.len());
+    let mut out = vec![0.0; a.len()];
+    let block = |((o, a), b): ((&mut [f32], &[f32]), &[f32])| {
+        for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+            *o = f(a, b);
+        }
+    };
+    if a.len() >= PARALLEL_MIN {
+        out.par_chunks_mut(PARALLEL_MIN)
+            .zip(a.par_chunks(PARALLEL_MIN))
+            .zip(b.par_chunks(PARALLEL_MIN))
+            .for_each(block);
+    } else {
+        block(((&mut out[..], a), b));
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -578,11 +600,13 @@ impl Backward<Flex, 1> for LeakyBackward {
         let [node] = ops.parents;
         let Some(node) = node else { return };
         let SavedLeaky { x, slope } = ops.state;
-        let dx: Vec<f32> = floats(&x)
-            .iter()
-            .zip(floats(&dy).iter())
-            .map(|(&x, &g)| if x >= 0.0 { g } else { slope * g })
-            .collect();
+        let dx = elementwise_map(&floats(&x), &floats(&dy), move |x, g| {
+            if x >= 0.0 {
+                g
+            } else {
+                slope * g
+            }
+        });
         grads.register::<Flex>(node.id, flex(dx, x.shape()));
     }
 }
@@ -702,9 +726,7 @@ impl BnShape {
     }
 
     fn statistics(&self, x: &[f32], epsilon: f64) -> BnStats {
-        let mut mean = Vec::with_capacity(self.channels);
-        let mut variance = Vec::with_capacity(self.channels);
-        for c in 0..self.channels {
+        let channel = |c: usize| {
             let m = self
                 .runs(x, c)
                 .map(|r| lane_sums2(r, r, |v, _| (v, 0.0)).0)
@@ -718,9 +740,13 @@ impl BnShape {
                 .map(|r| lane_sums2(r, r, |v, _| (0.0, (v - mf) * (v - mf))).1)
                 .sum::<f64>()
                 / self.count();
-            mean.push(m as f32);
-            variance.push(v as f32);
-        }
+            (m as f32, v as f32)
+        };
+        let (mean, variance): (Vec<f32>, Vec<f32>) = if x.len() >= PARALLEL_MIN {
+            (0..self.channels).into_par_iter().map(channel).unzip()
+        } else {
+            (0..self.channels).map(channel).unzip()
+        };
         let inv_std = variance
             .iter()
             .map(|&v| 1.0 / (v as f64 + epsilon).sqrt() as f32)
@@ -734,10 +760,7 @@ impl BnShape {
 
     fn normalise(&self, x: &[f32], s: &BnStats, gamma: &[f32], beta: &[f32]) -> Vec<f32> {
         let mut y = vec![0.0; x.len()];
-        for (xb, yb) in x
-            .chunks(self.channels * self.inner)
-            .zip(y.chunks_mut(self.channels * self.inner))
-        {
+        let sample = |(xb, yb): (&[f32], &mut [f32])| {
             for c in 0..self.channels {
                 let scale = gamma[c] * s.inv_std[c];
                 let shift = beta[c] - s.mean[c] * scale;
@@ -749,6 +772,14 @@ impl BnShape {
                     *y = x * scale + shift;
                 }
             }
+        };
+        let block = self.channels * self.inner;
+        if x.len() >= PARALLEL_MIN {
+            x.par_chunks(block)
+                .zip(y.par_chunks_mut(block))
+                .for_each(sample);
+        } else {
+            x.chunks(block).zip(y.chunks_mut(block)).for_each(sample);
         }
         y
     }
@@ -779,9 +810,7 @@ impl Backward<Flex, 3> for NormBackward {
         let (dy, xs, gs) = (floats(&dy), floats(&x), floats(&gamma));
         let n = shape.count();
         // dbeta = sum dy, dgamma = sum dy * xhat, per channel
-        let mut dbeta = vec![0.0f32; shape.channels];
-        let mut dgamma = vec![0.0f32; shape.channels];
-        for c in 0..shape.channels {
+        let channel = |c: usize| {
             let (m, inv) = (stats.mean[c], stats.inv_std[c] as f64);
             let (mut sb, mut sg) = (0.0f64, 0.0f64);
             for (xr, gr) in shape.runs(&xs, c).zip(shape.runs(&dy, c)) {
@@ -789,19 +818,19 @@ impl Backward<Flex, 3> for NormBackward {
                 sb += b;
                 sg += g * inv;
             }
-            dbeta[c] = sb as f32;
-            dgamma[c] = sg as f32;
-        }
+            (sb as f32, sg as f32)
+        };
+        let large = xs.len() >= PARALLEL_MIN;
+        let (dbeta, dgamma): (Vec<f32>, Vec<f32>) = if large {
+            (0..shape.channels).into_par_iter().map(channel).unzip()
+        } else {
+            (0..shape.channels).map(channel).unzip()
+        };
         let [node_x, node_gamma, node_beta] = ops.parents;
         if let Some(node) = node_x {
             // dx = gamma * inv_std / n * (n dy - dbeta - xhat dgamma)
             let mut dx = vec![0.0f32; xs.len()];
-            let block = shape.channels * shape.inner;
-            for ((xb, gb), db) in xs
-                .chunks(block)
-                .zip(dy.chunks(block))
-                .zip(dx.chunks_mut(block))
-            {
+            let sample = |((xb, gb), db): ((&[f32], &[f32]), &mut [f32])| {
                 for c in 0..shape.channels {
                     let inv = stats.inv_std[c];
                     let k = gs[c] * inv / n as f32;
@@ -812,6 +841,18 @@ impl Backward<Flex, 3> for NormBackward {
                         *d = k * (n as f32 * g - sb - xhat * sg);
                     }
                 }
+            };
+            let block = shape.channels * shape.inner;
+            if large {
+                xs.par_chunks(block)
+                    .zip(dy.par_chunks(block))
+                    .zip(dx.par_chunks_mut(block))
+                    .for_each(sample);
+            } else {
+                xs.chunks(block)
+                    .zip(dy.chunks(block))
+                    .zip(dx.chunks_mut(block))
+                    .for_each(sample);
             }
             grads.register::<Flex>(node.id, flex(dx, x.shape()));
         }
