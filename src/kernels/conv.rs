@@ -20,7 +20,7 @@
 //! | transposed-conv input gradient | `W * im2col(dy)` |
 //! | transposed-conv weight gradient | `x * im2col(dy)^T` |
 
-use super::gemm::{matmul_on_this_thread, MatMut, MatRef};
+use super::gemm::{matmul_on_this_thread, product_on_this_thread, MatMut, MatRef};
 use super::lines;
 use rayon::prelude::*;
 use std::mem::MaybeUninit;
@@ -525,16 +525,16 @@ fn sum_partials(partials: Vec<Option<Vec<f32>>>) -> Option<Vec<f32>> {
     Some(sum)
 }
 
-/// `dw (+)= small_cm [c_out, n] * col^T`: one chunk's share of either operation's weight
-/// gradient (`first` starts the sum).
-fn add_weight_gradient(g: &Geometry, dw: &mut [f32], small_cm: &[f32], col: &[f32], first: bool) {
+/// `dw += small_cm [c_out, n] * col^T` (`dw` starts as the first chunk's product): one
+/// chunk's share of either operation's weight gradient.
+fn add_weight_gradient(g: &Geometry, dw: &mut Option<Vec<f32>>, small_cm: &[f32], col: &[f32]) {
     let (rows, cols) = (g.col_rows(), g.col_cols());
-    matmul_on_this_thread(
-        MatMut::rows(dw, g.c_out, rows),
-        MatRef::rows(&small_cm[..g.c_out * cols], g.c_out, cols),
-        MatRef::rows(&col[..rows * cols], rows, cols).t(),
-        !first,
-    );
+    let lhs = MatRef::rows(&small_cm[..g.c_out * cols], g.c_out, cols);
+    let rhs = MatRef::rows(&col[..rows * cols], rows, cols).t();
+    match dw {
+        Some(dw) => matmul_on_this_thread(MatMut::rows(dw, g.c_out, rows), lhs, rhs, true),
+        None => *dw = Some(product_on_this_thread(lhs, rhs)),
+    }
 }
 
 /// `out = W * im2col(img) + bias`, batch-major: the convolution of one chunk (the
@@ -634,17 +634,17 @@ pub fn conv2d_backward(
     let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
     let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
-        let mut dw = wanted.weight.then(|| vec![0.0; g.weight_len()]);
+        let mut dw = None;
         Scratch::with(g, split.chunk, |s| {
             for (first, n) in split.chunks(lane.clone()) {
                 let gc = with_batch(g, n);
                 let mut dy_cm = std::mem::take(&mut s.channel_major);
                 let dys = &dy[first * small..][..n * small];
                 to_channel_major(dys, n, g.c_out, g.out_h * g.out_w, &mut dy_cm);
-                if let Some(dw) = dw.as_mut() {
+                if wanted.weight {
                     let xs = &x[first * img..][..n * img];
                     im2col_into(&gc, xs, &mut s.phased, &mut s.columns);
-                    add_weight_gradient(&gc, dw, &dy_cm, &s.columns, first == lane.start);
+                    add_weight_gradient(&gc, &mut dw, &dy_cm, &s.columns);
                 }
                 if let Some(dx) = dx.as_deref_mut() {
                     let at = (first - lane.start) * img;
@@ -724,7 +724,7 @@ pub fn conv_transpose2d_backward(
     let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
     let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
-        let mut dw = wanted.weight.then(|| vec![0.0; g.weight_len()]);
+        let mut dw = None;
         let mut x_cm = vec![
             0.0;
             if wanted.weight {
@@ -744,10 +744,10 @@ pub fn conv_transpose2d_backward(
                 } else {
                     im2col_into(&gc, dys, &mut s.phased, &mut s.columns);
                 }
-                if let Some(dw) = dw.as_mut() {
+                if wanted.weight {
                     let xs = &x[first * small..][..n * small];
                     to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
-                    add_weight_gradient(&gc, dw, &x_cm, &s.columns, first == lane.start);
+                    add_weight_gradient(&gc, &mut dw, &x_cm, &s.columns);
                 }
             }
         });

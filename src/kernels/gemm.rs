@@ -128,6 +128,15 @@ pub fn matmul(dst: MatMut, lhs: MatRef, rhs: MatRef, accumulate: bool) {
 /// `lhs * rhs` into a new row-major matrix. The buffer is not zeroed first: gemm writes
 /// every element without reading it (a zero fill was 8 % of a DCGAN step).
 pub fn product(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
+    product_with(lhs, rhs, true)
+}
+
+/// [`product`] on this thread only (see [`matmul_on_this_thread`]).
+pub fn product_on_this_thread(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
+    product_with(lhs, rhs, false)
+}
+
+fn product_with(lhs: MatRef, rhs: MatRef, may_split: bool) -> Vec<f32> {
     let (m, n) = (lhs.rows, rhs.cols);
     if lhs.cols == 0 {
         return vec![0.0; m * n];
@@ -137,7 +146,14 @@ pub fn product(lhs: MatRef, rhs: MatRef) -> Vec<f32> {
     // SAFETY: `MaybeUninit<f32>` has f32's layout; gemm only writes the destination when
     // it is not asked to accumulate, so no uninitialised value is read.
     let dst = unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<f32>(), m * n) };
-    matmul(MatMut::rows(dst, m, n), lhs, rhs, false);
+    matmul_with(
+        chosen_isa(),
+        MatMut::rows(dst, m, n),
+        lhs,
+        rhs,
+        false,
+        may_split,
+    );
     // SAFETY: the product wrote all m * n elements (k > 0 was checked above).
     unsafe { out.set_len(m * n) };
     out
