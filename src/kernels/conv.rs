@@ -214,13 +214,22 @@ fn to_phases(g: &Geometry, ph: &Phases, img: &[f32], phased: &mut [f32]) {
             for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
                 let phase =
                     &mut dst[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
-                for i in 0..ny {
-                    let line = &src[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
-                    let d = &mut phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
-                    for (d, v) in d.iter_mut().zip(line[x0..].iter().step_by(ph.s[1])) {
-                        *d = *v;
-                    }
+                if ny == 0 || nx == 0 {
+                    continue;
                 }
+                let lines = lines::Strided {
+                    rows: ny,
+                    stride: ph.s[0] * g.img_w,
+                    n: nx,
+                    step: ph.s[1],
+                };
+                let at = y0 * g.img_w + x0;
+                lines::gather_every(
+                    &mut phase[qy0 * ph.q[1] + qx0..],
+                    ph.q[1],
+                    &src[at..],
+                    lines,
+                );
             }
         }
     }
@@ -240,13 +249,17 @@ fn from_phases(
     for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
         for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
             let phase = &phased[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
-            for i in 0..ny {
-                let line = &mut plane[(y0 + i * ph.s[0]) * g.img_w..][..g.img_w];
-                let src = &phase[(qy0 + i) * ph.q[1] + qx0..][..nx];
-                for (d, v) in line[x0..].iter_mut().step_by(ph.s[1]).zip(src) {
-                    d.write(v + base);
-                }
+            if ny == 0 || nx == 0 {
+                continue;
             }
+            let lines = lines::Strided {
+                rows: ny,
+                stride: ph.s[0] * g.img_w,
+                n: nx,
+                step: ph.s[1],
+            };
+            let (to, from) = (y0 * g.img_w + x0, qy0 * ph.q[1] + qx0);
+            lines::scatter_every(&mut plane[to..], lines, &phase[from..], ph.q[1], base);
         }
     }
 }

@@ -6,6 +6,7 @@
 //! col2im's sums stay in a register per line instead of a read-modify-write of memory per
 //! kernel tap (whose overlapping unaligned stores defeated store forwarding).
 
+use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 /// Whether the AVX-512 bodies run (checked once).
@@ -113,14 +114,164 @@ pub fn sum_shifted_portable(
     }
 }
 
+/// Where a block of strided lines lies: `rows` lines, `stride` apart, of `n` elements
+/// `step` apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Strided {
+    pub rows: usize,
+    pub stride: usize,
+    pub n: usize,
+    pub step: usize,
+}
+
+impl Strided {
+    /// Elements a buffer must hold from the block's start.
+    fn extent(&self) -> usize {
+        if self.rows == 0 || self.n == 0 {
+            0
+        } else {
+            (self.rows - 1) * self.stride + (self.n - 1) * self.step + 1
+        }
+    }
+}
+
+/// `dst[r * dst_stride + i] = src[r * s.stride + i * s.step]`: an image's lines into a
+/// stride phase (`s` describes the source; the destination lines are contiguous).
+pub fn gather_every(dst: &mut [f32], dst_stride: usize, src: &[f32], s: Strided) {
+    if s.rows == 0 || s.n == 0 {
+        return;
+    }
+    assert!(s.step > 0 && src.len() >= s.extent());
+    assert!(dst.len() >= (s.rows - 1) * dst_stride + s.n);
+    #[cfg(target_arch = "x86_64")]
+    if avx512() && 16 % s.step == 0 {
+        // SAFETY: AVX-512F is present and the bounds were checked above.
+        unsafe { x86::gather_every(dst.as_mut_ptr(), dst_stride, src.as_ptr(), s) };
+        return;
+    }
+    gather_every_portable(dst, dst_stride, src, s);
+}
+
+/// [`gather_every`] in plain loops.
+pub fn gather_every_portable(dst: &mut [f32], dst_stride: usize, src: &[f32], s: Strided) {
+    for r in 0..s.rows {
+        let d = &mut dst[r * dst_stride..][..s.n];
+        for (d, v) in d.iter_mut().zip(src[r * s.stride..].iter().step_by(s.step)) {
+            *d = *v;
+        }
+    }
+}
+
+/// `dst[r * d.stride + i * d.step] = src[r * src_stride + i] + base`, leaving the
+/// elements between untouched: a stride phase back into an image's lines (`d` describes
+/// the destination).
+pub fn scatter_every(
+    dst: &mut [MaybeUninit<f32>],
+    d: Strided,
+    src: &[f32],
+    src_stride: usize,
+    base: f32,
+) {
+    if d.rows == 0 || d.n == 0 {
+        return;
+    }
+    assert!(d.step > 0 && dst.len() >= d.extent());
+    assert!(src.len() >= (d.rows - 1) * src_stride + d.n);
+    #[cfg(target_arch = "x86_64")]
+    if avx512() && 16 % d.step == 0 {
+        // SAFETY: AVX-512F is present and the bounds were checked above.
+        unsafe { x86::scatter_every(dst.as_mut_ptr().cast(), d, src.as_ptr(), src_stride, base) };
+        return;
+    }
+    scatter_every_portable(dst, d, src, src_stride, base);
+}
+
+/// [`scatter_every`] in plain loops.
+pub fn scatter_every_portable(
+    dst: &mut [MaybeUninit<f32>],
+    d: Strided,
+    src: &[f32],
+    src_stride: usize,
+    base: f32,
+) {
+    for r in 0..d.rows {
+        let line = dst[r * d.stride..].iter_mut().step_by(d.step);
+        for (o, v) in line.zip(&src[r * src_stride..][..d.n]) {
+            o.write(v + base);
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::Shifted;
+    use super::{Shifted, Strided};
     use std::arch::x86_64::*;
 
     /// Lanes `0..n` of a 16-lane mask (n <= 16).
     fn lanes(n: usize) -> __mmask16 {
         ((1u32 << n) - 1) as __mmask16
+    }
+
+    /// Lanes 0, step, 2 step, ... of 16 (step divides 16).
+    fn every(step: usize) -> __mmask16 {
+        (0..16).step_by(step).fold(0u16, |m, i| m | (1 << i))
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn gather_every(dst: *mut f32, dst_stride: usize, src: *const f32, s: Strided) {
+        let per = 16 / s.step;
+        let pick = every(s.step);
+        for r in 0..s.rows {
+            let (src, dst) = (
+                src.wrapping_add(r * s.stride),
+                dst.wrapping_add(r * dst_stride),
+            );
+            let mut i = 0;
+            while i < s.n {
+                let take = (s.n - i).min(per);
+                // the source lanes this piece needs: up to element (take - 1) * step
+                let m = lanes((take - 1) * s.step + 1);
+                // SAFETY: the unmasked lanes lie inside both buffers (checked by the
+                // caller).
+                unsafe {
+                    let v = _mm512_maskz_loadu_ps(m, src.add(i * s.step));
+                    let packed = _mm512_maskz_compress_ps(pick & m, v);
+                    _mm512_mask_storeu_ps(dst.add(i), lanes(take), packed);
+                }
+                i += take;
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn scatter_every(
+        dst: *mut f32,
+        d: Strided,
+        src: *const f32,
+        src_stride: usize,
+        base: f32,
+    ) {
+        let per = 16 / d.step;
+        let pick = every(d.step);
+        let b = _mm512_set1_ps(base);
+        for r in 0..d.rows {
+            let (src, dst) = (
+                src.wrapping_add(r * src_stride),
+                dst.wrapping_add(r * d.stride),
+            );
+            let mut i = 0;
+            while i < d.n {
+                let take = (d.n - i).min(per);
+                let m = pick & lanes((take - 1) * d.step + 1);
+                // SAFETY: the picked lanes of `dst` and lanes 0..take of `src` lie inside
+                // the buffers (checked by the caller); no other lane is read or written.
+                unsafe {
+                    let v = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes(take), src.add(i)), b);
+                    _mm512_mask_storeu_ps(dst.add(i * d.step), m, _mm512_maskz_expand_ps(m, v));
+                }
+                i += take;
+            }
+        }
     }
 
     #[target_feature(enable = "avx512f")]

@@ -295,6 +295,47 @@ fn line_kernels_match_their_plain_loops() {
         lines::sum_shifted_portable(&mut b, rows, width, &src, &blocks, h, w);
         assert_eq!(a, b, "sum_shifted, width {width}, blocks {blocks:?}");
         assert!(a.iter().all(|v| v.is_finite()), "every element written");
+
+        for step in 1..=4 {
+            // a block of `rows` lines of n elements `step` apart, `stride` apart
+            let n = rng.random_range(1..=2 * w);
+            let rows = rng.random_range(1..4);
+            let stride = (n - 1) * step + 1 + rng.random_range(0..3);
+            let spread = lines::Strided {
+                rows,
+                stride,
+                n,
+                step,
+            };
+            let wide: Vec<f32> = (0..rows * stride).map(|_| rng.random::<f32>()).collect();
+            let dense = n + rng.random_range(0..3);
+            let (mut a, mut b) = (vec![0.0; rows * dense], vec![0.0; rows * dense]);
+            lines::gather_every(&mut a, dense, &wide, spread);
+            lines::gather_every_portable(&mut b, dense, &wide, spread);
+            assert_eq!(a, b, "gather_every {spread:?}");
+            assert_eq!(
+                a[dense * (rows - 1) + n - 1],
+                wide[stride * (rows - 1) + (n - 1) * step]
+            );
+
+            let base = 0.25;
+            let fresh = || vec![std::mem::MaybeUninit::new(f32::NAN); rows * stride];
+            let (mut a, mut b) = (fresh(), fresh());
+            let packed: Vec<f32> = (0..rows * dense).map(|_| rng.random::<f32>()).collect();
+            lines::scatter_every(&mut a, spread, &packed, dense, base);
+            lines::scatter_every_portable(&mut b, spread, &packed, dense, base);
+            // SAFETY: both buffers were initialised (NaN) before the scatter.
+            let bits = |v: &[std::mem::MaybeUninit<f32>]| -> Vec<u32> {
+                v.iter()
+                    .map(|v| unsafe { v.assume_init() }.to_bits())
+                    .collect()
+            };
+            assert_eq!(
+                bits(&a),
+                bits(&b),
+                "scatter_every {spread:?} (the elements between stay untouched)"
+            );
+        }
     }
 }
 
