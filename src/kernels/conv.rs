@@ -113,38 +113,10 @@ unsafe fn written_by(len: usize, fill: impl FnOnce(&mut [MaybeUninit<f32>])) -> 
     out
 }
 
-/// Applies `f` to each (destination, source) pair of a short line. Lines are as short as
-/// an output row (7 or 14 floats in the benchmark models), where a `memcpy` call or a
-/// loop per line cost more than the work: the common lengths get a fixed-size body the
-/// compiler unrolls inline.
-#[inline(always)]
-fn short_line<T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
-    #[inline(always)]
-    fn fixed<const N: usize, T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
-        let d: &mut [T; N] = (&mut dst[..N]).try_into().expect("line length");
-        let s: &[f32; N] = src.try_into().expect("line length");
-        for (d, &v) in d.iter_mut().zip(s) {
-            f(d, v);
-        }
-    }
-    match src.len() {
-        4 => fixed::<4, T>(dst, src, f),
-        7 => fixed::<7, T>(dst, src, f),
-        8 => fixed::<8, T>(dst, src, f),
-        14 => fixed::<14, T>(dst, src, f),
-        16 => fixed::<16, T>(dst, src, f),
-        n => {
-            for (d, &v) in dst[..n].iter_mut().zip(src) {
-                f(d, v);
-            }
-        }
-    }
-}
-
 /// Copies `src` into the first `src.len()` elements of `dst`.
 #[inline(always)]
 fn copy_line(dst: &mut [MaybeUninit<f32>], src: &[f32]) {
-    short_line(dst, src, |d, v| {
+    lines::short_line(dst, src, |d, v| {
         d.write(v);
     });
 }

@@ -9,19 +9,51 @@
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
-/// Whether the AVX-512 bodies run (checked once).
+/// Whether the AVX-512 bodies run (checked once). `GENLAB_GEMM_ISA=avx2` (or `scalar`)
+/// keeps them off as it keeps the products off AVX-512: the way to measure on an AVX-512
+/// machine what a CPU without it runs.
 fn avx512() -> bool {
     static HAVE: OnceLock<bool> = OnceLock::new();
     *HAVE.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
         {
-            is_x86_feature_detected!("avx512f")
+            let narrowed = std::env::var("GENLAB_GEMM_ISA")
+                .is_ok_and(|isa| matches!(isa.trim(), "avx2" | "avx2+fma" | "scalar"));
+            is_x86_feature_detected!("avx512f") && !narrowed
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
             false
         }
     })
+}
+
+/// Applies `f` to each (destination, source) pair of a short line. Lines are as short as
+/// an output row (7 or 14 floats in the benchmark models), where a `memcpy` call or a
+/// loop per line cost more than the work: the common lengths get a fixed-size body the
+/// compiler unrolls inline.
+#[inline(always)]
+pub(crate) fn short_line<T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
+    #[inline(always)]
+    fn fixed<const N: usize, T>(dst: &mut [T], src: &[f32], f: impl Fn(&mut T, f32)) {
+        let d: &mut [T; N] = (&mut dst[..N]).try_into().expect("line length");
+        let s: &[f32; N] = src.try_into().expect("line length");
+        for (d, &v) in d.iter_mut().zip(s) {
+            f(d, v);
+        }
+    }
+    match src.len() {
+        4 => fixed::<4, T>(dst, src, f),
+        7 => fixed::<7, T>(dst, src, f),
+        8 => fixed::<8, T>(dst, src, f),
+        14 => fixed::<14, T>(dst, src, f),
+        16 => fixed::<16, T>(dst, src, f),
+        n => {
+            for (d, &v) in dst[..n].iter_mut().zip(src) {
+                f(d, v);
+            }
+        }
+    }
 }
 
 /// Copies `h` lines of `w` floats, `stride` apart in `src`, into `dst` back to back.
@@ -43,7 +75,7 @@ pub fn copy_block(dst: &mut [f32], src: &[f32], h: usize, w: usize, stride: usiz
 /// [`copy_block`] in plain loops (CPUs without AVX-512; tests compare the two).
 pub fn copy_block_portable(dst: &mut [f32], src: &[f32], h: usize, w: usize, stride: usize) {
     for (d, s) in dst.chunks_exact_mut(w).zip(src.chunks(stride)).take(h) {
-        d.copy_from_slice(&s[..w]);
+        short_line(d, &s[..w], |d, v| *d = v);
     }
 }
 
