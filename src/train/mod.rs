@@ -44,6 +44,7 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "lr_g",
             "held_out_reconstruction",
             "held_out_elbo",
+            "held_out_log_likelihood",
             "active_units",
         ]
     };

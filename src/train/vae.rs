@@ -12,6 +12,7 @@ use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig, Reconstruction};
 use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
+use crate::eval::likelihood::{importance_weighted, sampled_elbo, Posterior};
 use crate::modality::audio::views::AudioSnapshots;
 use crate::model::{ModelError, SampleShape, Vae};
 use burn::module::Module;
@@ -21,6 +22,13 @@ use burn::tensor::activation::sigmoid;
 use rand::SeedableRng;
 
 const HELD_OUT: usize = 256;
+/// Held-out examples and latents per example of the importance-weighted log-likelihood,
+/// estimated at every snapshot (2048 decodes: a few per cent of a snapshot interval).
+const IW_EXAMPLES: usize = 32;
+const IW_SAMPLES: usize = 64;
+/// Seeds the held-out estimators' fixed noise apart from the training stream (which it
+/// must not shift: runs resume bit for bit).
+const ESTIMATOR_SEED: u64 = 0x5eed_e1b0;
 const GRID_IMAGES: usize = 64;
 const RECON_PAIRS: usize = 16;
 /// Held-out clips played beside their reconstructions.
@@ -64,6 +72,11 @@ pub struct VaeTrainer {
     audio: Option<AudioSnapshots>,
     /// Indices (into the held-out set) of the interpolation's two inputs.
     interpolation_pair: (usize, usize),
+    /// Fixed noise of the held-out ELBO (one latent per held-out example) and of the
+    /// importance-weighted estimate (`IW_SAMPLES` latents for each of the first
+    /// `IW_EXAMPLES`), so both curves are deterministic.
+    elbo_noise: Vec<f32>,
+    iw_noise: Vec<Vec<f32>>,
 }
 
 impl VaeTrainer {
@@ -100,6 +113,12 @@ impl VaeTrainer {
             _ => None,
         };
         let mut rng = SeededRng::seed_from_u64(t.seed);
+        let mut estimator_rng = SeededRng::seed_from_u64(t.seed ^ ESTIMATOR_SEED);
+        let n_held = held_out.len() / shape.flat_len().max(1);
+        let elbo_noise = toy::normal_latents(&mut estimator_rng, n_held, *latent_dim);
+        let iw_noise = (0..IW_SAMPLES)
+            .map(|_| toy::normal_latents(&mut estimator_rng, n_held.min(IW_EXAMPLES), *latent_dim))
+            .collect();
         let n_fixed = match shape {
             SampleShape::Point2 => POINT_SAMPLES,
             SampleShape::Image { .. } => GRID_IMAGES,
@@ -124,6 +143,8 @@ impl VaeTrainer {
             quality,
             audio,
             interpolation_pair: (0, 1),
+            elbo_noise,
+            iw_noise,
         })
     }
 
@@ -212,84 +233,9 @@ impl VaeTrainer {
     }
 }
 
-/// Takes up to `HELD_OUT` samples (at most a tenth) away from training.
-fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
-    match data {
-        Dataset::Images(mut set) => {
-            let n = HELD_OUT.min(set.len() / 10);
-            let held: ImageSet = set.split_off(n);
-            (Dataset::Images(set), held.pixels, held.labels)
-        }
-        Dataset::Audio(mut set) => {
-            let n = HELD_OUT.min(set.len() / 10);
-            let held = set.split_off(n);
-            (Dataset::Audio(set), held.samples, held.labels)
-        }
-        Dataset::Points(mut set) => {
-            let n = HELD_OUT.min(set.points.len() / 10);
-            let keep = set.points.len() - n;
-            let held: Vec<f32> = set.points.split_off(keep).into_iter().flatten().collect();
-            (Dataset::Points(PointSet { ..set }), held, None)
-        }
-    }
-}
-
-impl Trainer for VaeTrainer {
-    fn step(&mut self) -> Values {
-        let n = self.data.sample_len();
-        let x = matrix(
-            self.batcher.next(&self.data, self.batch),
-            self.batch,
-            n,
-            &self.device,
-        );
-        let (mean, logvar) = self.vae.encode(x.clone());
-        let latent = self.vae.latent_dim();
-        let eps = matrix(
-            &toy::normal_latents(&mut self.rng, self.batch, latent),
-            self.batch,
-            latent,
-            &self.device,
-        );
-        let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
-        let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
-        let kl = kl_per_dim(mean, logvar).sum();
-        let loss = recon.clone() + kl.clone().mul_scalar(self.beta);
-        // One transfer for the three values (on a GPU each read waits for the queue).
-        let report = values(Tensor::cat(
-            vec![loss.clone().detach(), recon.detach(), kl.clone().detach()],
-            0,
-        ));
-        let at = |i: usize| report.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
-        let values = vec![("loss", at(0)), ("reconstruction", at(1)), ("kl", at(2))];
-        let grads = GradientsParams::from_grads(loss.backward(), &self.vae);
-        self.vae = self.opt.step(self.lr, self.vae.clone(), grads);
-        values
-    }
-
-    fn periodic_metrics(&mut self) -> Values {
-        if self.held_out.is_empty() {
-            return Vec::new();
-        }
-        let device = self.device.clone().inner();
-        let vae = self.vae.valid();
-        let (x, _) = self.held_out_matrix(&device);
-        let (mean, logvar) = vae.encode(x.clone());
-        // Held-out reconstruction through the posterior mean (deterministic, comparable).
-        let recon = reconstruction_loss(self.reconstruction, vae.decode(mean.clone()), x);
-        let kl = kl_per_dim(mean, logvar);
-        let kl_dims = values(kl.clone());
-        let active = kl_dims.iter().filter(|&&k| k > 0.01).count();
-        let recon = scalar(recon);
-        let kl = scalar(kl.sum());
-        vec![
-            ("held_out_reconstruction", recon),
-            ("held_out_elbo", -(recon + kl)),
-            ("active_units", active as f64),
-        ]
-    }
-
-    fn snapshot(&mut self) -> (Samples, Values) {
+impl VaeTrainer {
+    /// The snapshot's views, and the metrics that come with them.
+    fn views(&mut self) -> (Samples, Values) {
         let device = self.device.clone().inner();
         let vae = self.vae.valid();
         let latent = vae.latent_dim();
@@ -396,6 +342,123 @@ impl Trainer for VaeTrainer {
                 (Samples::Points(view), Vec::new())
             }
         }
+    }
+
+    /// The importance-weighted log-likelihood of the first held-out examples (None
+    /// without held-out data).
+    fn held_out_log_likelihood(&self) -> Option<f64> {
+        let len = self.shape.flat_len();
+        let n = (self.held_out.len() / len).min(IW_EXAMPLES);
+        if n == 0 {
+            return None;
+        }
+        let device = self.device.clone().inner();
+        let vae = self.vae.valid();
+        let x = matrix(&self.held_out[..n * len], n, len, &device);
+        let (mean, logvar) = vae.encode(x.clone());
+        let latent = vae.latent_dim();
+        let noises: Vec<Tensor<2>> = self
+            .iw_noise
+            .iter()
+            .map(|e| matrix(&e[..n * latent], n, latent, &device))
+            .collect();
+        let q = Posterior { mean, logvar };
+        Some(importance_weighted(
+            |z| vae.decode(z),
+            self.reconstruction,
+            x,
+            &q,
+            &noises,
+        ))
+    }
+}
+
+/// Takes up to `HELD_OUT` samples (at most a tenth) away from training.
+fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
+    match data {
+        Dataset::Images(mut set) => {
+            let n = HELD_OUT.min(set.len() / 10);
+            let held: ImageSet = set.split_off(n);
+            (Dataset::Images(set), held.pixels, held.labels)
+        }
+        Dataset::Audio(mut set) => {
+            let n = HELD_OUT.min(set.len() / 10);
+            let held = set.split_off(n);
+            (Dataset::Audio(set), held.samples, held.labels)
+        }
+        Dataset::Points(mut set) => {
+            let n = HELD_OUT.min(set.points.len() / 10);
+            let keep = set.points.len() - n;
+            let held: Vec<f32> = set.points.split_off(keep).into_iter().flatten().collect();
+            (Dataset::Points(PointSet { ..set }), held, None)
+        }
+    }
+}
+
+impl Trainer for VaeTrainer {
+    fn step(&mut self) -> Values {
+        let n = self.data.sample_len();
+        let x = matrix(
+            self.batcher.next(&self.data, self.batch),
+            self.batch,
+            n,
+            &self.device,
+        );
+        let (mean, logvar) = self.vae.encode(x.clone());
+        let latent = self.vae.latent_dim();
+        let eps = matrix(
+            &toy::normal_latents(&mut self.rng, self.batch, latent),
+            self.batch,
+            latent,
+            &self.device,
+        );
+        let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
+        let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
+        let kl = kl_per_dim(mean, logvar).sum();
+        let loss = recon.clone() + kl.clone().mul_scalar(self.beta);
+        // One transfer for the three values (on a GPU each read waits for the queue).
+        let report = values(Tensor::cat(
+            vec![loss.clone().detach(), recon.detach(), kl.clone().detach()],
+            0,
+        ));
+        let at = |i: usize| report.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
+        let values = vec![("loss", at(0)), ("reconstruction", at(1)), ("kl", at(2))];
+        let grads = GradientsParams::from_grads(loss.backward(), &self.vae);
+        self.vae = self.opt.step(self.lr, self.vae.clone(), grads);
+        values
+    }
+
+    fn periodic_metrics(&mut self) -> Values {
+        if self.held_out.is_empty() {
+            return Vec::new();
+        }
+        let device = self.device.clone().inner();
+        let vae = self.vae.valid();
+        let (x, _) = self.held_out_matrix(&device);
+        let (mean, logvar) = vae.encode(x.clone());
+        // The reconstruction decoded at the posterior mean: deterministic and comparable
+        // across runs, but not a likelihood (it flatters the model; see the ELBO).
+        let recon = reconstruction_loss(self.reconstruction, vae.decode(mean.clone()), x.clone());
+        let kl = kl_per_dim(mean.clone(), logvar.clone());
+        let kl_dims = values(kl);
+        let active = kl_dims.iter().filter(|&&k| k > 0.01).count();
+        let [n, latent] = mean.dims();
+        let noise = matrix(&self.elbo_noise[..n * latent], n, latent, &device);
+        let q = Posterior { mean, logvar };
+        let elbo = sampled_elbo(|z| vae.decode(z), self.reconstruction, x, &q, noise);
+        vec![
+            ("held_out_reconstruction", scalar(recon)),
+            ("held_out_elbo", elbo),
+            ("active_units", active as f64),
+        ]
+    }
+
+    fn snapshot(&mut self) -> (Samples, Values) {
+        let (samples, mut metrics) = self.views();
+        if let Some(iw) = self.held_out_log_likelihood() {
+            metrics.push(("held_out_log_likelihood", iw));
+        }
+        (samples, metrics)
     }
 
     fn set_learning_rates(&mut self, generator: Option<f64>, _discriminator: Option<f64>) {

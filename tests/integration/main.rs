@@ -12,6 +12,7 @@ mod fuzz;
 mod gpu;
 mod kernels;
 mod learning;
+mod likelihood;
 mod run_writer;
 mod runs;
 mod session;
