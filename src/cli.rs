@@ -71,6 +71,33 @@ pub enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Train a preset over a grid of settings and seeds into one sweep folder: presets/,
+    /// runs/ (open them in the window with `genlab gui --runs`), jobs.txt (one `genlab
+    /// train` command per run, for other machines) and results.csv. Run it again to
+    /// resume: finished runs are kept, stopped ones continue from their checkpoints.
+    Sweep {
+        /// The experiment (preset TOML file) to sweep.
+        preset: PathBuf,
+        /// A setting and its values, e.g. `--set training.batch_size=64,128,256`;
+        /// repeat for a grid.
+        #[arg(long = "set", value_name = "KEY=V1,V2,...", required = true)]
+        set: Vec<String>,
+        /// Seeds per setting: the preset's seed and the next ones.
+        #[arg(long, default_value_t = 1)]
+        seeds: usize,
+        /// The sweep folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Runs at a time; the threads are split between them.
+        #[arg(long, default_value_t = 1)]
+        parallel: usize,
+        /// CPU threads for the whole sweep (0 = all cores but one).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Override every run's step budget.
+        #[arg(long)]
+        steps: Option<u64>,
+    },
     /// Measure training throughput of the four reference architectures (samples/s),
     /// next to the PyTorch reference scripts when `python` can import torch.
     Bench {

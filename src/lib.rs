@@ -18,5 +18,6 @@ pub mod kernels;
 pub mod modality;
 pub mod model;
 pub mod run;
+pub mod sweep;
 pub mod train;
 pub mod ui;

@@ -48,6 +48,52 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some(Command::Sweep {
+            preset,
+            set,
+            seeds,
+            out,
+            parallel,
+            threads,
+            steps,
+        }) => {
+            let axes: Result<Vec<_>, String> =
+                set.iter().map(|s| genlab::sweep::Axis::parse(s)).collect();
+            let result = axes.map_err(anyhow::Error::msg).and_then(|axes| {
+                genlab::sweep::run(&genlab::sweep::SweepRequest {
+                    preset,
+                    axes,
+                    seeds,
+                    out: out.clone(),
+                    parallel,
+                    threads,
+                    steps,
+                    interrupts: genlab::cli::Interrupts::from_signals(),
+                })
+            });
+            match result {
+                Ok(results) => {
+                    let done = results
+                        .iter()
+                        .filter(|(_, o)| *o == genlab::sweep::Outcome::Finished)
+                        .count();
+                    println!(
+                        "{done} of {} runs finished; table: {}",
+                        results.len(),
+                        out.join("results.csv").display()
+                    );
+                    if done == results.len() {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some(Command::Bench {
             scale,
             windows,

@@ -16,6 +16,7 @@ mod likelihood;
 mod run_writer;
 mod runs;
 mod session;
+mod sweep;
 mod ui;
 
 use genlab::config::Experiment;
