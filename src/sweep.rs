@@ -9,6 +9,9 @@
 //!   presets/NAME.toml each run's whole experiment
 //!   runs/NAME/        each run's folder (the window opens them)
 //!   results.csv       one row per run: its settings, seed, status and final metrics
+//!   settings.csv      one row per setting over its seeds: each final metric's mean, min
+//!                     and max; steps and seconds to reach the preset's [outcome]; the
+//!                     best setting marked
 //! ```
 
 use crate::cli::{self, Interrupts, TrainRequest};
@@ -271,6 +274,9 @@ pub fn run(req: &SweepRequest) -> anyhow::Result<Vec<(Point, Outcome)>> {
     let outcomes = outcomes.into_inner().unwrap_or_default();
     let results: Vec<(Point, Outcome)> = points.into_iter().zip(outcomes).collect();
     write_results(&req.out, &req.axes, &results)?;
+    let table = settings_table(&req.out, &results, base.outcome.as_ref());
+    crate::durable::write(&req.out.join("settings.csv"), table.to_csv().as_bytes())?;
+    println!("{}", table.to_text());
     Ok(results)
 }
 
@@ -378,4 +384,217 @@ fn write_results(out: &Path, axes: &[Axis], results: &[(Point, Outcome)]) -> any
     }
     crate::durable::write(&out.join("results.csv"), text.as_bytes())?;
     Ok(())
+}
+
+/// A sweep's settings over their seeds (settings.csv and the table `genlab sweep` prints).
+#[derive(Debug, Clone)]
+pub struct SettingsTable {
+    pub metrics: Vec<String>,
+    pub rows: Vec<SettingRow>,
+    /// The preset's outcome in words (`modes_covered >= 7`), when it has one.
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettingRow {
+    /// `lr=0.001 batch_size=64`.
+    pub setting: String,
+    pub seeds: usize,
+    /// (mean, min, max) of each metric's final value, over the seeds that have one.
+    pub finals: Vec<Option<(f64, f64, f64)>>,
+    /// Seeds whose run met the target, and their mean steps and seconds to it.
+    pub reached: usize,
+    pub steps_to_target: Option<f64>,
+    pub seconds_to_target: Option<f64>,
+    pub best: bool,
+}
+
+/// Groups the runs by setting. The best setting is the one with the best mean final
+/// value of the target's metric (highest for `at_least`, lowest for `at_most`).
+pub fn settings_table(
+    out: &Path,
+    results: &[(Point, Outcome)],
+    target: Option<&crate::config::Outcome>,
+) -> SettingsTable {
+    let mut groups: Vec<(String, Vec<&Point>)> = Vec::new();
+    for (p, _) in results {
+        let setting = p
+            .settings
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        match groups.iter_mut().find(|(s, _)| *s == setting) {
+            Some((_, points)) => points.push(p),
+            None => groups.push((setting, vec![p])),
+        }
+    }
+    let infos: Vec<Vec<folder::RunInfo>> = groups
+        .iter()
+        .map(|(_, ps)| {
+            ps.iter()
+                .map(|p| folder::read_run(&run_path(out, p)))
+                .collect()
+        })
+        .collect();
+    let metrics: Vec<String> = infos
+        .iter()
+        .flatten()
+        .flat_map(|i| i.last.keys().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut rows: Vec<SettingRow> = groups
+        .iter()
+        .zip(&infos)
+        .map(|((setting, points), infos)| {
+            let finals = metrics
+                .iter()
+                .map(|m| {
+                    let v: Vec<f64> = infos
+                        .iter()
+                        .filter_map(|i| i.last.get(m).copied())
+                        .collect();
+                    (!v.is_empty()).then(|| {
+                        let mean = v.iter().sum::<f64>() / v.len() as f64;
+                        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                        (mean, lo, hi)
+                    })
+                })
+                .collect();
+            let hits: Vec<(f64, f64)> = target
+                .map(|t| {
+                    points
+                        .iter()
+                        .filter_map(|p| first_reaching(&run_path(out, p), t))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mean = |f: fn(&(f64, f64)) -> f64| {
+                (!hits.is_empty()).then(|| hits.iter().map(f).sum::<f64>() / hits.len() as f64)
+            };
+            SettingRow {
+                setting: setting.clone(),
+                seeds: points.len(),
+                finals,
+                reached: hits.len(),
+                steps_to_target: mean(|h| h.0),
+                seconds_to_target: mean(|h| h.1),
+                best: false,
+            }
+        })
+        .collect();
+    if let Some(t) = target {
+        let column = metrics.iter().position(|m| *m == t.metric);
+        let higher = t.at_least.is_some();
+        let score = |r: &SettingRow| {
+            column
+                .and_then(|c| r.finals[c])
+                .map(|(mean, _, _)| if higher { mean } else { -mean })
+        };
+        let best = rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| score(r).map(|s| (i, s)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(i, _)| i);
+        if let Some(i) = best {
+            rows[i].best = true;
+        }
+    }
+    SettingsTable {
+        metrics,
+        rows,
+        target: target.map(|t| t.check(f64::NAN).1),
+    }
+}
+
+/// The step and elapsed seconds of the first metrics row of `dir` that meets `target`.
+fn first_reaching(dir: &Path, target: &crate::config::Outcome) -> Option<(f64, f64)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(dir.join("metrics.csv"))
+        .ok()?;
+    let column = rdr
+        .headers()
+        .ok()?
+        .iter()
+        .position(|h| h == target.metric)?;
+    rdr.records().flatten().find_map(|rec| {
+        let value: f64 = rec.get(column)?.parse().ok()?;
+        let step: f64 = rec.get(0)?.parse().ok()?;
+        let elapsed: f64 = rec.get(1)?.parse().ok()?;
+        target.check(value).0.then_some((step, elapsed))
+    })
+}
+
+impl SettingsTable {
+    pub fn to_csv(&self) -> String {
+        let mut text = String::from("setting,seeds,best");
+        for m in &self.metrics {
+            text.push_str(&format!(",{m}_mean,{m}_min,{m}_max"));
+        }
+        text.push_str(",seeds_reaching_target,steps_to_target,seconds_to_target\n");
+        for r in &self.rows {
+            text.push_str(&format!(
+                "{},{},{}",
+                r.setting,
+                r.seeds,
+                if r.best { "*" } else { "" }
+            ));
+            for f in &r.finals {
+                match f {
+                    Some((mean, lo, hi)) => text.push_str(&format!(",{mean},{lo},{hi}")),
+                    None => text.push_str(",,,"),
+                }
+            }
+            let opt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+            text.push_str(&format!(
+                ",{},{},{}\n",
+                r.reached,
+                opt(r.steps_to_target),
+                opt(r.seconds_to_target)
+            ));
+        }
+        text
+    }
+
+    /// The table as `genlab sweep` prints it: the target's metric (or the first metric)
+    /// as mean [min, max], and the time to the target.
+    pub fn to_text(&self) -> String {
+        let shown = self
+            .target
+            .as_ref()
+            .and_then(|t| self.metrics.iter().position(|m| t.starts_with(m.as_str())))
+            .or((!self.metrics.is_empty()).then_some(0));
+        let name = shown.map(|i| self.metrics[i].as_str()).unwrap_or("");
+        let mut text = format!(
+            "{:<32} {:>5}  {:<28} {}\n",
+            "setting",
+            "seeds",
+            format!("final {name} mean [min, max]"),
+            self.target
+                .as_ref()
+                .map(|t| format!("steps / seconds to {t}"))
+                .unwrap_or_default()
+        );
+        for r in &self.rows {
+            let fin = shown
+                .and_then(|i| r.finals[i])
+                .map(|(mean, lo, hi)| format!("{mean:.3} [{lo:.3}, {hi:.3}]"))
+                .unwrap_or_else(|| "-".into());
+            let to = match (r.steps_to_target, r.seconds_to_target) {
+                (Some(s), Some(t)) => format!("{s:.0} / {t:.1} s ({} of {})", r.reached, r.seeds),
+                _ if self.target.is_some() => format!("not reached (0 of {})", r.seeds),
+                _ => String::new(),
+            };
+            let mark = if r.best { " <- best" } else { "" };
+            text.push_str(&format!(
+                "{:<32} {:>5}  {:<28} {to}{mark}\n",
+                r.setting, r.seeds, fin
+            ));
+        }
+        text
+    }
 }

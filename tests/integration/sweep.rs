@@ -138,6 +138,37 @@ fn a_stopped_sweep_resumes_where_it_stopped() {
         2
     );
 
+    // The settings table: one row per setting, the best marked (by the preset's
+    // outcome, modes covered), with each metric's mean, min and max over the seeds.
+    let settings = std::fs::read_to_string(out.join("settings.csv")).expect("settings.csv");
+    let lines: Vec<&str> = settings.lines().collect();
+    assert_eq!(lines.len(), 3, "{settings}");
+    assert!(lines[0].contains("modes_covered_mean,modes_covered_min,modes_covered_max"));
+    assert_eq!(
+        lines.iter().filter(|l| l.contains(",1,*,")).count(),
+        1,
+        "{settings}"
+    );
+    let table = sweep::settings_table(&out, &second, ring().outcome.as_ref());
+    let best = table.rows.iter().filter(|r| r.best).count();
+    assert_eq!(best, 1);
+    let modes = table
+        .metrics
+        .iter()
+        .position(|m| m == "modes_covered")
+        .expect("modes");
+    let best_modes = table
+        .rows
+        .iter()
+        .find(|r| r.best)
+        .and_then(|r| r.finals[modes]);
+    for r in &table.rows {
+        assert!(
+            r.finals[modes].map(|f| f.0) <= best_modes.map(|f| f.0),
+            "{table:?}"
+        );
+    }
+
     // A third sweep has nothing left to do and trains nothing.
     let before = std::fs::metadata(sweep::run_path(&out, &second[0].0).join("metrics.csv"))
         .and_then(|m| m.modified())
