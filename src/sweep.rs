@@ -598,3 +598,42 @@ impl SettingsTable {
         text
     }
 }
+
+/// The setting a sweep's run folder stands for, without its index and seed:
+/// `003_lr=0.0002_seed=1` -> `lr=0.0002`. None for a name that is not a sweep run's.
+pub fn setting_of(run_name: &str) -> Option<&str> {
+    let (rest, seed) = run_name.rsplit_once("_seed=")?;
+    if seed.is_empty() || !seed.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let (index, setting) = rest.split_once('_').unwrap_or((rest, ""));
+    (index.len() == 3 && index.chars().all(|c| c.is_ascii_digit())).then_some(setting)
+}
+
+/// Mean, minimum and maximum of several runs' curves at the steps all of them have:
+/// `(steps, mean, min, max)`.
+pub fn band(curves: &[&[[f64; 2]]]) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    let Some((first, rest)) = curves.split_first() else {
+        return Default::default();
+    };
+    let mut out: (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
+    for &[step, v0] in first.iter() {
+        let mut values = vec![v0];
+        for c in rest {
+            match c.binary_search_by(|p| p[0].total_cmp(&step)) {
+                Ok(i) => values.push(c[i][1]),
+                Err(_) => break,
+            }
+        }
+        if values.len() < curves.len() {
+            continue;
+        }
+        out.0.push(step);
+        out.1.push(values.iter().sum::<f64>() / values.len() as f64);
+        out.2
+            .push(values.iter().copied().fold(f64::INFINITY, f64::min));
+        out.3
+            .push(values.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    }
+    out
+}

@@ -8,7 +8,7 @@ use crate::run::folder::{
 };
 use crossbeam_channel::{bounded, Receiver};
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -48,6 +48,8 @@ pub struct RunsView {
     pub samples: BTreeMap<PathBuf, SampleFiles>,
     /// The step the sample comparison shows (each run at its latest sample up to it).
     pub compare_step: u64,
+    /// Draw a sweep's runs of one setting as their mean and min-max band over seeds.
+    pub group_seeds: bool,
     /// Sample images uploaded, by file.
     pub textures: BTreeMap<PathBuf, Result<egui::TextureHandle, String>>,
     decoding: BTreeSet<PathBuf>,
@@ -401,21 +403,61 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
                 ui.selectable_value(&mut view.metric, m, label);
             }
         });
+    let groups = seed_groups(&selected);
+    if groups.iter().any(|(_, members)| members.len() > 1) {
+        ui.checkbox(&mut view.group_seeds, "mean and range over seeds")
+            .on_hover_text(
+                "Draws the runs of a sweep that differ only by seed as one line (their mean) and a band (their minimum to maximum)",
+            );
+    }
+    let grouped = view.group_seeds;
     Plot::new("runs_overlay")
         .legend(Legend::default())
         .height(220.0)
         .x_axis_label("step")
         .show(ui, |plot_ui| {
-            for (i, run) in selected.iter().enumerate() {
-                if let Some(points) = view.curves.get(&run.dir).and_then(|c| c.get(&view.metric)) {
-                    plot_ui.line(
-                        Line::new(run.name.clone(), PlotPoints::from(points.clone()))
-                            .color(COLOURS[i % COLOURS.len()]),
+            let curve = |run: &RunInfo| view.curves.get(&run.dir).and_then(|c| c.get(&view.metric));
+            for (i, (name, members)) in groups.iter().enumerate() {
+                let colour = COLOURS[i % COLOURS.len()];
+                let curves: Vec<&[[f64; 2]]> = members
+                    .iter()
+                    .filter_map(|&m| curve(&selected[m]).map(|c| c.as_slice()))
+                    .collect();
+                if grouped && curves.len() > 1 {
+                    let (steps, mean, lo, hi) = crate::sweep::band(&curves);
+                    let label = format!("{name} ({} seeds)", curves.len());
+                    // unnamed, so the legend shows the mean line's colour
+                    plot_ui.add(
+                        FilledArea::new("", &steps, &lo, &hi)
+                            .fill_color(colour.gamma_multiply(0.25)),
                     );
+                    let points: Vec<[f64; 2]> =
+                        steps.iter().zip(&mean).map(|(s, m)| [*s, *m]).collect();
+                    plot_ui.line(Line::new(label, PlotPoints::from(points)).color(colour));
+                    continue;
+                }
+                for &m in members {
+                    if let Some(points) = curve(&selected[m]) {
+                        let colour = if grouped {
+                            colour
+                        } else {
+                            COLOURS[m % COLOURS.len()]
+                        };
+                        plot_ui.line(
+                            Line::new(selected[m].name.clone(), PlotPoints::from(points.clone()))
+                                .color(colour),
+                        );
+                    }
                 }
             }
         });
-    samples_compare_ui(view, &selected, ui);
+    let mut colours = vec![egui::Color32::GRAY; selected.len()];
+    for (g, (_, members)) in groups.iter().enumerate() {
+        for &m in members {
+            colours[m] = COLOURS[if grouped { g } else { m } % COLOURS.len()];
+        }
+    }
+    samples_compare_ui(view, &selected, &colours, ui);
     let diffs = view.differences();
     if selected.len() >= 2 {
         ui.strong(format!("Settings that differ ({})", diffs.len()));
@@ -436,9 +478,38 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
     }
 }
 
+/// The ticked runs grouped by sweep setting (runs that differ only by seed), in order of
+/// first appearance; a run outside a sweep is a group of its own. Indices into `runs`.
+fn seed_groups(runs: &[RunInfo]) -> Vec<(String, Vec<usize>)> {
+    // (key, label, members): runs of different sweeps stay apart
+    let mut groups: Vec<(String, String, Vec<usize>)> = Vec::new();
+    for (i, run) in runs.iter().enumerate() {
+        let (key, label) = match crate::sweep::setting_of(&run.name) {
+            Some(setting) => {
+                let sweep = run.dir.parent().map(Path::display).map(|d| d.to_string());
+                (
+                    format!("{}/{setting}", sweep.unwrap_or_default()),
+                    setting.to_string(),
+                )
+            }
+            None => (run.dir.display().to_string(), run.name.clone()),
+        };
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, members)) => members.push(i),
+            None => groups.push((key, label, vec![i])),
+        }
+    }
+    groups.into_iter().map(|(_, label, m)| (label, m)).collect()
+}
+
 /// The ticked runs' samples side by side at one step, moved together by one slider (each
 /// run shows its latest sample at or before that step).
-fn samples_compare_ui(view: &mut RunsView, selected: &[RunInfo], ui: &mut egui::Ui) {
+fn samples_compare_ui(
+    view: &mut RunsView,
+    selected: &[RunInfo],
+    colours: &[egui::Color32],
+    ui: &mut egui::Ui,
+) {
     let steps: BTreeSet<u64> = selected
         .iter()
         .filter_map(|r| view.samples.get(&r.dir))
@@ -460,7 +531,7 @@ fn samples_compare_ui(view: &mut RunsView, selected: &[RunInfo], ui: &mut egui::
             let shown = view.sample_at(&run.dir).cloned();
             ui.vertical(|ui| {
                 ui.set_max_width(width);
-                ui.colored_label(COLOURS[i % COLOURS.len()], &run.name);
+                ui.colored_label(colours[i], &run.name);
                 let Some((step, file)) = shown else {
                     ui.label("no samples saved");
                     return;

@@ -180,3 +180,29 @@ fn a_stopped_sweep_resumes_where_it_stopped() {
         .expect("mtime");
     assert_eq!(before, after, "a finished run is not trained again");
 }
+
+#[test]
+fn runs_of_one_setting_group_over_their_seeds() {
+    assert_eq!(sweep::setting_of("003_lr=0.0002_seed=1"), Some("lr=0.0002"));
+    assert_eq!(
+        sweep::setting_of("011_batch_size=64_lr=0.001_seed=12"),
+        Some("batch_size=64_lr=0.001")
+    );
+    for other in [
+        "gan-on-the-ring-1795977888",
+        "lr=0.1_seed=1",
+        "003_lr=1_seed=",
+        "ab3_x_seed=2",
+    ] {
+        assert_eq!(sweep::setting_of(other), None, "{other}");
+    }
+    // mean, min and max at the steps every seed has
+    let a = [[0.0, 1.0], [10.0, 2.0], [20.0, 3.0]];
+    let b = [[0.0, 3.0], [10.0, 4.0]];
+    let (steps, mean, lo, hi) = sweep::band(&[&a, &b]);
+    assert_eq!(steps, vec![0.0, 10.0]);
+    assert_eq!(mean, vec![2.0, 3.0]);
+    assert_eq!(lo, vec![1.0, 2.0]);
+    assert_eq!(hi, vec![3.0, 4.0]);
+    assert_eq!(sweep::band(&[]).0, Vec::<f64>::new());
+}
