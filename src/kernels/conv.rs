@@ -498,6 +498,48 @@ fn with_batch(g: &Geometry, images: usize) -> Geometry {
     }
 }
 
+/// What a pass does with one chunk (see [`pass`]).
+type ChunkFn<'a> = dyn Fn(
+        &Geometry,
+        Range<usize>,
+        Option<&mut [MaybeUninit<f32>]>,
+        &mut Scratch,
+        &mut Option<Vec<f32>>,
+    ) + Sync
+    + 'a;
+
+/// One pass over the batch: `chunk(geometry of the chunk, its images, its part of the
+/// output, scratch, weight-gradient partial)` for every chunk, the lanes in parallel when
+/// the pass is large. The output is batch-major with `per_image` floats per image (0: the
+/// pass writes none) and every chunk must write all of its part. Returns the output and
+/// the lanes' weight-gradient partials summed in lane order.
+fn pass(g: &Geometry, per_image: usize, chunk: &ChunkFn) -> (Option<Vec<f32>>, Option<Vec<f32>>) {
+    let split = Split::of(g);
+    let lane = |images: Range<usize>, mut out: Option<&mut [MaybeUninit<f32>]>| {
+        let mut dw = None;
+        Scratch::with(g, split.chunk, |s| {
+            for (first, n) in split.chunks(images.clone()) {
+                let at = (first - images.start) * per_image;
+                let part = out.as_deref_mut().map(|o| &mut o[at..][..n * per_image]);
+                chunk(&with_batch(g, n), first..first + n, part, s, &mut dw);
+            }
+        });
+        dw
+    };
+    if per_image == 0 {
+        return (None, sum_partials(for_lanes(g, split, None, lane)));
+    }
+    let mut dw = None;
+    // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and every chunk
+    // writes all of its part (the contract above).
+    let out = unsafe {
+        written_by(g.batch * per_image, |o| {
+            dw = sum_partials(for_lanes(g, split, Some((o, per_image)), lane));
+        })
+    };
+    (Some(out), dw)
+}
+
 /// Adds the lanes' partial weight gradients, in lane order.
 fn sum_partials(partials: Vec<Option<Vec<f32>>>) -> Option<Vec<f32>> {
     let mut partials = partials.into_iter().flatten();
@@ -568,25 +610,13 @@ fn deconvolve_chunk(
 /// Convolution forward: `y[b, o] = sum W[o, c] * x[b, c] + bias[o]`, chunk by chunk.
 pub fn conv2d_forward(g: &Geometry, x: &[f32], w: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     assert_eq!(x.len(), g.img_len());
-    let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
-    // SAFETY: the lanes tile the output and each lane's chunks tile the lane; each chunk's
-    // batch-major copy writes all of its part.
-    unsafe {
-        written_by(g.out_len(), |y| {
-            for_lanes(g, split, Some((y, small)), |lane, y| {
-                let y = y.expect("an output");
-                Scratch::with(g, split.chunk, |s| {
-                    for (first, n) in split.chunks(lane.clone()) {
-                        let gc = with_batch(g, n);
-                        let at = (first - lane.start) * small;
-                        let x = &x[first * img..][..n * img];
-                        convolve_chunk(&gc, x, w, bias, s, &mut y[at..][..n * small]);
-                    }
-                })
-            });
-        })
-    }
+    let (y, _) = pass(g, small, &|gc, images, y, s, _| {
+        let x = &x[images.start * img..][..images.len() * img];
+        // writes its whole part (a batch-major copy)
+        convolve_chunk(gc, x, w, bias, s, y.expect("an output"));
+    });
+    y.expect("an output")
 }
 
 /// Gradients of a convolution. `dy` is batch-major.
@@ -616,43 +646,24 @@ pub fn conv2d_backward(
     wanted: Wanted,
 ) -> ConvGrads {
     assert_eq!((x.len(), dy.len()), (g.img_len(), g.out_len()));
-    let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
-    let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
-        let mut dw = None;
-        Scratch::with(g, split.chunk, |s| {
-            for (first, n) in split.chunks(lane.clone()) {
-                let gc = with_batch(g, n);
-                let mut dy_cm = std::mem::take(&mut s.channel_major);
-                let dys = &dy[first * small..][..n * small];
-                to_channel_major(dys, n, g.c_out, g.out_h * g.out_w, &mut dy_cm);
-                if wanted.weight {
-                    let xs = &x[first * img..][..n * img];
-                    im2col_into(&gc, xs, &mut s.phased, &mut s.columns);
-                    add_weight_gradient(&gc, &mut dw, &dy_cm, &s.columns);
-                }
-                if let Some(dx) = dx.as_deref_mut() {
-                    let at = (first - lane.start) * img;
-                    deconvolve_chunk(&gc, &dy_cm, w, None, s, &mut dx[at..][..n * img]);
-                }
-                s.channel_major = dy_cm;
-            }
-        });
-        dw
-    };
-    let mut weight = None;
-    let x_grad = if wanted.x {
-        // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and col2im
-        // writes every pixel of its chunk.
-        Some(unsafe {
-            written_by(g.img_len(), |dx| {
-                weight = sum_partials(for_lanes(g, split, Some((dx, img)), pass));
-            })
-        })
-    } else {
-        weight = sum_partials(for_lanes(g, split, None, pass));
-        None
-    };
+    let per_image = if wanted.x { img } else { 0 };
+    let (x_grad, weight) = pass(g, per_image, &|gc, images, dx, s, dw| {
+        let n = images.len();
+        let mut dy_cm = std::mem::take(&mut s.channel_major);
+        let dys = &dy[images.start * small..][..n * small];
+        to_channel_major(dys, n, g.c_out, g.out_h * g.out_w, &mut dy_cm);
+        if wanted.weight {
+            let xs = &x[images.start * img..][..n * img];
+            im2col_into(gc, xs, &mut s.phased, &mut s.columns);
+            add_weight_gradient(gc, dw, &dy_cm, &s.columns);
+        }
+        if let Some(dx) = dx {
+            // writes its whole part (col2im sets every pixel)
+            deconvolve_chunk(gc, &dy_cm, w, None, s, dx);
+        }
+        s.channel_major = dy_cm;
+    });
     ConvGrads {
         x: x_grad,
         weight,
@@ -671,28 +682,17 @@ pub fn conv_transpose2d_forward(
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
     assert_eq!(x.len(), g.out_len());
-    let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
-    // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and col2im
-    // writes every pixel of its chunk.
-    unsafe {
-        written_by(g.img_len(), |y| {
-            for_lanes(g, split, Some((y, img)), |lane, y| {
-                let y = y.expect("an output");
-                Scratch::with(g, split.chunk, |s| {
-                    for (first, n) in split.chunks(lane.clone()) {
-                        let gc = with_batch(g, n);
-                        let mut x_cm = std::mem::take(&mut s.channel_major);
-                        let xs = &x[first * small..][..n * small];
-                        to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
-                        let at = (first - lane.start) * img;
-                        deconvolve_chunk(&gc, &x_cm, w, bias, s, &mut y[at..][..n * img]);
-                        s.channel_major = x_cm;
-                    }
-                })
-            });
-        })
-    }
+    let (y, _) = pass(g, img, &|gc, images, y, s, _| {
+        let n = images.len();
+        let mut x_cm = std::mem::take(&mut s.channel_major);
+        let xs = &x[images.start * small..][..n * small];
+        to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
+        // writes its whole part (col2im sets every pixel)
+        deconvolve_chunk(gc, &x_cm, w, bias, s, y.expect("an output"));
+        s.channel_major = x_cm;
+    });
+    y.expect("an output")
 }
 
 /// The transposed convolution's backward pass, chunk by chunk: the columns of each
@@ -706,51 +706,26 @@ pub fn conv_transpose2d_backward(
     wanted: Wanted,
 ) -> ConvGrads {
     assert_eq!((x.len(), dy.len()), (g.out_len(), g.img_len()));
-    let split = Split::of(g);
     let (img, small) = (g.img_len() / g.batch, g.out_len() / g.batch);
-    let pass = |lane: Range<usize>, mut dx: Option<&mut [MaybeUninit<f32>]>| {
-        let mut dw = None;
-        let mut x_cm = vec![
-            0.0;
-            if wanted.weight {
-                split.chunk * small
-            } else {
-                0
-            }
-        ];
-        Scratch::with(g, split.chunk, |s| {
-            for (first, n) in split.chunks(lane.clone()) {
-                let gc = with_batch(g, n);
-                let dys = &dy[first * img..][..n * img];
-                if let Some(dx) = dx.as_deref_mut() {
-                    // also leaves the chunk's columns in the scratch for the weight gradient
-                    let at = (first - lane.start) * small;
-                    convolve_chunk(&gc, dys, w, None, s, &mut dx[at..][..n * small]);
-                } else {
-                    im2col_into(&gc, dys, &mut s.phased, &mut s.columns);
-                }
-                if wanted.weight {
-                    let xs = &x[first * small..][..n * small];
-                    to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
-                    add_weight_gradient(&gc, &mut dw, &x_cm, &s.columns);
-                }
-            }
-        });
-        dw
-    };
-    let mut weight = None;
-    let x_grad = if wanted.x {
-        // SAFETY: the lanes tile the output, each lane's chunks tile the lane, and each
-        // chunk's batch-major copy writes all of its part.
-        Some(unsafe {
-            written_by(g.out_len(), |dx| {
-                weight = sum_partials(for_lanes(g, split, Some((dx, small)), pass));
-            })
-        })
-    } else {
-        weight = sum_partials(for_lanes(g, split, None, pass));
-        None
-    };
+    let per_image = if wanted.x { small } else { 0 };
+    let (x_grad, weight) = pass(g, per_image, &|gc, images, dx, s, dw| {
+        let n = images.len();
+        let dys = &dy[images.start * img..][..n * img];
+        match dx {
+            // writes its whole part (a batch-major copy), and leaves the chunk's columns
+            // in the scratch for the weight gradient
+            Some(dx) => convolve_chunk(gc, dys, w, None, s, dx),
+            None => im2col_into(gc, dys, &mut s.phased, &mut s.columns),
+        }
+        if wanted.weight {
+            // the convolution is done with the channel-major buffer: it holds x's now
+            let mut x_cm = std::mem::take(&mut s.channel_major);
+            let xs = &x[images.start * small..][..n * small];
+            to_channel_major(xs, n, g.c_out, g.out_h * g.out_w, &mut x_cm);
+            add_weight_gradient(gc, dw, &x_cm, &s.columns);
+            s.channel_major = x_cm;
+        }
+    });
     ConvGrads {
         x: x_grad,
         weight,
