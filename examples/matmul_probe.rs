@@ -81,23 +81,10 @@ fn probe() {
 
 /// The column transforms around the products, on the DCGAN's shapes at batch 64.
 pub fn transforms() {
-    use genlab::kernels::conv::{col2im, im2col, Geometry};
+    use genlab::kernels::conv::{col2im, im2col};
     println!("| transform | shape | ns per column element |");
     for (c_img, side, c_out) in [(64usize, 14usize, 128usize), (1, 28, 64)] {
-        let g = Geometry {
-            batch: 64,
-            c_img,
-            img_h: side,
-            img_w: side,
-            c_out,
-            out_h: side / 2,
-            out_w: side / 2,
-            kh: 4,
-            kw: 4,
-            stride: [2, 2],
-            pad: [1, 1],
-            dilation: [1, 1],
-        };
+        let g = dcgan_layer(c_img, side, c_out);
         let img = vec![1.0f32; g.img_len()];
         let mut col = Vec::new();
         let mut back = vec![0.0f32; g.img_len()];
@@ -122,24 +109,11 @@ pub fn transforms() {
 pub fn passes() {
     use genlab::kernels::conv::{
         conv2d_backward, conv2d_forward, conv_transpose2d_backward, conv_transpose2d_forward,
-        Geometry, Wanted,
+        Wanted,
     };
     println!("| pass | shape | ms per call |");
     for (c_img, side, c_out) in [(64usize, 14usize, 128usize), (1, 28, 64)] {
-        let g = Geometry {
-            batch: 64,
-            c_img,
-            img_h: side,
-            img_w: side,
-            c_out,
-            out_h: side / 2,
-            out_w: side / 2,
-            kh: 4,
-            kw: 4,
-            stride: [2, 2],
-            pad: [1, 1],
-            dilation: [1, 1],
-        };
+        let g = dcgan_layer(c_img, side, c_out);
         let img: Vec<f32> = (0..g.img_len()).map(|i| (i % 7) as f32 * 0.1).collect();
         let small: Vec<f32> = (0..g.out_len()).map(|i| (i % 5) as f32 * 0.1).collect();
         let w: Vec<f32> = (0..g.weight_len()).map(|i| (i % 3) as f32 * 0.01).collect();
@@ -174,5 +148,24 @@ pub fn passes() {
         time("transposed backward", &mut || {
             std::hint::black_box(conv_transpose2d_backward(&g, &w, &small, &img, all));
         });
+    }
+}
+
+/// One of the DCGAN's 4x4, stride-2 layers at batch 64: `c_img` channels of `side` pixels
+/// on the large side, `c_out` on the small.
+fn dcgan_layer(c_img: usize, side: usize, c_out: usize) -> genlab::kernels::conv::Geometry {
+    genlab::kernels::conv::Geometry {
+        batch: 64,
+        c_img,
+        img_h: side,
+        img_w: side,
+        c_out,
+        out_h: side / 2,
+        out_w: side / 2,
+        kh: 4,
+        kw: 4,
+        stride: [2, 2],
+        pad: [1, 1],
+        dilation: [1, 1],
     }
 }

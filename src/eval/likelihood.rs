@@ -29,7 +29,7 @@ pub fn log_likelihood(kind: Reconstruction, decoded: Tensor<2>, x: Tensor<2>) ->
         Reconstruction::Bce => 0.0,
         Reconstruction::Mse => -(d as f64) / 2.0 * PI.ln(),
     };
-    rows(per_row.reshape([n]))
+    f64s(per_row.reshape([n]))
         .into_iter()
         .map(|v| v + constant)
         .collect()
@@ -50,11 +50,8 @@ fn log_normal(z: &[f64], mean: &[f64], logvar: &[f64], latent: usize) -> Vec<f64
         .collect()
 }
 
-fn rows(t: Tensor<1>) -> Vec<f64> {
-    values(t).into_iter().map(f64::from).collect()
-}
-
-fn flat(t: Tensor<2>) -> Vec<f64> {
+/// A tensor's values, flattened, in f64.
+fn f64s<const D: usize>(t: Tensor<D>) -> Vec<f64> {
     values(t).into_iter().map(f64::from).collect()
 }
 
@@ -83,7 +80,7 @@ pub fn sampled_elbo(
 ) -> f64 {
     let [n, _] = x.dims();
     let recon = log_likelihood(kind, decode(q.sample(noise)), x);
-    let (mean, logvar) = (flat(q.mean.clone()), flat(q.logvar.clone()));
+    let (mean, logvar) = (f64s(q.mean.clone()), f64s(q.logvar.clone()));
     let latent = mean.len() / n.max(1);
     let kl: Vec<f64> = mean
         .chunks_exact(latent)
@@ -113,7 +110,7 @@ pub fn importance_weighted(
     if n == 0 || noises.is_empty() {
         return f64::NAN;
     }
-    let (mean, logvar) = (flat(q.mean.clone()), flat(q.logvar.clone()));
+    let (mean, logvar) = (f64s(q.mean.clone()), f64s(q.logvar.clone()));
     let latent = mean.len() / n;
     let zeros = vec![0.0; mean.len()];
     // log weights, [k][n]
@@ -122,7 +119,7 @@ pub fn importance_weighted(
         .map(|noise| {
             let z = q.sample(noise.clone());
             let log_px = log_likelihood(kind, decode(z.clone()), x.clone());
-            let z = flat(z);
+            let z = f64s(z);
             let log_pz = log_normal(&z, &zeros, &zeros, latent);
             let log_qz = log_normal(&z, &mean, &logvar, latent);
             (0..n).map(|j| log_px[j] + log_pz[j] - log_qz[j]).collect()

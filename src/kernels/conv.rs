@@ -172,67 +172,76 @@ fn phase_runs(img: usize, pad: usize, s: usize) -> Vec<(usize, usize, usize)> {
         .collect()
 }
 
+/// Where the image pixels of one stride phase lie: `lines` of them from `image` in an
+/// image plane, stored from `at` in the phase layout (phase plane included).
+#[derive(Debug, Clone, Copy)]
+struct PhaseBlock {
+    image: usize,
+    at: usize,
+    lines: lines::Strided,
+}
+
+impl Phases {
+    /// The blocks of every phase that holds image pixels (computed once per transform:
+    /// the same for every plane).
+    fn blocks(&self, g: &Geometry) -> Vec<PhaseBlock> {
+        let rows = phase_runs(g.img_h, g.pad[0], self.s[0]);
+        let cols = phase_runs(g.img_w, g.pad[1], self.s[1]);
+        let mut blocks = Vec::new();
+        for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
+            for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
+                if ny == 0 || nx == 0 {
+                    continue;
+                }
+                let phase = (ry * self.s[1] + rx) * self.q[0] * self.q[1];
+                blocks.push(PhaseBlock {
+                    image: y0 * g.img_w + x0,
+                    at: phase + qy0 * self.q[1] + qx0,
+                    lines: lines::Strided {
+                        rows: ny,
+                        stride: self.s[0] * g.img_w,
+                        n: nx,
+                        step: self.s[1],
+                    },
+                });
+            }
+        }
+        blocks
+    }
+}
+
 /// Writes `img` into a phase buffer, plane by plane. The padding positions are never
 /// written: `phased` must hold zeros there (it is zeroed once and reused, and every image
 /// of a geometry fills the same positions).
 fn to_phases(g: &Geometry, ph: &Phases, img: &[f32], phased: &mut [f32]) {
-    let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
-    let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
+    let blocks = ph.blocks(g);
     for (src, dst) in img
         .chunks_exact(g.img_h * g.img_w)
         .zip(phased.chunks_exact_mut(ph.plane()))
     {
-        for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
-            for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
-                let phase =
-                    &mut dst[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
-                if ny == 0 || nx == 0 {
-                    continue;
-                }
-                let lines = lines::Strided {
-                    rows: ny,
-                    stride: ph.s[0] * g.img_w,
-                    n: nx,
-                    step: ph.s[1],
-                };
-                let at = y0 * g.img_w + x0;
-                lines::gather_every(
-                    &mut phase[qy0 * ph.q[1] + qx0..],
-                    ph.q[1],
-                    &src[at..],
-                    lines,
-                );
-            }
+        for b in &blocks {
+            lines::gather_every(&mut dst[b.at..], ph.q[1], &src[b.image..], b.lines);
         }
     }
 }
 
-/// The inverse of [`to_phases`] for one plane, dropping the padding and adding `base`.
-/// Writes every pixel of `plane`.
+/// The inverse of [`to_phases`] for one plane (`blocks` from [`Phases::blocks`]),
+/// dropping the padding and adding `base`. Writes every pixel of `plane`.
 fn from_phases(
-    g: &Geometry,
     ph: &Phases,
+    blocks: &[PhaseBlock],
     phased: &[f32],
     base: f32,
     plane: &mut [MaybeUninit<f32>],
 ) {
-    let rows = phase_runs(g.img_h, g.pad[0], ph.s[0]);
-    let cols = phase_runs(g.img_w, g.pad[1], ph.s[1]);
-    for (ry, &(y0, qy0, ny)) in rows.iter().enumerate() {
-        for (rx, &(x0, qx0, nx)) in cols.iter().enumerate() {
-            let phase = &phased[(ry * ph.s[1] + rx) * ph.q[0] * ph.q[1]..][..ph.q[0] * ph.q[1]];
-            if ny == 0 || nx == 0 {
-                continue;
-            }
-            let lines = lines::Strided {
-                rows: ny,
-                stride: ph.s[0] * g.img_w,
-                n: nx,
-                step: ph.s[1],
-            };
-            let (to, from) = (y0 * g.img_w + x0, qy0 * ph.q[1] + qx0);
-            lines::scatter_every(&mut plane[to..], lines, &phase[from..], ph.q[1], base);
-        }
+    for b in blocks {
+        lines::scatter_every(
+            &mut plane[b.image..],
+            b.lines,
+            &phased[b.at..],
+            ph.q[1],
+            base,
+        );
     }
 }
 
@@ -346,6 +355,7 @@ fn col2im_into(
             ));
         }
     }
+    let phase_blocks = ph.blocks(g);
     let mut blocks = Vec::with_capacity(g.kh * g.kw);
     for (b, image) in img.chunks_exact_mut(g.c_img * plane_len).enumerate() {
         for (c, plane) in image.chunks_exact_mut(plane_len).enumerate() {
@@ -358,7 +368,13 @@ fn col2im_into(
                 }));
                 lines::sum_shifted(phase, ph.q[0], ph.q[1], col, &blocks, g.out_h, g.out_w);
             }
-            from_phases(g, &ph, sums, bias.map_or(0.0, |bias| bias[c]), plane);
+            from_phases(
+                &ph,
+                &phase_blocks,
+                sums,
+                bias.map_or(0.0, |bias| bias[c]),
+                plane,
+            );
         }
     }
 }
