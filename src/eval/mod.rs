@@ -3,6 +3,7 @@
 pub mod diagnostics;
 pub mod evaluator;
 pub mod features;
+pub mod human;
 pub mod images;
 pub mod likelihood;
 pub mod metric;

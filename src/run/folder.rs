@@ -20,6 +20,8 @@ pub struct RunInfo {
     pub last: BTreeMap<String, f64>,
     /// The step of the newest checkpoint file, if the run has any (it can be resumed).
     pub latest_checkpoint: Option<u64>,
+    /// Blind-test answers by step (`human_eval.csv`), empty without any.
+    pub human_eval: BTreeMap<u64, crate::eval::human::Tally>,
 }
 
 impl RunInfo {
@@ -156,6 +158,8 @@ pub fn read_run(dir: &Path) -> RunInfo {
         latest_checkpoint: crate::checkpoint::store::list(&crate::checkpoint::store::dir_of(dir))
             .last()
             .map(|(s, _)| *s),
+        // An unreadable file shows as no answers here; the window's test says why.
+        human_eval: crate::eval::human::read(dir).unwrap_or_default(),
     }
 }
 

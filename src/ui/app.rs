@@ -120,6 +120,8 @@ pub struct GenLabApp {
     pub enlarged: Option<Enlarged>,
     /// The edited experiment's real data, shown before training.
     pub preview: super::data_preview::DataPreview,
+    /// A blind test of the shown samples against the data, while one is open.
+    pub blind_test: Option<super::blind_test::Sitting>,
 }
 
 impl GenLabApp {
@@ -164,6 +166,7 @@ impl GenLabApp {
             show_editor: true,
             enlarged: None,
             preview: Default::default(),
+            blind_test: None,
         }
     }
 
@@ -339,6 +342,43 @@ impl GenLabApp {
         self.control(Control::Checkpoint);
     }
 
+    /// Opens a blind test of the shown snapshot against the run's data; its answers go
+    /// to the run's folder.
+    pub fn start_blind_test(&mut self) -> Result<(), String> {
+        let (Some(exp), Some(dir), Some(snapshot)) =
+            (&self.run_experiment, &self.run_dir, self.samples.shown())
+        else {
+            return Err("a blind test needs a run with samples and a run folder".into());
+        };
+        self.blind_test = Some(super::blind_test::Sitting::start(
+            exp.data.clone(),
+            exp.training.seed,
+            snapshot.clone(),
+            dir.clone(),
+        ));
+        Ok(())
+    }
+
+    fn blind_test_ui(&mut self, ctx: &egui::Context) {
+        use super::blind_test::Request;
+        let Some(sitting) = &mut self.blind_test else {
+            return;
+        };
+        match sitting.window(ctx) {
+            Some(Request::Play(clip, rate)) => {
+                self.audio_out.play("blind test item".into(), clip, rate)
+            }
+            Some(Request::Close) => self.blind_test = None,
+            Some(Request::Again) => {
+                if let Err(e) = self.start_blind_test() {
+                    self.notice = Some(e);
+                    self.blind_test = None;
+                }
+            }
+            None => {}
+        }
+    }
+
     /// Stops any run and clears curves and samples.
     pub fn reset(&mut self) {
         if let Some(s) = self.session.take() {
@@ -482,6 +522,7 @@ impl GenLabApp {
                 super::samples::samples_ui(self, ui);
             }
         });
+        self.blind_test_ui(&ctx);
         if self.is_running() {
             // Training events arrive on their own; look again soon without spinning.
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

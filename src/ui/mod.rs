@@ -2,6 +2,7 @@
 
 mod app;
 mod audio;
+pub mod blind_test;
 mod controls;
 pub mod cost_view;
 mod curves;

@@ -294,6 +294,9 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                             ))
                             .small(),
                         );
+                        if let Some((step, tally)) = run.human_eval.last_key_value() {
+                            human_eval_ui(ui, *step, tally, &run.human_eval);
+                        }
                         ui.horizontal(|ui| {
                             // A run in progress keeps its folder until it ends (its
                             // writer would go on in the old place).
@@ -338,6 +341,34 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
     dialogs_ui(view, ui);
     ui.separator();
     compare_ui(view, ui);
+}
+
+/// A run's blind-test fool rate at its latest tested step; every step on hover.
+fn human_eval_ui(
+    ui: &mut egui::Ui,
+    step: u64,
+    tally: &crate::eval::human::Tally,
+    per_step: &BTreeMap<u64, crate::eval::human::Tally>,
+) {
+    let Some(rate) = tally.fool_rate() else {
+        return;
+    };
+    let all: Vec<String> = per_step
+        .iter()
+        .filter_map(|(s, t)| {
+            let fooled = t.fool_rate()?;
+            let real = t
+                .real_rate()
+                .map(|r| format!("; real judged real {r}"))
+                .unwrap_or_default();
+            Some(format!("step {s}: fooled {fooled}{real}"))
+        })
+        .collect();
+    ui.label(egui::RichText::new(format!("blind test: fooled {rate} at step {step}")).small())
+        .on_hover_text(format!(
+            "Generated items judged real by a person, with 95% intervals:\n{}",
+            all.join("\n")
+        ));
 }
 
 fn dialogs_ui(view: &mut RunsView, ui: &mut egui::Ui) {

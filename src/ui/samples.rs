@@ -153,7 +153,6 @@ pub fn color_image(im: &RgbaImage) -> egui::ColorImage {
 
 pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let points = app.experiment.data.is_points();
-    let view = &mut app.samples;
     ui.horizontal_wrapped(|ui| {
         ui.strong(if points {
             "Real and generated points"
@@ -161,6 +160,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             "Samples"
         });
         super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Samples, ui);
+        let view = &mut app.samples;
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
             let newest = view.len() - 1;
@@ -172,6 +172,21 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         }
         ui.add(egui::Slider::new(&mut view.zoom, 0.5..=4.0).text("zoom"));
+        let testable = !view.is_empty() && app.run_dir.is_some() && app.blind_test.is_none();
+        if ui
+            .add_enabled(testable, egui::Button::new("Blind test"))
+            .on_hover_text(
+                "Judge items one at a time, real or from the shown snapshot at random: \
+                 the fool rate tells how often the model passes for the data",
+            )
+            .on_disabled_hover_text("Train first: the test needs the model's samples")
+            .clicked()
+        {
+            if let Err(e) = app.start_blind_test() {
+                app.notice = Some(e);
+            }
+        }
+        let view = &mut app.samples;
         if points {
             ui.checkbox(&mut view.layers.real, "real (blue)");
             ui.checkbox(&mut view.layers.generated, "generated (orange)");
@@ -182,6 +197,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 .on_hover_text("The generator's image of a grid over the first two latent axes: how G warps its input space");
         }
     });
+    let view = &mut app.samples;
     let ctx = ui.ctx().clone();
     let zoom = view.zoom;
     match view.textures(&ctx) {

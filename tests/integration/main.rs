@@ -10,6 +10,7 @@ mod evaluation;
 mod exports;
 mod fuzz;
 mod gpu;
+mod human_eval;
 mod kernels;
 mod learning;
 mod likelihood;

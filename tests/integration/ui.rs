@@ -721,3 +721,49 @@ fn earlier_snapshots_stand_beside_the_2d_view_and_open_on_a_click() {
         "the click did not show step 0"
     );
 }
+
+#[test]
+fn a_blind_test_records_each_answer_in_the_run_folder() {
+    let mut app = ring_app();
+    app.experiment.training.steps = 40;
+    app.experiment.training.samples_every = 20;
+    let mut h = harness(app);
+    h.get_by_label("Train").click();
+    h.step();
+    frames_until(&mut h, "the run to finish", |a| {
+        a.status == genlab::ui::RunStatus::Finished
+    });
+    h.step();
+    let dir = h.state().run_dir.clone().expect("a run folder");
+    h.get_by_label("Blind test").click();
+    h.step();
+    frames_until(&mut h, "the items", |a| {
+        a.blind_test.as_ref().is_some_and(|s| s.asking())
+    });
+    h.step();
+    assert!(h.query_by_label_contains("item 1 of 20").is_some());
+    // Half the answers by button, half by key.
+    for i in 0..genlab::ui::blind_test::ITEMS {
+        if i % 2 == 0 {
+            h.get_by_label("Generated (G)").click();
+        } else {
+            h.key_press(eframe::egui::Key::R);
+        }
+        h.step();
+        h.step();
+    }
+    assert!(
+        h.query_by_label_contains("this sitting: fooled").is_some(),
+        "no result after the last item"
+    );
+    let per_step = genlab::eval::human::read(&dir).unwrap();
+    let tally = per_step.values().next().expect("answers saved");
+    assert_eq!(tally.answers(), genlab::ui::blind_test::ITEMS);
+    assert_eq!(
+        *per_step.keys().next().unwrap(),
+        h.state().samples.shown().unwrap().step
+    );
+    h.get_by_label("Close").click();
+    h.step();
+    assert!(h.state().blind_test.is_none());
+}
