@@ -409,14 +409,16 @@ pub struct SettingRow {
     pub best: bool,
 }
 
-/// Groups the runs by setting. The best setting is the one with the best mean final
-/// value of the target's metric (highest for `at_least`, lowest for `at_most`).
+/// A run's curves by metric, as `folder::read_curves` reads them (with `elapsed_s`).
+pub type Curves = std::collections::BTreeMap<String, Vec<[f64; 2]>>;
+
+/// Groups a sweep's runs by setting and tabulates them (see `table_of`).
 pub fn settings_table(
     out: &Path,
     results: &[(Point, Outcome)],
     target: Option<&crate::config::Outcome>,
 ) -> SettingsTable {
-    let mut groups: Vec<(String, Vec<&Point>)> = Vec::new();
+    let mut groups: Vec<(String, Vec<Curves>)> = Vec::new();
     for (p, _) in results {
         let setting = p
             .settings
@@ -424,36 +426,44 @@ pub fn settings_table(
             .map(|(k, v)| format!("{}={v}", k.rsplit('.').next().unwrap_or(k)))
             .collect::<Vec<_>>()
             .join(" ");
+        let curves = folder::read_curves(&run_path(out, p)).unwrap_or_default();
         match groups.iter_mut().find(|(s, _)| *s == setting) {
-            Some((_, points)) => points.push(p),
-            None => groups.push((setting, vec![p])),
+            Some((_, runs)) => runs.push(curves),
+            None => groups.push((setting, vec![curves])),
         }
     }
-    let infos: Vec<Vec<folder::RunInfo>> = groups
+    let groups: Vec<(String, Vec<&Curves>)> = groups
         .iter()
-        .map(|(_, ps)| {
-            ps.iter()
-                .map(|p| folder::read_run(&run_path(out, p)))
-                .collect()
-        })
+        .map(|(s, runs)| (s.clone(), runs.iter().collect()))
         .collect();
-    let metrics: Vec<String> = infos
+    table_of(&groups, target)
+}
+
+/// Settings, each with its runs' curves, as a table: each metric's final value over the
+/// runs, and the steps and seconds to the first value that meets `target`. The best
+/// setting has the best mean final value of the target's metric (highest for
+/// `at_least`, lowest for `at_most`).
+pub fn table_of(
+    groups: &[(String, Vec<&Curves>)],
+    target: Option<&crate::config::Outcome>,
+) -> SettingsTable {
+    let metrics: Vec<String> = groups
         .iter()
-        .flatten()
-        .flat_map(|i| i.last.keys().cloned())
+        .flat_map(|(_, runs)| runs.iter().flat_map(|c| c.keys()))
+        .filter(|m| m.as_str() != folder::ELAPSED)
+        .cloned()
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     let mut rows: Vec<SettingRow> = groups
         .iter()
-        .zip(&infos)
-        .map(|((setting, points), infos)| {
+        .map(|(setting, runs)| {
             let finals = metrics
                 .iter()
                 .map(|m| {
-                    let v: Vec<f64> = infos
+                    let v: Vec<f64> = runs
                         .iter()
-                        .filter_map(|i| i.last.get(m).copied())
+                        .filter_map(|c| c.get(m).and_then(|c| c.last()).map(|p| p[1]))
                         .collect();
                     (!v.is_empty()).then(|| {
                         let mean = v.iter().sum::<f64>() / v.len() as f64;
@@ -464,19 +474,14 @@ pub fn settings_table(
                 })
                 .collect();
             let hits: Vec<(f64, f64)> = target
-                .map(|t| {
-                    points
-                        .iter()
-                        .filter_map(|p| first_reaching(&run_path(out, p), t))
-                        .collect()
-                })
+                .map(|t| runs.iter().filter_map(|c| first_reaching(c, t)).collect())
                 .unwrap_or_default();
             let mean = |f: fn(&(f64, f64)) -> f64| {
                 (!hits.is_empty()).then(|| hits.iter().map(f).sum::<f64>() / hits.len() as f64)
             };
             SettingRow {
                 setting: setting.clone(),
-                seeds: points.len(),
+                seeds: runs.len(),
                 finals,
                 reached: hits.len(),
                 steps_to_target: mean(|h| h.0),
@@ -510,23 +515,18 @@ pub fn settings_table(
     }
 }
 
-/// The step and elapsed seconds of the first metrics row of `dir` that meets `target`.
-fn first_reaching(dir: &Path, target: &crate::config::Outcome) -> Option<(f64, f64)> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(dir.join("metrics.csv"))
-        .ok()?;
-    let column = rdr
-        .headers()
-        .ok()?
+/// The step and elapsed seconds of a run's first value that meets `target`.
+fn first_reaching(curves: &Curves, target: &crate::config::Outcome) -> Option<(f64, f64)> {
+    let [step, _] = *curves
+        .get(&target.metric)?
         .iter()
-        .position(|h| h == target.metric)?;
-    rdr.records().flatten().find_map(|rec| {
-        let value: f64 = rec.get(column)?.parse().ok()?;
-        let step: f64 = rec.get(0)?.parse().ok()?;
-        let elapsed: f64 = rec.get(1)?.parse().ok()?;
-        target.check(value).0.then_some((step, elapsed))
-    })
+        .find(|p| target.check(p[1]).0)?;
+    let elapsed = curves.get(folder::ELAPSED)?;
+    let at = elapsed
+        .binary_search_by(|p| p[0].total_cmp(&step))
+        .ok()
+        .map(|i| elapsed[i][1])?;
+    Some((step, at))
 }
 
 impl SettingsTable {

@@ -123,6 +123,7 @@ pub fn read_run(dir: &Path) -> RunInfo {
     let curves = read_curves(dir).unwrap_or_default();
     let last: BTreeMap<String, f64> = curves
         .iter()
+        .filter(|(k, _)| k.as_str() != ELAPSED)
         .filter_map(|(k, v)| v.last().map(|p| (k.clone(), p[1])))
         .collect();
     let steps_seen = curves
@@ -163,8 +164,12 @@ pub fn read_run(dir: &Path) -> RunInfo {
     }
 }
 
-/// Every metric of a run as (step, value) points. Reads what is on disk now: a run in
-/// progress may have a half-written last line, which is skipped.
+/// The curve of seconds since the run started, among a run's curves.
+pub const ELAPSED: &str = "elapsed_s";
+
+/// Every metric of a run, and its elapsed seconds (`ELAPSED`), as (step, value) points.
+/// Reads what is on disk now: a run in progress may have a half-written last line, which
+/// is skipped.
 pub fn read_curves(dir: &Path) -> Result<BTreeMap<String, Vec<[f64; 2]>>, String> {
     let path = dir.join("metrics.csv");
     let mut rdr = csv::ReaderBuilder::new()
@@ -186,7 +191,7 @@ pub fn read_curves(dir: &Path) -> Result<BTreeMap<String, Vec<[f64; 2]>>, String
         let Some(step) = rec.get(0).and_then(|s| s.parse::<f64>().ok()) else {
             continue;
         };
-        for (name, field) in header.iter().zip(rec.iter()).skip(2) {
+        for (name, field) in header.iter().zip(rec.iter()).skip(1) {
             if let Ok(v) = field.parse::<f64>() {
                 curves.entry(name.clone()).or_default().push([step, v]);
             }

@@ -122,6 +122,7 @@ pub struct GenLabApp {
     pub preview: super::data_preview::DataPreview,
     /// A blind test of the shown samples against the data, while one is open.
     pub blind_test: Option<super::blind_test::Sitting>,
+    pub sweep: super::sweep_dialog::SweepDialog,
 }
 
 impl GenLabApp {
@@ -167,6 +168,7 @@ impl GenLabApp {
             enlarged: None,
             preview: Default::default(),
             blind_test: None,
+            sweep: Default::default(),
         }
     }
 
@@ -379,6 +381,38 @@ impl GenLabApp {
         }
     }
 
+    fn sweep_ui(&mut self, ctx: &egui::Context) {
+        if std::mem::take(&mut self.runs.sweep_request) {
+            self.sweep.open = true;
+        }
+        if !self.sweep.open && !self.sweep.is_running() {
+            return;
+        }
+        let finished = self
+            .sweep
+            .running()
+            .map(|(out, _)| {
+                let runs = out.join("runs");
+                self.runs
+                    .runs
+                    .iter()
+                    .filter(|r| r.dir.parent() == Some(runs.as_path()) && r.status != "running")
+                    .filter(|r| r.status != "interrupted")
+                    .count()
+            })
+            .unwrap_or(0);
+        let started = super::sweep_dialog::sweep_window(
+            &mut self.sweep,
+            &self.experiment,
+            &self.runs_dir,
+            finished,
+            ctx,
+        );
+        if let Some(out) = started {
+            self.runs.add_sweep(&out);
+        }
+    }
+
     /// Stops any run and clears curves and samples.
     pub fn reset(&mut self) {
         if let Some(s) = self.session.take() {
@@ -523,6 +557,7 @@ impl GenLabApp {
             }
         });
         self.blind_test_ui(&ctx);
+        self.sweep_ui(&ctx);
         if self.is_running() {
             // Training events arrive on their own; look again soon without spinning.
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
@@ -573,6 +608,7 @@ impl GenLabApp {
             s.send(Control::Stop);
             self.closing.push(s);
         }
+        self.sweep.stop_and_wait(Self::CLOSING_WAIT);
         if !self.wait_for_closing(None, Self::CLOSING_WAIT) {
             eprintln!(
                 "genlab: a run was still saving after {} s; its newest checkpoint is kept",

@@ -16,6 +16,7 @@ mod filmstrip;
 pub mod runs_panel;
 pub mod samples;
 pub mod settings;
+pub mod sweep_dialog;
 pub mod words;
 
 pub use app::{Enlarged, GenLabApp, RunStatus};

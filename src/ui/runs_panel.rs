@@ -4,7 +4,7 @@
 
 use crate::config::Experiment;
 use crate::run::folder::{
-    config_differences, delete_run, list_runs, read_curves, read_run, rename_run, RunInfo,
+    config_differences, delete_run, list_runs, read_curves, read_run, rename_run, RunInfo, ELAPSED,
 };
 use crossbeam_channel::{bounded, Receiver};
 use eframe::egui;
@@ -44,12 +44,19 @@ pub struct RunsView {
     pub message: Option<String>,
     /// A run the user asked to resume; the app takes it after drawing the panel.
     pub resume_request: Option<PathBuf>,
+    /// The user asked for the sweep dialog.
+    pub sweep_request: bool,
+    /// Sweep folders' `runs/`, listed beside the runs folder; runs that appear in them
+    /// are ticked.
+    pub sweeps: Vec<PathBuf>,
     /// The ticked runs' saved samples, by step.
     pub samples: BTreeMap<PathBuf, SampleFiles>,
     /// The step the sample comparison shows (each run at its latest sample up to it).
     pub compare_step: u64,
     /// Draw a sweep's runs of one setting as their mean and min-max band over seeds.
     pub group_seeds: bool,
+    /// The settings table's target: the plotted metric at least (or at most) a value.
+    pub target: Option<Target>,
     /// Sample images uploaded, by file.
     pub textures: BTreeMap<PathBuf, Result<egui::TextureHandle, String>>,
     decoding: BTreeSet<PathBuf>,
@@ -61,6 +68,10 @@ pub struct RunsView {
 impl RunsView {
     /// Adds a run folder from anywhere to the list.
     pub fn add_folder(&mut self, dir: &Path) -> Result<(), String> {
+        if dir.join("jobs.txt").is_file() && dir.join("runs").is_dir() {
+            self.add_sweep(dir);
+            return Ok(());
+        }
         if !crate::run::folder::is_run_dir(dir) {
             return Err(format!(
                 "{} has no config.toml and metrics.csv: not a GenLab run folder",
@@ -75,16 +86,41 @@ impl RunsView {
         Ok(())
     }
 
+    /// Lists a sweep folder's runs, ticked and grouped over seeds.
+    pub fn add_sweep(&mut self, sweep: &Path) {
+        let runs = sweep.join("runs");
+        if !self.sweeps.contains(&runs) {
+            self.sweeps.push(runs);
+        }
+        self.group_seeds = true;
+        self.open = true;
+        self.last_load = None;
+    }
+
     /// Starts a background re-read when due; picks up a finished one. Never waits.
     pub fn poll(&mut self, runs_dir: &Path) {
         if let Some(rx) = &self.loading {
             if let Ok((runs, curves, samples)) = rx.try_recv() {
+                // A sweep's runs are ticked as they appear (their curves come next read).
+                for r in &runs {
+                    let of_sweep = r
+                        .dir
+                        .parent()
+                        .is_some_and(|p| self.sweeps.iter().any(|s| s == p));
+                    if of_sweep && self.selected.insert(r.dir.clone()) {
+                        self.last_load = None;
+                    }
+                }
                 self.runs = runs;
                 self.curves = curves;
                 self.samples = samples;
                 self.loading = None;
-                let available: BTreeSet<&String> =
-                    self.curves.values().flat_map(|c| c.keys()).collect();
+                let available: BTreeSet<&String> = self
+                    .curves
+                    .values()
+                    .flat_map(|c| c.keys())
+                    .filter(|k| k.as_str() != ELAPSED)
+                    .collect();
                 if !available.contains(&self.metric) {
                     self.metric = ["loss_g", "loss", "loss_d"]
                         .into_iter()
@@ -101,13 +137,19 @@ impl RunsView {
         }
         self.last_load = Some(Instant::now());
         let (tx, rx) = bounded(1);
-        let (dir, extra, selected) = (
+        let (dir, extra, selected, sweeps) = (
             runs_dir.to_owned(),
             self.extra.clone(),
             self.selected.clone(),
+            self.sweeps.clone(),
         );
         std::thread::spawn(move || {
             let mut runs = list_runs(&dir);
+            for sweep in &sweeps {
+                let mut of_sweep = list_runs(sweep);
+                of_sweep.sort_by(|a, b| a.name.cmp(&b.name));
+                runs.extend(of_sweep);
+            }
             // Folders opened by hand may also live in the runs directory: list each once.
             let same =
                 |a: &Path, b: &Path| a == b || a.canonicalize().ok() == b.canonicalize().ok();
@@ -228,7 +270,16 @@ const COLOURS: [egui::Color32; 6] = [
 
 pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
     view.poll(runs_dir);
-    ui.heading("Runs");
+    ui.horizontal(|ui| {
+        ui.heading("Runs");
+        if ui
+            .button("Sweep...")
+            .on_hover_text("Train the edited experiment over a grid of settings and seeds")
+            .clicked()
+        {
+            view.sweep_request = true;
+        }
+    });
     ui.horizontal(|ui| {
         let label = ui.label("runs folder");
         let mut text = runs_dir.display().to_string();
@@ -425,6 +476,7 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
         .curves
         .values()
         .flat_map(|c| c.keys().cloned())
+        .filter(|k| k != ELAPSED)
         .collect();
     egui::ComboBox::from_label("metric")
         .selected_text(super::words::metric_label(&view.metric))
@@ -488,6 +540,7 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
             colours[m] = COLOURS[if grouped { g } else { m } % COLOURS.len()];
         }
     }
+    settings_table_ui(view, &selected, &groups, ui);
     samples_compare_ui(view, &selected, &colours, ui);
     let diffs = view.differences();
     if selected.len() >= 2 {
@@ -507,6 +560,140 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
             }
         });
     }
+}
+
+/// A value of a metric that the settings table times each setting to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub metric: String,
+    pub at_least: bool,
+    pub value: f64,
+}
+
+impl Target {
+    /// For `metric`: the bound of a run's preset outcome on it, else the median of the
+    /// runs' final values (so that some reach it and some do not), in the direction the
+    /// metric improves.
+    fn default_for(metric: &str, runs: &[RunInfo]) -> Target {
+        let outcome = runs
+            .iter()
+            .filter_map(|r| r.experiment.as_ref()?.outcome.as_ref())
+            .find(|o| o.metric == metric);
+        if let Some(o) = outcome {
+            return Target {
+                metric: metric.into(),
+                at_least: o.at_least.is_some(),
+                value: o.at_least.or(o.at_most).unwrap_or(0.0),
+            };
+        }
+        let mut finals: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.last.get(metric).copied())
+            .filter(|v| v.is_finite())
+            .collect();
+        finals.sort_by(f64::total_cmp);
+        Target {
+            metric: metric.into(),
+            at_least: super::words::higher_is_better(metric),
+            value: finals.get(finals.len() / 2).copied().unwrap_or(0.0),
+        }
+    }
+
+    fn outcome(&self) -> crate::config::Outcome {
+        crate::config::Outcome {
+            metric: self.metric.clone(),
+            at_least: self.at_least.then_some(self.value),
+            at_most: (!self.at_least).then_some(self.value),
+        }
+    }
+}
+
+/// The ticked runs by setting: the plotted metric's final value (mean and range over
+/// seeds) and the steps and seconds each setting took to reach a target value of it;
+/// the best setting marked.
+fn settings_table_ui(
+    view: &mut RunsView,
+    selected: &[RunInfo],
+    groups: &[(String, Vec<usize>)],
+    ui: &mut egui::Ui,
+) {
+    if view.metric.is_empty() {
+        return;
+    }
+    let target = match &mut view.target {
+        Some(t) if t.metric == view.metric => t,
+        slot => slot.insert(Target::default_for(&view.metric, selected)),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.strong("Settings");
+        ui.label(format!(
+            "time to {}",
+            super::words::metric_label(&target.metric)
+        ));
+        egui::ComboBox::from_id_salt("target_direction")
+            .width(40.0)
+            .selected_text(if target.at_least { ">=" } else { "<=" })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut target.at_least, true, ">= (higher is better)");
+                ui.selectable_value(&mut target.at_least, false, "<= (lower is better)");
+            });
+        ui.add(egui::DragValue::new(&mut target.value).speed(0.01))
+            .on_hover_text("The value each run is timed to: its first metrics row that meets it");
+    });
+    let outcome = target.outcome();
+    let curves: Vec<(String, Vec<&crate::sweep::Curves>)> = groups
+        .iter()
+        .map(|(name, members)| {
+            let runs = members
+                .iter()
+                .filter_map(|&m| view.curves.get(&selected[m].dir))
+                .collect();
+            (name.clone(), runs)
+        })
+        .collect();
+    let table = crate::sweep::table_of(&curves, Some(&outcome));
+    let Some(column) = table.metrics.iter().position(|m| *m == outcome.metric) else {
+        return;
+    };
+    egui::Grid::new("settings_table")
+        .striped(true)
+        .show(ui, |ui| {
+            for head in [
+                "setting",
+                "runs",
+                "final: mean [min, max]",
+                "to target: steps",
+                "seconds",
+                "",
+            ] {
+                ui.label(egui::RichText::new(head).small().strong());
+            }
+            ui.end_row();
+            for r in &table.rows {
+                ui.label(&r.setting);
+                ui.label(r.seeds.to_string());
+                ui.label(
+                    r.finals[column]
+                        .map(|(mean, lo, hi)| {
+                            let s = super::words::significant;
+                            format!("{} [{}, {}]", s(mean), s(lo), s(hi))
+                        })
+                        .unwrap_or_else(|| "-".into()),
+                );
+                match (r.steps_to_target, r.seconds_to_target) {
+                    (Some(steps), Some(secs)) => {
+                        ui.label(format!("{steps:.0} ({} of {})", r.reached, r.seeds));
+                        ui.label(format!("{secs:.1}"));
+                    }
+                    _ => {
+                        ui.label("not reached");
+                        ui.label("");
+                    }
+                }
+                ui.label(if r.best { "best" } else { "" });
+                ui.end_row();
+            }
+        });
 }
 
 /// The ticked runs grouped by sweep setting (runs that differ only by seed), in order of

@@ -93,6 +93,24 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
 }
 
 /// Three significant digits, without trailing noise: 97.2, 0.0964, 1230.
+/// Whether a larger value of the metric `column` is better (coverage, precision,
+/// likelihoods), as opposed to a loss or a distance.
+pub fn higher_is_better(column: &str) -> bool {
+    const HIGHER: [&str; 10] = [
+        "active_units",
+        "high_quality",
+        "tonal_share",
+        "modes",
+        "precision",
+        "recall",
+        "diversity",
+        "elbo",
+        "likelihood",
+        "coverage",
+    ];
+    HIGHER.iter().any(|h| column.contains(h))
+}
+
 pub fn significant(v: f64) -> String {
     if !v.is_finite() {
         return format!("{v}");

@@ -206,3 +206,76 @@ fn runs_of_one_setting_group_over_their_seeds() {
     assert_eq!(hi, vec![3.0, 4.0]);
     assert_eq!(sweep::band(&[]).0, Vec::<f64>::new());
 }
+
+#[test]
+fn the_settings_table_times_each_setting_to_a_target_and_marks_the_best() {
+    use genlab::config::Outcome as Target;
+    let run = |values: &[(f64, f64)]| -> sweep::Curves {
+        // (step, value) rows 100 steps apart, 2 s per 100 steps.
+        let mut c = sweep::Curves::new();
+        c.insert(
+            "fd".into(),
+            values.iter().map(|&(s, v)| [s, v]).collect::<Vec<_>>(),
+        );
+        c.insert(
+            genlab::run::folder::ELAPSED.into(),
+            values.iter().map(|&(s, _)| [s, s / 50.0]).collect(),
+        );
+        c
+    };
+    let fast = [
+        run(&[(0.0, 90.0), (100.0, 40.0), (200.0, 20.0)]),
+        run(&[(0.0, 90.0), (100.0, 60.0), (200.0, 30.0)]),
+    ];
+    let slow = [
+        run(&[(0.0, 90.0), (100.0, 80.0), (200.0, 45.0)]),
+        run(&[(0.0, 90.0), (100.0, 85.0), (200.0, 70.0)]),
+    ];
+    let groups = vec![
+        ("lr=0.001".to_string(), fast.iter().collect::<Vec<_>>()),
+        ("lr=0.0001".to_string(), slow.iter().collect::<Vec<_>>()),
+    ];
+    let target = Target {
+        metric: "fd".into(),
+        at_least: None,
+        at_most: Some(50.0),
+    };
+    let table = sweep::table_of(&groups, Some(&target));
+    assert_eq!(
+        table.metrics,
+        vec!["fd".to_string()],
+        "elapsed is no metric"
+    );
+    let [fast_row, slow_row] = &table.rows[..] else {
+        panic!("two settings: {table:?}");
+    };
+    assert_eq!(fast_row.finals[0], Some((25.0, 20.0, 30.0)));
+    // Seed 0 reaches FD <= 50 at step 100, seed 1 at 200: mean 150 steps, 3 s.
+    assert_eq!(
+        (fast_row.reached, fast_row.steps_to_target),
+        (2, Some(150.0))
+    );
+    assert_eq!(fast_row.seconds_to_target, Some(3.0));
+    assert_eq!(
+        (slow_row.reached, slow_row.steps_to_target),
+        (1, Some(200.0))
+    );
+    assert!(fast_row.best && !slow_row.best, "lower FD is better");
+    // Turned around (FD at least 80), the slow setting is best and reaches it first.
+    let higher = Target {
+        metric: "fd".into(),
+        at_least: Some(80.0),
+        at_most: None,
+    };
+    let table = sweep::table_of(&groups, Some(&higher));
+    assert!(table.rows[1].best && !table.rows[0].best);
+    assert_eq!(table.rows[0].steps_to_target, Some(0.0));
+    // A target on a metric no run has: nothing reached, nothing best.
+    let none = Target {
+        metric: "kid".into(),
+        at_least: None,
+        at_most: Some(1.0),
+    };
+    let table = sweep::table_of(&groups, Some(&none));
+    assert!(table.rows.iter().all(|r| r.reached == 0 && !r.best));
+}

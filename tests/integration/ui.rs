@@ -767,3 +767,45 @@ fn a_blind_test_records_each_answer_in_the_run_folder() {
     h.step();
     assert!(h.state().blind_test.is_none());
 }
+
+#[test]
+fn a_sweep_from_the_window_lists_its_runs_by_setting_with_the_best_marked() {
+    let mut app = ring_app();
+    app.experiment.training.batch_size = 64;
+    app.runs.open = true;
+    let mut h = harness(app);
+    h.get_by_label("Sweep...").click();
+    h.step();
+    {
+        let s = &mut h.state_mut().sweep;
+        s.axes = vec![(
+            "training.generator_optimizer.lr".into(),
+            "1e-5, 2e-4".into(),
+        )];
+        s.seeds = 2;
+        s.steps = 60;
+    }
+    h.step();
+    assert!(
+        h.query_by_label("4 runs").is_some(),
+        "the grid is not counted"
+    );
+    h.get_by_label("Start sweep").click();
+    h.step();
+    let out = h.state().sweep.running().expect("started").0.to_owned();
+    frames_until(&mut h, "the sweep to end", |a| !a.sweep.is_running());
+    let message = h.state().sweep.message.clone().unwrap_or_default();
+    assert!(message.contains("4 of 4 runs finished"), "{message}");
+    assert!(out.join("jobs.txt").is_file() && out.join("settings.csv").is_file());
+    // The runs appear ticked, grouped by setting, in the table.
+    frames_until(&mut h, "the sweep's curves", |a| {
+        a.runs.selected.len() == 4 && a.runs.curves.len() == 4
+    });
+    h.step();
+    assert!(
+        h.query_by_label("lr=0.00001").is_some(),
+        "no row per setting"
+    );
+    assert!(h.query_by_label("lr=0.0002").is_some());
+    assert_eq!(h.query_all_by_label("best").count(), 1);
+}
