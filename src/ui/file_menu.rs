@@ -13,6 +13,15 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             app.runs.open = !app.runs.open;
             ui.close();
         }
+        if ui
+            .button("Sweep...")
+            .on_hover_text("Train the edited experiment over a grid of settings and seeds")
+            .clicked()
+        {
+            app.sweep.open = true;
+            app.runs.open = true;
+            ui.close();
+        }
         if ui.button("Preset library...").clicked() {
             app.show_presets = true;
             ui.close();
@@ -30,7 +39,12 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         };
         pick(ui, "Open preset...", FileAction::OpenPreset, true);
-        pick(ui, "Open run folder...", FileAction::OpenRunFolder, true);
+        pick(
+            ui,
+            "Open run or sweep folder...",
+            FileAction::OpenRunFolder,
+            true,
+        );
         pick(ui, "Resume run folder...", FileAction::ResumeRun, true);
         pick(
             ui,

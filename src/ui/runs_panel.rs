@@ -92,6 +92,15 @@ impl RunsView {
         if !self.sweeps.contains(&runs) {
             self.sweeps.push(runs);
         }
+        // Plot what the sweep is judged by: its preset's outcome metric.
+        let outcome = std::fs::read_dir(sweep.join("presets"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|e| Experiment::load(&e.path()).ok()?.outcome);
+        if let Some(o) = outcome {
+            self.metric = o.metric;
+        }
         self.group_seeds = true;
         self.open = true;
         self.last_load = None;
@@ -568,6 +577,8 @@ pub struct Target {
     pub metric: String,
     pub at_least: bool,
     pub value: f64,
+    /// Set by the user: kept, not worked out again as the runs grow.
+    pub edited: bool,
 }
 
 impl Target {
@@ -584,6 +595,7 @@ impl Target {
                 metric: metric.into(),
                 at_least: o.at_least.is_some(),
                 value: o.at_least.or(o.at_most).unwrap_or(0.0),
+                edited: false,
             };
         }
         let mut finals: Vec<f64> = runs
@@ -596,6 +608,7 @@ impl Target {
             metric: metric.into(),
             at_least: super::words::higher_is_better(metric),
             value: finals.get(finals.len() / 2).copied().unwrap_or(0.0),
+            edited: false,
         }
     }
 
@@ -621,7 +634,7 @@ fn settings_table_ui(
         return;
     }
     let target = match &mut view.target {
-        Some(t) if t.metric == view.metric => t,
+        Some(t) if t.metric == view.metric && t.edited => t,
         slot => slot.insert(Target::default_for(&view.metric, selected)),
     };
     ui.horizontal_wrapped(|ui| {
@@ -630,6 +643,7 @@ fn settings_table_ui(
             "time to {}",
             super::words::metric_label(&target.metric)
         ));
+        let before = (target.at_least, target.value);
         egui::ComboBox::from_id_salt("target_direction")
             .width(40.0)
             .selected_text(if target.at_least { ">=" } else { "<=" })
@@ -639,6 +653,7 @@ fn settings_table_ui(
             });
         ui.add(egui::DragValue::new(&mut target.value).speed(0.01))
             .on_hover_text("The value each run is timed to: its first metrics row that meets it");
+        target.edited |= before != (target.at_least, target.value);
     });
     let outcome = target.outcome();
     let curves: Vec<(String, Vec<&crate::sweep::Curves>)> = groups
@@ -743,7 +758,8 @@ fn samples_compare_ui(
             .on_hover_text("Moves every ticked run's samples together");
     });
     let ctx = ui.ctx().clone();
-    let width = (ui.available_width() / selected.len().max(1) as f32 - 8.0).max(60.0);
+    // Side by side, at most 240 px each, so that the strip stays a strip.
+    let width = (ui.available_width() / selected.len().max(1) as f32 - 8.0).clamp(60.0, 240.0);
     ui.horizontal_top(|ui| {
         for (i, run) in selected.iter().enumerate() {
             let shown = view.sample_at(&run.dir).cloned();

@@ -189,7 +189,9 @@ pub fn sweep_window(
                 experiment.title
             ));
             let running = dialog.running().map(|(out, n)| (out.to_owned(), n));
-            ui.add_enabled_ui(running.is_none(), |ui| axes_ui(dialog, ui));
+            ui.add_enabled_ui(running.is_none(), |ui| {
+                axes_ui(dialog, experiment.training.steps, ui)
+            });
             match running {
                 Some((out, n)) => {
                     ui.horizontal(|ui| {
@@ -239,38 +241,35 @@ pub fn sweep_window(
     started
 }
 
-fn axes_ui(dialog: &mut SweepDialog, ui: &mut egui::Ui) {
+fn axes_ui(dialog: &mut SweepDialog, budget: u64, ui: &mut egui::Ui) {
     let mut remove = None;
-    egui::Grid::new("sweep_axes").show(ui, |ui| {
-        for (i, (key, values)) in dialog.axes.iter_mut().enumerate() {
-            ui.horizontal(|ui| {
-                ui.add(
-                    egui::TextEdit::singleline(key)
-                        .desired_width(230.0)
-                        .hint_text("dotted key, e.g. training.batch_size"),
-                );
-                ui.menu_button("v", |ui| {
-                    for k in COMMON_KEYS {
-                        if ui.button(k).clicked() {
-                            *key = k.to_string();
-                            ui.close();
-                        }
+    for (i, (key, values)) in dialog.axes.iter_mut().enumerate() {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(key)
+                    .desired_width(220.0)
+                    .hint_text("dotted key, e.g. training.batch_size"),
+            );
+            ui.menu_button("common", |ui| {
+                for k in COMMON_KEYS {
+                    if ui.button(k).clicked() {
+                        *key = k.to_string();
+                        ui.close();
                     }
-                })
-                .response
-                .on_hover_text("Common settings to sweep");
-            });
+                }
+            })
+            .response
+            .on_hover_text("Settings often swept");
             ui.add(
                 egui::TextEdit::singleline(values)
-                    .desired_width(140.0)
+                    .desired_width(130.0)
                     .hint_text("values, comma-separated"),
             );
             if ui.small_button("remove").clicked() {
                 remove = Some(i);
             }
-            ui.end_row();
-        }
-    });
+        });
+    }
     if let Some(i) = remove {
         dialog.axes.remove(i);
     }
@@ -286,6 +285,10 @@ fn axes_ui(dialog: &mut SweepDialog, ui: &mut egui::Ui) {
         ui.label("at a time");
         ui.add(egui::DragValue::new(&mut dialog.steps).range(0..=1_000_000))
             .on_hover_text("Steps per run; 0 keeps the experiment's budget");
-        ui.label("steps");
+        ui.label(if dialog.steps == 0 {
+            format!("steps (the experiment's {budget})")
+        } else {
+            "steps".to_string()
+        });
     });
 }
