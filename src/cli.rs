@@ -140,6 +140,37 @@ pub enum Command {
         #[arg(long, default_value_t = 1500)]
         steps: usize,
     },
+    /// Score a folder of PNG images (GenLab's samples or another tool's, one image per
+    /// file) against a preset's image data with GenLab's evaluator: FD, KID, precision,
+    /// recall and diversity, beside each metric's real-versus-real floor. `--export`
+    /// writes the evaluator (safetensors) and the real images for
+    /// scripts/score_images.py instead.
+    Score {
+        /// A preset, or a run folder (its config.toml).
+        data_of: PathBuf,
+        /// The folder of PNG images to score.
+        #[arg(long, required_unless_present = "export")]
+        samples: Option<PathBuf>,
+        /// Write evaluator.safetensors and real/ (the reference and the floor's second
+        /// half) into this folder.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
+    /// Write a trained image model's samples as PNG files, one per image, from a run
+    /// folder's newest checkpoint: for `genlab score` and outside tools.
+    Sample {
+        /// A run folder with checkpoints.
+        run: PathBuf,
+        /// Images to write.
+        #[arg(long, default_value_t = 512)]
+        count: usize,
+        /// Seed of the latents.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Where to write them.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check preset files and print every problem found.
     Validate {
         /// Preset TOML files.
@@ -472,6 +503,74 @@ pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::R
         path.display()
     );
     Ok(path)
+}
+
+/// The experiment of a preset file or of a run folder.
+fn experiment_of(path: &Path) -> anyhow::Result<Experiment> {
+    let file = if path.is_dir() {
+        path.join("config.toml")
+    } else {
+        path.to_owned()
+    };
+    Ok(Experiment::load(&file)?)
+}
+
+/// Runs `genlab score`: prints the scores of `samples`, or writes the export.
+pub fn score(data_of: &Path, samples: Option<&Path>, export: Option<&Path>) -> anyhow::Result<()> {
+    let exp = experiment_of(data_of)?;
+    let scorer = crate::eval::scoring::Scorer::new(&exp.data, exp.training.seed)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", data_of.display()))?;
+    if let Some(dir) = export {
+        scorer.export(dir).map_err(anyhow::Error::msg)?;
+        println!(
+            "wrote {} and {} real images in {}; score a folder with\n  python3 scripts/score_images.py --export {} --samples DIR",
+            dir.join("evaluator.safetensors").display(),
+            2 * crate::eval::scoring::REFERENCE,
+            dir.join("real").display(),
+            dir.display()
+        );
+    }
+    if let Some(dir) = samples {
+        print!(
+            "{}",
+            scorer.score(dir).map_err(anyhow::Error::msg)?.to_text()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `genlab sample`: the newest checkpoint's model writes `count` images.
+pub fn sample(run: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result<usize> {
+    let (checkpoint, path, _) = store::latest(&store::dir_of(run))?;
+    let exp = checkpoint
+        .experiment()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let (channels, side) = match crate::data::Dataset::load(&exp.data, exp.training.seed)?.shape() {
+        crate::model::SampleShape::Image {
+            channels,
+            height,
+            width,
+        } if height == width => (channels, height),
+        _ => anyhow::bail!(
+            "{}: `genlab sample` writes square images only",
+            run.display()
+        ),
+    };
+    let (device, _) = crate::train::device::device_for(crate::config::Backend::Cpu)
+        .map_err(anyhow::Error::msg)?;
+    let mut trainer =
+        crate::train::session::build_trainer(&exp, &device).map_err(|e| anyhow::anyhow!("{e}"))?;
+    trainer
+        .load_state(&checkpoint.trainer)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let pixels = trainer.generate(count, seed);
+    crate::eval::scoring::write_pngs(out, &pixels, channels, side).map_err(anyhow::Error::msg)?;
+    println!(
+        "{count} samples of step {} written to {}",
+        checkpoint.step,
+        out.display()
+    );
+    Ok(count)
 }
 
 /// Runs `genlab validate`; true when every file is valid.

@@ -136,6 +136,29 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some(Command::Score {
+            data_of,
+            samples,
+            export,
+        }) => match genlab::cli::score(&data_of, samples.as_deref(), export.as_deref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Some(Command::Sample {
+            run,
+            count,
+            seed,
+            out,
+        }) => match genlab::cli::sample(&run, count, seed, &out) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Some(Command::Validate { presets }) => {
             if genlab::cli::validate(&presets) {
                 ExitCode::SUCCESS

@@ -77,6 +77,30 @@ impl Evaluator {
         self.classes.forward(self.features(x))
     }
 
+    /// The weights in PyTorch's layout and names (`conv1.weight` `[out, in, 3, 3]`,
+    /// `features.weight` `[out, in]`, ...): what the outside scoring script loads.
+    pub fn named_tensors(&self) -> Vec<(String, Vec<usize>, Vec<f32>)> {
+        let mut out = Vec::new();
+        for (name, conv) in [("conv1", &self.conv1), ("conv2", &self.conv2)] {
+            let w = conv.weight.val();
+            out.push((format!("{name}.weight"), w.dims().to_vec(), values(w)));
+            if let Some(b) = &conv.bias {
+                let b = b.val();
+                out.push((format!("{name}.bias"), b.dims().to_vec(), values(b)));
+            }
+        }
+        for (name, linear) in [("features", &self.features), ("classes", &self.classes)] {
+            // burn keeps [in, out]; PyTorch's layout is [out, in].
+            let w = linear.weight.val().transpose();
+            out.push((format!("{name}.weight"), w.dims().to_vec(), values(w)));
+            if let Some(b) = &linear.bias {
+                let b = b.val();
+                out.push((format!("{name}.bias"), b.dims().to_vec(), values(b)));
+            }
+        }
+        out
+    }
+
     pub fn image_len(&self) -> usize {
         self.shape.iter().product()
     }

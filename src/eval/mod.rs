@@ -8,3 +8,4 @@ pub mod images;
 pub mod likelihood;
 pub mod metric;
 pub mod points;
+pub mod scoring;

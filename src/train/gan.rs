@@ -197,10 +197,14 @@ impl GanTrainer {
 
     /// Generator output for the fixed noise, as plain values (images back in [0, 1]).
     fn fixed_samples(&self) -> Vec<f32> {
+        self.generate_from(&self.fixed_z)
+    }
+
+    /// The generator's output for flat latents, images mapped from tanh's range to [0, 1].
+    fn generate_from(&self, z: &[f32]) -> Vec<f32> {
         let g = self.g.valid();
-        let n = self.fixed_z.len() / self.latent;
-        let z = matrix(&self.fixed_z, n, self.latent, &self.device.clone().inner());
-        let out = values(g.forward(z));
+        let device = self.device.clone().inner();
+        let out = eval::evaluator::in_batches(z, self.latent, &device, |z| g.forward(z));
         match self.shape {
             SampleShape::Point2 | SampleShape::Audio { .. } => out,
             SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
@@ -455,6 +459,11 @@ impl Trainer for GanTrainer {
 
     fn learning_rates(&self) -> (f64, Option<f64>) {
         (self.lr_g, Some(self.lr_d))
+    }
+
+    fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = SeededRng::seed_from_u64(seed);
+        self.generate_from(&toy::normal_latents(&mut rng, n, self.latent))
     }
 
     fn parameters(&self) -> usize {

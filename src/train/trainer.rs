@@ -34,6 +34,9 @@ pub trait Trainer {
     fn load_state(&mut self, state: &TrainerState) -> Result<(), String>;
     /// Where the first NaN or infinite parameter is, if any ("generator.net.output...").
     fn non_finite_parameter(&self) -> Option<String>;
+    /// `n` fresh samples from latents drawn with `seed`, flat, in the data's range
+    /// (images in [0, 1]): what `genlab sample` writes out for outside scoring.
+    fn generate(&self, n: usize, seed: u64) -> Vec<f32>;
     /// VAE: which two held-out inputs the interpolation runs between (others: ignored).
     fn set_interpolation_pair(&mut self, _a: usize, _b: usize) {}
 }

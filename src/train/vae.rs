@@ -471,6 +471,15 @@ impl Trainer for VaeTrainer {
         (self.lr, None)
     }
 
+    fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
+        let vae = self.vae.valid();
+        let latent = vae.latent_dim();
+        let mut rng = SeededRng::seed_from_u64(seed);
+        let z = toy::normal_latents(&mut rng, n, latent);
+        let device = self.device.clone().inner();
+        crate::eval::evaluator::in_batches(&z, latent, &device, |z| self.to_values(vae.decode(z)))
+    }
+
     fn parameters(&self) -> usize {
         self.vae.num_params()
     }

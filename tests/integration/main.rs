@@ -16,6 +16,7 @@ mod learning;
 mod likelihood;
 mod run_writer;
 mod runs;
+mod scoring;
 mod session;
 mod sweep;
 mod ui;
