@@ -33,7 +33,7 @@ pub enum Command {
         /// Start training it at once.
         #[arg(long)]
         train: bool,
-        /// Run folders to open in the runs panel, overlaid (e.g. copied from a GPU server).
+        /// Run folders (or sweep folders) to open in the runs panel, overlaid (e.g. copied from a GPU server).
         #[arg(long, num_args = 1..)]
         runs: Vec<PathBuf>,
     },

@@ -519,8 +519,11 @@ impl GenLabApp {
         egui::Panel::top("controls").show(ui, |ui| super::controls::controls_ui(self, ui));
         super::file_menu::windows_ui(self, ui);
         if self.runs.open {
+            // At most 60 % of the window: the curves and samples stay in view.
+            let widest = ui.available_width() * 0.6;
             egui::Panel::right("runs")
-                .default_size(380.0)
+                .default_size(380.0_f32.min(widest))
+                .max_size(widest)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("runs_panel")

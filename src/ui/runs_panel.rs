@@ -130,7 +130,8 @@ impl RunsView {
                     .flat_map(|c| c.keys())
                     .filter(|k| k.as_str() != ELAPSED)
                     .collect();
-                if !available.contains(&self.metric) {
+                // Kept while no curves are read yet (a sweep just opened names its own).
+                if !available.is_empty() && !available.contains(&self.metric) {
                     self.metric = ["loss_g", "loss", "loss_d"]
                         .into_iter()
                         .find(|m| available.contains(&m.to_string()))
@@ -554,20 +555,24 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
     let diffs = view.differences();
     if selected.len() >= 2 {
         ui.strong(format!("Settings that differ ({})", diffs.len()));
-        egui::Grid::new("runs_diff").striped(true).show(ui, |ui| {
-            ui.label("field");
-            for r in &selected {
-                ui.label(&r.name);
-            }
-            ui.end_row();
-            for (field, values) in &diffs {
-                ui.label(field);
-                for v in values {
-                    ui.label(v);
-                }
-                ui.end_row();
-            }
-        });
+        egui::ScrollArea::horizontal()
+            .id_salt("runs_diff_scroll")
+            .show(ui, |ui| {
+                egui::Grid::new("runs_diff").striped(true).show(ui, |ui| {
+                    ui.label("field");
+                    for r in &selected {
+                        ui.label(&r.name);
+                    }
+                    ui.end_row();
+                    for (field, values) in &diffs {
+                        ui.label(field);
+                        for v in values {
+                            ui.label(v);
+                        }
+                        ui.end_row();
+                    }
+                })
+            });
     }
 }
 
@@ -670,44 +675,48 @@ fn settings_table_ui(
     let Some(column) = table.metrics.iter().position(|m| *m == outcome.metric) else {
         return;
     };
-    egui::Grid::new("settings_table")
-        .striped(true)
+    egui::ScrollArea::horizontal()
+        .id_salt("settings_table_scroll")
         .show(ui, |ui| {
-            for head in [
-                "setting",
-                "runs",
-                "final: mean [min, max]",
-                "to target: steps",
-                "seconds",
-                "",
-            ] {
-                ui.label(egui::RichText::new(head).small().strong());
-            }
-            ui.end_row();
-            for r in &table.rows {
-                ui.label(&r.setting);
-                ui.label(r.seeds.to_string());
-                ui.label(
-                    r.finals[column]
-                        .map(|(mean, lo, hi)| {
-                            let s = super::words::significant;
-                            format!("{} [{}, {}]", s(mean), s(lo), s(hi))
-                        })
-                        .unwrap_or_else(|| "-".into()),
-                );
-                match (r.steps_to_target, r.seconds_to_target) {
-                    (Some(steps), Some(secs)) => {
-                        ui.label(format!("{steps:.0} ({} of {})", r.reached, r.seeds));
-                        ui.label(format!("{secs:.1}"));
+            egui::Grid::new("settings_table")
+                .striped(true)
+                .show(ui, |ui| {
+                    for head in [
+                        "setting",
+                        "runs",
+                        "final: mean [min, max]",
+                        "to target: steps",
+                        "seconds",
+                        "",
+                    ] {
+                        ui.label(egui::RichText::new(head).small().strong());
                     }
-                    _ => {
-                        ui.label("not reached");
-                        ui.label("");
+                    ui.end_row();
+                    for r in &table.rows {
+                        ui.label(&r.setting);
+                        ui.label(r.seeds.to_string());
+                        ui.label(
+                            r.finals[column]
+                                .map(|(mean, lo, hi)| {
+                                    let s = super::words::significant;
+                                    format!("{} [{}, {}]", s(mean), s(lo), s(hi))
+                                })
+                                .unwrap_or_else(|| "-".into()),
+                        );
+                        match (r.steps_to_target, r.seconds_to_target) {
+                            (Some(steps), Some(secs)) => {
+                                ui.label(format!("{steps:.0} ({} of {})", r.reached, r.seeds));
+                                ui.label(format!("{secs:.1}"));
+                            }
+                            _ => {
+                                ui.label("not reached");
+                                ui.label("");
+                            }
+                        }
+                        ui.label(if r.best { "best" } else { "" });
+                        ui.end_row();
                     }
-                }
-                ui.label(if r.best { "best" } else { "" });
-                ui.end_row();
-            }
+                })
         });
 }
 
@@ -758,32 +767,37 @@ fn samples_compare_ui(
             .on_hover_text("Moves every ticked run's samples together");
     });
     let ctx = ui.ctx().clone();
-    // Side by side, at most 240 px each, so that the strip stays a strip.
+    // Side by side, at most 240 px each, in a strip that scrolls: content wider than the
+    // panel would widen the panel, and the images with it, frame after frame.
     let width = (ui.available_width() / selected.len().max(1) as f32 - 8.0).clamp(60.0, 240.0);
-    ui.horizontal_top(|ui| {
-        for (i, run) in selected.iter().enumerate() {
-            let shown = view.sample_at(&run.dir).cloned();
-            ui.vertical(|ui| {
-                ui.set_max_width(width);
-                ui.colored_label(colours[i], &run.name);
-                let Some((step, file)) = shown else {
-                    ui.label("no samples saved");
-                    return;
-                };
-                ui.small(format!("step {step}"));
-                match view.texture(&ctx, &file) {
-                    Some(Ok(tex)) => {
-                        let size = tex.size_vec2();
-                        ui.image((tex.id(), size * (width / size.x.max(1.0))));
-                    }
-                    Some(Err(e)) => {
-                        ui.small(e);
-                    }
-                    None => {
-                        ui.spinner();
-                    }
+    egui::ScrollArea::horizontal()
+        .id_salt("compare_samples")
+        .show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                for (i, run) in selected.iter().enumerate() {
+                    let shown = view.sample_at(&run.dir).cloned();
+                    ui.vertical(|ui| {
+                        ui.set_max_width(width);
+                        ui.colored_label(colours[i], &run.name);
+                        let Some((step, file)) = shown else {
+                            ui.label("no samples saved");
+                            return;
+                        };
+                        ui.small(format!("step {step}"));
+                        match view.texture(&ctx, &file) {
+                            Some(Ok(tex)) => {
+                                let size = tex.size_vec2();
+                                ui.image((tex.id(), size * (width / size.x.max(1.0))));
+                            }
+                            Some(Err(e)) => {
+                                ui.small(e);
+                            }
+                            None => {
+                                ui.spinner();
+                            }
+                        }
+                    });
                 }
-            });
-        }
-    });
+            })
+        });
 }
