@@ -5,7 +5,7 @@
     python3 scripts/score_images.py --export EXPORT --samples DIR [--json]
 
 Gives the numbers `genlab score PRESET --samples DIR` gives (FD, KID, precision,
-recall, diversity, each beside its real-versus-real floor), so that a PyTorch model's
+recall, diversity and classes covered, each beside its real-versus-real floor), so that a PyTorch model's
 samples and GenLab's are scored on one scale. Needs numpy only; PNGs are decoded with
 zlib (8-bit grey, grey+alpha, RGB or RGBA, not interlaced), or with Pillow if present.
 
@@ -149,6 +149,15 @@ def features(images, t):
     return np.maximum(x @ t["features.weight"].T.astype(np.float64) + t["features.bias"], 0.0)
 
 
+def classes_covered(unscaled_features, t):
+    """Classes (by the evaluator's prediction) holding at least a quarter of a fair share."""
+    logits = unscaled_features @ t["classes.weight"].T.astype(np.float64) + t["classes.bias"]
+    classes = t["classes.weight"].shape[0]
+    counts = np.bincount(logits.argmax(1), minlength=classes)
+    floor = len(logits) / classes / 4.0
+    return float(((counts > 0) & (counts >= floor)).sum())
+
+
 def spread(f):
     return float(np.mean(np.std(f, axis=0)))
 
@@ -186,13 +195,14 @@ def coverage(manifold, queries, k=PR_K):
     return float((d_qm <= radii[None, :]).any(axis=1).mean())
 
 
-def scores(reference, fake):
+def scores(reference, fake, classes):
     return {
         "fd": frechet_distance(reference, fake),
         "kid": kernel_distance(reference, fake),
         "precision": coverage(reference, fake),
         "recall": coverage(fake, reference),
         "diversity": spread(fake) / max(spread(reference), 1e-12),
+        "classes_covered": classes,
     }
 
 
@@ -210,15 +220,19 @@ def main():
         raise SystemExit(f"{args.export}/real: {len(real)} images, expected {2 * n_ref}")
     fake = features(read_folder(args.samples, channels, side), t)
     scale = 1.0 / max(spread(real[:n_ref]), 1e-12)
-    reference, second, fake = real[:n_ref] * scale, real[n_ref : 2 * n_ref] * scale, fake * scale
-    result = {"images": len(fake), "samples": scores(reference, fake), "floor": scores(reference, second)}
+    second = real[n_ref : 2 * n_ref]
+    result = {
+        "images": len(fake),
+        "samples": scores(real[:n_ref] * scale, fake * scale, classes_covered(fake, t)),
+        "floor": scores(real[:n_ref] * scale, second * scale, classes_covered(second, t)),
+    }
     if args.json:
         json.dump(result, sys.stdout, indent=1)
         print()
         return
-    print(f"{'metric':<10} {str(len(fake)) + ' samples':>14} {'real vs real':>16}")
+    print(f"{'metric':<16} {str(len(fake)) + ' samples':>14} {'real vs real':>16}")
     for name, value in result["samples"].items():
-        print(f"{name:<10} {value:>14.4f} {result['floor'][name]:>16.4f}")
+        print(f"{name:<16} {value:>14.4f} {result['floor'][name]:>16.4f}")
 
 
 if __name__ == "__main__":

@@ -105,6 +105,21 @@ impl Evaluator {
         self.shape.iter().product()
     }
 
+    /// The class each image is predicted to be (the largest logit).
+    pub fn predicted_classes(&self, pixels: &[f32], device: &Device) -> Vec<usize> {
+        let logits = in_batches(pixels, self.image_len(), device, |x| self.logits(x));
+        let classes = logits.len() / (pixels.len() / self.image_len().max(1)).max(1);
+        logits
+            .chunks_exact(classes.max(1))
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map_or(0, |(i, _)| i)
+            })
+            .collect()
+    }
+
     /// Features of many images as plain values.
     pub fn features_of(&self, pixels: &[f32], device: &Device) -> Vec<f32> {
         in_batches(pixels, self.image_len(), device, |x| self.features(x))

@@ -1,6 +1,7 @@
 //! Scores that compare across tools: a folder of PNG images (GenLab's samples, or a
 //! PyTorch model's) scored against the data with GenLab's evaluator, beside each
-//! metric's real-versus-real floor (the value two disjoint halves of the real data get).
+//! metric's real-versus-real floor (the value two disjoint halves of the real data get),
+//! and the classes the images fall in by the evaluator's prediction.
 //! The same evaluator goes out as `evaluator.safetensors` with the real images as PNGs,
 //! so `scripts/score_images.py` gives the same numbers without GenLab.
 //!
@@ -10,6 +11,7 @@
 use crate::data::{Dataset, ImageSet};
 use crate::eval::evaluator::{Evaluator, SavedEvaluator, FEATURES};
 use crate::eval::features::FeatureReference;
+use crate::train::quality::classes_covered;
 use crate::train::tensors::image_grid;
 use std::path::{Path, PathBuf};
 
@@ -69,14 +71,21 @@ impl Scorer {
         let device = burn::prelude::Device::flex();
         let len = self.real.image_len();
         let second = &self.real.pixels[REFERENCE * len..2 * REFERENCE * len];
+        let scores = |images: &[f32]| {
+            let mut values = self
+                .reference
+                .scores(self.evaluator.features_of(images, &device));
+            let predicted = self.evaluator.predicted_classes(images, &device);
+            values.push((
+                crate::modality::images::CLASSES_COVERED.column,
+                classes_covered(&predicted, self.saved.classes) as f64,
+            ));
+            values
+        };
         Ok(Scores {
             images: pixels.len() / len,
-            samples: self
-                .reference
-                .scores(self.evaluator.features_of(&pixels, &device)),
-            floor: self
-                .reference
-                .scores(self.evaluator.features_of(second, &device)),
+            samples: scores(&pixels),
+            floor: scores(second),
         })
     }
 
@@ -230,13 +239,13 @@ impl Scores {
     /// The table `genlab score` prints.
     pub fn to_text(&self) -> String {
         let mut text = format!(
-            "{:<10} {:>14} {:>16}\n",
+            "{:<16} {:>14} {:>16}\n",
             "metric",
             format!("{} samples", self.images),
             "real vs real"
         );
         for ((name, v), (_, floor)) in self.samples.iter().zip(&self.floor) {
-            text.push_str(&format!("{name:<10} {v:>14.4} {floor:>16.4}\n"));
+            text.push_str(&format!("{name:<16} {v:>14.4} {floor:>16.4}\n"));
         }
         text
     }

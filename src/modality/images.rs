@@ -16,12 +16,21 @@ const PIXEL_DISTANCE: Metric = Metric::new(
     "Distance between the per-pixel mean and standard deviation of real and generated images.",
 );
 
-const ALL: [Metric; 6] = [
+/// The image counterpart of modes covered, for labelled data with an evaluator.
+pub const CLASSES_COVERED: Metric = Metric::new(
+    "classes_covered",
+    "classes",
+    "",
+    "Classes of the data that the generated images fall in, by the evaluator's prediction (each needs at least a quarter of its fair share): a collapsed generator covers one or two.",
+);
+
+const ALL: [Metric; 7] = [
     SCORES[0],
     SCORES[1],
     SCORES[2],
     SCORES[3],
     SCORES[4],
+    CLASSES_COVERED,
     PIXEL_DISTANCE,
 ];
 
@@ -38,7 +47,11 @@ impl Modality for Images {
     /// pixel statistics first.
     fn quality(&self, _data: &DataConfig, gan: bool) -> Vec<Metric> {
         let pixel = gan.then_some(PIXEL_DISTANCE);
-        pixel.into_iter().chain(SCORES).collect()
+        pixel
+            .into_iter()
+            .chain(SCORES)
+            .chain([CLASSES_COVERED])
+            .collect()
     }
 
     fn train_evaluator(

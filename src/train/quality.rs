@@ -16,6 +16,8 @@ pub const QUALITY_SAMPLES: usize = 512;
 
 pub struct ImageQuality {
     evaluator: Evaluator,
+    /// Classes the evaluator tells apart.
+    classes: usize,
     real: FeatureReference,
     /// Fixed latents the generated set is drawn from (own RNG: training's stays untouched,
     /// so evaluating never changes what a resumed run does).
@@ -44,6 +46,7 @@ impl ImageQuality {
         let mut rng = SeededRng::seed_from_u64(seed ^ 0xe7a1_0a7e);
         Some(ImageQuality {
             evaluator,
+            classes: saved.classes,
             real: FeatureReference::new(real_features, FEATURES),
             latents: toy::normal_latents(&mut rng, QUALITY_SAMPLES, latent_dim),
             device,
@@ -57,7 +60,30 @@ impl ImageQuality {
 
     /// The metrics of `generated` images (values in [0, 1]).
     pub fn measure(&self, generated: &[f32]) -> Values {
-        self.real
-            .scores(self.evaluator.features_of(generated, &self.device))
+        let mut values = self
+            .real
+            .scores(self.evaluator.features_of(generated, &self.device));
+        let predicted = self.evaluator.predicted_classes(generated, &self.device);
+        values.push((
+            crate::modality::images::CLASSES_COVERED.column,
+            classes_covered(&predicted, self.classes) as f64,
+        ));
+        values
     }
+}
+
+/// Classes that at least a quarter of their fair share (`n / classes`) of the predicted
+/// samples fall in: stray misclassified samples do not count as covering a class.
+pub fn classes_covered(predicted: &[usize], classes: usize) -> usize {
+    let mut counts = vec![0usize; classes];
+    for &c in predicted {
+        if let Some(n) = counts.get_mut(c) {
+            *n += 1;
+        }
+    }
+    let floor = predicted.len() as f64 / classes.max(1) as f64 / 4.0;
+    counts
+        .iter()
+        .filter(|&&n| n > 0 && n as f64 >= floor)
+        .count()
 }

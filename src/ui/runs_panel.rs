@@ -332,6 +332,7 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                         ui.label(egui::RichText::new(&run.name).strong());
                         let key = [
                             "modes_covered",
+                            "classes_covered",
                             "held_out_reconstruction",
                             "pixel_distance",
                             "mmd",

@@ -80,12 +80,16 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
         _ => metric(column).map_or("", |m| m.unit),
     };
     match (column, modes_total) {
-        ("modes_covered", Some(total)) => format!("{label} {value:.0}/{total}"),
+        ("modes_covered" | "classes_covered", Some(total)) => {
+            format!("{label} {value:.0}/{total}")
+        }
         // Coverage is stored as a share; with the count known it reads as one.
         ("pitch_coverage", Some(total)) => {
             format!("{label} {:.0}/{total}", value * total as f64)
         }
-        ("modes_covered" | "active_units", _) => format!("{label} {value:.0}"),
+        ("modes_covered" | "classes_covered" | "active_units", _) => {
+            format!("{label} {value:.0}")
+        }
         _ if unit == "%" => format!("{label} {:.0} %", value * 100.0),
         _ if unit.is_empty() => format!("{label} {}", significant(value)),
         _ => format!("{label} {} {unit}", significant(value)),
@@ -96,7 +100,8 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
 /// Whether a larger value of the metric `column` is better (coverage, precision,
 /// likelihoods), as opposed to a loss or a distance.
 pub fn higher_is_better(column: &str) -> bool {
-    const HIGHER: [&str; 10] = [
+    const HIGHER: [&str; 11] = [
+        "classes",
         "active_units",
         "high_quality",
         "tonal_share",
@@ -209,7 +214,7 @@ pub fn choice<T: Words + Copy + PartialEq>(
 }
 
 /// The number of modes of a run's data, for "modes 6/8": the toy sets' Gaussians, the
-/// built-in tones' pitches.
+/// built-in tones' pitches, the built-in shapes' classes ("classes 7/8").
 pub fn modes_of(exp: &crate::config::Experiment) -> Option<usize> {
     match &exp.data {
         crate::config::DataConfig::Toy { shape, .. } => {
@@ -218,6 +223,7 @@ pub fn modes_of(exp: &crate::config::Experiment) -> Option<usize> {
         crate::config::DataConfig::Tones { .. } => {
             Some(crate::modality::audio::tones::PITCHES.len())
         }
+        crate::config::DataConfig::Shapes { .. } => Some(crate::data::shapes::CLASSES.len()),
         _ => None,
     }
 }

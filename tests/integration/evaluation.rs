@@ -320,3 +320,42 @@ fn vae_snapshots_carry_traversal_interpolation_and_kl_per_dim() {
         .expect("fd");
     assert!(last_row.get("fd").is_some_and(f64::is_finite));
 }
+
+#[test]
+fn classes_covered_counts_the_classes_generated_images_fall_in() {
+    use genlab::train::quality::{classes_covered, ImageQuality};
+    let data = DataConfig::Shapes { count: 1200 };
+    let Ok(Dataset::Images(set)) = Dataset::load(&data, 3) else {
+        panic!("shapes")
+    };
+    let device = genlab::train::session::device_for(genlab::config::Backend::Cpu)
+        .expect("cpu")
+        .0;
+    let saved = genlab::eval::evaluator::for_data(&data);
+    let q = ImageQuality::new(saved, &set, 8, 0, &device).expect("an evaluator");
+    let len = set.image_len();
+    let classes = |pixels: &[f32]| {
+        let v = q.measure(pixels);
+        v.iter()
+            .find(|(k, _)| *k == "classes_covered")
+            .expect("reported")
+            .1
+    };
+    let classes_n = genlab::data::shapes::CLASSES.len() as f64;
+    // Unseen real images cover every class; one image repeated covers one; the mean
+    // image at most one.
+    let real = &set.pixels[600 * len..1112 * len];
+    assert_eq!(classes(real), classes_n);
+    let one: Vec<f32> = real[..len].repeat(512);
+    assert_eq!(classes(&one), 1.0);
+    let mut mean = vec![0.0f32; len];
+    for img in real.chunks_exact(len) {
+        mean.iter_mut().zip(img).for_each(|(m, v)| *m += v / 512.0);
+    }
+    assert!(classes(&mean.repeat(512)) <= 1.0);
+    // Half the classes, evenly: half covered. Stray predictions below a quarter of a
+    // fair share do not count.
+    let mut predicted: Vec<usize> = (0..400).map(|i| i % 4).collect();
+    predicted.extend([5, 6, 7]);
+    assert_eq!(classes_covered(&predicted, 8), 4);
+}

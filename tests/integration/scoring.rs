@@ -57,6 +57,9 @@ fn a_folder_is_scored_against_the_data_beside_the_real_versus_real_floor() {
     );
     assert_eq!(value(&flat.samples, "recall"), 0.0);
     assert!(value(&flat.samples, "diversity") < 0.01);
+    assert_eq!(value(&real.floor, "classes_covered"), 8.0);
+    assert_eq!(value(&real.samples, "classes_covered"), 8.0);
+    assert!(value(&flat.samples, "classes_covered") <= 1.0);
     // PNGs come back as they went (8-bit grey).
     let back = read_pngs(&fresh, 1, 28).unwrap();
     assert_eq!(back.len(), 300 * 28 * 28);
@@ -158,7 +161,7 @@ fn the_python_script_scores_like_genlab_from_the_export() {
         );
         let theirs = table_numbers(&text);
         let mine = table_numbers(&ours.to_text());
-        assert_eq!(theirs.len(), 5, "{text}");
+        assert_eq!(theirs.len(), 6, "{text}");
         for ((name, a, fa), (_, b, fb)) in mine.iter().zip(&theirs) {
             // Four decimals printed; f32 features in GenLab, f64 in the script.
             let near = |x: f64, y: f64| (x - y).abs() <= 2e-3 * x.abs().max(1.0);
