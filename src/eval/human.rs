@@ -8,10 +8,7 @@
 //! colour cues, a clip's spectrogram) and, for audio, the clip to listen to.
 
 use crate::data::{Dataset, SeededRng};
-use crate::modality::audio::views::spectrograms;
-use crate::run::render::{points_image, PointLayers};
-use crate::train::tensors::image_grid;
-use crate::train::{PointsView, RgbaImage, Samples};
+use crate::train::{RgbaImage, Samples};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,11 +17,6 @@ use std::path::Path;
 /// The file in a run folder.
 pub const FILE: &str = "human_eval.csv";
 const HEADER: &str = "sitting,step,item,truth,answer,seconds";
-/// Points in one 2-D patch: enough to see a distribution's shape, few enough that a
-/// patch of the real data does not look like the whole of it.
-pub const PATCH_POINTS: usize = 100;
-/// Side of a drawn 2-D patch, in pixels.
-const PATCH_SIDE: usize = 240;
 
 /// One item shown to the person.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,77 +29,29 @@ pub struct Exhibit {
 /// Items each pool offers at most.
 pub const POOL: usize = 64;
 
-/// The items to judge: `POOL` of the data's, picked at random by `seed`, and the model's
-/// from a snapshot of its samples (image cells, 2-D patches or clips), in that order.
+/// The items to judge: up to `POOL` of the data's, picked at random by `seed`, and the
+/// model's from a snapshot of its samples, in that order. Each kind of data makes its own
+/// (`Modality::blind_test_items`): image cells, 2-D patches, clips.
 pub fn exhibits(
     data: &Dataset,
     generated: &Samples,
     seed: u64,
 ) -> Result<(Vec<Exhibit>, Vec<Exhibit>), String> {
-    let mut rng = SeededRng::seed_from_u64(seed);
-    let mut pick = |n: usize, k: usize| -> Vec<usize> {
-        (0..k.min(n)).map(|_| rng.random_range(0..n)).collect()
-    };
-    match (data, generated) {
-        (Dataset::Images(set), Samples::Images { grid, .. }) => {
-            let real = pick(set.len(), POOL)
-                .into_iter()
-                .map(|i| {
-                    let pixels = &set.pixels[i * set.image_len()..(i + 1) * set.image_len()];
-                    let one = image_grid(pixels, 1, set.channels, [set.height, set.width], 1);
-                    still(crop_border(&one))
-                })
-                .collect();
-            let cells = image_cells(grid, [set.width + 1, set.height + 1]);
-            Ok((real, cells.into_iter().map(still).collect()))
-        }
-        (Dataset::Points(set), Samples::Points(view)) => {
-            let real: Vec<[f32; 2]> = pick(set.points.len(), POOL * PATCH_POINTS)
-                .into_iter()
-                .map(|i| set.points[i])
-                .collect();
-            // One frame for both, so that neither is told apart by its scale.
-            Ok((
-                patches(&real, view.bounds),
-                patches(&view.generated, view.bounds),
-            ))
-        }
-        (Dataset::Audio(set), Samples::Audio(view)) => {
-            let real: Vec<Vec<f32>> = pick(set.len(), POOL)
-                .into_iter()
-                .map(|i| set.samples[i * set.length..(i + 1) * set.length].to_vec())
-                .collect();
-            Ok((
-                clips(&real, set.sample_rate),
-                clips(&view.generated, view.sample_rate),
-            ))
-        }
-        _ => Err("the data and the samples are of different kinds".into()),
-    }
+    let modality = crate::modality::of_dataset(data);
+    modality.blind_test_items(data, generated, &mut SeededRng::seed_from_u64(seed))
 }
 
-fn still(picture: RgbaImage) -> Exhibit {
+/// `k` indices below `n` drawn at random (with repeats), at most `n` of them.
+pub fn pick(rng: &mut SeededRng, n: usize, k: usize) -> Vec<usize> {
+    (0..k.min(n)).map(|_| rng.random_range(0..n)).collect()
+}
+
+/// A picture alone, without a sound.
+pub fn still(picture: RgbaImage) -> Exhibit {
     Exhibit {
         picture,
         clip: None,
     }
-}
-
-fn clips(clips: &[Vec<f32>], rate: u32) -> Vec<Exhibit> {
-    clips
-        .iter()
-        .map(|c| Exhibit {
-            picture: spectrograms(std::slice::from_ref(c), 1),
-            clip: Some((c.clone(), rate)),
-        })
-        .collect()
-}
-
-/// A one-image grid without its 1-pixel frame.
-fn crop_border(one: &RgbaImage) -> RgbaImage {
-    image_cells(one, [one.width - 1, one.height - 1])
-        .pop()
-        .unwrap_or_else(|| one.clone())
 }
 
 /// The cells of an image grid (1-pixel gaps, as `image_grid` draws it) of `[w, h]`
@@ -139,27 +83,6 @@ pub fn image_cells(grid: &RgbaImage, [cell_w, cell_h]: [usize; 2]) -> Vec<RgbaIm
         }
     }
     cells
-}
-
-/// Consecutive patches of `PATCH_POINTS` points, each drawn alone in one colour.
-fn patches(points: &[[f32; 2]], bounds: [f32; 4]) -> Vec<Exhibit> {
-    let layers = PointLayers {
-        real: true,
-        generated: false,
-        heatmap: false,
-        ..PointLayers::default()
-    };
-    points
-        .chunks_exact(PATCH_POINTS)
-        .map(|patch| {
-            let view = PointsView {
-                real: patch.to_vec(),
-                bounds,
-                ..PointsView::default()
-            };
-            still(points_image(&view, PATCH_SIDE, layers))
-        })
-        .collect()
 }
 
 /// A sitting: a fixed sequence of items, each real or generated by a coin flip, and the

@@ -1,10 +1,14 @@
 //! Images: IDX files, image folders and the built-in shapes (readers in `data/`, the
 //! evaluator in `eval::evaluator`). What this modality declares: its quality metrics.
 
-use super::{EvaluatorJob, Modality, TrainedEvaluator};
+use super::{BlindTestItems, EvaluatorJob, Modality, TrainedEvaluator};
 use crate::config::DataConfig;
+use crate::data::{Dataset, SeededRng};
 use crate::eval::features::SCORES;
+use crate::eval::human::{image_cells, pick, still, POOL};
 use crate::eval::metric::Metric;
+use crate::train::tensors::image_grid;
+use crate::train::Samples;
 use std::path::Path;
 
 pub struct Images;
@@ -37,6 +41,39 @@ const ALL: [Metric; 7] = [
 impl Modality for Images {
     fn name(&self) -> &'static str {
         "images"
+    }
+
+    /// Real images one by one; the snapshot's grid cut into its cells.
+    fn blind_test_items(
+        &self,
+        data: &Dataset,
+        generated: &Samples,
+        rng: &mut SeededRng,
+    ) -> Result<BlindTestItems, String> {
+        let (Dataset::Images(set), Samples::Images { grid, .. }) = (data, generated) else {
+            return Err(super::other_kind(self.name()));
+        };
+        let len = set.image_len();
+        let cell = [set.width + 1, set.height + 1];
+        let real = pick(rng, set.len(), POOL)
+            .into_iter()
+            .map(|i| {
+                let one = image_grid(
+                    &set.pixels[i * len..(i + 1) * len],
+                    1,
+                    set.channels,
+                    [set.height, set.width],
+                    1,
+                );
+                image_cells(&one, cell)
+                    .pop()
+                    .map_or_else(|| still(one), still)
+            })
+            .collect();
+        Ok((
+            real,
+            image_cells(grid, cell).into_iter().map(still).collect(),
+        ))
     }
 
     fn metrics(&self) -> &'static [Metric] {

@@ -13,7 +13,10 @@ pub mod images;
 pub mod points;
 
 use crate::config::DataConfig;
+use crate::data::{Dataset, SeededRng};
+use crate::eval::human::Exhibit;
 use crate::eval::metric::Metric;
+use crate::train::Samples;
 use std::path::Path;
 
 /// What a kind of data provides.
@@ -27,6 +30,13 @@ pub trait Modality: Sync {
     fn quality(&self, data: &DataConfig, gan: bool) -> Vec<Metric>;
     /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
     /// precision/recall) as `job` says, and writes it to `out`.
+    /// Items for the blind test (`eval::human`): the data's and the snapshot's.
+    fn blind_test_items(
+        &self,
+        data: &Dataset,
+        generated: &Samples,
+        rng: &mut SeededRng,
+    ) -> Result<BlindTestItems, String>;
     fn train_evaluator(
         &self,
         _data: &DataConfig,
@@ -39,6 +49,11 @@ pub trait Modality: Sync {
         ))
     }
 }
+
+/// The blind test's items of one kind of data: real ones drawn from `data` with `rng`
+/// (at most `eval::human::POOL`) and generated ones from a snapshot, as pictures (and
+/// sounds) a person judges without cues to which is which.
+pub type BlindTestItems = (Vec<Exhibit>, Vec<Exhibit>);
 
 /// How an evaluator is trained: seed, steps, and a report of each step done.
 pub struct EvaluatorJob<'a> {
@@ -69,6 +84,20 @@ pub fn of(data: &DataConfig) -> &'static dyn Modality {
         }
         DataConfig::Tones { .. } | DataConfig::WavFolder { .. } => &audio::Audio,
     }
+}
+
+/// The modality of loaded data.
+pub fn of_dataset(data: &Dataset) -> &'static dyn Modality {
+    match data {
+        Dataset::Points(_) => &points::Points,
+        Dataset::Images(_) => &images::Images,
+        Dataset::Audio(_) => &audio::Audio,
+    }
+}
+
+/// The error when a snapshot is not of the data's kind.
+fn other_kind(name: &str) -> String {
+    format!("the samples are not {name} like the data")
 }
 
 /// The declaration of a quality metric by its column, from whichever modality has it.

@@ -1,10 +1,14 @@
 //! 2-D points: the toy sets, CSV files and drawings (readers in `data/`, metric maths in
 //! `eval::points`). What this modality declares: its quality metrics.
 
-use super::Modality;
+use super::{BlindTestItems, Modality};
 use crate::config::{DataConfig, ToyShape};
+use crate::data::{Dataset, SeededRng};
 use crate::eval::features::DIVERSITY;
+use crate::eval::human::{pick, still, Exhibit, POOL};
 use crate::eval::metric::Metric;
+use crate::run::render::{points_image, PointLayers};
+use crate::train::{PointsView, Samples};
 
 pub struct Points;
 
@@ -42,9 +46,56 @@ const HIGH_QUALITY: Metric = Metric::new(
 /// Every metric, in readout order.
 const ALL: [Metric; 6] = [MODES, HIGH_QUALITY, KL_GRID, JS_GRID, MMD, DIVERSITY];
 
+/// Points in one blind-test patch: enough to see a distribution's shape, few enough
+/// that a patch of the real data does not look like the whole of it.
+pub const PATCH_POINTS: usize = 100;
+/// Side of a drawn patch, in pixels.
+const PATCH_SIDE: usize = 240;
+
+/// Consecutive patches of `PATCH_POINTS` points, each drawn alone in one colour and in
+/// one frame (`bounds`), so that neither colour nor scale tells real from generated.
+fn patches(points: &[[f32; 2]], bounds: [f32; 4]) -> Vec<Exhibit> {
+    let layers = PointLayers {
+        real: true,
+        generated: false,
+        heatmap: false,
+        ..PointLayers::default()
+    };
+    points
+        .chunks_exact(PATCH_POINTS)
+        .map(|patch| {
+            let view = PointsView {
+                real: patch.to_vec(),
+                bounds,
+                ..PointsView::default()
+            };
+            still(points_image(&view, PATCH_SIDE, layers))
+        })
+        .collect()
+}
+
 impl Modality for Points {
     fn name(&self) -> &'static str {
         "2-D points"
+    }
+
+    fn blind_test_items(
+        &self,
+        data: &Dataset,
+        generated: &Samples,
+        rng: &mut SeededRng,
+    ) -> Result<BlindTestItems, String> {
+        let (Dataset::Points(set), Samples::Points(view)) = (data, generated) else {
+            return Err(super::other_kind(self.name()));
+        };
+        let real: Vec<[f32; 2]> = pick(rng, set.points.len(), POOL * PATCH_POINTS)
+            .into_iter()
+            .map(|i| set.points[i])
+            .collect();
+        Ok((
+            patches(&real, view.bounds),
+            patches(&view.generated, view.bounds),
+        ))
     }
 
     fn metrics(&self) -> &'static [Metric] {

@@ -200,7 +200,10 @@ fn points_become_patches_in_one_frame_without_colour_cues() {
         ..PointsView::default()
     };
     let (real, generated) = exhibits(&data, &Samples::Points(view), 2).unwrap();
-    assert_eq!(generated.len(), 1000 / human::PATCH_POINTS);
+    assert_eq!(
+        generated.len(),
+        1000 / genlab::modality::points::PATCH_POINTS
+    );
     assert_eq!(real.len(), human::POOL);
     let colours = |e: &Exhibit| {
         let mut c: Vec<[u8; 3]> = e
@@ -222,4 +225,27 @@ fn points_become_patches_in_one_frame_without_colour_cues() {
         0
     )
     .is_err());
+}
+
+#[test]
+fn clips_are_items_to_hear_and_to_see() {
+    let data = Dataset::load(&DataConfig::Tones { count: 200 }, 1).unwrap();
+    let Dataset::Audio(set) = &data else {
+        panic!("tones are audio");
+    };
+    let generated: Vec<Vec<f32>> = (0..5).map(|i| set.clip(i).to_vec()).collect();
+    let view = genlab::train::AudioView::of(set.sample_rate, generated.clone());
+    let (real, made) = exhibits(&data, &Samples::Audio(view), 3).unwrap();
+    assert_eq!((real.len(), made.len()), (human::POOL, 5));
+    let (clip, rate) = made[2].clip.clone().expect("a sound");
+    assert_eq!((clip, rate), (generated[2].clone(), set.sample_rate));
+    assert!(real.iter().all(|e| e.clip.is_some() && e.picture.width > 0));
+    // The picture is the clip's spectrogram, the same for the same clip.
+    let (_, again) = exhibits(
+        &data,
+        &Samples::Audio(genlab::train::AudioView::of(set.sample_rate, generated)),
+        4,
+    )
+    .unwrap();
+    assert_eq!(made[2].picture, again[2].picture);
 }

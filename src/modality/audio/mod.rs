@@ -41,6 +41,35 @@ impl Modality for Audio {
         "audio clips"
     }
 
+    /// Clips to listen to, each with its spectrogram to look at.
+    fn blind_test_items(
+        &self,
+        data: &crate::data::Dataset,
+        generated: &crate::train::Samples,
+        rng: &mut crate::data::SeededRng,
+    ) -> Result<super::BlindTestItems, String> {
+        use crate::eval::human::{pick, Exhibit, POOL};
+        let (crate::data::Dataset::Audio(set), crate::train::Samples::Audio(view)) =
+            (data, generated)
+        else {
+            return Err(super::other_kind(self.name()));
+        };
+        let exhibit = |clip: &[f32], rate: u32| Exhibit {
+            picture: views::spectrograms(&[clip.to_vec()], 1),
+            clip: Some((clip.to_vec(), rate)),
+        };
+        let real = pick(rng, set.len(), POOL)
+            .into_iter()
+            .map(|i| exhibit(set.clip(i), set.sample_rate))
+            .collect();
+        let generated = view
+            .generated
+            .iter()
+            .map(|c| exhibit(c, view.sample_rate))
+            .collect();
+        Ok((real, generated))
+    }
+
     fn metrics(&self) -> &'static [Metric] {
         &ALL
     }
