@@ -41,9 +41,10 @@ pub fn exhibits(
     modality.blind_test_items(data, generated, &mut SeededRng::seed_from_u64(seed))
 }
 
-/// `k` indices below `n` drawn at random (with repeats), at most `n` of them.
+/// `k` distinct indices below `n` drawn at random (all `n` when `k >= n`), so that a
+/// sitting never shows one real item twice.
 pub fn pick(rng: &mut SeededRng, n: usize, k: usize) -> Vec<usize> {
-    (0..k.min(n)).map(|_| rng.random_range(0..n)).collect()
+    rand::seq::index::sample(rng, n, k.min(n)).into_vec()
 }
 
 /// A picture alone, without a sound.
