@@ -1,5 +1,6 @@
 //! The application: persisted experiment, the running session, and its history.
 
+use super::commands::Command;
 use super::samples::SampleView;
 use crate::checkpoint::store;
 use crate::config::Experiment;
@@ -123,6 +124,8 @@ pub struct GenLabApp {
     /// A blind test of the shown samples against the data, while one is open.
     pub blind_test: Option<super::blind_test::Sitting>,
     pub sweep: super::sweep_dialog::SweepDialog,
+    /// What the panels asked for this frame, carried out by `run_commands`.
+    commands: Vec<Command>,
 }
 
 impl GenLabApp {
@@ -169,6 +172,7 @@ impl GenLabApp {
             preview: Default::default(),
             blind_test: None,
             sweep: Default::default(),
+            commands: Vec::new(),
         }
     }
 
@@ -344,6 +348,46 @@ impl GenLabApp {
         self.control(Control::Checkpoint);
     }
 
+    /// Asks for `c`, carried out once the frame's panels are drawn.
+    pub fn command(&mut self, c: Command) {
+        self.commands.push(c);
+    }
+
+    /// Carries out what the panels asked for, in order: the one place a click starts,
+    /// stops or resumes a run.
+    pub fn run_commands(&mut self) {
+        for c in std::mem::take(&mut self.commands) {
+            match c {
+                Command::Train => self.train(),
+                Command::TrainOnCpu => {
+                    self.experiment.backend = crate::config::Backend::Cpu;
+                    self.train();
+                }
+                Command::Pause => self.pause(),
+                Command::Resume => self.resume(),
+                Command::Step(n) => self.step_by(n),
+                Command::StepPart(part) => self.control(Control::StepPart(part)),
+                Command::Stop => self.stop(),
+                Command::Checkpoint => self.save_checkpoint(),
+                Command::Reset => self.reset(),
+                Command::ResumeRun { dir, lr_scale } => {
+                    self.notice = Some(match self.resume_run(&dir, lr_scale) {
+                        Ok(words) => words,
+                        Err(e) => format!("Cannot resume: {e}"),
+                    });
+                }
+                Command::Tell(message) => self.control(message),
+                Command::StartBlindTest => {
+                    if let Err(e) = self.start_blind_test() {
+                        self.notice = Some(e);
+                        self.blind_test = None;
+                    }
+                }
+                Command::OpenSweepDialog => self.sweep.open = true,
+            }
+        }
+    }
+
     /// Opens a blind test of the shown snapshot against the run's data; its answers go
     /// to the run's folder.
     pub fn start_blind_test(&mut self) -> Result<(), String> {
@@ -371,20 +415,12 @@ impl GenLabApp {
                 self.audio_out.play("blind test item".into(), clip, rate)
             }
             Some(Request::Close) => self.blind_test = None,
-            Some(Request::Again) => {
-                if let Err(e) = self.start_blind_test() {
-                    self.notice = Some(e);
-                    self.blind_test = None;
-                }
-            }
+            Some(Request::Again) => self.command(Command::StartBlindTest),
             None => {}
         }
     }
 
     fn sweep_ui(&mut self, ctx: &egui::Context) {
-        if std::mem::take(&mut self.runs.sweep_request) {
-            self.sweep.open = true;
-        }
         if !self.sweep.open && !self.sweep.is_running() {
             return;
         }
@@ -521,7 +557,7 @@ impl GenLabApp {
         if self.runs.open {
             // At most 60 % of the window: the curves and samples stay in view.
             let widest = ui.available_width() * 0.6;
-            egui::Panel::right("runs")
+            let commands = egui::Panel::right("runs")
                 .default_size(380.0_f32.min(widest))
                 .max_size(widest)
                 .show(ui, |ui| {
@@ -529,15 +565,12 @@ impl GenLabApp {
                         .id_salt("runs_panel")
                         .show(ui, |ui| {
                             super::runs_panel::runs_ui(&mut self.runs, &mut self.runs_dir, ui)
-                        });
-                });
+                        })
+                        .inner
+                })
+                .inner;
+            self.commands.extend(commands);
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
-            if let Some(dir) = self.runs.resume_request.take() {
-                self.notice = Some(match self.resume_run(&dir, 1.0) {
-                    Ok(words) => words,
-                    Err(e) => format!("Cannot resume: {e}"),
-                });
-            }
         }
         if self.show_editor {
             egui::Panel::left("experiment")
@@ -559,8 +592,11 @@ impl GenLabApp {
                 super::samples::samples_ui(self, ui);
             }
         });
+        self.run_commands();
         self.blind_test_ui(&ctx);
         self.sweep_ui(&ctx);
+        // What the dialogs asked for, at once rather than a frame late.
+        self.run_commands();
         if self.is_running() {
             // Training events arrive on their own; look again soon without spinning.
             ctx.request_repaint_after(std::time::Duration::from_millis(50));

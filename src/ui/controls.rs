@@ -1,6 +1,7 @@
 //! Train / Pause / Step / Stop / Reset and the status bar.
 
 use super::app::{GenLabApp, RunStatus};
+use super::commands::Command;
 use crate::train::FailureKind;
 use eframe::egui;
 
@@ -20,25 +21,25 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             train.on_hover_text("Start a new run of this experiment")
         };
         if train.clicked() {
-            app.train();
+            app.command(Command::Train);
         }
         let running = app.is_running();
         let paused = app.status == RunStatus::Paused;
         if paused {
             if ui.button("Resume").clicked() {
-                app.resume();
+                app.command(Command::Resume);
             }
         } else if ui
             .add_enabled(running, egui::Button::new("Pause"))
             .clicked()
         {
-            app.pause();
+            app.command(Command::Pause);
         }
         if ui
             .add_enabled(running, egui::Button::new("Step 1"))
             .clicked()
         {
-            app.step_by(1);
+            app.command(Command::Step(1));
         }
         ui.add(
             egui::DragValue::new(&mut app.step_n)
@@ -49,8 +50,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .add_enabled(running, egui::Button::new("Step N"))
             .clicked()
         {
-            let n = app.step_n;
-            app.step_by(n);
+            app.command(Command::Step(app.step_n));
         }
         // GAN Lab's separate updates: watch what one network's step does to the other's view.
         let gan = app.run_experiment.as_ref().is_some_and(|e| e.is_gan());
@@ -71,7 +71,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 .on_hover_text(what)
                 .clicked()
             {
-                app.control(crate::train::Control::StepPart(part));
+                app.command(Command::StepPart(part));
             }
         }
         if ui
@@ -79,7 +79,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_hover_text("Stop and save a checkpoint")
             .clicked()
         {
-            app.stop();
+            app.command(Command::Stop);
         }
         if ui
             .add_enabled(
@@ -89,14 +89,14 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_hover_text("Save a checkpoint now (the run can be resumed from it)")
             .clicked()
         {
-            app.save_checkpoint();
+            app.command(Command::Checkpoint);
         }
         if ui
             .button("Reset")
             .on_hover_text("Stop and clear curves and samples")
             .clicked()
         {
-            app.reset();
+            app.command(Command::Reset);
         }
     });
     // On a line of its own, so it is never cut off by the buttons. Why Train is disabled
@@ -133,8 +133,7 @@ fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_hover_text("Same experiment, backend set to CPU")
             .clicked()
         {
-            app.experiment.backend = crate::config::Backend::Cpu;
-            app.train();
+            app.command(Command::TrainOnCpu);
         }
         return;
     }
@@ -156,11 +155,8 @@ fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             chosen = Some(1.0);
         }
     });
-    if let Some(scale) = chosen {
-        app.notice = Some(match app.resume_run(&dir, scale) {
-            Ok(words) => words,
-            Err(e) => format!("Cannot resume: {e}"),
-        });
+    if let Some(lr_scale) = chosen {
+        app.command(Command::ResumeRun { dir, lr_scale });
     }
 }
 

@@ -38,10 +38,10 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         app.experiment.discriminator_optimizer().lr,
     );
     if after != before && app.is_running() {
-        app.control(Control::SetLearningRates {
+        app.command(super::commands::Command::Tell(Control::SetLearningRates {
             generator: Some(after.0),
             discriminator: Some(after.1),
-        });
+        }));
         // The run takes them at once: it is still the edited experiment.
         if let Some(run) = &mut app.run_experiment {
             run.training.generator_optimizer.lr = after.0;

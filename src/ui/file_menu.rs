@@ -18,7 +18,7 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_hover_text("Train the edited experiment over a grid of settings and seeds")
             .clicked()
         {
-            app.sweep.open = true;
+            app.command(super::commands::Command::OpenSweepDialog);
             app.runs.open = true;
             ui.close();
         }

@@ -3,6 +3,7 @@
 mod app;
 mod audio;
 pub mod blind_test;
+pub mod commands;
 mod controls;
 pub mod cost_view;
 mod curves;

@@ -2,6 +2,7 @@
 //! settings that differ between them. Folders are read on a loader thread, so a growing
 //! metrics.csv (a run in progress, here or synced from another machine) never blocks a frame.
 
+use super::commands::Command;
 use crate::config::Experiment;
 use crate::run::folder::{
     config_differences, delete_run, list_runs, read_curves, read_run, rename_run, RunInfo, ELAPSED,
@@ -42,10 +43,6 @@ pub struct RunsView {
     pub confirm_delete: Option<PathBuf>,
     pub renaming: Option<(PathBuf, String)>,
     pub message: Option<String>,
-    /// A run the user asked to resume; the app takes it after drawing the panel.
-    pub resume_request: Option<PathBuf>,
-    /// The user asked for the sweep dialog.
-    pub sweep_request: bool,
     /// Sweep folders' `runs/`, listed beside the runs folder; runs that appear in them
     /// are ticked.
     pub sweeps: Vec<PathBuf>,
@@ -278,7 +275,10 @@ const COLOURS: [egui::Color32; 6] = [
     egui::Color32::from_rgb(200, 200, 70),
 ];
 
-pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
+/// The panel; returns what the user asked of the app (resume a run, open the sweep
+/// dialog).
+pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) -> Vec<Command> {
+    let mut commands = Vec::new();
     view.poll(runs_dir);
     ui.horizontal(|ui| {
         ui.heading("Runs");
@@ -287,7 +287,7 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
             .on_hover_text("Train the edited experiment over a grid of settings and seeds")
             .clicked()
         {
-            view.sweep_request = true;
+            commands.push(Command::OpenSweepDialog);
         }
     });
     ui.horizontal(|ui| {
@@ -385,7 +385,10 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
                                     ))
                                     .clicked()
                                 {
-                                    view.resume_request = Some(run.dir.clone());
+                                    commands.push(Command::ResumeRun {
+                                        dir: run.dir.clone(),
+                                        lr_scale: 1.0,
+                                    });
                                 }
                             }
                             if ui.small_button("open folder").clicked() {
@@ -403,6 +406,7 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) {
     dialogs_ui(view, ui);
     ui.separator();
     compare_ui(view, ui);
+    commands
 }
 
 /// A run's blind-test fool rate at its latest tested step; every step on hover.

@@ -182,9 +182,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_disabled_hover_text("Train first: the test needs the model's samples")
             .clicked()
         {
-            if let Err(e) = app.start_blind_test() {
-                app.notice = Some(e);
-            }
+            app.command(super::commands::Command::StartBlindTest);
         }
         let view = &mut app.samples;
         if points {
@@ -413,7 +411,9 @@ fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
                 .changed();
         if changed {
             app.interpolation_pair = (a, b);
-            app.control(crate::train::Control::InterpolateBetween(a, b));
+            app.command(super::commands::Command::Tell(
+                crate::train::Control::InterpolateBetween(a, b),
+            ));
         }
         ui.label("(shown from the next snapshot)");
     });
