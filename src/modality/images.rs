@@ -38,6 +38,52 @@ const ALL: [Metric; 7] = [
     PIXEL_DISTANCE,
 ];
 
+/// A sample grid as a run folder saved it (upscaled by a whole factor) back at one pixel
+/// per pixel, for the images of `data`: the factor is the one that makes both sides a
+/// whole number of cells with their 1-pixel gaps.
+pub fn saved_grid(
+    path: &std::path::Path,
+    data: &Dataset,
+) -> Result<crate::train::RgbaImage, String> {
+    let Dataset::Images(set) = data else {
+        return Err(
+            "a blind test from a run folder needs image samples; for 2-D points and clips, \
+             test the window's current run"
+                .into(),
+        );
+    };
+    let png = image::open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .to_rgba8();
+    let (width, height) = (png.width() as usize, png.height() as usize);
+    let fits = |scale: usize, side: usize, cell: usize| {
+        side.is_multiple_of(scale) && (side / scale).saturating_sub(1).is_multiple_of(cell + 1)
+    };
+    let scale = (1..=16)
+        .rev()
+        .find(|&s| fits(s, width, set.width) && fits(s, height, set.height) && width / s > 1)
+        .ok_or_else(|| {
+            format!(
+                "{}: {width}x{height} pixels is not a grid of {}x{} images",
+                path.display(),
+                set.width,
+                set.height
+            )
+        })?;
+    let (w, h) = (width / scale, height / scale);
+    let mut pixels = Vec::with_capacity(w * h * 4);
+    for y in 0..h {
+        for x in 0..w {
+            pixels.extend_from_slice(&png.get_pixel((x * scale) as u32, (y * scale) as u32).0);
+        }
+    }
+    Ok(crate::train::RgbaImage {
+        width: w,
+        height: h,
+        pixels,
+    })
+}
+
 impl Modality for Images {
     fn name(&self) -> &'static str {
         "images"

@@ -383,6 +383,11 @@ impl GenLabApp {
                         self.blind_test = None;
                     }
                 }
+                Command::BlindTestOfFolder { dir, step, path } => {
+                    if let Err(e) = self.start_blind_test_of_folder(&dir, step, path) {
+                        self.notice = Some(format!("Cannot start the blind test: {e}"));
+                    }
+                }
                 Command::OpenSweepDialog => self.sweep.open = true,
             }
         }
@@ -399,8 +404,26 @@ impl GenLabApp {
         self.blind_test = Some(super::blind_test::Sitting::start(
             exp.data.clone(),
             exp.training.seed,
-            snapshot.clone(),
+            super::blind_test::Source::Snapshot(Box::new(snapshot.clone())),
             dir.clone(),
+        ));
+        Ok(())
+    }
+
+    /// Opens a blind test of a run folder's saved sample grid at `step`; its answers go
+    /// to that folder.
+    pub fn start_blind_test_of_folder(
+        &mut self,
+        dir: &Path,
+        step: u64,
+        path: PathBuf,
+    ) -> Result<(), String> {
+        let exp = Experiment::load(&dir.join("config.toml")).map_err(|e| e.to_string())?;
+        self.blind_test = Some(super::blind_test::Sitting::start(
+            exp.data.clone(),
+            exp.training.seed,
+            super::blind_test::Source::SavedGrid { step, path },
+            dir.to_owned(),
         ));
         Ok(())
     }
@@ -415,7 +438,7 @@ impl GenLabApp {
                 self.audio_out.play("blind test item".into(), clip, rate)
             }
             Some(Request::Close) => self.blind_test = None,
-            Some(Request::Again) => self.command(Command::StartBlindTest),
+            Some(Request::Again) => self.blind_test = Some(sitting.again()),
             None => {}
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::config::DataConfig;
 use crate::eval::human::{self, BlindTest, Tally};
-use crate::train::Snapshot;
+use crate::train::{Samples, Snapshot};
 use crossbeam_channel::{bounded, Receiver};
 use eframe::egui;
 use std::path::PathBuf;
@@ -12,8 +12,20 @@ use std::path::PathBuf;
 /// Items in one sitting.
 pub const ITEMS: usize = 20;
 
+/// Where the generated items come from.
+#[derive(Clone)]
+pub enum Source {
+    /// A snapshot the window holds (the current run's).
+    Snapshot(Box<Snapshot>),
+    /// A sample grid a run folder saved (`samples/step_NNNNNN.png`): any image run,
+    /// finished or from another machine.
+    SavedGrid { step: u64, path: PathBuf },
+}
+
 /// A sitting in progress (or just ended), and the run folder it writes to.
 pub struct Sitting {
+    /// What it was started with, for another sitting on the same samples.
+    started_with: (DataConfig, u64, Source),
     dir: PathBuf,
     /// Tells this sitting's rows from others' in the file.
     id: String,
@@ -45,19 +57,29 @@ pub enum Request {
 }
 
 impl Sitting {
-    /// Draws `ITEMS` items from `data` and the snapshot, on a helper thread.
-    pub fn start(data: DataConfig, seed: u64, snapshot: Snapshot, dir: PathBuf) -> Sitting {
+    /// Draws `ITEMS` items from `data` and the model's samples, on a helper thread.
+    pub fn start(data: DataConfig, seed: u64, samples: Source, dir: PathBuf) -> Sitting {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let id = format!("{}", stamp.as_secs());
         let sitting_seed = stamp.as_nanos() as u64;
         let (tx, rx) = bounded(1);
+        let started_with = (data.clone(), seed, samples.clone());
         let spawned = std::thread::Builder::new()
             .name("genlab-blind-test".into())
             .spawn(move || {
                 let drawn = std::panic::catch_unwind(|| {
                     let set = crate::data::Dataset::load(&data, seed).map_err(|e| e.to_string())?;
+                    let snapshot = match samples {
+                        Source::Snapshot(s) => *s,
+                        Source::SavedGrid { step, path } => Snapshot {
+                            step,
+                            samples: Samples::grid(crate::modality::images::saved_grid(
+                                &path, &set,
+                            )?),
+                        },
+                    };
                     let (real, generated) = human::exhibits(&set, &snapshot.samples, sitting_seed)?;
                     BlindTest::new(real, generated, snapshot.step, ITEMS, sitting_seed)
                 })
@@ -69,11 +91,18 @@ impl Sitting {
             Err(e) => State::Failed(format!("cannot start the blind test: {e}")),
         };
         Sitting {
+            started_with,
             dir,
             id,
             state,
             error: None,
         }
+    }
+
+    /// Another sitting on the same samples, with new items.
+    pub fn again(&self) -> Sitting {
+        let (data, seed, samples) = self.started_with.clone();
+        Sitting::start(data, seed, samples, self.dir.clone())
     }
 
     /// Whether the person is answering (items drawn, not all answered).

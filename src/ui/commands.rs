@@ -33,5 +33,11 @@ pub enum Command {
     Tell(Control),
     /// A blind test of the shown snapshot.
     StartBlindTest,
+    /// A blind test of a run folder's saved sample grid (`path`, of `step`).
+    BlindTestOfFolder {
+        dir: PathBuf,
+        step: u64,
+        path: PathBuf,
+    },
     OpenSweepDialog,
 }

@@ -405,7 +405,7 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) -
         });
     dialogs_ui(view, ui);
     ui.separator();
-    compare_ui(view, ui);
+    compare_ui(view, ui, &mut commands);
     commands
 }
 
@@ -481,7 +481,7 @@ fn dialogs_ui(view: &mut RunsView, ui: &mut egui::Ui) {
     }
 }
 
-fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
+fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui, commands: &mut Vec<Command>) {
     let selected: Vec<RunInfo> = view.selected_runs().into_iter().cloned().collect();
     if selected.is_empty() {
         ui.label("Tick runs to overlay their curves.");
@@ -556,7 +556,7 @@ fn compare_ui(view: &mut RunsView, ui: &mut egui::Ui) {
         }
     }
     settings_table_ui(view, &selected, &groups, ui);
-    samples_compare_ui(view, &selected, &colours, ui);
+    samples_compare_ui(view, &selected, &colours, ui, commands);
     let diffs = view.differences();
     if selected.len() >= 2 {
         ui.strong(format!("Settings that differ ({})", diffs.len()));
@@ -654,7 +654,7 @@ fn settings_table_ui(
             super::words::metric_label(&target.metric)
         ));
         let before = (target.at_least, target.value);
-        egui::ComboBox::from_id_salt("target_direction")
+        egui::ComboBox::new("target_direction", "target")
             .width(40.0)
             .selected_text(if target.at_least { ">=" } else { "<=" })
             .show_ui(ui, |ui| {
@@ -725,6 +725,14 @@ fn settings_table_ui(
         });
 }
 
+/// Whether a run's samples are images (whose saved grids a blind test can cut up).
+fn is_image_run(run: &RunInfo) -> bool {
+    use crate::modality::Modality;
+    run.experiment.as_ref().is_some_and(|e| {
+        crate::modality::of(&e.data).name() == crate::modality::images::Images.name()
+    })
+}
+
 /// The ticked runs grouped by sweep setting (runs that differ only by seed), in order of
 /// first appearance; a run outside a sweep is a group of its own. Indices into `runs`.
 fn seed_groups(runs: &[RunInfo]) -> Vec<(String, Vec<usize>)> {
@@ -756,6 +764,7 @@ fn samples_compare_ui(
     selected: &[RunInfo],
     colours: &[egui::Color32],
     ui: &mut egui::Ui,
+    commands: &mut Vec<Command>,
 ) {
     let steps: BTreeSet<u64> = selected
         .iter()
@@ -793,6 +802,20 @@ fn samples_compare_ui(
                             Some(Ok(tex)) => {
                                 let size = tex.size_vec2();
                                 ui.image((tex.id(), size * (width / size.x.max(1.0))));
+                                if is_image_run(run)
+                                    && ui
+                                        .small_button("blind test")
+                                        .on_hover_text(format!(
+                                            "Judge these samples (step {step}) against the run's data, one at a time"
+                                        ))
+                                        .clicked()
+                                {
+                                    commands.push(Command::BlindTestOfFolder {
+                                        dir: run.dir.clone(),
+                                        step,
+                                        path: file.clone(),
+                                    });
+                                }
                             }
                             Some(Err(e)) => {
                                 ui.small(e);

@@ -249,3 +249,25 @@ fn clips_are_items_to_hear_and_to_see() {
     .unwrap();
     assert_eq!(made[2].picture, again[2].picture);
 }
+
+#[test]
+fn a_saved_sample_grid_comes_back_at_one_pixel_per_pixel() {
+    let data = Dataset::load(&DataConfig::Shapes { count: 200 }, 2).unwrap();
+    let Dataset::Images(set) = &data else {
+        panic!("shapes are images");
+    };
+    let grid = image_grid(&set.pixels[..20 * set.image_len()], 20, 1, [28, 28], 8);
+    let dir = tempfile::tempdir().unwrap();
+    for scale in [1, 3, 4] {
+        let path = dir.path().join(format!("step_{scale}.png"));
+        genlab::run::render::save_png(&grid, &path, scale).unwrap();
+        let back = genlab::modality::images::saved_grid(&path, &data).unwrap();
+        assert_eq!(back, grid, "scale {scale}");
+    }
+    // A picture that is no grid of the data's images is named.
+    let odd = dir.path().join("odd.png");
+    genlab::run::render::save_png(&image_grid(&[0.5; 30 * 30], 1, 1, [30, 30], 1), &odd, 1)
+        .unwrap();
+    let e = genlab::modality::images::saved_grid(&odd, &data).unwrap_err();
+    assert!(e.contains("not a grid of 28x28"), "{e}");
+}

@@ -809,3 +809,51 @@ fn a_sweep_from_the_window_lists_its_runs_by_setting_with_the_best_marked() {
     assert!(h.query_by_label("lr=0.0002").is_some());
     assert_eq!(h.query_all_by_label("best").count(), 1);
 }
+
+#[test]
+fn a_run_folders_saved_samples_can_be_blind_tested_from_the_runs_panel() {
+    // A finished image run on disk, trained headless.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("vae");
+    let mut e = preset("vae_mlp_shapes.toml");
+    e.training.steps = 20;
+    e.training.samples_every = 10;
+    let preset_file = dir.path().join("p.toml");
+    std::fs::write(&preset_file, e.to_toml()).unwrap();
+    let req = genlab::cli::TrainRequest {
+        threads: Some(1),
+        ..genlab::cli::TrainRequest::quiet(Some(run.clone()))
+    };
+    genlab::cli::train_with(&preset_file, &req).unwrap();
+    let mut app = ring_app();
+    // A runs folder of its own: other tests' runs would push the samples out of view.
+    app.runs_dir = dir.path().join("runs");
+    app.runs.add_folder(&run).unwrap();
+    app.runs.open = true;
+    let mut h = harness(app);
+    frames_until(&mut h, "the run's samples", |a| {
+        a.runs.samples.get(&run).is_some_and(|s| !s.is_empty())
+    });
+    for _ in 0..20 {
+        h.step();
+        if h.query_by_label("blind test").is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    h.get_by_label("blind test").click();
+    h.step();
+    frames_until(&mut h, "the items", |a| {
+        a.blind_test.as_ref().is_some_and(|s| s.asking())
+    });
+    for _ in 0..genlab::ui::blind_test::ITEMS {
+        h.key_press(eframe::egui::Key::G);
+        h.step();
+        h.step();
+    }
+    let per_step = genlab::eval::human::read(&run).unwrap();
+    let (step, tally) = per_step.iter().next().expect("answers in the run's folder");
+    assert_eq!(tally.answers(), genlab::ui::blind_test::ITEMS);
+    assert_eq!(tally.fooled, 0, "every answer was 'generated'");
+    assert!(*step <= 20);
+}
