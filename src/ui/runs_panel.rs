@@ -48,8 +48,9 @@ pub struct RunsView {
     pub sweeps: Vec<PathBuf>,
     /// The ticked runs' saved samples, by step.
     pub samples: BTreeMap<PathBuf, SampleFiles>,
-    /// The step the sample comparison shows (each run at its latest sample up to it).
-    pub compare_step: u64,
+    /// The step the sample comparison shows (each run at its latest sample up to it);
+    /// `None` follows the newest samples, so the runs open on how they ended.
+    pub compare_step: Option<u64>,
     /// Draw a sweep's runs of one setting as their mean and min-max band over seeds.
     pub group_seeds: bool,
     /// The settings table's target: the plotted metric at least (or at most) a value.
@@ -184,7 +185,7 @@ impl RunsView {
         files
             .iter()
             .rev()
-            .find(|(s, _)| *s <= self.compare_step)
+            .find(|(s, _)| *s <= self.compare_step.unwrap_or(u64::MAX))
             .or(files.first())
     }
 
@@ -777,8 +778,14 @@ fn samples_compare_ui(
     };
     ui.horizontal(|ui| {
         ui.strong("Samples at step");
-        ui.add(egui::Slider::new(&mut view.compare_step, first..=last).text("step"))
-            .on_hover_text("Moves every ticked run's samples together");
+        let mut step = view.compare_step.unwrap_or(last).clamp(first, last);
+        if ui
+            .add(egui::Slider::new(&mut step, first..=last).text("step"))
+            .on_hover_text("Moves every ticked run's samples together")
+            .changed()
+        {
+            view.compare_step = (step != last).then_some(step);
+        }
     });
     let ctx = ui.ctx().clone();
     // Side by side, at most 240 px each, in a strip that scrolls: content wider than the

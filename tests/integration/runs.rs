@@ -132,7 +132,11 @@ fn one_slider_moves_the_samples_of_every_ticked_run() {
         .map(|(s, _)| *s)
         .collect();
     assert_eq!(steps, vec![0, 30]);
-    h.state_mut().runs.compare_step = 0;
+    // Untouched, the comparison shows how the runs ended.
+    for run in [&slow, &fast] {
+        assert_eq!(h.state().runs.sample_at(run).map(|s| s.0), Some(30));
+    }
+    h.state_mut().runs.compare_step = Some(0);
     frames_until(&mut h, "both step-0 images uploaded", |a| {
         [&slow, &fast].iter().all(|d| {
             let file = &a.runs.sample_at(d).expect("a sample").1;
@@ -140,7 +144,7 @@ fn one_slider_moves_the_samples_of_every_ticked_run() {
         })
     });
     assert!(h.query_by_label("Samples at step").is_some());
-    h.state_mut().runs.compare_step = 30;
+    h.state_mut().runs.compare_step = Some(30);
     h.step();
     for run in [&slow, &fast] {
         assert_eq!(h.state().runs.sample_at(run).map(|s| s.0), Some(30));
