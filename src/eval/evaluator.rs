@@ -105,10 +105,11 @@ impl Evaluator {
         self.shape.iter().product()
     }
 
-    /// The class each image is predicted to be (the largest logit).
-    pub fn predicted_classes(&self, pixels: &[f32], device: &Device) -> Vec<usize> {
-        let logits = in_batches(pixels, self.image_len(), device, |x| self.logits(x));
-        let classes = logits.len() / (pixels.len() / self.image_len().max(1)).max(1);
+    /// The class each image is predicted to be (the largest logit), from its features
+    /// (`features_of`), so the images go through the network once.
+    pub fn predicted_classes(&self, features: &[f32], device: &Device) -> Vec<usize> {
+        let logits = in_batches(features, FEATURES, device, |f| self.classes.forward(f));
+        let classes = logits.len() / (features.len() / FEATURES).max(1);
         logits
             .chunks_exact(classes.max(1))
             .map(|row| {

@@ -72,10 +72,9 @@ impl Scorer {
         let len = self.real.image_len();
         let second = &self.real.pixels[REFERENCE * len..2 * REFERENCE * len];
         let scores = |images: &[f32]| {
-            let mut values = self
-                .reference
-                .scores(self.evaluator.features_of(images, &device));
-            let predicted = self.evaluator.predicted_classes(images, &device);
+            let features = self.evaluator.features_of(images, &device);
+            let predicted = self.evaluator.predicted_classes(&features, &device);
+            let mut values = self.reference.scores(features);
             values.push((
                 crate::modality::images::CLASSES_COVERED.column,
                 classes_covered(&predicted, self.saved.classes) as f64,

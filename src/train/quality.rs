@@ -60,10 +60,9 @@ impl ImageQuality {
 
     /// The metrics of `generated` images (values in [0, 1]).
     pub fn measure(&self, generated: &[f32]) -> Values {
-        let mut values = self
-            .real
-            .scores(self.evaluator.features_of(generated, &self.device));
-        let predicted = self.evaluator.predicted_classes(generated, &self.device);
+        let features = self.evaluator.features_of(generated, &self.device);
+        let predicted = self.evaluator.predicted_classes(&features, &self.device);
+        let mut values = self.real.scores(features);
         values.push((
             crate::modality::images::CLASSES_COVERED.column,
             classes_covered(&predicted, self.classes) as f64,
