@@ -190,6 +190,15 @@ impl Grid {
 
 /// Works out the estimate; reads no more than a file listing or an IDX header.
 pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
+    if let ModelConfig::LanguageModel { hidden, layers } = &experiment.model {
+        let text = text_shape(&experiment.data)?;
+        return Ok(language_model(
+            text,
+            *hidden as u64,
+            *layers as u64,
+            experiment,
+        ));
+    }
     let (samples, shape, loading) = data_shape(&experiment.data)?;
     let sample_len = shape.map_or(2, |g| g.len());
     let data = samples
@@ -232,6 +241,7 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
                 z,
             )
         }
+        ModelConfig::LanguageModel { .. } => unreachable!("estimated above"),
     };
     let mut parameters = 0u64;
     let mut per_sample = 0u64;
@@ -275,6 +285,85 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     })
 }
 
+/// Items, token positions per item (characters and the end) and vocabulary (the
+/// boundary included) of text data.
+#[derive(Debug, Clone, Copy)]
+struct TextShape {
+    items: u64,
+    positions: u64,
+    vocabulary: u64,
+}
+
+/// The built-in names' shape as it is; a text file's bounded by its size and the
+/// reader's limits (the file is not read).
+fn text_shape(data: &DataConfig) -> Result<TextShape, DataError> {
+    use crate::modality::text::corpus::{MAX_ITEM_CHARS, MAX_VOCABULARY};
+    Ok(match data {
+        DataConfig::TextFile { path } => {
+            let len = std::fs::metadata(path)
+                .map_err(|e| DataError::io(path, e))?
+                .len();
+            // An item takes at least 2 bytes ("a\n").
+            TextShape {
+                items: len / 2,
+                positions: (len.max(1)).min(MAX_ITEM_CHARS as u64) + 1,
+                vocabulary: (len.max(1)).min(MAX_VOCABULARY as u64) + 1,
+            }
+        }
+        _ => {
+            let names = crate::modality::text::corpus::names(0);
+            TextShape {
+                items: names.len() as u64,
+                positions: names.sequence_len() as u64,
+                vocabulary: names.vocabulary.size() as u64,
+            }
+        }
+    })
+}
+
+/// Stacked GRU layers reading one-hot characters, and a linear head: parameters,
+/// multiply-adds of teacher-forced steps, and the states kept for the backward pass.
+fn language_model(text: TextShape, hidden: u64, layers: u64, experiment: &Experiment) -> Estimate {
+    let TextShape {
+        items,
+        positions,
+        vocabulary,
+    } = text;
+    let layers = layers.max(1);
+    let gates = 3 * hidden;
+    // Input and recurrent products with their biases, per layer.
+    let first = vocabulary * gates + hidden * gates + 2 * gates;
+    let rest = (layers - 1) * (2 * hidden * gates + 2 * gates);
+    let head = hidden * vocabulary + vocabulary;
+    let parameters = first + rest + head;
+    let macs_per_position = vocabulary * gates
+        + hidden * gates
+        + (layers - 1) * 2 * hidden * gates
+        + hidden * vocabulary;
+    // Per position: both gate projections, the gates and the new state of each layer,
+    // and the one-hot input, target and logits.
+    let per_position = layers * (2 * gates + gates + hidden) + 3 * vocabulary;
+    let batch = experiment.training.batch_size as u64;
+    Estimate {
+        // Each item as text (about its length) and as token values.
+        data: items.saturating_mul(positions.saturating_mul(5) + 24),
+        samples: items,
+        sample_len: positions,
+        parameters,
+        model: parameters.saturating_mul(BYTES_PER_PARAMETER),
+        activations: positions
+            .saturating_mul(per_position)
+            .saturating_mul(BYTES_PER_ACTIVATION)
+            .saturating_mul(batch),
+        batch,
+        // Forward and backward (about two forwards).
+        flops_per_step: (3 * macs_per_position)
+            .saturating_mul(positions)
+            .saturating_mul(batch)
+            .saturating_mul(2),
+    }
+}
+
 /// (samples, image shape, extra bytes per sample held while loading).
 fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
     Ok(match data {
@@ -311,6 +400,11 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
         DataConfig::WavFolder { path, length, .. } => {
             let n = crate::modality::audio::wav::wav_files(path)?.len() as u64;
             (n, Some(Grid::audio(*length as u64)), 0)
+        }
+        // Only the language model reads text (validation says so); sized as one.
+        DataConfig::Names | DataConfig::TextFile { .. } => {
+            let text = text_shape(data)?;
+            (text.items, None, 0)
         }
     })
 }

@@ -113,6 +113,10 @@ pub enum DataConfig {
         #[serde(default = "default_clip_length")]
         length: usize,
     },
+    /// The built-in text corpus: 5163 first names from the 1990 US Census lists.
+    Names,
+    /// A UTF-8 text file, one item (a name, a word, a short line) per line.
+    TextFile { path: PathBuf },
 }
 
 fn default_toy_noise() -> f32 {
@@ -219,6 +223,18 @@ pub enum ModelConfig {
         #[serde(default = "default_beta")]
         beta: f32,
     },
+    /// An autoregressive character-level language model (stacked GRUs): the likelihood
+    /// baseline that text GANs and VAEs are compared against.
+    LanguageModel {
+        /// Units of each recurrent layer.
+        hidden: usize,
+        #[serde(default = "default_layers")]
+        layers: usize,
+    },
+}
+
+fn default_layers() -> usize {
+    1
 }
 
 fn is_zero_usize(v: &usize) -> bool {
@@ -593,5 +609,8 @@ impl DataConfig {
             self,
             DataConfig::Tones { .. } | DataConfig::WavFolder { .. }
         )
+    }
+    pub fn is_text(&self) -> bool {
+        matches!(self, DataConfig::Names | DataConfig::TextFile { .. })
     }
 }

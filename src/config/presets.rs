@@ -62,6 +62,11 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "wavegan_wav_folder.toml",
         include_str!("../../presets/wavegan_wav_folder.toml"),
     ),
+    ("lm_names.toml", include_str!("../../presets/lm_names.toml")),
+    (
+        "lm_text_file.toml",
+        include_str!("../../presets/lm_text_file.toml"),
+    ),
 ];
 
 /// The shipped presets that parse (all of them, as a test checks).

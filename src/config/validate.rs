@@ -55,6 +55,16 @@ impl Experiment {
             clip_length: clip_length(&self.data),
         };
         let points = shape.points;
+        if self.data.is_text() != matches!(self.model, ModelConfig::LanguageModel { .. }) {
+            p.push(
+                "model.family",
+                if self.data.is_text() {
+                    crate::model::TEXT_NEEDS_LM
+                } else {
+                    "the language model reads text: choose the names or a text file as data"
+                },
+            );
+        }
         match &self.model {
             ModelConfig::Gan {
                 latent_dim,
@@ -116,6 +126,17 @@ impl Experiment {
                         "model.reconstruction",
                         "bce needs data in [0, 1] (images); audio samples are in [-1, 1], use \"mse\"",
                     );
+                }
+            }
+            ModelConfig::LanguageModel { hidden, layers } => {
+                if *hidden == 0 || *hidden > MAX_RECURRENT_UNITS {
+                    p.push(
+                        "model.hidden",
+                        format!("{hidden}, must be between 1 and {MAX_RECURRENT_UNITS}"),
+                    );
+                }
+                if *layers == 0 || *layers > 8 {
+                    p.push("model.layers", format!("{layers}, must be between 1 and 8"));
                 }
             }
         }
@@ -252,8 +273,17 @@ fn validate_data(data: &DataConfig, p: &mut Problems) {
                 );
             }
         }
+        DataConfig::Names => {}
+        DataConfig::TextFile { path } => {
+            if path.as_os_str().is_empty() {
+                p.push("data.path", "empty, choose a text file (one item per line)");
+            }
+        }
     }
 }
+
+/// The widest recurrent layer: each step multiplies by a square of this side.
+const MAX_RECURRENT_UNITS: usize = 4096;
 
 /// The longest clip, in samples (about 8 s at 8 kHz).
 const MAX_CLIP: usize = 65_536;

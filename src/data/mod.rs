@@ -1,4 +1,4 @@
-//! Training data: 2-D point sets, image sets and audio clips, loaded from the experiment's `DataConfig`.
+//! Training data: 2-D point sets, image sets, audio clips and text items, loaded from the experiment's `DataConfig`.
 
 pub mod csv_points;
 pub mod folder;
@@ -9,6 +9,8 @@ pub mod toy;
 use crate::config::DataConfig;
 use crate::modality::audio;
 pub use crate::modality::audio::AudioSet;
+use crate::modality::text;
+pub use crate::modality::text::TextSet;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::path::{Path, PathBuf};
@@ -137,6 +139,7 @@ pub enum Dataset {
     Points(PointSet),
     Images(ImageSet),
     Audio(AudioSet),
+    Text(TextSet),
 }
 
 impl Dataset {
@@ -163,6 +166,8 @@ impl Dataset {
                 sample_rate,
                 length,
             } => Dataset::Audio(audio::wav::read_folder(path, *sample_rate, *length)?),
+            DataConfig::Names => Dataset::Text(text::corpus::names(seed)),
+            DataConfig::TextFile { path } => Dataset::Text(text::corpus::read_file(path, seed)?),
         })
     }
 
@@ -177,6 +182,10 @@ impl Dataset {
                 width: s.width,
             },
             Dataset::Audio(a) => SampleShape::Audio { length: a.length },
+            Dataset::Text(t) => SampleShape::Text {
+                length: t.sequence_len(),
+                vocabulary: t.vocabulary.size(),
+            },
         }
     }
 
@@ -185,6 +194,7 @@ impl Dataset {
             Dataset::Points(p) => p.points.len(),
             Dataset::Images(i) => i.len(),
             Dataset::Audio(a) => a.len(),
+            Dataset::Text(t) => t.len(),
         }
     }
 
@@ -198,6 +208,7 @@ impl Dataset {
             Dataset::Points(_) => 2,
             Dataset::Images(i) => i.image_len(),
             Dataset::Audio(a) => a.length,
+            Dataset::Text(t) => t.sequence_len(),
         }
     }
 
@@ -207,6 +218,7 @@ impl Dataset {
             Dataset::Points(p) => out.extend_from_slice(&p.points[i]),
             Dataset::Images(s) => out.extend_from_slice(s.image(i)),
             Dataset::Audio(a) => out.extend_from_slice(a.clip(i)),
+            Dataset::Text(t) => t.write_sequence(i, out),
         }
     }
 }

@@ -41,7 +41,7 @@ impl Monitor {
     pub fn for_experiment(exp: &Experiment) -> Monitor {
         let gan_loss = match &exp.model {
             ModelConfig::Gan { loss, .. } => Some(*loss),
-            ModelConfig::Vae { .. } => None,
+            ModelConfig::Vae { .. } | ModelConfig::LanguageModel { .. } => None,
         };
         Monitor {
             gan_loss,

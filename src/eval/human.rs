@@ -24,6 +24,8 @@ pub struct Exhibit {
     pub picture: RgbaImage,
     /// Audio: the clip and its sample rate.
     pub clip: Option<(Vec<f32>, u32)>,
+    /// Text: the item, shown as it is (the picture is then empty).
+    pub text: Option<String>,
 }
 
 /// Items each pool offers at most.
@@ -52,6 +54,20 @@ pub fn still(picture: RgbaImage) -> Exhibit {
     Exhibit {
         picture,
         clip: None,
+        text: None,
+    }
+}
+
+/// A text item alone, with no picture.
+pub fn words(text: &str) -> Exhibit {
+    Exhibit {
+        picture: RgbaImage {
+            width: 0,
+            height: 0,
+            pixels: Vec::new(),
+        },
+        clip: None,
+        text: Some(text.to_owned()),
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod audio;
 pub mod images;
 pub mod points;
+pub mod text;
 
 use crate::config::DataConfig;
 use crate::data::{Dataset, SeededRng};
@@ -71,7 +72,7 @@ pub struct TrainedEvaluator {
 }
 
 /// Every modality, in the order the window reads their metrics.
-pub const ALL: [&dyn Modality; 3] = [&audio::Audio, &points::Points, &images::Images];
+pub const ALL: [&dyn Modality; 4] = [&audio::Audio, &points::Points, &images::Images, &text::Text];
 
 /// The modality of a dataset.
 pub fn of(data: &DataConfig) -> &'static dyn Modality {
@@ -83,6 +84,7 @@ pub fn of(data: &DataConfig) -> &'static dyn Modality {
             &images::Images
         }
         DataConfig::Tones { .. } | DataConfig::WavFolder { .. } => &audio::Audio,
+        DataConfig::Names | DataConfig::TextFile { .. } => &text::Text,
     }
 }
 
@@ -92,6 +94,7 @@ pub fn of_dataset(data: &Dataset) -> &'static dyn Modality {
         Dataset::Points(_) => &points::Points,
         Dataset::Images(_) => &images::Images,
         Dataset::Audio(_) => &audio::Audio,
+        Dataset::Text(_) => &text::Text,
     }
 }
 

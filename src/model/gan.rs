@@ -241,7 +241,7 @@ impl Discriminator {
 /// `[channels, height, width]` a conv stack reshapes flat samples to (zeros for points).
 pub(crate) fn input_dims(shape: SampleShape) -> [usize; 3] {
     match shape {
-        SampleShape::Point2 => [0, 0, 0],
+        SampleShape::Point2 | SampleShape::Text { .. } => [0, 0, 0],
         SampleShape::Image {
             channels,
             height,

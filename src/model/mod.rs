@@ -3,6 +3,7 @@
 
 pub mod gan;
 pub mod layers;
+pub mod recurrent;
 pub mod spectral;
 pub mod vae;
 
@@ -22,6 +23,11 @@ pub enum SampleShape {
     Audio {
         length: usize,
     },
+    /// Sequences of up to `length` tokens (characters and the end) from `vocabulary`.
+    Text {
+        length: usize,
+        vocabulary: usize,
+    },
 }
 
 impl SampleShape {
@@ -33,7 +39,7 @@ impl SampleShape {
                 height,
                 width,
             } => channels * height * width,
-            SampleShape::Audio { length } => length,
+            SampleShape::Audio { length } | SampleShape::Text { length, .. } => length,
         }
     }
 
@@ -49,6 +55,7 @@ impl SampleShape {
             SampleShape::Point2 => Err(ModelError(
                 "conv nets need image or audio data; use an MLP for 2-D points".into(),
             )),
+            SampleShape::Text { .. } => Err(ModelError(TEXT_NEEDS_LM.into())),
             SampleShape::Image {
                 channels,
                 height,
@@ -115,6 +122,10 @@ impl ConvPlan {
         [f(0), f(1)]
     }
 }
+
+/// What GANs and VAEs say of text data until they read it.
+pub const TEXT_NEEDS_LM: &str =
+    "GANs and VAEs on text are not built yet: train the language model (family = \"language_model\") on text";
 
 /// Why a model could not be built for this data.
 #[derive(Debug, thiserror::Error)]

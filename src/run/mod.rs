@@ -205,23 +205,38 @@ impl RunWriter {
                 .join("samples")
                 .join(format!("step_{:06}{suffix}.{extension}", s.step))
         };
+        let mut main = None;
         for file in s.samples.files() {
-            match file {
+            let path = match file {
                 SampleFile::Png {
                     suffix,
                     image,
                     scale,
-                } => render::save_png(&image, &at(suffix, "png"), scale)?,
+                } => {
+                    let path = at(suffix, "png");
+                    render::save_png(&image, &path, scale)?;
+                    path
+                }
                 SampleFile::Wav {
                     suffix,
                     clips,
                     sample_rate,
-                } => crate::modality::audio::wav::write(&at(suffix, "wav"), &clips, sample_rate)
-                    .map_err(image::ImageError::IoError)?,
-            }
+                } => {
+                    let path = at(suffix, "wav");
+                    crate::modality::audio::wav::write(&path, &clips, sample_rate)
+                        .map_err(image::ImageError::IoError)?;
+                    path
+                }
+                SampleFile::Text { suffix, text } => {
+                    let path = at(suffix, "txt");
+                    crate::durable::write(&path, text.as_bytes())
+                        .map_err(image::ImageError::IoError)?;
+                    path
+                }
+            };
+            main.get_or_insert(path);
         }
-        let path = at("", "png");
-        Ok(path)
+        Ok(main.unwrap_or_else(|| at("", "png")))
     }
 
     /// Writes summary.toml: status, steps, duration and the last metrics.

@@ -3,6 +3,7 @@
 
 pub use crate::checkpoint::EncodedCheckpoint;
 pub use crate::modality::audio::views::AudioView;
+pub use crate::modality::text::TextView;
 use std::borrow::Cow;
 
 /// Control messages from an observer to the training thread.
@@ -105,9 +106,10 @@ pub enum Samples {
     },
     Points(PointsView),
     Audio(AudioView),
+    Text(TextView),
 }
 
-/// One file a snapshot becomes in a run folder: `samples/step_NNNNNN{suffix}.png|wav`.
+/// One file a snapshot becomes in a run folder: `samples/step_NNNNNN{suffix}.png|wav|txt`.
 pub enum SampleFile<'a> {
     /// An image, upscaled `scale` times.
     Png {
@@ -120,6 +122,11 @@ pub enum SampleFile<'a> {
         suffix: &'static str,
         clips: Cow<'a, [Vec<f32>]>,
         sample_rate: u32,
+    },
+    /// Items, one per line.
+    Text {
+        suffix: &'static str,
+        text: Cow<'a, str>,
     },
 }
 
@@ -156,6 +163,7 @@ impl Samples {
                 scale: 1,
             }],
             Samples::Audio(view) => view.files(),
+            Samples::Text(view) => view.files(),
         }
     }
 

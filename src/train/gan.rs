@@ -87,10 +87,13 @@ impl GanTrainer {
         else {
             return Err(ModelError("not a GAN experiment".into()));
         };
+        if let SampleShape::Text { .. } = shape {
+            return Err(ModelError(crate::model::TEXT_NEEDS_LM.into()));
+        }
         let t = &exp.training;
         let mut rng = SeededRng::seed_from_u64(t.seed);
         let n_fixed = match shape {
-            SampleShape::Point2 => POINT_SAMPLES,
+            SampleShape::Point2 | SampleShape::Text { .. } => POINT_SAMPLES,
             SampleShape::Image { .. } => GRID_IMAGES,
             SampleShape::Audio { .. } => AUDIO_CLIPS,
         };
@@ -107,7 +110,7 @@ impl GanTrainer {
                 t.seed,
                 device,
             ),
-            Dataset::Points(_) | Dataset::Audio(_) => None,
+            Dataset::Points(_) | Dataset::Audio(_) | Dataset::Text(_) => None,
         };
         Ok(GanTrainer {
             quality,
@@ -158,7 +161,7 @@ impl GanTrainer {
             &self.device,
         );
         match self.shape {
-            SampleShape::Point2 | SampleShape::Audio { .. } => x,
+            SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => x,
             SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
         }
     }
@@ -206,7 +209,7 @@ impl GanTrainer {
         let device = self.device.clone().inner();
         let out = eval::evaluator::in_batches(z, self.latent, &device, |z| g.forward(z));
         match self.shape {
-            SampleShape::Point2 | SampleShape::Audio { .. } => out,
+            SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => out,
             SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
         }
     }

@@ -3,6 +3,7 @@
 pub mod device;
 pub mod events;
 mod gan;
+mod lm;
 pub mod losses;
 mod optim;
 pub mod preview;
@@ -15,7 +16,8 @@ mod trainer;
 mod vae;
 
 pub use events::{
-    AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples, Snapshot,
+    AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples,
+    Snapshot, TextView,
 };
 pub use gan::{bounds_of, GRID_CELLS};
 pub use session::Session;
@@ -26,8 +28,8 @@ use crate::config::Experiment;
 /// Columns of metrics.csv for an experiment, in order (after `step` and `elapsed`): the
 /// model family's, then the quality metrics its modality declares.
 pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
-    let family: &[&'static str] = if exp.is_gan() {
-        &[
+    let family: &[&'static str] = match exp.model {
+        crate::config::ModelConfig::Gan { .. } => &[
             "loss_d",
             "loss_g",
             "d_real",
@@ -35,9 +37,8 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "g_grad_norm",
             "lr_g",
             "lr_d",
-        ]
-    } else {
-        &[
+        ],
+        crate::config::ModelConfig::Vae { .. } => &[
             "loss",
             "reconstruction",
             "kl",
@@ -46,7 +47,8 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "held_out_elbo",
             "held_out_log_likelihood",
             "active_units",
-        ]
+        ],
+        crate::config::ModelConfig::LanguageModel { .. } => &["loss", "lr_g", "held_out_bpc"],
     };
     let quality = crate::modality::of(&exp.data).quality(&exp.data, exp.is_gan());
     family

@@ -1,5 +1,5 @@
 //! The real data as the sample views show it, for the window before any training: the
-//! points of a 2-D set, a grid of the first images, or some clips.
+//! points of a 2-D set, a grid of the first images, some clips or text items.
 
 use super::events::{AudioView, PointsView, Samples};
 use super::tensors::image_grid;
@@ -8,6 +8,8 @@ use crate::data::Dataset;
 
 /// Images in the preview grid (8 a row).
 const GRID: usize = 64;
+/// Items in the preview list.
+const TEXT_ITEMS: usize = 64;
 
 /// Loads the data `config` names (checked against memory like a run's) and draws it.
 pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
@@ -34,6 +36,9 @@ pub fn real_samples(config: &DataConfig, seed: u64) -> Result<Samples, String> {
         Dataset::Audio(set) => Samples::Audio(AudioView::of(
             set.sample_rate,
             set.some_clips(crate::modality::audio::views::SHOWN),
+        )),
+        Dataset::Text(set) => Samples::Text(super::TextView::of_data(
+            set.items.iter().take(TEXT_ITEMS).cloned().collect(),
         )),
     })
 }

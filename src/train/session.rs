@@ -196,6 +196,9 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
         ModelConfig::Vae { .. } => {
             Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
         }
+        ModelConfig::LanguageModel { .. } => Box::new(
+            super::lm::LmTrainer::new(experiment, data, device).map_err(|e| e.to_string())?,
+        ),
     };
     // While the caller holds the seeded generator (`device::seeded`).
     trainer.initialize_parameters();

@@ -96,6 +96,9 @@ impl VaeTrainer {
         else {
             return Err(ModelError("not a VAE experiment".into()));
         };
+        if let SampleShape::Text { .. } = shape {
+            return Err(ModelError(crate::model::TEXT_NEEDS_LM.into()));
+        }
         let t = &exp.training;
         let (data, held_out, held_out_labels) = split_held_out(data);
         let quality = match &data {
@@ -106,7 +109,7 @@ impl VaeTrainer {
                 t.seed,
                 device,
             ),
-            Dataset::Points(_) | Dataset::Audio(_) => None,
+            Dataset::Points(_) | Dataset::Audio(_) | Dataset::Text(_) => None,
         };
         let audio = match &data {
             Dataset::Audio(set) => Some(AudioSnapshots::new(set, &exp.data, device)),
@@ -120,7 +123,7 @@ impl VaeTrainer {
             .map(|_| toy::normal_latents(&mut estimator_rng, n_held.min(IW_EXAMPLES), *latent_dim))
             .collect();
         let n_fixed = match shape {
-            SampleShape::Point2 => POINT_SAMPLES,
+            SampleShape::Point2 | SampleShape::Text { .. } => POINT_SAMPLES,
             SampleShape::Image { .. } => GRID_IMAGES,
             SampleShape::Audio { .. } => super::gan::AUDIO_CLIPS,
         };
@@ -325,7 +328,7 @@ impl VaeTrainer {
                 let view = view.with_pairs(audio.split(inputs, pairs), audio.split(&recon, pairs));
                 (Samples::Audio(view), metrics)
             }
-            SampleShape::Point2 => {
+            SampleShape::Point2 | SampleShape::Text { .. } => {
                 let Dataset::Points(set) = &self.data else {
                     return (Samples::grid(image_grid(&[], 0, 1, [1, 1], 1)), vec![]);
                 };
@@ -386,6 +389,8 @@ fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
             let held = set.split_off(n);
             (Dataset::Audio(set), held.samples, held.labels)
         }
+        // Refused by `VaeTrainer::new` before it splits.
+        Dataset::Text(set) => (Dataset::Text(set), Vec::new(), None),
         Dataset::Points(mut set) => {
             let n = HELD_OUT.min(set.points.len() / 10);
             let keep = set.points.len() - n;

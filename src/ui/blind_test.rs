@@ -161,7 +161,11 @@ impl Sitting {
                     test.step
                 ));
                 let at = test.at();
-                if let Some(item) = test.current() {
+                if let Some(text) = test.current().and_then(|item| item.text.as_ref()) {
+                    ui.add_space(24.0);
+                    ui.label(egui::RichText::new(text).monospace().size(40.0).strong());
+                    ui.add_space(24.0);
+                } else if let Some(item) = test.current() {
                     if texture.as_ref().is_none_or(|(i, _)| *i != at) {
                         let image = super::samples::color_image(&item.picture);
                         let t = ui.ctx().load_texture(

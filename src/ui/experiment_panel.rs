@@ -121,7 +121,7 @@ fn problems_ui(ui: &mut egui::Ui, problems: &[ConfigProblem], prefix: &str) {
 type DataKind = (&'static str, fn() -> DataConfig);
 
 /// The kinds of data the editor offers.
-const DATA_KINDS: [DataKind; 8] = [
+const DATA_KINDS: [DataKind; 10] = [
     ("2-D toy", || DataConfig::Toy {
         shape: ToyShape::Ring,
         noise: 0.02,
@@ -151,6 +151,10 @@ const DATA_KINDS: [DataKind; 8] = [
         sample_rate: crate::modality::audio::tones::SAMPLE_RATE,
         length: crate::modality::audio::tones::LENGTH,
     }),
+    ("Built-in names (text)", || DataConfig::Names),
+    ("Text file (one item per line)", || DataConfig::TextFile {
+        path: Default::default(),
+    }),
 ];
 
 fn data_kind(data: &DataConfig) -> &'static str {
@@ -163,6 +167,8 @@ fn data_kind(data: &DataConfig) -> &'static str {
         DataConfig::Idx { .. } => 5,
         DataConfig::ImageFolder { .. } => 6,
         DataConfig::WavFolder { .. } => 7,
+        DataConfig::Names => 8,
+        DataConfig::TextFile { .. } => 9,
     };
     DATA_KINDS[index].0
 }
@@ -175,6 +181,11 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
             for (name, make) in DATA_KINDS {
                 if ui.selectable_label(kind == name, name).clicked() && kind != name {
                     exp.data = make();
+                    // Text is read by the language model only, and it reads nothing else.
+                    let lm = matches!(exp.model, ModelConfig::LanguageModel { .. });
+                    if exp.data.is_text() != lm {
+                        exp.model = default_model(if lm { Family::Gan } else { Family::Lm });
+                    }
                 }
             }
         });
@@ -217,6 +228,17 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
                     .prefix("clips: "),
             );
             ui.label("8 kHz, 1024 samples (0.128 s): tones at 8 pitches, sweeps, drums");
+        }
+        DataConfig::Names => {
+            ui.label("5163 US first names (1990 Census lists, public domain), 2 to 11 letters a-z");
+        }
+        DataConfig::TextFile { path } => {
+            path_ui(ui, "text file", path);
+            ui.label(format!(
+                "UTF-8, one item per line: at most {} characters a line and {} distinct characters",
+                crate::modality::text::corpus::MAX_ITEM_CHARS,
+                crate::modality::text::corpus::MAX_VOCABULARY
+            ));
         }
         DataConfig::WavFolder {
             path,
@@ -346,27 +368,112 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             net_ui(ui, "encoder", encoder, problems, "model.encoder");
             net_ui(ui, "decoder", decoder, problems, "model.decoder");
         }
+        ModelConfig::LanguageModel { hidden, layers } => {
+            ui.add(
+                egui::DragValue::new(hidden)
+                    .range(1..=4096)
+                    .prefix("GRU units: "),
+            )
+            .on_hover_text("Width of each recurrent layer's state: what the model can remember of the characters so far");
+            ui.add(egui::DragValue::new(layers).range(1..=8).prefix("layers: "));
+            problems_ui(ui, problems, "model.hidden");
+            problems_ui(ui, problems, "model.layers");
+        }
     }
+    problems_ui(ui, problems, "model.family");
     problems_ui(ui, problems, "model.latent_dim");
     problems_ui(ui, problems, "model.beta");
     problems_ui(ui, problems, "model.clip");
 }
 
-/// GAN or VAE; switching keeps the networks (generator <-> decoder, discriminator <-> encoder).
+/// The model families the editor offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Gan,
+    Vae,
+    Lm,
+}
+
+impl Family {
+    fn of(model: &ModelConfig) -> Family {
+        match model {
+            ModelConfig::Gan { .. } => Family::Gan,
+            ModelConfig::Vae { .. } => Family::Vae,
+            ModelConfig::LanguageModel { .. } => Family::Lm,
+        }
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Family::Gan => "GAN",
+            Family::Vae => "VAE",
+            Family::Lm => "Language model (text)",
+        }
+    }
+}
+
+/// A family's model as a new experiment of it starts: an MLP GAN for the 2-D ring, a
+/// one-layer GRU language model.
+fn default_model(family: Family) -> ModelConfig {
+    let mlp = || NetConfig::Mlp {
+        hidden: vec![128, 128],
+        activation: Default::default(),
+        batch_norm: false,
+    };
+    let gan = ModelConfig::Gan {
+        latent_dim: 2,
+        generator: mlp(),
+        discriminator: mlp(),
+        loss: GanLoss::Bce,
+        spectral_norm: false,
+        clip: 0.01,
+        minibatch_std: false,
+        instance_noise: 0.0,
+        phase_shuffle: 0,
+        spectrogram_discriminator: false,
+    };
+    match family {
+        Family::Gan => gan,
+        Family::Vae => switch_family(gan, false),
+        Family::Lm => ModelConfig::LanguageModel {
+            hidden: 256,
+            layers: 1,
+        },
+    }
+}
+
+/// GAN, VAE or language model; switching between GAN and VAE keeps the networks
+/// (generator <-> decoder, discriminator <-> encoder); the language model and the other
+/// two read different data, so switching to or from it changes the data too.
 fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
-    let is_gan = exp.is_gan();
-    let mut want_gan = is_gan;
+    let family = Family::of(&exp.model);
+    let mut want = family;
     egui::ComboBox::from_label("family")
-        .selected_text(if is_gan { "GAN" } else { "VAE" })
+        .selected_text(family.label())
         .show_ui(ui, |ui| {
-            ui.selectable_value(&mut want_gan, true, "GAN");
-            ui.selectable_value(&mut want_gan, false, "VAE");
+            for f in [Family::Gan, Family::Vae, Family::Lm] {
+                ui.selectable_value(&mut want, f, f.label());
+            }
         });
-    if want_gan == is_gan {
+    if want == family {
         return;
     }
-    let points = exp.data.is_points();
-    exp.model = match exp.model.clone() {
+    if want == Family::Lm || family == Family::Lm {
+        exp.model = default_model(want);
+        exp.data = if want == Family::Lm {
+            DataConfig::Names
+        } else {
+            DATA_KINDS[0].1()
+        };
+        return;
+    }
+    let lossy = exp.data.is_points() || exp.data.is_audio();
+    exp.model = switch_family(exp.model.clone(), lossy);
+}
+
+/// A GAN as a VAE with its networks and the other way round; `mse` for data outside
+/// [0, 1] (points, audio).
+fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
+    match model {
         ModelConfig::Gan {
             latent_dim,
             generator,
@@ -376,7 +483,7 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             latent_dim,
             encoder: discriminator,
             decoder: generator,
-            reconstruction: if points || exp.data.is_audio() {
+            reconstruction: if mse {
                 Reconstruction::Mse
             } else {
                 Reconstruction::Bce
@@ -400,7 +507,8 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
             phase_shuffle: 0,
             spectrogram_discriminator: false,
         },
-    };
+        lm @ ModelConfig::LanguageModel { .. } => lm,
+    }
 }
 
 fn net_ui(

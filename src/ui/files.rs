@@ -26,6 +26,8 @@ pub enum FileAction {
     ExportClips,
     /// One shown generated clip as a WAV file.
     ExportClip(usize),
+    /// The shown generated text items, one per line.
+    ExportText,
 }
 
 impl FileAction {
@@ -45,6 +47,7 @@ impl FileAction {
             FileAction::ExportTimelapse => ("Animated GIF", "gif"),
             FileAction::ExportCurvesCsv => ("CSV", "csv"),
             FileAction::ExportClips | FileAction::ExportClip(_) => ("WAV audio", "wav"),
+            FileAction::ExportText => ("Text", "txt"),
         }
     }
     fn what(self) -> &'static str {
@@ -57,6 +60,7 @@ impl FileAction {
             FileAction::ExportScreenshot => "screenshot",
             FileAction::ExportClips => "clips",
             FileAction::ExportClip(_) => "clip",
+            FileAction::ExportText => "items",
         }
     }
 }
@@ -181,6 +185,16 @@ impl GenLabApp {
                             "the clips"
                         })
                     })
+                    .map_err(|e| e.to_string())
+            }
+            FileAction::ExportText => {
+                let Some(crate::train::Samples::Text(view)) =
+                    self.samples.shown().map(|s| &s.samples)
+                else {
+                    return Err("no generated items yet: press Train first".into());
+                };
+                crate::durable::write(path, view.text().as_bytes())
+                    .map(|_| done("the generated items"))
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportScreenshot => {

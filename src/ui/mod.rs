@@ -18,6 +18,7 @@ pub mod runs_panel;
 pub mod samples;
 pub mod settings;
 pub mod sweep_dialog;
+mod text_view;
 pub mod words;
 
 pub use app::{Enlarged, GenLabApp, RunStatus};

@@ -71,6 +71,12 @@ impl SampleView {
             Samples::Images { grid, .. } => grid.clone(),
             Samples::Points(view) => points_image(view, POINTS_SIDE, self.layers),
             Samples::Audio(view) => view.spectrograms.clone(),
+            // Text has no picture; its items are exported as text.
+            Samples::Text(_) => RgbaImage {
+                width: 0,
+                height: 0,
+                pixels: Vec::new(),
+            },
         }
     }
 
@@ -126,6 +132,8 @@ impl SampleView {
                     }
                     textures.push(load("waveforms", &view.waveforms));
                 }
+                // Drawn as text by egui.
+                Samples::Text(_) => {}
                 Samples::Points(view) => {
                     // Only D's small heatmap becomes a texture; the points are drawn by the plot.
                     if view.heatmap_size > 0 {
@@ -209,6 +217,14 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             {
                 let kl = kl.clone();
                 vae_tools_ui(app, ui, &kl);
+            }
+            if let Some(Samples::Text(tv)) = app.samples.shown().map(|s| &s.samples) {
+                if let Some(super::text_view::TextAction::Save) =
+                    super::text_view::text_ui(ui, tv, zoom, true)
+                {
+                    app.dialog = Some(super::files::ask(app, super::files::FileAction::ExportText));
+                }
+                return;
             }
             app.audio_out.poll();
             if let Some(Samples::Audio(av)) = app.samples.shown().map(|s| &s.samples) {
@@ -387,6 +403,11 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
                 let side = fit_side(ui.available_size(), &[size]) * zoom;
                 ui.image((tex.id(), shown_size(0, size, side)));
             }
+        }
+        Some(Ok(Samples::Text(view))) => {
+            let view = view.clone();
+            ui.label("The data, before training: press Train to see generated items beside it.");
+            super::text_view::text_ui(ui, &view, zoom, false);
         }
         Some(Ok(Samples::Images { .. })) => {
             ui.label("The data, before training: press Train to see samples beside it.");

@@ -6,7 +6,13 @@ use crate::config::{Activation, GanLoss, OptimizerKind, Reconstruction};
 use crate::eval::metric::Metric;
 
 /// Metrics of the model families rather than of a kind of data, in readout order.
-const FAMILY: [Metric; 4] = [
+const FAMILY: [Metric; 5] = [
+    Metric::new(
+        "held_out_bpc",
+        "held-out bits/char",
+        "bits",
+        "Average bits the language model needs per held-out character (each item's end counted): the data's unigram entropy for a model that learnt only letter frequencies; lower is better.",
+    ),
     Metric::new(
         "held_out_elbo",
         "held-out ELBO",
@@ -100,7 +106,9 @@ pub fn reading(column: &str, value: f64, modes_total: Option<usize>) -> String {
 /// Whether a larger value of the metric `column` is better (coverage, precision,
 /// likelihoods), as opposed to a loss or a distance.
 pub fn higher_is_better(column: &str) -> bool {
-    const HIGHER: [&str; 11] = [
+    const HIGHER: [&str; 13] = [
+        "novelty",
+        "uniqueness",
         "classes",
         "active_units",
         "high_quality",

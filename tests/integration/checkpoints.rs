@@ -456,3 +456,10 @@ fn durable_writes_replace_whole_files_or_nothing() {
         .collect();
     assert!(!names.iter().any(|n| n.ends_with(".tmp")), "{names:?}");
 }
+
+#[test]
+fn a_resumed_language_model_is_exact() {
+    let mut exp = preset("lm_names.toml");
+    exp.training.batch_size = 16;
+    assert_resume_is_exact(exp, 6, &["loss", "held_out_bpc"]);
+}

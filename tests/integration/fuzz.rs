@@ -579,30 +579,20 @@ fn change() -> impl Strategy<Value = Change> {
     ]
 }
 
-/// The generator or encoder (`first`), else the discriminator or decoder.
-fn net(e: &mut Experiment, first: bool) -> &mut genlab::config::NetConfig {
+/// The generator or encoder (`first`), else the discriminator or decoder (none for
+/// the language model, which has one fixed shape of network).
+fn net(e: &mut Experiment, first: bool) -> Option<&mut genlab::config::NetConfig> {
     use genlab::config::ModelConfig;
     match &mut e.model {
         ModelConfig::Gan {
             generator,
             discriminator,
             ..
-        } => {
-            if first {
-                generator
-            } else {
-                discriminator
-            }
-        }
+        } => Some(if first { generator } else { discriminator }),
         ModelConfig::Vae {
             encoder, decoder, ..
-        } => {
-            if first {
-                encoder
-            } else {
-                decoder
-            }
-        }
+        } => Some(if first { encoder } else { decoder }),
+        ModelConfig::LanguageModel { .. } => None,
     }
 }
 
@@ -616,9 +606,11 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
                 *latent_dim = *n
             }
+            // Its one size: the recurrent state's width.
+            ModelConfig::LanguageModel { hidden, .. } => *hidden = *n,
         },
         Change::Widths(first, w) => {
-            let n = net(e, *first);
+            let Some(n) = net(e, *first) else { return };
             let bn = n.batch_norm();
             *n = NetConfig::Mlp {
                 hidden: w.clone(),
@@ -627,7 +619,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             };
         }
         Change::Channels(first, ch) => {
-            let n = net(e, *first);
+            let Some(n) = net(e, *first) else { return };
             let bn = n.batch_norm();
             *n = NetConfig::Conv {
                 channels: ch.clone(),
@@ -636,7 +628,8 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             };
         }
         Change::BatchNorm(first, b) => match net(e, *first) {
-            NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. } => {
+            None => {}
+            Some(NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. }) => {
                 *batch_norm = *b
             }
         },
@@ -649,9 +642,10 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             ][*k];
             for first in [true, false] {
                 match net(e, first) {
-                    NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. } => {
-                        *activation = a
-                    }
+                    None => {}
+                    Some(
+                        NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. },
+                    ) => *activation = a,
                 }
             }
         }
@@ -731,9 +725,14 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
         }
         Change::DSteps(n) => e.training.d_steps = *n,
         Change::Family => {
-            let latent = match &e.model {
+            let latent = match &mut e.model {
                 ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
                     *latent_dim
+                }
+                // Another depth: the family stays (GANs and VAEs do not read text).
+                ModelConfig::LanguageModel { layers, .. } => {
+                    *layers = *layers % 3 + 1;
+                    return;
                 }
             };
             e.model = match &e.model {
@@ -762,6 +761,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     phase_shuffle: 0,
                     spectrogram_discriminator: false,
                 },
+                ModelConfig::LanguageModel { .. } => unreachable!("returned above"),
             };
         }
     }

@@ -45,6 +45,7 @@ fn plain(rgb: [u8; 3]) -> Exhibit {
             pixels: [rgb[0], rgb[1], rgb[2], 255, 0, 0, 0, 255].to_vec(),
         },
         clip: None,
+        text: None,
     }
 }
 

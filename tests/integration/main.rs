@@ -19,6 +19,7 @@ mod runs;
 mod scoring;
 mod session;
 mod sweep;
+mod text;
 mod ui;
 
 use genlab::config::Experiment;

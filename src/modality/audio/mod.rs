@@ -57,6 +57,7 @@ impl Modality for Audio {
         let exhibit = |clip: &[f32], rate: u32| Exhibit {
             picture: views::spectrograms(&[clip.to_vec()], 1),
             clip: Some((clip.to_vec(), rate)),
+            text: None,
         };
         let real = pick(rng, set.len(), POOL)
             .into_iter()

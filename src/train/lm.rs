@@ -1,0 +1,351 @@
+//! The character-level language model: one teacher-forced step, held-out bits per
+//! character, and snapshots of items drawn character by character.
+
+use super::gan::blob;
+use super::state;
+use super::tensors::{matrix, values};
+use super::trainer::{Trainer, Values};
+use crate::checkpoint::TrainerState;
+use crate::config::{Experiment, ModelConfig, OptimizerConfig};
+use crate::data::{Batcher, Dataset, SeededRng};
+use crate::modality::text::corpus::BOUNDARY;
+use crate::modality::text::quality::Reference;
+use crate::modality::text::views::Position;
+use crate::modality::text::{TextSet, TextView, Vocabulary};
+use crate::model::recurrent::CharLm;
+use crate::model::ModelError;
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::log_softmax;
+use rand::{Rng, SeedableRng};
+
+/// Held-out items: at most this many, and at most a tenth of the data.
+const HELD_OUT: usize = 512;
+/// Items drawn at each snapshot for the quality metrics; the view shows the first.
+const SNAPSHOT_ITEMS: usize = 512;
+const VIEW_ITEMS: usize = 64;
+/// Real items shown beside the generated ones.
+const REAL_ITEMS: usize = 32;
+/// Likeliest characters listed at each position of the first item.
+const TOP: usize = 5;
+/// Seeds the snapshots' draws apart from the training stream (which they must not
+/// shift: runs resume bit for bit); the same draws at every snapshot, like fixed noise.
+const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
+
+pub struct LmTrainer {
+    lm: CharLm,
+    opt: ModuleOptimizer,
+    optimizer: OptimizerConfig,
+    lr: f64,
+    batch: usize,
+    data: Dataset,
+    held_out: TextSet,
+    reference: Reference,
+    vocabulary: Vocabulary,
+    /// Token positions of the longest item and its end.
+    sequence_len: usize,
+    batcher: Batcher,
+    rng: SeededRng,
+    seed: u64,
+    device: Device,
+}
+
+/// Sequences as the networks read them: one-hot inputs (boundary, then each character)
+/// and one-hot targets (each character, then the boundary; zero rows past the end).
+struct Batch {
+    inputs: Tensor<3>,
+    targets: Tensor<2>,
+    /// Characters predicted, ends included.
+    count: usize,
+}
+
+/// Encodes `n` sequences of `len` token values (-1 past the end) from `tokens`, cut to
+/// the longest one in the batch.
+fn encode(tokens: &[f32], n: usize, len: usize, vocabulary: usize, device: &Device) -> Batch {
+    let lengths: Vec<usize> = tokens
+        .chunks_exact(len)
+        .map(|s| s.iter().take_while(|&&t| t >= 0.0).count())
+        .collect();
+    let steps = lengths.iter().copied().max().unwrap_or(1).max(1);
+    let mut inputs = vec![0.0f32; n * steps * vocabulary];
+    let mut targets = vec![0.0f32; n * steps * vocabulary];
+    for (i, seq) in tokens.chunks_exact(len).enumerate() {
+        for t in 0..steps {
+            let row = (i * steps + t) * vocabulary;
+            let previous = if t == 0 { BOUNDARY as f32 } else { seq[t - 1] };
+            if previous >= 0.0 {
+                inputs[row + previous as usize] = 1.0;
+            }
+            if t < lengths[i] {
+                targets[row + seq[t] as usize] = 1.0;
+            }
+        }
+    }
+    Batch {
+        inputs: Tensor::from_data(
+            burn::tensor::TensorData::new(inputs, [n, steps, vocabulary]),
+            device,
+        ),
+        targets: matrix(&targets, n * steps, vocabulary, device),
+        count: lengths.iter().sum(),
+    }
+}
+
+/// Summed negative log-likelihood (nats) of a batch's targets under the model.
+fn nats(lm: &CharLm, batch: &Batch) -> Tensor<1> {
+    let logits = lm.forward(batch.inputs.clone());
+    (log_softmax(logits, 1) * batch.targets.clone()).sum().neg()
+}
+
+impl LmTrainer {
+    pub fn new(exp: &Experiment, data: Dataset, device: &Device) -> Result<Self, ModelError> {
+        let ModelConfig::LanguageModel { hidden, layers } = &exp.model else {
+            return Err(ModelError("not a language-model experiment".into()));
+        };
+        let Dataset::Text(mut set) = data else {
+            return Err(ModelError(
+                "the language model reads text: choose the names or a text file as data".into(),
+            ));
+        };
+        let held_out = set.split_off(HELD_OUT.min(set.len() / 10));
+        let t = &exp.training;
+        let vocabulary = set.vocabulary.clone();
+        Ok(LmTrainer {
+            lm: CharLm::new(vocabulary.size(), *hidden, *layers, device),
+            opt: super::optim::build(&t.generator_optimizer),
+            optimizer: t.generator_optimizer.clone(),
+            lr: t.generator_optimizer.lr,
+            batch: t.batch_size,
+            reference: Reference::new(&set.items),
+            sequence_len: set.sequence_len(),
+            vocabulary,
+            held_out,
+            batcher: Batcher::new(set.len(), t.seed),
+            data: Dataset::Text(set),
+            rng: SeededRng::seed_from_u64(t.seed),
+            seed: t.seed,
+            device: device.clone(),
+        })
+    }
+
+    /// Held-out bits per character (NaN without held-out items).
+    fn held_out_bits(&self) -> f64 {
+        if self.held_out.is_empty() {
+            return f64::NAN;
+        }
+        let device = self.device.clone().inner();
+        let lm = self.lm.valid();
+        let mut tokens = Vec::new();
+        for i in 0..self.held_out.len() {
+            self.held_out.write_sequence(i, &mut tokens);
+        }
+        let batch = encode(
+            &tokens,
+            self.held_out.len(),
+            self.sequence_len,
+            self.vocabulary.size(),
+            &device,
+        );
+        let total = values(nats(&lm, &batch))
+            .first()
+            .copied()
+            .unwrap_or(f32::NAN) as f64;
+        total / batch.count.max(1) as f64 / std::f64::consts::LN_2
+    }
+
+    /// `n` items drawn character by character from `seed`, and the positions of the
+    /// first one.
+    fn draw(&self, n: usize, seed: u64) -> (Vec<String>, Vec<Position>) {
+        let device = self.device.clone().inner();
+        let lm = self.lm.valid();
+        let v = self.vocabulary.size();
+        let mut rng = SeededRng::seed_from_u64(seed);
+        let mut states = lm.start(n, &device);
+        let mut tokens = vec![BOUNDARY as usize; n];
+        let mut items = vec![String::new(); n];
+        let mut alive = vec![true; n];
+        let mut positions = Vec::new();
+        for _ in 0..self.sequence_len {
+            let mut one_hot = vec![0.0f32; n * v];
+            for (i, &t) in tokens.iter().enumerate() {
+                one_hot[i * v + t] = 1.0;
+            }
+            let logits = values(lm.step(matrix(&one_hot, n, v, &device), &mut states));
+            for i in 0..n {
+                if !alive[i] {
+                    continue;
+                }
+                let p = softmax(&logits[i * v..(i + 1) * v]);
+                let token = sample(&p, rng.random::<f32>());
+                if i == 0 {
+                    positions.push(self.position(&p, token));
+                }
+                tokens[i] = token;
+                match self.vocabulary.char(token as u32) {
+                    Some(c) => items[i].push(c),
+                    None => alive[i] = false,
+                }
+            }
+            if !alive.contains(&true) {
+                break;
+            }
+        }
+        (items, positions)
+    }
+
+    fn position(&self, p: &[f32], token: usize) -> Position {
+        let mut order: Vec<usize> = (0..p.len()).collect();
+        order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+        Position {
+            chosen: self.vocabulary.char(token as u32),
+            probability: p[token],
+            top: order
+                .into_iter()
+                .take(TOP)
+                .map(|t| (self.vocabulary.char(t as u32), p[t]))
+                .collect(),
+        }
+    }
+}
+
+fn softmax(logits: &[f32]) -> Vec<f32> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
+    let sum: f32 = e.iter().sum();
+    e.into_iter().map(|x| x / sum).collect()
+}
+
+/// The token whose cumulative probability first passes `u` in [0, 1).
+fn sample(p: &[f32], u: f32) -> usize {
+    let mut acc = 0.0;
+    for (i, &q) in p.iter().enumerate() {
+        acc += q;
+        if u < acc {
+            return i;
+        }
+    }
+    p.iter()
+        .rposition(|&q| q > 0.0)
+        .unwrap_or(BOUNDARY as usize)
+}
+
+impl Trainer for LmTrainer {
+    fn step(&mut self) -> Values {
+        let len = self.sequence_len;
+        let tokens = self.batcher.next(&self.data, self.batch);
+        let batch = encode(
+            tokens,
+            self.batch,
+            len,
+            self.vocabulary.size(),
+            &self.device,
+        );
+        let loss = nats(&self.lm, &batch).div_scalar(batch.count.max(1) as f32);
+        let bits = values(loss.clone().detach())
+            .first()
+            .copied()
+            .unwrap_or(f32::NAN) as f64
+            / std::f64::consts::LN_2;
+        let grads = GradientsParams::from_grads(loss.backward(), &self.lm);
+        self.lm = self.opt.step(self.lr, self.lm.clone(), grads);
+        vec![("loss", bits)]
+    }
+
+    fn periodic_metrics(&mut self) -> Values {
+        vec![("held_out_bpc", self.held_out_bits())]
+    }
+
+    fn snapshot(&mut self) -> (Samples, Values) {
+        let (items, positions) = self.draw(SNAPSHOT_ITEMS, self.seed ^ SNAPSHOT_SEED);
+        let metrics = self.reference.measure(&items);
+        let shown: Vec<String> = items.into_iter().take(VIEW_ITEMS).collect();
+        let Dataset::Text(set) = &self.data else {
+            unreachable!("the language model trains on text")
+        };
+        let view = TextView {
+            novel: shown.iter().map(|s| !self.reference.contains(s)).collect(),
+            generated: shown,
+            real: set.items.iter().take(REAL_ITEMS).cloned().collect(),
+            positions,
+        };
+        (Samples::Text(view), metrics)
+    }
+
+    fn set_learning_rates(&mut self, generator: Option<f64>, _discriminator: Option<f64>) {
+        if let Some(lr) = generator {
+            self.lr = lr;
+        }
+    }
+
+    fn learning_rates(&self) -> (f64, Option<f64>) {
+        (self.lr, None)
+    }
+
+    /// Token values of `n` items (-1 past each end), `sequence_len` per item.
+    fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
+        let (items, _) = self.draw(n, seed);
+        let set = TextSet {
+            items,
+            vocabulary: self.vocabulary.clone(),
+            max_chars: self.sequence_len - 1,
+        };
+        let mut out = Vec::with_capacity(n * self.sequence_len);
+        for i in 0..set.len() {
+            set.write_sequence(i, &mut out);
+        }
+        out
+    }
+
+    fn parameters(&self) -> usize {
+        self.lm.num_params()
+    }
+
+    fn initialize_parameters(&self) {
+        state::materialize(&self.lm);
+    }
+
+    fn save_state(&self) -> Result<TrainerState, String> {
+        Ok(TrainerState {
+            family: "lm".into(),
+            modules: vec![blob("lm", state::module_bytes(&self.lm, "language model")?)],
+            optimizers: vec![blob(
+                "lm",
+                state::optimizer_bytes(&self.opt, "language model")?,
+            )],
+            power_vectors: Vec::new(),
+            rng: self.rng.clone(),
+            batcher: self.batcher.clone(),
+            learning_rates: (self.lr, None),
+        })
+    }
+
+    fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
+        if saved.family != "lm" {
+            return Err(format!(
+                "a {} checkpoint cannot resume a language model",
+                saved.family
+            ));
+        }
+        saved.batcher.check(self.data.len())?;
+        let what = "language model";
+        let lm = state::load_module(self.lm.clone(), saved.module("lm")?, what)?;
+        let opt = state::load_optimizer(
+            super::optim::build(&self.optimizer),
+            saved.optimizer("lm")?,
+            what,
+        )?;
+        self.lr = state::saved_learning_rate(saved.learning_rates.0)?;
+        self.lm = lm;
+        self.opt = opt;
+        self.rng = saved.rng.clone();
+        self.batcher = saved.batcher.clone();
+        Ok(())
+    }
+
+    fn non_finite_parameter(&self) -> Option<String> {
+        state::first_non_finite(&self.lm).map(|p| format!("lm.{p}"))
+    }
+}
+
+use super::events::Samples;
