@@ -190,14 +190,9 @@ impl Grid {
 
 /// Works out the estimate; reads no more than a file listing or an IDX header.
 pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
-    if let ModelConfig::LanguageModel { hidden, layers } = &experiment.model {
-        let text = text_shape(&experiment.data)?;
-        return Ok(language_model(
-            text,
-            *hidden as u64,
-            *layers as u64,
-            experiment,
-        ));
+    let lm = matches!(experiment.model, ModelConfig::LanguageModel { .. });
+    if experiment.data.is_text() || lm {
+        return Ok(text_model(text_shape(&experiment.data)?, experiment));
     }
     let (samples, shape, loading) = data_shape(&experiment.data)?;
     let sample_len = shape.map_or(2, |g| g.len());
@@ -241,7 +236,7 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
                 z,
             )
         }
-        ModelConfig::LanguageModel { .. } => unreachable!("estimated above"),
+        ModelConfig::LanguageModel { .. } => unreachable!("estimated as a text model above"),
     };
     let mut parameters = 0u64;
     let mut per_sample = 0u64;
@@ -321,28 +316,64 @@ fn text_shape(data: &DataConfig) -> Result<TextShape, DataError> {
     })
 }
 
-/// Stacked GRU layers reading one-hot characters, and a linear head: parameters,
-/// multiply-adds of teacher-forced steps, and the states kept for the backward pass.
-fn language_model(text: TextShape, hidden: u64, layers: u64, experiment: &Experiment) -> Estimate {
+/// A GRU stack's parameters, multiply-adds per position, and floats kept per position
+/// for the backward pass (both gate projections, the gates and the new state).
+fn gru_stack(d_in: u64, hidden: u64, layers: u64) -> (u64, u64, u64) {
+    let gates = 3 * hidden;
+    let layers = layers.max(1);
+    let products = d_in * gates + hidden * gates + (layers - 1) * 2 * hidden * gates;
+    (
+        products + layers * 2 * gates,
+        products,
+        layers * (4 * gates + hidden),
+    )
+}
+
+/// A text model (the language model, or a VAE with GRU encoder and decoder): its GRU
+/// stacks and dense layers per position of teacher-forced steps.
+fn text_model(text: TextShape, experiment: &Experiment) -> Estimate {
     let TextShape {
         items,
         positions,
         vocabulary,
     } = text;
-    let layers = layers.max(1);
-    let gates = 3 * hidden;
-    // Input and recurrent products with their biases, per layer.
-    let first = vocabulary * gates + hidden * gates + 2 * gates;
-    let rest = (layers - 1) * (2 * hidden * gates + 2 * gates);
-    let head = hidden * vocabulary + vocabulary;
-    let parameters = first + rest + head;
-    let macs_per_position = vocabulary * gates
-        + hidden * gates
-        + (layers - 1) * 2 * hidden * gates
-        + hidden * vocabulary;
-    // Per position: both gate projections, the gates and the new state of each layer,
-    // and the one-hot input, target and logits.
-    let per_position = layers * (2 * gates + gates + hidden) + 3 * vocabulary;
+    let gru = |net: &NetConfig| match net {
+        NetConfig::Gru { hidden, layers } => (*hidden as u64, *layers as u64),
+        // Refused by validation; sized as the smallest GRU.
+        _ => (1, 1),
+    };
+    // (parameters, multiply-adds per position, floats kept per position)
+    let (parameters, macs, kept) = match &experiment.model {
+        ModelConfig::LanguageModel { hidden, layers } => {
+            let h = *hidden as u64;
+            let (p, m, k) = gru_stack(vocabulary, h, *layers as u64);
+            (
+                p + h * vocabulary + vocabulary,
+                m + h * vocabulary,
+                k + 3 * vocabulary,
+            )
+        }
+        ModelConfig::Vae {
+            latent_dim,
+            encoder,
+            decoder,
+            ..
+        } => {
+            let z = *latent_dim as u64;
+            let ((he, le), (hd, ld)) = (gru(encoder), gru(decoder));
+            let (pe, me, ke) = gru_stack(vocabulary, he, le);
+            let (pd, md, kd) = gru_stack(vocabulary + z, hd, ld);
+            // Once per item: the code from the last state and the decoder's first states.
+            let per_item = he * 2 * z + 2 * z + z * hd * ld.max(1) + hd * ld.max(1);
+            (
+                pe + pd + per_item + hd * vocabulary + vocabulary,
+                me + md + hd * vocabulary + per_item / positions.max(1),
+                ke + kd + 4 * vocabulary + z,
+            )
+        }
+        // Refused by validation (GANs do not read text yet).
+        ModelConfig::Gan { .. } => (0, 0, 0),
+    };
     let batch = experiment.training.batch_size as u64;
     Estimate {
         // Each item as text (about its length) and as token values.
@@ -352,12 +383,12 @@ fn language_model(text: TextShape, hidden: u64, layers: u64, experiment: &Experi
         parameters,
         model: parameters.saturating_mul(BYTES_PER_PARAMETER),
         activations: positions
-            .saturating_mul(per_position)
+            .saturating_mul(kept)
             .saturating_mul(BYTES_PER_ACTIVATION)
             .saturating_mul(batch),
         batch,
         // Forward and backward (about two forwards).
-        flops_per_step: (3 * macs_per_position)
+        flops_per_step: (3 * macs)
             .saturating_mul(positions)
             .saturating_mul(batch)
             .saturating_mul(2),
@@ -473,6 +504,8 @@ fn net_cost(net: &NetConfig, input: Side, output: Side) -> NetCost {
         cost.columns = cost.columns.saturating_add(columns);
     };
     match net {
+        // Costed per position with the text models (`text_model`): GRUs read text only.
+        NetConfig::Gru { .. } => {}
         NetConfig::Mlp { hidden, .. } => {
             let mut prev = input.len();
             for &h in hidden {

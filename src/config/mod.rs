@@ -222,6 +222,16 @@ pub enum ModelConfig {
         /// Weight of the KL term (beta-VAE when > 1).
         #[serde(default = "default_beta")]
         beta: f32,
+        /// KL annealing: the KL weight rises linearly from 0 to `beta` over this many
+        /// first steps, so the decoder learns to use the code before the KL term can
+        /// push the posterior onto the prior (Bowman et al. 2016). 0: `beta` from the start.
+        #[serde(default, skip_serializing_if = "is_zero_u64")]
+        kl_warmup: u64,
+        /// Word dropout for recurrent decoders: this share of the characters the decoder
+        /// reads (teacher forcing) is blanked, so it must lean on the code to spell the
+        /// item rather than on the characters before (Bowman et al. 2016).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        word_dropout: f32,
     },
     /// An autoregressive character-level language model (stacked GRUs): the likelihood
     /// baseline that text GANs and VAEs are compared against.
@@ -237,6 +247,9 @@ fn default_layers() -> usize {
     1
 }
 
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
 fn is_zero_usize(v: &usize) -> bool {
     *v == 0
 }
@@ -270,21 +283,33 @@ pub enum NetConfig {
         #[serde(default)]
         batch_norm: bool,
     },
+    /// Stacked GRU layers of `hidden` units reading or writing one character a step (text).
+    Gru {
+        hidden: usize,
+        #[serde(default = "default_layers")]
+        layers: usize,
+    },
 }
 
 impl NetConfig {
     pub fn activation(&self) -> Activation {
         match self {
             NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. } => *activation,
+            // The GRU's own gates: sigmoid and tanh.
+            NetConfig::Gru { .. } => Activation::Tanh,
         }
     }
     pub fn batch_norm(&self) -> bool {
         match self {
             NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. } => *batch_norm,
+            NetConfig::Gru { .. } => false,
         }
     }
     pub fn is_conv(&self) -> bool {
         matches!(self, NetConfig::Conv { .. })
+    }
+    pub fn is_recurrent(&self) -> bool {
+        matches!(self, NetConfig::Gru { .. })
     }
 }
 

@@ -64,6 +64,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ),
     ("lm_names.toml", include_str!("../../presets/lm_names.toml")),
     (
+        "vae_names.toml",
+        include_str!("../../presets/vae_names.toml"),
+    ),
+    (
         "lm_text_file.toml",
         include_str!("../../presets/lm_text_file.toml"),
     ),

@@ -53,17 +53,31 @@ impl Experiment {
             points: self.data.is_points(),
             image_size: known_image_size(&self.data),
             clip_length: clip_length(&self.data),
+            text: self.data.is_text(),
         };
         let points = shape.points;
-        if self.data.is_text() != matches!(self.model, ModelConfig::LanguageModel { .. }) {
-            p.push(
+        match (&self.model, self.data.is_text()) {
+            (ModelConfig::Gan { .. }, true) => p.push("model.family", crate::model::TEXT_NEEDS_LM),
+            (ModelConfig::LanguageModel { .. }, false) => p.push(
                 "model.family",
-                if self.data.is_text() {
-                    crate::model::TEXT_NEEDS_LM
-                } else {
-                    "the language model reads text: choose the names or a text file as data"
+                "the language model reads text: choose the names or a text file as data",
+            ),
+            (
+                ModelConfig::Vae {
+                    encoder, decoder, ..
                 },
-            );
+                true,
+            ) => {
+                for (field, net) in [("model.encoder", encoder), ("model.decoder", decoder)] {
+                    if !net.is_recurrent() {
+                        p.push(
+                            format!("{field}.kind"),
+                            "a VAE on text reads and writes characters: use kind = \"gru\"",
+                        );
+                    }
+                }
+            }
+            _ => {}
         }
         match &self.model {
             ModelConfig::Gan {
@@ -108,7 +122,20 @@ impl Experiment {
                 decoder,
                 beta,
                 reconstruction,
+                word_dropout,
+                ..
             } => {
+                if !(word_dropout.is_finite() && (0.0..1.0).contains(word_dropout)) {
+                    p.push(
+                        "model.word_dropout",
+                        format!("{word_dropout}, must be at least 0 and below 1"),
+                    );
+                } else if *word_dropout > 0.0 && !decoder.is_recurrent() {
+                    p.push(
+                        "model.word_dropout",
+                        "blanks characters a recurrent decoder reads: needs a gru decoder (text)",
+                    );
+                }
                 check_latent(*latent_dim, &mut p);
                 check_net("model.encoder", encoder, &shape, &mut p);
                 check_net("model.decoder", decoder, &shape, &mut p);
@@ -320,10 +347,28 @@ struct DataShape {
     points: bool,
     image_size: Option<usize>,
     clip_length: Option<usize>,
+    text: bool,
 }
 
 fn check_net(field: &str, net: &NetConfig, shape: &DataShape, p: &mut Problems) {
     match net {
+        NetConfig::Gru { hidden, layers } => {
+            if !shape.text {
+                p.push(format!("{field}.kind"), crate::model::RECURRENT_NEEDS_TEXT);
+            }
+            if *hidden == 0 || *hidden > MAX_RECURRENT_UNITS {
+                p.push(
+                    format!("{field}.hidden"),
+                    format!("{hidden}, must be between 1 and {MAX_RECURRENT_UNITS}"),
+                );
+            }
+            if *layers == 0 || *layers > 8 {
+                p.push(
+                    format!("{field}.layers"),
+                    format!("{layers}, must be between 1 and 8"),
+                );
+            }
+        }
         NetConfig::Mlp { hidden, .. } => {
             if hidden.len() > 32 {
                 p.push(

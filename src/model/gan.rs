@@ -2,6 +2,7 @@
 //! training step is the same for points, images and clips; conv nets reshape inside.
 
 use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp, UpStack};
+use super::RECURRENT_NEEDS_TEXT;
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use crate::modality::audio::spectrogram_head::SpectrogramHead;
@@ -33,6 +34,7 @@ impl Generator {
         device: &Device,
     ) -> Result<Self, ModelError> {
         let net = match cfg {
+            NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
                 hidden,
                 activation,
@@ -112,6 +114,7 @@ impl Discriminator {
         device: &Device,
     ) -> Result<Self, ModelError> {
         let net = match cfg {
+            NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
                 hidden,
                 activation,

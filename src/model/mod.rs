@@ -123,9 +123,13 @@ impl ConvPlan {
     }
 }
 
-/// What GANs and VAEs say of text data until they read it.
+/// What GANs (and MLP or conv VAEs) say of text data.
 pub const TEXT_NEEDS_LM: &str =
-    "GANs and VAEs on text are not built yet: train the language model (family = \"language_model\") on text";
+    "GANs on text are not built yet: train the language model (family = \"language_model\") or a VAE with gru encoder and decoder";
+
+/// What MLP and conv stacks say of a recurrent net outside a text VAE.
+pub const RECURRENT_NEEDS_TEXT: &str =
+    "recurrent (gru) nets read and write text: use them as a VAE's encoder and decoder on text data";
 
 /// Why a model could not be built for this data.
 #[derive(Debug, thiserror::Error)]

@@ -146,3 +146,118 @@ impl CharLm {
         )
     }
 }
+
+/// The states of a GRU stack over `x`, each layer reading the one below.
+fn run_stack(layers: &[GruLayer], x: Tensor<3>, h0: Option<&[Tensor<2>]>) -> Tensor<3> {
+    let mut h = x;
+    for (i, layer) in layers.iter().enumerate() {
+        h = layer.forward(h, h0.map(|s| s[i].clone()));
+    }
+    h
+}
+
+fn stack(d_in: usize, hidden: usize, layers: usize, device: &Device) -> Vec<GruLayer> {
+    (0..layers.max(1))
+        .map(|i| GruLayer::new(if i == 0 { d_in } else { hidden }, hidden, device))
+        .collect()
+}
+
+/// A character-level VAE (Bowman et al. 2016): a GRU encoder reads the item and its
+/// last state gives the posterior's mean and log-variance; a GRU decoder starts from
+/// a state made from the code and reads the code beside each character, predicting
+/// the next one.
+#[derive(Module, Debug)]
+pub struct TextVae {
+    encoder: Vec<GruLayer>,
+    /// Last encoder state to [mean | log-variance].
+    to_latent: Linear,
+    /// Code to every decoder layer's first state, side by side.
+    from_latent: Linear,
+    decoder: Vec<GruLayer>,
+    head: Linear,
+}
+
+impl TextVae {
+    pub fn new(
+        vocabulary: usize,
+        latent: usize,
+        encoder: (usize, usize),
+        decoder: (usize, usize),
+        device: &Device,
+    ) -> TextVae {
+        let (enc_hidden, enc_layers) = encoder;
+        let (dec_hidden, dec_layers) = decoder;
+        TextVae {
+            encoder: stack(vocabulary, enc_hidden, enc_layers, device),
+            to_latent: LinearConfig::new(enc_hidden, 2 * latent).init(device),
+            from_latent: LinearConfig::new(latent, dec_hidden * dec_layers.max(1)).init(device),
+            decoder: stack(vocabulary + latent, dec_hidden, dec_layers, device),
+            head: LinearConfig::new(dec_hidden, vocabulary).init(device),
+        }
+    }
+
+    pub fn latent_dim(&self) -> usize {
+        self.from_latent.weight.dims()[0]
+    }
+
+    fn dense(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+        linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
+    }
+
+    /// Posterior mean and log-variance of items `x` ([batch, steps, vocabulary]: each
+    /// character, then the boundary), read at each item's boundary: `last` is 1 at that
+    /// position and 0 elsewhere ([batch, steps]).
+    pub fn encode(&self, x: Tensor<3>, last: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+        let [batch, steps, _] = x.dims();
+        let states = run_stack(&self.encoder, x, None);
+        let hidden = states.dims()[2];
+        let final_state = (states * last.reshape([batch, steps, 1]))
+            .sum_dim(1)
+            .reshape([batch, hidden]);
+        let out = Self::dense(&self.to_latent, final_state);
+        let latent = self.latent_dim();
+        (
+            out.clone().slice([0..batch, 0..latent]),
+            out.slice([0..batch, latent..2 * latent]),
+        )
+    }
+
+    /// Each decoder layer's first state for codes `z`.
+    pub fn start(&self, z: Tensor<2>) -> Vec<Tensor<2>> {
+        let [batch, _] = z.dims();
+        let start = tanh(Self::dense(&self.from_latent, z));
+        let hidden = self.decoder[0].hidden();
+        (0..self.decoder.len())
+            .map(|i| {
+                start
+                    .clone()
+                    .slice([0..batch, i * hidden..(i + 1) * hidden])
+            })
+            .collect()
+    }
+
+    /// Logits of each next character ([batch * steps, vocabulary]) from codes `z` and the
+    /// decoder's inputs `x` (boundary, then each character; blanked rows are dropped words).
+    pub fn decode(&self, z: Tensor<2>, x: Tensor<3>) -> Tensor<2> {
+        let [batch, steps, _] = x.dims();
+        let latent = self.latent_dim();
+        let codes = z.clone().reshape([batch, 1, latent]).repeat_dim(1, steps);
+        let states = run_stack(
+            &self.decoder,
+            Tensor::cat(vec![x, codes], 2),
+            Some(&self.start(z)),
+        );
+        let hidden = states.dims()[2];
+        Self::dense(&self.head, states.reshape([batch * steps, hidden]))
+    }
+
+    /// One decoding step: logits after character `x` ([batch, vocabulary]) under codes `z`.
+    pub fn step(&self, z: Tensor<2>, x: Tensor<2>, states: &mut [Tensor<2>]) -> Tensor<2> {
+        let mut h = Tensor::cat(vec![x, z], 1);
+        for (layer, state) in self.decoder.iter().zip(states.iter_mut()) {
+            *state = layer.step(h, state.clone());
+            h = state.clone();
+        }
+        Self::dense(&self.head, h)
+    }
+}

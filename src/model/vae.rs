@@ -3,6 +3,7 @@
 
 use super::gan::input_dims;
 use super::layers::{ConvDown, ConvUp, Mlp, ResizeUp, UpStack};
+use super::RECURRENT_NEEDS_TEXT;
 use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use burn::prelude::*;
@@ -44,6 +45,7 @@ impl Vae {
         let n = shape.flat_len();
         // The encoder's head emits [mean | log-variance].
         let encoder = match encoder {
+            NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
                 hidden,
                 activation,
@@ -72,6 +74,7 @@ impl Vae {
             )),
         };
         let decoder = match decoder {
+            NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
                 hidden,
                 activation,

@@ -2,13 +2,13 @@
 //! character, and snapshots of items drawn character by character.
 
 use super::gan::blob;
+use super::sequences::{draw, encode, nats_per_item, token_values, Batch, Choice};
 use super::state;
-use super::tensors::{matrix, values};
+use super::tensors::values;
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig};
 use crate::data::{Batcher, Dataset, SeededRng};
-use crate::modality::text::corpus::BOUNDARY;
 use crate::modality::text::quality::Reference;
 use crate::modality::text::views::Position;
 use crate::modality::text::{TextSet, TextView, Vocabulary};
@@ -17,8 +17,7 @@ use crate::model::ModelError;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::activation::log_softmax;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 
 /// Held-out items: at most this many, and at most a tenth of the data.
 const HELD_OUT: usize = 512;
@@ -27,8 +26,6 @@ const SNAPSHOT_ITEMS: usize = 512;
 const VIEW_ITEMS: usize = 64;
 /// Real items shown beside the generated ones.
 const REAL_ITEMS: usize = 32;
-/// Likeliest characters listed at each position of the first item.
-const TOP: usize = 5;
 /// Seeds the snapshots' draws apart from the training stream (which they must not
 /// shift: runs resume bit for bit); the same draws at every snapshot, like fixed noise.
 const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
@@ -51,51 +48,9 @@ pub struct LmTrainer {
     device: Device,
 }
 
-/// Sequences as the networks read them: one-hot inputs (boundary, then each character)
-/// and one-hot targets (each character, then the boundary; zero rows past the end).
-struct Batch {
-    inputs: Tensor<3>,
-    targets: Tensor<2>,
-    /// Characters predicted, ends included.
-    count: usize,
-}
-
-/// Encodes `n` sequences of `len` token values (-1 past the end) from `tokens`, cut to
-/// the longest one in the batch.
-fn encode(tokens: &[f32], n: usize, len: usize, vocabulary: usize, device: &Device) -> Batch {
-    let lengths: Vec<usize> = tokens
-        .chunks_exact(len)
-        .map(|s| s.iter().take_while(|&&t| t >= 0.0).count())
-        .collect();
-    let steps = lengths.iter().copied().max().unwrap_or(1).max(1);
-    let mut inputs = vec![0.0f32; n * steps * vocabulary];
-    let mut targets = vec![0.0f32; n * steps * vocabulary];
-    for (i, seq) in tokens.chunks_exact(len).enumerate() {
-        for t in 0..steps {
-            let row = (i * steps + t) * vocabulary;
-            let previous = if t == 0 { BOUNDARY as f32 } else { seq[t - 1] };
-            if previous >= 0.0 {
-                inputs[row + previous as usize] = 1.0;
-            }
-            if t < lengths[i] {
-                targets[row + seq[t] as usize] = 1.0;
-            }
-        }
-    }
-    Batch {
-        inputs: Tensor::from_data(
-            burn::tensor::TensorData::new(inputs, [n, steps, vocabulary]),
-            device,
-        ),
-        targets: matrix(&targets, n * steps, vocabulary, device),
-        count: lengths.iter().sum(),
-    }
-}
-
 /// Summed negative log-likelihood (nats) of a batch's targets under the model.
 fn nats(lm: &CharLm, batch: &Batch) -> Tensor<1> {
-    let logits = lm.forward(batch.inputs.clone());
-    (log_softmax(logits, 1) * batch.targets.clone()).sum().neg()
+    nats_per_item(lm.forward(batch.inputs.clone()), batch).sum()
 }
 
 impl LmTrainer {
@@ -146,6 +101,7 @@ impl LmTrainer {
             self.sequence_len,
             self.vocabulary.size(),
             &device,
+            || false,
         );
         let total = values(nats(&lm, &batch))
             .first()
@@ -159,75 +115,18 @@ impl LmTrainer {
     fn draw(&self, n: usize, seed: u64) -> (Vec<String>, Vec<Position>) {
         let device = self.device.clone().inner();
         let lm = self.lm.valid();
-        let v = self.vocabulary.size();
         let mut rng = SeededRng::seed_from_u64(seed);
         let mut states = lm.start(n, &device);
-        let mut tokens = vec![BOUNDARY as usize; n];
-        let mut items = vec![String::new(); n];
-        let mut alive = vec![true; n];
-        let mut positions = Vec::new();
-        for _ in 0..self.sequence_len {
-            let mut one_hot = vec![0.0f32; n * v];
-            for (i, &t) in tokens.iter().enumerate() {
-                one_hot[i * v + t] = 1.0;
-            }
-            let logits = values(lm.step(matrix(&one_hot, n, v, &device), &mut states));
-            for i in 0..n {
-                if !alive[i] {
-                    continue;
-                }
-                let p = softmax(&logits[i * v..(i + 1) * v]);
-                let token = sample(&p, rng.random::<f32>());
-                if i == 0 {
-                    positions.push(self.position(&p, token));
-                }
-                tokens[i] = token;
-                match self.vocabulary.char(token as u32) {
-                    Some(c) => items[i].push(c),
-                    None => alive[i] = false,
-                }
-            }
-            if !alive.contains(&true) {
-                break;
-            }
-        }
-        (items, positions)
+        let choice = Choice::Sampled(&mut rng);
+        draw(
+            &self.vocabulary,
+            n,
+            self.sequence_len,
+            choice,
+            &device,
+            |x| lm.step(x, &mut states),
+        )
     }
-
-    fn position(&self, p: &[f32], token: usize) -> Position {
-        let mut order: Vec<usize> = (0..p.len()).collect();
-        order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
-        Position {
-            chosen: self.vocabulary.char(token as u32),
-            probability: p[token],
-            top: order
-                .into_iter()
-                .take(TOP)
-                .map(|t| (self.vocabulary.char(t as u32), p[t]))
-                .collect(),
-        }
-    }
-}
-
-fn softmax(logits: &[f32]) -> Vec<f32> {
-    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = logits.iter().map(|l| (l - max).exp()).collect();
-    let sum: f32 = e.iter().sum();
-    e.into_iter().map(|x| x / sum).collect()
-}
-
-/// The token whose cumulative probability first passes `u` in [0, 1).
-fn sample(p: &[f32], u: f32) -> usize {
-    let mut acc = 0.0;
-    for (i, &q) in p.iter().enumerate() {
-        acc += q;
-        if u < acc {
-            return i;
-        }
-    }
-    p.iter()
-        .rposition(|&q| q > 0.0)
-        .unwrap_or(BOUNDARY as usize)
 }
 
 impl Trainer for LmTrainer {
@@ -240,6 +139,7 @@ impl Trainer for LmTrainer {
             len,
             self.vocabulary.size(),
             &self.device,
+            || false,
         );
         let loss = nats(&self.lm, &batch).div_scalar(batch.count.max(1) as f32);
         let bits = values(loss.clone().detach())
@@ -268,6 +168,7 @@ impl Trainer for LmTrainer {
             generated: shown,
             real: set.items.iter().take(REAL_ITEMS).cloned().collect(),
             positions,
+            ..TextView::default()
         };
         (Samples::Text(view), metrics)
     }
@@ -285,16 +186,7 @@ impl Trainer for LmTrainer {
     /// Token values of `n` items (-1 past each end), `sequence_len` per item.
     fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
         let (items, _) = self.draw(n, seed);
-        let set = TextSet {
-            items,
-            vocabulary: self.vocabulary.clone(),
-            max_chars: self.sequence_len - 1,
-        };
-        let mut out = Vec::with_capacity(n * self.sequence_len);
-        for i in 0..set.len() {
-            set.write_sequence(i, &mut out);
-        }
-        out
+        token_values(items, &self.vocabulary, self.sequence_len)
     }
 
     fn parameters(&self) -> usize {

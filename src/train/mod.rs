@@ -7,6 +7,8 @@ mod lm;
 pub mod losses;
 mod optim;
 pub mod preview;
+mod sequences;
+mod text_vae;
 pub use optim::fused_adam_isa;
 pub mod quality;
 pub mod session;
@@ -37,6 +39,16 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
             "g_grad_norm",
             "lr_g",
             "lr_d",
+        ],
+        crate::config::ModelConfig::Vae { .. } if exp.data.is_text() => &[
+            "loss",
+            "reconstruction",
+            "kl",
+            "lr_g",
+            "held_out_reconstruction",
+            "held_out_elbo",
+            "active_units",
+            "held_out_bpc",
         ],
         crate::config::ModelConfig::Vae { .. } => &[
             "loss",

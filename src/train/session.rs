@@ -193,6 +193,10 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
         ModelConfig::Gan { .. } => {
             Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
         }
+        ModelConfig::Vae { .. } if experiment.data.is_text() => Box::new(
+            super::text_vae::TextVaeTrainer::new(experiment, data, device)
+                .map_err(|e| e.to_string())?,
+        ),
         ModelConfig::Vae { .. } => {
             Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
         }

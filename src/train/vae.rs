@@ -56,6 +56,10 @@ pub struct VaeTrainer {
     optimizer: OptimizerConfig,
     lr: f64,
     beta: f32,
+    /// Steps over which the KL weight rises from 0 to `beta` (0: none).
+    kl_warmup: u64,
+    /// The step about to run.
+    step: u64,
     reconstruction: Reconstruction,
     batch: usize,
     data: Dataset,
@@ -92,6 +96,8 @@ impl VaeTrainer {
             decoder,
             reconstruction,
             beta,
+            kl_warmup,
+            ..
         } = &exp.model
         else {
             return Err(ModelError("not a VAE experiment".into()));
@@ -133,6 +139,8 @@ impl VaeTrainer {
             optimizer: t.generator_optimizer.clone(),
             lr: t.generator_optimizer.lr,
             beta: *beta,
+            kl_warmup: *kl_warmup,
+            step: 0,
             reconstruction: *reconstruction,
             batch: t.batch_size,
             batcher: Batcher::new(data.len(), t.seed),
@@ -401,6 +409,10 @@ fn split_held_out(data: Dataset) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
 }
 
 impl Trainer for VaeTrainer {
+    fn at_step(&mut self, step: u64) {
+        self.step = step;
+    }
+
     fn step(&mut self) -> Values {
         let n = self.data.sample_len();
         let x = matrix(
@@ -420,7 +432,11 @@ impl Trainer for VaeTrainer {
         let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
         let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
         let kl = kl_per_dim(mean, logvar).sum();
-        let loss = recon.clone() + kl.clone().mul_scalar(self.beta);
+        let weight = match self.kl_warmup {
+            0 => self.beta,
+            n => self.beta * (self.step as f32 / n as f32).min(1.0),
+        };
+        let loss = recon.clone() + kl.clone().mul_scalar(weight);
         // One transfer for the three values (on a GPU each read waits for the queue).
         let report = values(Tensor::cat(
             vec![loss.clone().detach(), recon.detach(), kl.clone().detach()],

@@ -13,7 +13,13 @@ const MAX_DRAWN: usize = 2000;
 pub fn is_loss(name: &str) -> bool {
     matches!(
         name,
-        "loss_d" | "loss_g" | "loss" | "reconstruction" | "kl" | "held_out_reconstruction"
+        "loss_d"
+            | "loss_g"
+            | "loss"
+            | "reconstruction"
+            | "kl"
+            | "held_out_reconstruction"
+            | "held_out_bpc"
     )
 }
 

@@ -182,9 +182,14 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
                 if ui.selectable_label(kind == name, name).clicked() && kind != name {
                     exp.data = make();
                     // Text is read by the language model only, and it reads nothing else.
-                    let lm = matches!(exp.model, ModelConfig::LanguageModel { .. });
-                    if exp.data.is_text() != lm {
-                        exp.model = default_model(if lm { Family::Gan } else { Family::Lm });
+                    let text_model = match &exp.model {
+                        ModelConfig::LanguageModel { .. } => true,
+                        ModelConfig::Vae { decoder, .. } => decoder.is_recurrent(),
+                        ModelConfig::Gan { .. } => false,
+                    };
+                    if exp.data.is_text() != text_model {
+                        exp.model =
+                            default_model(if text_model { Family::Gan } else { Family::Lm });
                     }
                 }
             }
@@ -346,6 +351,8 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             decoder,
             reconstruction,
             beta,
+            kl_warmup,
+            word_dropout,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -358,13 +365,27 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                     .range(0.0..=100.0)
                     .prefix("beta: "),
             );
-            choice(
-                ui,
-                "reconstruction",
-                "reconstruction",
-                reconstruction,
-                &[Reconstruction::Bce, Reconstruction::Mse],
-            );
+            ui.add(
+                egui::DragValue::new(kl_warmup)
+                    .range(0..=1_000_000)
+                    .prefix("KL warm-up steps: "),
+            )
+            .on_hover_text("The KL weight rises from 0 to beta over these first steps, so the decoder learns to use the code before the KL term can push the posterior onto the prior");
+            if decoder.is_recurrent() {
+                ui.add(
+                    egui::Slider::new(word_dropout, 0.0..=0.9).text("word dropout"),
+                )
+                .on_hover_text("Share of the characters the decoder reads that are blanked while training, so it must spell the item from the code rather than from the characters before");
+            } else {
+                choice(
+                    ui,
+                    "reconstruction",
+                    "reconstruction",
+                    reconstruction,
+                    &[Reconstruction::Bce, Reconstruction::Mse],
+                );
+            }
+            problems_ui(ui, problems, "model.word_dropout");
             net_ui(ui, "encoder", encoder, problems, "model.encoder");
             net_ui(ui, "decoder", decoder, problems, "model.decoder");
         }
@@ -435,9 +456,27 @@ fn default_model(family: Family) -> ModelConfig {
         Family::Gan => gan,
         Family::Vae => switch_family(gan, false),
         Family::Lm => ModelConfig::LanguageModel {
-            hidden: 256,
+            hidden: 128,
             layers: 1,
         },
+    }
+}
+
+/// A VAE over characters: GRU encoder and decoder, with KL annealing and word dropout
+/// against posterior collapse (the names VAE preset's settings).
+fn text_vae() -> ModelConfig {
+    let gru = || NetConfig::Gru {
+        hidden: 128,
+        layers: 1,
+    };
+    ModelConfig::Vae {
+        latent_dim: 16,
+        encoder: gru(),
+        decoder: gru(),
+        reconstruction: Reconstruction::Bce,
+        beta: 1.0,
+        kl_warmup: 1000,
+        word_dropout: 0.3,
     }
 }
 
@@ -457,7 +496,15 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     if want == family {
         return;
     }
-    if want == Family::Lm || family == Family::Lm {
+    if exp.data.is_text() && want != Family::Gan {
+        // Text stays text: the language model or the text VAE.
+        exp.model = match want {
+            Family::Vae => text_vae(),
+            _ => default_model(want),
+        };
+        return;
+    }
+    if want == Family::Lm || family == Family::Lm || exp.data.is_text() {
         exp.model = default_model(want);
         exp.data = if want == Family::Lm {
             DataConfig::Names
@@ -489,6 +536,8 @@ fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
                 Reconstruction::Bce
             },
             beta: 1.0,
+            kl_warmup: 0,
+            word_dropout: 0.0,
         },
         ModelConfig::Vae {
             latent_dim,
@@ -522,6 +571,16 @@ fn net_ui(
         .default_open(true)
         .show(ui, |ui| {
             let (widths, act, bn, unit) = match net {
+                NetConfig::Gru { hidden, layers } => {
+                    ui.add(
+                        egui::DragValue::new(hidden)
+                            .range(1..=4096)
+                            .prefix("GRU units: "),
+                    );
+                    ui.add(egui::DragValue::new(layers).range(1..=8).prefix("layers: "));
+                    problems_ui(ui, problems, field);
+                    return;
+                }
                 NetConfig::Mlp {
                     hidden,
                     activation,

@@ -219,10 +219,19 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 vae_tools_ui(app, ui, &kl);
             }
             if let Some(Samples::Text(tv)) = app.samples.shown().map(|s| &s.samples) {
-                if let Some(super::text_view::TextAction::Save) =
-                    super::text_view::text_ui(ui, tv, zoom, true)
-                {
-                    app.dialog = Some(super::files::ask(app, super::files::FileAction::ExportText));
+                use super::text_view::TextAction;
+                match super::text_view::text_ui(ui, tv, zoom, true) {
+                    Some(TextAction::Save) => {
+                        app.dialog =
+                            Some(super::files::ask(app, super::files::FileAction::ExportText));
+                    }
+                    Some(TextAction::Interpolate(a, b)) => {
+                        app.interpolation_pair = (a, b);
+                        app.command(super::commands::Command::Tell(
+                            crate::train::Control::InterpolateBetween(a, b),
+                        ));
+                    }
+                    None => {}
                 }
                 return;
             }

@@ -9,6 +9,8 @@ use eframe::egui;
 pub enum TextAction {
     /// Save the generated items as a text file.
     Save,
+    /// VAE: interpolate between these two held-out items.
+    Interpolate(usize, usize),
 }
 
 /// Draws `view` scaled by `zoom`; `generated` is false for the data before training.
@@ -26,7 +28,7 @@ pub fn text_ui(
     if generated {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!(
-                "{} items drawn at temperature 1, {:.0} % of them novel (not in the training set)",
+                "{} items drawn at temperature 1, {:.0} % of them novel (plain); memorised ones, in the training set, in grey italics",
                 view.generated.len(),
                 view.novel_share() * 100.0
             ));
@@ -52,11 +54,6 @@ pub fn text_ui(
                             )
                         }
                     });
-                    ui.label(
-                        egui::RichText::new("plain: novel   italic grey: in the training set")
-                            .small()
-                            .color(weak),
-                    );
                 });
                 ui.separator();
             }
@@ -73,6 +70,14 @@ pub fn text_ui(
                     )
                 });
             });
+            if generated && !view.reconstructions.is_empty() {
+                ui.separator();
+                ui.vertical(|ui| {
+                    if let Some(a) = vae_ui(ui, view, &mono) {
+                        action = Some(a);
+                    }
+                });
+            }
             if generated && !view.positions.is_empty() {
                 ui.separator();
                 ui.vertical(|ui| positions_ui(ui, view, &mono));
@@ -108,8 +113,8 @@ fn item_columns(
 /// probability, and the likeliest characters as bars.
 fn positions_ui(ui: &mut egui::Ui, view: &TextView, mono: &egui::FontId) {
     ui.strong("how the first item was drawn")
-        .on_hover_text("At each position, the model's probabilities for the next character (the likeliest five) and the one drawn; the end of the item is shown as ⏎");
-    let shown = |c: Option<char>| c.map_or("⏎".to_owned(), |c| c.to_string());
+        .on_hover_text("At each position, the model's probabilities for the next character (the likeliest five) and the one drawn; the end of the item is shown as \"end\"");
+    let shown = |c: Option<char>| c.map_or("end".to_owned(), |c| c.to_string());
     egui::Grid::new("positions").striped(true).show(ui, |ui| {
         for (k, p) in view.positions.iter().enumerate() {
             ui.label(format!("{}", k + 1));
@@ -137,4 +142,50 @@ fn positions_ui(ui: &mut egui::Ui, view: &TextView, mono: &egui::FontId) {
             ui.end_row();
         }
     });
+}
+
+/// VAE: held-out items beside their reconstructions, and the interpolation between two
+/// of them (chosen by their numbers in the reconstruction list).
+fn vae_ui(ui: &mut egui::Ui, view: &TextView, mono: &egui::FontId) -> Option<TextAction> {
+    let mut action = None;
+    ui.strong("held-out item -> reconstruction")
+        .on_hover_text("Each held-out name encoded to its posterior mean and decoded with the likeliest letter at each step: the code carries what survives");
+    egui::Grid::new("reconstructions").show(ui, |ui| {
+        for (i, (input, output)) in view.reconstructions.iter().enumerate() {
+            ui.label(format!("{}", i + 1));
+            ui.label(egui::RichText::new(input).font(mono.clone()));
+            let same = input == output;
+            let text = egui::RichText::new(output).font(mono.clone());
+            ui.label(if same { text.strong() } else { text })
+                .on_hover_text(if same {
+                    "reconstructed exactly"
+                } else {
+                    "reconstructed with changes"
+                });
+            ui.end_row();
+        }
+    });
+    if let (Some(first), Some(last)) = (view.interpolation.first(), view.interpolation.last()) {
+        ui.add_space(6.0);
+        ui.strong("interpolation")
+            .on_hover_text("Decodings of evenly spaced points on the straight line between two held-out names' codes");
+        let ends = |s: &str| view.reconstructions.iter().position(|(i, _)| i == s);
+        let (mut a, mut b) = (ends(first).unwrap_or(0) + 1, ends(last).unwrap_or(1) + 1);
+        let n = view.reconstructions.len();
+        ui.horizontal(|ui| {
+            ui.label("between");
+            let ca = ui.add(egui::DragValue::new(&mut a).range(1..=n)).changed();
+            ui.label("and");
+            let cb = ui.add(egui::DragValue::new(&mut b).range(1..=n)).changed();
+            if ca || cb {
+                action = Some(TextAction::Interpolate(a - 1, b - 1));
+            }
+        });
+        for (k, item) in view.interpolation.iter().enumerate() {
+            let end = k == 0 || k + 1 == view.interpolation.len();
+            let text = egui::RichText::new(item).font(mono.clone());
+            ui.label(if end { text.strong() } else { text });
+        }
+    }
+    action
 }

@@ -463,3 +463,15 @@ fn a_resumed_language_model_is_exact() {
     exp.training.batch_size = 16;
     assert_resume_is_exact(exp, 6, &["loss", "held_out_bpc"]);
 }
+
+#[test]
+fn a_resumed_text_vae_is_exact() {
+    // Word dropout and the latent noise draw from the checkpointed generator, and the
+    // KL weight follows the step.
+    let mut exp = preset("vae_names.toml");
+    exp.training.batch_size = 16;
+    if let genlab::config::ModelConfig::Vae { kl_warmup, .. } = &mut exp.model {
+        *kl_warmup = 10;
+    }
+    assert_resume_is_exact(exp, 6, &["loss", "reconstruction", "kl", "held_out_bpc"]);
+}

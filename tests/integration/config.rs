@@ -17,8 +17,11 @@ fn every_shipped_preset_round_trips_through_toml_and_validates() {
         if matches!(exp.data, DataConfig::Idx { .. }) {
             // The IDX preset asks the user for the files' location.
             assert_eq!(fields(&exp), vec!["data.images"], "{name}");
-        } else if matches!(exp.data, DataConfig::WavFolder { .. }) {
-            // So does the WAV-folder preset.
+        } else if matches!(
+            exp.data,
+            DataConfig::WavFolder { .. } | DataConfig::TextFile { .. }
+        ) {
+            // So do the WAV-folder and text-file presets.
             assert_eq!(fields(&exp), vec!["data.path"], "{name}");
         } else {
             assert!(exp.validate().is_empty(), "{name}: {:?}", exp.validate());
@@ -285,6 +288,10 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
             DataConfig::Idx { .. } | DataConfig::WavFolder { .. }
         ) {
             continue; // needs the user's files; its validation is checked above
+        }
+        if let DataConfig::TextFile { path } = &mut exp.data {
+            // A text file of the user's: the built-in names as one.
+            *path = dir.join("../assets/names.txt");
         }
         // Small data and batches: this checks that every preset builds and steps, not that it learns.
         if let DataConfig::Shapes { count } | DataConfig::Tones { count } = &mut exp.data {

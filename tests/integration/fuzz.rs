@@ -488,6 +488,9 @@ fn image_folder_seed(dir: &Path) {
         std::fs::write(dir.join(format!("{i}.{ext}")), encoded_image(format, color))
             .expect("write");
     }
+    // And a small text file for the text data.
+    let lines: String = (0..40).map(|i| format!("w{}x\n", i * 7)).collect();
+    std::fs::write(dir.join("lines.txt"), lines).expect("write");
 }
 
 /// One structural change to an experiment: the values a user can type in the editor or
@@ -512,6 +515,10 @@ enum Change {
     Optimizer(usize),
     DSteps(usize),
     Family,
+    /// A recurrent net (first: encoder or generator) of these units and layers.
+    Gru(bool, usize, usize),
+    WordDropout(f32),
+    KlWarmup(u64),
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -557,7 +564,7 @@ fn change() -> impl Strategy<Value = Change> {
             Just(70_000)
         ]
         .prop_map(Change::Batch),
-        (0usize..4, 0usize..8, any::<bool>()).prop_map(|(k, s, c)| Change::Data(k, s, c)),
+        (0usize..6, 0usize..8, any::<bool>()).prop_map(|(k, s, c)| Change::Data(k, s, c)),
         float.clone().prop_map(Change::Noise),
         (0usize..4).prop_map(Change::Loss),
         any::<bool>().prop_map(Change::Spectral),
@@ -572,10 +579,18 @@ fn change() -> impl Strategy<Value = Change> {
             Just(1e10)
         ]
         .prop_map(Change::Lr),
-        (float.clone(), float).prop_map(|(a, b)| Change::Betas(a, b)),
+        (float.clone(), float.clone()).prop_map(|(a, b)| Change::Betas(a, b)),
         (0usize..3).prop_map(Change::Optimizer),
         prop_oneof![Just(0usize), Just(1), Just(3)].prop_map(Change::DSteps),
         Just(Change::Family),
+        (
+            any::<bool>(),
+            prop_oneof![Just(0usize), Just(1), Just(7), Just(64), Just(5000)],
+            prop_oneof![Just(0usize), Just(1), Just(2), Just(9)]
+        )
+            .prop_map(|(f, h, l)| Change::Gru(f, h, l)),
+        float.prop_map(Change::WordDropout),
+        prop_oneof![Just(0u64), Just(1), Just(1000)].prop_map(Change::KlWarmup),
     ]
 }
 
@@ -628,7 +643,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             };
         }
         Change::BatchNorm(first, b) => match net(e, *first) {
-            None => {}
+            None | Some(NetConfig::Gru { .. }) => {}
             Some(NetConfig::Mlp { batch_norm, .. } | NetConfig::Conv { batch_norm, .. }) => {
                 *batch_norm = *b
             }
@@ -642,7 +657,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             ][*k];
             for first in [true, false] {
                 match net(e, first) {
-                    None => {}
+                    None | Some(NetConfig::Gru { .. }) => {}
                     Some(
                         NetConfig::Mlp { activation, .. } | NetConfig::Conv { activation, .. },
                     ) => *activation = a,
@@ -665,10 +680,14 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     size: sizes[*s],
                     color: *color,
                 },
-                _ => DataConfig::ImageFolder {
+                3 => DataConfig::ImageFolder {
                     path: folder.join("missing"),
                     size: 8,
                     color: *color,
+                },
+                4 => DataConfig::Names,
+                _ => DataConfig::TextFile {
+                    path: folder.join(["missing.txt", "lines.txt"][*s % 2]),
                 },
             };
         }
@@ -724,6 +743,24 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
             ][*k];
         }
         Change::DSteps(n) => e.training.d_steps = *n,
+        Change::Gru(first, h, l) => {
+            if let Some(n) = net(e, *first) {
+                *n = NetConfig::Gru {
+                    hidden: *h,
+                    layers: *l,
+                };
+            }
+        }
+        Change::WordDropout(p) => {
+            if let ModelConfig::Vae { word_dropout, .. } = &mut e.model {
+                *word_dropout = *p;
+            }
+        }
+        Change::KlWarmup(n) => {
+            if let ModelConfig::Vae { kl_warmup, .. } = &mut e.model {
+                *kl_warmup = *n;
+            }
+        }
         Change::Family => {
             let latent = match &mut e.model {
                 ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
@@ -746,6 +783,8 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     decoder: generator.clone(),
                     reconstruction: Reconstruction::Bce,
                     beta: 1.0,
+                    kl_warmup: 0,
+                    word_dropout: 0.0,
                 },
                 ModelConfig::Vae {
                     encoder, decoder, ..

@@ -24,6 +24,12 @@ pub struct TextView {
     pub real: Vec<String>,
     /// Position by position, how the first generated item was drawn.
     pub positions: Vec<Position>,
+    /// VAE: held-out items and what the decoder makes of their codes (the likeliest
+    /// characters).
+    pub reconstructions: Vec<(String, String)>,
+    /// VAE: two held-out items with the decodings of the straight line between their
+    /// codes in between.
+    pub interpolation: Vec<String>,
 }
 
 impl TextView {
