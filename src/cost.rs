@@ -371,8 +371,26 @@ fn text_model(text: TextShape, experiment: &Experiment) -> Estimate {
                 ke + kd + 4 * vocabulary + z,
             )
         }
-        // Refused by validation (GANs do not read text yet).
-        ModelConfig::Gan { .. } => (0, 0, 0),
+        // The generator writes every position; the discriminator reads a real and a
+        // generated batch (counted as the per-position cost twice).
+        ModelConfig::Gan {
+            latent_dim,
+            generator,
+            discriminator,
+            minibatch_std,
+            ..
+        } => {
+            let z = *latent_dim as u64;
+            let ((hg, lg), (hd, ld)) = (gru(generator), gru(discriminator));
+            let (pg, mg, kg) = gru_stack(vocabulary + z, hg, lg);
+            let (pd, md, kd) = gru_stack(vocabulary, hd, ld);
+            let start = z * hg * lg.max(1) + hg * lg.max(1);
+            (
+                pg + start + hg * vocabulary + vocabulary + pd + hd + 1 + u64::from(*minibatch_std),
+                mg + hg * vocabulary + 2 * md + start / positions.max(1),
+                kg + 2 * kd + 4 * vocabulary,
+            )
+        }
     };
     let batch = experiment.training.batch_size as u64;
     Estimate {

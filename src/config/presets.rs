@@ -68,6 +68,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../presets/vae_names.toml"),
     ),
     (
+        "gan_names.toml",
+        include_str!("../../presets/gan_names.toml"),
+    ),
+    (
         "lm_text_file.toml",
         include_str!("../../presets/lm_text_file.toml"),
     ),

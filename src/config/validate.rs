@@ -56,28 +56,59 @@ impl Experiment {
             text: self.data.is_text(),
         };
         let points = shape.points;
+        let text_nets = match &self.model {
+            ModelConfig::Gan {
+                generator,
+                discriminator,
+                ..
+            } => vec![
+                ("model.generator", generator),
+                ("model.discriminator", discriminator),
+            ],
+            ModelConfig::Vae {
+                encoder, decoder, ..
+            } => vec![("model.encoder", encoder), ("model.decoder", decoder)],
+            ModelConfig::LanguageModel { .. } => Vec::new(),
+        };
         match (&self.model, self.data.is_text()) {
-            (ModelConfig::Gan { .. }, true) => p.push("model.family", crate::model::TEXT_NEEDS_LM),
             (ModelConfig::LanguageModel { .. }, false) => p.push(
                 "model.family",
                 "the language model reads text: choose the names or a text file as data",
             ),
-            (
-                ModelConfig::Vae {
-                    encoder, decoder, ..
-                },
-                true,
-            ) => {
-                for (field, net) in [("model.encoder", encoder), ("model.decoder", decoder)] {
+            (_, true) => {
+                for (field, net) in text_nets {
                     if !net.is_recurrent() {
-                        p.push(
-                            format!("{field}.kind"),
-                            "a VAE on text reads and writes characters: use kind = \"gru\"",
-                        );
+                        p.push(format!("{field}.kind"), crate::model::TEXT_NEEDS_LM);
                     }
                 }
             }
             _ => {}
+        }
+        if let (
+            ModelConfig::Gan {
+                loss,
+                spectral_norm,
+                instance_noise,
+                phase_shuffle,
+                ..
+            },
+            true,
+        ) = (&self.model, self.data.is_text())
+        {
+            let unsupported = [
+                ("model.loss", *loss == crate::config::GanLoss::Wasserstein),
+                ("model.spectral_norm", *spectral_norm),
+                ("model.instance_noise", *instance_noise != 0.0),
+                ("model.phase_shuffle", *phase_shuffle != 0),
+            ];
+            for (field, set) in unsupported {
+                if set {
+                    p.push(
+                        field,
+                        "not built for text GANs (bce, least squares or hinge loss; no spectral norm, instance noise or phase shuffle)",
+                    );
+                }
+            }
         }
         match &self.model {
             ModelConfig::Gan {
@@ -97,10 +128,10 @@ impl Experiment {
                     );
                 }
                 check_latent(*latent_dim, &mut p);
-                if *minibatch_std && !discriminator.is_conv() {
+                if *minibatch_std && !(discriminator.is_conv() || discriminator.is_recurrent()) {
                     p.push(
                         "model.minibatch_std",
-                        "needs a conv discriminator (kind = \"conv\")",
+                        "needs a conv or gru discriminator (kind = \"conv\" or \"gru\")",
                     );
                 }
                 if *spectrogram_discriminator && !(self.data.is_audio() && discriminator.is_conv())

@@ -9,7 +9,7 @@
 use crate::kernels::ops::linear;
 use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::{sigmoid, tanh};
+use burn::tensor::activation::{sigmoid, softmax, tanh};
 
 /// One GRU layer (PyTorch's gate layout: reset gate applied after the hidden product).
 #[derive(Module, Debug)]
@@ -259,5 +259,129 @@ impl TextVae {
             h = state.clone();
         }
         Self::dense(&self.head, h)
+    }
+}
+
+/// Gumbel-softmax temperature of the generator's soft path: the gradient flows through
+/// `softmax((logits + g) / T)` while the discriminator sees the hard sample.
+const GUMBEL_TEMPERATURE: f32 = 1.0;
+
+/// A text GAN's generator: a GRU stack that starts from the code and writes one
+/// character a step, reading the code and its previous character. Each character is a
+/// straight-through Gumbel-softmax sample: an exact one-hot forward (what the data
+/// looks like to the discriminator), the relaxed sample's gradient backward (Jang et
+/// al. 2017), so first-order autodiff trains it. After the item's end the rows are 0,
+/// as the data's are.
+#[derive(Module, Debug)]
+pub struct TextGenerator {
+    from_latent: Linear,
+    layers: Vec<GruLayer>,
+    head: Linear,
+}
+
+impl TextGenerator {
+    pub fn new(
+        vocabulary: usize,
+        latent: usize,
+        hidden: usize,
+        layers: usize,
+        device: &Device,
+    ) -> Self {
+        TextGenerator {
+            from_latent: LinearConfig::new(latent, hidden * layers.max(1)).init(device),
+            layers: stack(vocabulary + latent, hidden, layers, device),
+            head: LinearConfig::new(hidden, vocabulary).init(device),
+        }
+    }
+
+    pub fn latent_dim(&self) -> usize {
+        self.from_latent.weight.dims()[0]
+    }
+
+    /// Items from codes `z` ([batch, latent]) and Gumbel noise ([batch, steps,
+    /// vocabulary]): `[batch, steps, vocabulary]`, one-hot rows up to and including each
+    /// item's end, zeros after.
+    pub fn forward(&self, z: Tensor<2>, gumbel: Tensor<3>) -> Tensor<3> {
+        let [batch, steps, v] = gumbel.dims();
+        let device = z.device();
+        let hidden = self.layers[0].hidden();
+        let start = tanh(TextVae::dense(&self.from_latent, z.clone()));
+        let mut states: Vec<Tensor<2>> = (0..self.layers.len())
+            .map(|i| {
+                start
+                    .clone()
+                    .slice([0..batch, i * hidden..(i + 1) * hidden])
+            })
+            .collect();
+        let boundary = crate::modality::text::corpus::BOUNDARY as usize;
+        let mut previous: Tensor<2> = Tensor::zeros([batch, v], &device).slice_assign(
+            [0..batch, boundary..boundary + 1],
+            Tensor::ones([batch, 1], &device),
+        );
+        let mut alive: Tensor<2> = Tensor::ones([batch, 1], &device);
+        let mut rows = Vec::with_capacity(steps);
+        for t in 0..steps {
+            let mut h = Tensor::cat(vec![previous, z.clone()], 1);
+            for (layer, state) in self.layers.iter().zip(states.iter_mut()) {
+                *state = layer.step(h, state.clone());
+                h = state.clone();
+            }
+            let logits = TextVae::dense(&self.head, h);
+            let g = gumbel
+                .clone()
+                .slice([0..batch, t..t + 1, 0..v])
+                .reshape([batch, v]);
+            let soft = softmax(logits.add(g).div_scalar(GUMBEL_TEMPERATURE), 1);
+            let max = soft.clone().detach().max_dim(1).repeat_dim(1, v);
+            let hard = soft.clone().detach().greater_equal(max).float();
+            let sample = soft.clone() + (hard - soft).detach();
+            rows.push(sample.clone() * alive.clone());
+            let ended = sample.clone().slice([0..batch, boundary..boundary + 1]);
+            alive = alive * ended.neg().add_scalar(1.0);
+            previous = sample;
+        }
+        Tensor::stack(rows, 1)
+    }
+}
+
+/// A text GAN's discriminator: a GRU stack reads the whole sequence (the rows after an
+/// item's end are zeros) and its last state gives the logit; with the minibatch standard
+/// deviation beside it, a generator that repeats a few items is easy to spot.
+#[derive(Module, Debug)]
+pub struct TextDiscriminator {
+    layers: Vec<GruLayer>,
+    head: Linear,
+    batch_std: bool,
+}
+
+impl TextDiscriminator {
+    pub fn new(
+        vocabulary: usize,
+        hidden: usize,
+        layers: usize,
+        batch_std: bool,
+        device: &Device,
+    ) -> Self {
+        TextDiscriminator {
+            layers: stack(vocabulary, hidden, layers, device),
+            head: LinearConfig::new(hidden + usize::from(batch_std), 1).init(device),
+            batch_std,
+        }
+    }
+
+    /// Logits `[batch, 1]` of items `x` ([batch, steps, vocabulary]).
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        let [batch, steps, _] = x.dims();
+        let states = run_stack(&self.layers, x, None);
+        let hidden = states.dims()[2];
+        let last = states
+            .slice([0..batch, steps - 1..steps, 0..hidden])
+            .reshape([batch, hidden]);
+        let features = if self.batch_std {
+            super::layers::with_batch_spread(last)
+        } else {
+            last
+        };
+        TextVae::dense(&self.head, features)
     }
 }

@@ -8,6 +8,7 @@ pub mod losses;
 mod optim;
 pub mod preview;
 mod sequences;
+mod text_gan;
 mod text_vae;
 pub use optim::fused_adam_isa;
 pub mod quality;

@@ -82,6 +82,42 @@ pub fn encode(
     }
 }
 
+/// `n` sequences of `len` token values as one-hot rows over all `len` positions (each
+/// character, the end, then zero rows): `[n, len, vocabulary]`, what a text GAN's
+/// discriminator reads.
+pub fn one_hot_items(
+    tokens: &[f32],
+    n: usize,
+    len: usize,
+    vocabulary: usize,
+    device: &Device,
+) -> Tensor<3> {
+    let mut rows = vec![0.0f32; n * len * vocabulary];
+    for (k, &t) in tokens.iter().take(n * len).enumerate() {
+        if t >= 0.0 {
+            rows[k * vocabulary + t as usize] = 1.0;
+        }
+    }
+    Tensor::from_data(
+        burn::tensor::TensorData::new(rows, [n, len, vocabulary]),
+        device,
+    )
+}
+
+/// The items of one-hot rows (`[n, len, vocabulary]`, flat): characters up to each end.
+pub fn items_of(rows: &[f32], len: usize, vocabulary: &Vocabulary) -> Vec<String> {
+    let v = vocabulary.size();
+    rows.chunks_exact(len * v)
+        .map(|item| {
+            vocabulary.decode(item.chunks_exact(v).map(|row| {
+                row.iter()
+                    .position(|&x| x > 0.5)
+                    .map_or(BOUNDARY, |t| t as u32)
+            }))
+        })
+        .collect()
+}
+
 /// Negative log-likelihood (nats) of the targets under `logits`, summed per item: `[batch]`.
 pub fn nats_per_item(logits: Tensor<2>, batch: &Batch) -> Tensor<1> {
     (log_softmax(logits, 1) * batch.targets.clone())

@@ -190,6 +190,10 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
     }
     let shape = data.shape();
     let trainer: Box<dyn Trainer> = match experiment.model {
+        ModelConfig::Gan { .. } if experiment.data.is_text() => Box::new(
+            super::text_gan::TextGanTrainer::new(experiment, data, device)
+                .map_err(|e| e.to_string())?,
+        ),
         ModelConfig::Gan { .. } => {
             Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
         }

@@ -185,7 +185,7 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
                     let text_model = match &exp.model {
                         ModelConfig::LanguageModel { .. } => true,
                         ModelConfig::Vae { decoder, .. } => decoder.is_recurrent(),
-                        ModelConfig::Gan { .. } => false,
+                        ModelConfig::Gan { generator, .. } => generator.is_recurrent(),
                     };
                     if exp.data.is_text() != text_model {
                         exp.model =
@@ -462,6 +462,27 @@ fn default_model(family: Family) -> ModelConfig {
     }
 }
 
+/// A GAN over characters: GRU generator and discriminator, with the minibatch std
+/// against collapse (the names GAN preset's settings).
+fn text_gan() -> ModelConfig {
+    let gru = || NetConfig::Gru {
+        hidden: 128,
+        layers: 1,
+    };
+    ModelConfig::Gan {
+        latent_dim: 32,
+        generator: gru(),
+        discriminator: gru(),
+        loss: GanLoss::Bce,
+        spectral_norm: false,
+        clip: 0.01,
+        minibatch_std: true,
+        instance_noise: 0.0,
+        phase_shuffle: 0,
+        spectrogram_discriminator: false,
+    }
+}
+
 /// A VAE over characters: GRU encoder and decoder, with KL annealing and word dropout
 /// against posterior collapse (the names VAE preset's settings).
 fn text_vae() -> ModelConfig {
@@ -496,15 +517,16 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     if want == family {
         return;
     }
-    if exp.data.is_text() && want != Family::Gan {
-        // Text stays text: the language model or the text VAE.
+    if exp.data.is_text() {
+        // Text stays text: each family's recurrent model.
         exp.model = match want {
             Family::Vae => text_vae(),
-            _ => default_model(want),
+            Family::Gan => text_gan(),
+            Family::Lm => default_model(want),
         };
         return;
     }
-    if want == Family::Lm || family == Family::Lm || exp.data.is_text() {
+    if want == Family::Lm || family == Family::Lm {
         exp.model = default_model(want);
         exp.data = if want == Family::Lm {
             DataConfig::Names

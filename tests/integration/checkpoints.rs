@@ -475,3 +475,11 @@ fn a_resumed_text_vae_is_exact() {
     }
     assert_resume_is_exact(exp, 6, &["loss", "reconstruction", "kl", "held_out_bpc"]);
 }
+
+#[test]
+fn a_resumed_text_gan_is_exact() {
+    // The codes and the Gumbel noise draw from the checkpointed generator.
+    let mut exp = preset("gan_names.toml");
+    exp.training.batch_size = 16;
+    assert_resume_is_exact(exp, 5, &["loss_d", "loss_g", "d_real"]);
+}

@@ -18,6 +18,9 @@ fn the_parameter_estimate_matches_the_built_models() {
         "vae_mlp_shapes.toml",
         "dcgan_shapes.toml",
         "vae_conv_shapes.toml",
+        "lm_names.toml",
+        "vae_names.toml",
+        "gan_names.toml",
     ] {
         let exp = preset(name);
         let device = genlab::train::session::device_for(exp.backend)

@@ -379,13 +379,40 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
                 }
             }
             Dataset::Text(set) => {
-                // A model that learnt which letters are common and nothing of their
-                // order needs the unigram entropy per character.
-                let value = match outcome.metric.as_str() {
-                    "held_out_bpc" => genlab::modality::text::quality::unigram_entropy(&set.items),
+                use genlab::modality::text::quality::{unigram_entropy, Reference};
+                match outcome.metric.as_str() {
+                    // A model that learnt which letters are common and nothing of their
+                    // order needs the unigram entropy per character.
+                    "held_out_bpc" => broken.push((
+                        "that knows only letter frequencies",
+                        unigram_entropy(&set.items),
+                    )),
+                    "bigram_js" | "length_js" | "novelty" => {
+                        // Collapsed onto one name, and letters drawn by their frequency
+                        // (a fixed pseudo-random walk through all the data's letters).
+                        let reference = Reference::new(&set.items);
+                        let letters: Vec<char> = set.items.concat().chars().collect();
+                        let random: Vec<String> = (0..512)
+                            .map(|i| {
+                                (0..2 + i % 9)
+                                    .map(|k| letters[(i * 7919 + k * 104_729) % letters.len()])
+                                    .collect()
+                            })
+                            .collect();
+                        for (what, items) in [
+                            ("collapsed onto one name", vec![set.items[0].clone(); 512]),
+                            ("that draws letters by frequency", random),
+                        ] {
+                            let value = reference
+                                .measure(&items)
+                                .into_iter()
+                                .find(|(m, _)| *m == outcome.metric)
+                                .map_or(f64::NAN, |(_, v)| v);
+                            broken.push((what, value));
+                        }
+                    }
                     other => panic!("{name}: no broken model for {other}"),
-                };
-                broken.push(("that knows only letter frequencies", value));
+                }
             }
         }
         for (what, value) in broken {
