@@ -78,7 +78,7 @@ impl Experiment {
             (_, true) => {
                 for (field, net) in text_nets {
                     if !net.is_recurrent() {
-                        p.push(format!("{field}.kind"), crate::model::TEXT_NEEDS_LM);
+                        p.push(format!("{field}.kind"), crate::model::TEXT_NEEDS_GRU);
                     }
                 }
             }

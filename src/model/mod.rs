@@ -55,7 +55,7 @@ impl SampleShape {
             SampleShape::Point2 => Err(ModelError(
                 "conv nets need image or audio data; use an MLP for 2-D points".into(),
             )),
-            SampleShape::Text { .. } => Err(ModelError(TEXT_NEEDS_LM.into())),
+            SampleShape::Text { .. } => Err(ModelError(TEXT_NEEDS_GRU.into())),
             SampleShape::Image {
                 channels,
                 height,
@@ -123,13 +123,13 @@ impl ConvPlan {
     }
 }
 
-/// What GANs (and MLP or conv VAEs) say of text data.
-pub const TEXT_NEEDS_LM: &str =
-    "GANs on text are not built yet: train the language model (family = \"language_model\") or a VAE with gru encoder and decoder";
+/// What MLP and conv nets say of text data.
+pub const TEXT_NEEDS_GRU: &str =
+    "text is read and written one character a step: use kind = \"gru\" (or the language model, family = \"language_model\")";
 
-/// What MLP and conv stacks say of a recurrent net outside a text VAE.
+/// What MLP and conv stacks say of a recurrent net outside text.
 pub const RECURRENT_NEEDS_TEXT: &str =
-    "recurrent (gru) nets read and write text: use them as a VAE's encoder and decoder on text data";
+    "recurrent (gru) nets read and write text: choose the names or a text file as data";
 
 /// Why a model could not be built for this data.
 #[derive(Debug, thiserror::Error)]

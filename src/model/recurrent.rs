@@ -123,6 +123,18 @@ impl CharLm {
         )
     }
 
+    /// The last layer's state at each item's end (`last`: 1 there, 0 elsewhere, `[batch,
+    /// steps]`) after reading `x` ([batch, steps, vocabulary]): `[batch, hidden]`, a
+    /// summary of the whole item (the text evaluator's features).
+    pub fn summary(&self, x: Tensor<3>, last: Tensor<2>) -> Tensor<2> {
+        let [batch, steps, _] = x.dims();
+        let states = run_stack(&self.layers, x, None);
+        let hidden = self.hidden();
+        (states * last.reshape([batch, steps, 1]))
+            .sum_dim(1)
+            .reshape([batch, hidden])
+    }
+
     /// Zero states for `batch` sequences, one per layer.
     pub fn start(&self, batch: usize, device: &Device) -> Vec<Tensor<2>> {
         self.layers

@@ -88,7 +88,7 @@ impl GanTrainer {
             return Err(ModelError("not a GAN experiment".into()));
         };
         if let SampleShape::Text { .. } = shape {
-            return Err(ModelError(crate::model::TEXT_NEEDS_LM.into()));
+            return Err(ModelError(crate::model::TEXT_NEEDS_GRU.into()));
         }
         let t = &exp.training;
         let mut rng = SeededRng::seed_from_u64(t.seed);

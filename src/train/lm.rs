@@ -9,8 +9,8 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig};
 use crate::data::{Batcher, Dataset, SeededRng};
-use crate::modality::text::quality::Reference;
 use crate::modality::text::views::Position;
+use crate::modality::text::TextQuality;
 use crate::modality::text::{TextSet, TextView, Vocabulary};
 use crate::model::recurrent::CharLm;
 use crate::model::ModelError;
@@ -38,7 +38,7 @@ pub struct LmTrainer {
     batch: usize,
     data: Dataset,
     held_out: TextSet,
-    reference: Reference,
+    reference: TextQuality,
     vocabulary: Vocabulary,
     /// Token positions of the longest item and its end.
     sequence_len: usize,
@@ -72,7 +72,7 @@ impl LmTrainer {
             optimizer: t.generator_optimizer.clone(),
             lr: t.generator_optimizer.lr,
             batch: t.batch_size,
-            reference: Reference::new(&set.items),
+            reference: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             vocabulary,
             held_out,

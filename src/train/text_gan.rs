@@ -12,7 +12,7 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, NetConfig, OptimizerConfig};
 use crate::data::{toy, Batcher, Dataset, SeededRng};
-use crate::modality::text::quality::Reference;
+use crate::modality::text::TextQuality;
 use crate::modality::text::{TextView, Vocabulary};
 use crate::model::recurrent::{TextDiscriminator, TextGenerator};
 use crate::model::ModelError;
@@ -39,7 +39,7 @@ pub struct TextGanTrainer {
     d_steps: usize,
     batch: usize,
     data: Dataset,
-    reference: Reference,
+    reference: TextQuality,
     vocabulary: Vocabulary,
     sequence_len: usize,
     batcher: Batcher,
@@ -51,7 +51,7 @@ pub struct TextGanTrainer {
 fn gru(net: &NetConfig) -> Result<(usize, usize), ModelError> {
     match net {
         NetConfig::Gru { hidden, layers } => Ok((*hidden, *layers)),
-        _ => Err(ModelError(crate::model::TEXT_NEEDS_LM.into())),
+        _ => Err(ModelError(crate::model::TEXT_NEEDS_GRU.into())),
     }
 }
 
@@ -98,7 +98,7 @@ impl TextGanTrainer {
             loss: *loss,
             d_steps: t.d_steps.max(1),
             batch: t.batch_size,
-            reference: Reference::new(&set.items),
+            reference: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             vocabulary,
             batcher: Batcher::new(set.len(), t.seed),

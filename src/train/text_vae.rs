@@ -12,7 +12,7 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, NetConfig, OptimizerConfig};
 use crate::data::{toy, Batcher, Dataset, SeededRng};
-use crate::modality::text::quality::Reference;
+use crate::modality::text::TextQuality;
 use crate::modality::text::{TextSet, TextView, Vocabulary};
 use crate::model::recurrent::TextVae;
 use crate::model::ModelError;
@@ -46,7 +46,7 @@ pub struct TextVaeTrainer {
     batch: usize,
     data: Dataset,
     held_out: TextSet,
-    reference: Reference,
+    reference: TextQuality,
     vocabulary: Vocabulary,
     sequence_len: usize,
     batcher: Batcher,
@@ -106,7 +106,7 @@ impl TextVaeTrainer {
             word_dropout: *word_dropout,
             step: 0,
             batch: t.batch_size,
-            reference: Reference::new(&set.items),
+            reference: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             held_out_noise: toy::normal_latents(&mut estimator_rng, held_out.len(), *latent_dim),
             vocabulary,

@@ -103,7 +103,7 @@ impl VaeTrainer {
             return Err(ModelError("not a VAE experiment".into()));
         };
         if let SampleShape::Text { .. } = shape {
-            return Err(ModelError(crate::model::TEXT_NEEDS_LM.into()));
+            return Err(ModelError(crate::model::TEXT_NEEDS_GRU.into()));
         }
         let t = &exp.training;
         let (data, held_out, held_out_labels) = split_held_out(data);
