@@ -156,8 +156,9 @@ pub enum Command {
         #[arg(long)]
         export: Option<PathBuf>,
     },
-    /// Write a trained image model's samples as PNG files, one per image, from a run
-    /// folder's newest checkpoint: for `genlab score` and outside tools.
+    /// Write a trained image model's samples as PNG files, one per image (a text model's
+    /// items as samples.txt, one per line), from a run folder's newest checkpoint: for
+    /// `genlab score` and outside tools.
     Sample {
         /// A run folder with checkpoints.
         run: PathBuf,
@@ -545,14 +546,16 @@ pub fn sample(run: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result
     let exp = checkpoint
         .experiment()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let (channels, side) = match crate::data::Dataset::load(&exp.data, exp.training.seed)?.shape() {
+    let data = crate::data::Dataset::load(&exp.data, exp.training.seed)?;
+    let image = match data.shape() {
         crate::model::SampleShape::Image {
             channels,
             height,
             width,
-        } if height == width => (channels, height),
+        } if height == width => Some((channels, height)),
+        crate::model::SampleShape::Text { .. } => None,
         _ => anyhow::bail!(
-            "{}: `genlab sample` writes square images only",
+            "{}: `genlab sample` writes square images or text only",
             run.display()
         ),
     };
@@ -563,8 +566,28 @@ pub fn sample(run: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result
     trainer
         .load_state(&checkpoint.trainer)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let pixels = trainer.generate(count, seed);
-    crate::eval::scoring::write_pngs(out, &pixels, channels, side).map_err(anyhow::Error::msg)?;
+    let generated = trainer.generate(count, seed);
+    match (image, &data) {
+        (Some((channels, side)), _) => {
+            crate::eval::scoring::write_pngs(out, &generated, channels, side)
+                .map_err(anyhow::Error::msg)?
+        }
+        // Text: the items, one per line, in `samples.txt`.
+        (None, crate::data::Dataset::Text(set)) => {
+            let len = set.sequence_len();
+            let mut text = String::new();
+            for item in generated.chunks_exact(len) {
+                text.push_str(
+                    &set.vocabulary
+                        .decode(item.iter().map(|&t| t.max(0.0) as u32)),
+                );
+                text.push('\n');
+            }
+            std::fs::create_dir_all(out)?;
+            crate::durable::write(&out.join("samples.txt"), text.as_bytes())?;
+        }
+        (None, _) => unreachable!("only text has no image shape here"),
+    }
     println!(
         "{count} samples of step {} written to {}",
         checkpoint.step,

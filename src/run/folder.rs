@@ -276,7 +276,8 @@ pub fn rename_run(dir: &Path, new_name: &str) -> Result<PathBuf, String> {
     Ok(target)
 }
 
-/// The sample grids (or 2-D views) a run saved, `samples/step_NNNNNN.png`, by step.
+/// The sample grids (or 2-D views) a run saved, `samples/step_NNNNNN.png`, by step; a
+/// text run's items, `samples/step_NNNNNN.txt`.
 pub fn sample_steps(dir: &Path) -> Vec<(u64, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir.join("samples")) else {
         return Vec::new();
@@ -285,9 +286,10 @@ pub fn sample_steps(dir: &Path) -> Vec<(u64, PathBuf)> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter_map(|p| {
             let name = p.file_name()?.to_str()?;
-            let step = name
-                .strip_prefix("step_")?
-                .strip_suffix(".png")?
+            let stem = name.strip_prefix("step_")?;
+            let step = stem
+                .strip_suffix(".png")
+                .or_else(|| stem.strip_suffix(".txt"))?
                 .parse()
                 .ok()?;
             Some((step, p))

@@ -57,6 +57,8 @@ pub struct RunsView {
     pub target: Option<Target>,
     /// Sample images uploaded, by file.
     pub textures: BTreeMap<PathBuf, Result<egui::TextureHandle, String>>,
+    /// Text runs' saved items, by file (read once: a few hundred bytes each).
+    texts: BTreeMap<PathBuf, Result<String, String>>,
     decoding: BTreeSet<PathBuf>,
     decoded: Option<(crossbeam_channel::Sender<Decoded>, Receiver<Decoded>)>,
     loading: Option<Receiver<Loaded>>,
@@ -805,6 +807,27 @@ fn samples_compare_ui(
                             return;
                         };
                         ui.small(format!("step {step}"));
+                        if file.extension().is_some_and(|e| e == "txt") {
+                            if view.texts.len() >= KEEP_TEXTURES {
+                                view.texts.clear();
+                            }
+                            let text = view.texts.entry(file.clone()).or_insert_with(|| {
+                                std::fs::read_to_string(&file)
+                                    .map_err(|e| format!("{}: {e}", file.display()))
+                            });
+                            match text {
+                                // The first 24 items, in the text view's typeface.
+                                Ok(text) => {
+                                    for item in text.lines().take(24) {
+                                        ui.monospace(item);
+                                    }
+                                }
+                                Err(e) => {
+                                    ui.small(e.as_str());
+                                }
+                            }
+                            return;
+                        }
                         match view.texture(&ctx, &file) {
                             Some(Ok(tex)) => {
                                 let size = tex.size_vec2();

@@ -454,3 +454,36 @@ fn the_names_evaluator_tells_names_from_letter_soup_and_from_collapse() {
         "{real:?} {collapsed:?}"
     );
 }
+
+/// A run folder keeps each snapshot's items as text, the runs panel finds them by step,
+/// and `genlab sample` writes a trained text model's items.
+#[test]
+fn a_text_run_folder_keeps_its_items_and_genlab_sample_writes_more() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut exp = preset("lm_names.toml");
+    exp.training.steps = 20;
+    exp.training.samples_every = 10;
+    exp.training.checkpoint_every = 20;
+    exp.training.batch_size = 16;
+    let folder = genlab::run::RunWriter::create(dir.path(), &exp).expect("folder");
+    let s = Session::launch(exp, None, Some(folder)).expect("start");
+    assert!(s.wait(Duration::from_secs(300)), "the run did not end");
+    let steps = genlab::run::folder::sample_steps(dir.path());
+    assert_eq!(
+        steps.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        [0, 10, 20]
+    );
+    for (_, path) in &steps {
+        let text = std::fs::read_to_string(path).expect("text");
+        assert_eq!(text.lines().count(), 64, "{path:?}");
+        assert!(path.extension().is_some_and(|e| e == "txt"));
+    }
+    let out = dir.path().join("sampled");
+    genlab::cli::sample(dir.path(), 30, 7, &out).expect("sample");
+    let items = std::fs::read_to_string(out.join("samples.txt")).expect("samples.txt");
+    assert_eq!(items.lines().count(), 30);
+    let names = corpus::names(0);
+    assert!(items
+        .chars()
+        .all(|c| c == '\n' || names.vocabulary.token(c).is_some()));
+}
