@@ -52,6 +52,16 @@ pub struct Blob {
 }
 
 impl TrainerState {
+    /// An error unless this state is of `family` ("gan", "lm"...), naming what it
+    /// cannot resume ("a GAN").
+    pub fn check_family(&self, family: &str, what: &str) -> Result<(), String> {
+        if self.family == family {
+            Ok(())
+        } else {
+            Err(format!("a {} checkpoint cannot resume {what}", self.family))
+        }
+    }
+
     pub fn module(&self, name: &str) -> Result<&[u8], String> {
         find(&self.modules, name).ok_or_else(|| format!("the checkpoint has no {name} model"))
     }

@@ -6,7 +6,7 @@ use super::quality::ImageQuality;
 use super::state;
 use super::tensors::{image_grid, matrix, values};
 use super::trainer::{Trainer, Values};
-use crate::checkpoint::{Blob, TrainerState};
+use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
 use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset};
@@ -479,25 +479,12 @@ impl Trainer for GanTrainer {
     }
 
     fn save_state(&self) -> Result<TrainerState, String> {
+        let (g, opt_g) = state::save_part(&self.g, &self.opt_g, "generator", "generator")?;
+        let (d, opt_d) = state::save_part(&self.d, &self.opt_d, "discriminator", "discriminator")?;
         Ok(TrainerState {
             family: "gan".into(),
-            modules: vec![
-                blob("generator", state::module_bytes(&self.g, "generator")?),
-                blob(
-                    "discriminator",
-                    state::module_bytes(&self.d, "discriminator")?,
-                ),
-            ],
-            optimizers: vec![
-                blob(
-                    "generator",
-                    state::optimizer_bytes(&self.opt_g, "generator")?,
-                ),
-                blob(
-                    "discriminator",
-                    state::optimizer_bytes(&self.opt_d, "discriminator")?,
-                ),
-            ],
+            modules: vec![g, d],
+            optimizers: vec![opt_g, opt_d],
             power_vectors: self
                 .d
                 .power_iterations()
@@ -511,25 +498,21 @@ impl Trainer for GanTrainer {
     }
 
     fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
-        if saved.family != "gan" {
-            return Err(format!("a {} checkpoint cannot resume a GAN", saved.family));
-        }
+        saved.check_family("gan", "a GAN")?;
         saved.batcher.check(self.data.len())?;
-        let g = state::load_module(self.g.clone(), saved.module("generator")?, "generator")?;
-        let d = state::load_module(
-            self.d.clone(),
-            saved.module("discriminator")?,
-            "discriminator",
-        )?;
-        let opt_g = state::load_optimizer(
-            super::optim::build(&self.optimizers.0),
-            saved.optimizer("generator")?,
+        let (g, opt_g) = state::load_part(
+            saved,
             "generator",
+            "generator",
+            self.g.clone(),
+            &self.optimizers.0,
         )?;
-        let opt_d = state::load_optimizer(
-            super::optim::build(&self.optimizers.1),
-            saved.optimizer("discriminator")?,
+        let (d, opt_d) = state::load_part(
+            saved,
             "discriminator",
+            "discriminator",
+            self.d.clone(),
+            &self.optimizers.1,
         )?;
         let lr_g = state::saved_learning_rate(saved.learning_rates.0)?;
         let lr_d = saved
@@ -564,13 +547,6 @@ impl Trainer for GanTrainer {
         state::first_non_finite(&self.g)
             .map(|p| format!("generator.{p}"))
             .or_else(|| state::first_non_finite(&self.d).map(|p| format!("discriminator.{p}")))
-    }
-}
-
-pub(super) fn blob(name: &str, bytes: Vec<u8>) -> Blob {
-    Blob {
-        name: name.into(),
-        bytes,
     }
 }
 

@@ -1,7 +1,6 @@
 //! The character-level language model: one teacher-forced step, held-out bits per
 //! character, and snapshots of items drawn character by character.
 
-use super::gan::blob;
 use super::sequences::{draw, encode, nats_per_item, token_values, Batch, Choice};
 use super::state;
 use super::tensors::values;
@@ -10,7 +9,7 @@ use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig};
 use crate::data::{Batcher, Dataset, SeededRng};
 use crate::modality::text::views::Position;
-use crate::modality::text::TextQuality;
+use crate::modality::text::{TextQuality, SNAPSHOT_ITEMS, SNAPSHOT_SEED};
 use crate::modality::text::{TextSet, TextView, Vocabulary};
 use crate::model::recurrent::CharLm;
 use crate::model::ModelError;
@@ -21,14 +20,6 @@ use rand::SeedableRng;
 
 /// Held-out items: at most this many, and at most a tenth of the data.
 const HELD_OUT: usize = 512;
-/// Items drawn at each snapshot for the quality metrics; the view shows the first.
-const SNAPSHOT_ITEMS: usize = 512;
-const VIEW_ITEMS: usize = 64;
-/// Real items shown beside the generated ones.
-const REAL_ITEMS: usize = 32;
-/// Seeds the snapshots' draws apart from the training stream (which they must not
-/// shift: runs resume bit for bit); the same draws at every snapshot, like fixed noise.
-const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
 
 pub struct LmTrainer {
     lm: CharLm,
@@ -38,7 +29,7 @@ pub struct LmTrainer {
     batch: usize,
     data: Dataset,
     held_out: TextSet,
-    reference: TextQuality,
+    quality: TextQuality,
     vocabulary: Vocabulary,
     /// Token positions of the longest item and its end.
     sequence_len: usize,
@@ -72,7 +63,7 @@ impl LmTrainer {
             optimizer: t.generator_optimizer.clone(),
             lr: t.generator_optimizer.lr,
             batch: t.batch_size,
-            reference: TextQuality::new(&exp.data, &set.items),
+            quality: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             vocabulary,
             held_out,
@@ -158,19 +149,8 @@ impl Trainer for LmTrainer {
 
     fn snapshot(&mut self) -> (Samples, Values) {
         let (items, positions) = self.draw(SNAPSHOT_ITEMS, self.seed ^ SNAPSHOT_SEED);
-        let metrics = self.reference.measure(&items);
-        let shown: Vec<String> = items.into_iter().take(VIEW_ITEMS).collect();
-        let Dataset::Text(set) = &self.data else {
-            unreachable!("the language model trains on text")
-        };
-        let view = TextView {
-            novel: shown.iter().map(|s| !self.reference.contains(s)).collect(),
-            generated: shown,
-            real: set.items.iter().take(REAL_ITEMS).cloned().collect(),
-            positions,
-            ..TextView::default()
-        };
-        (Samples::Text(view), metrics)
+        let (view, metrics) = self.quality.snapshot(items);
+        (Samples::Text(TextView { positions, ..view }), metrics)
     }
 
     fn set_learning_rates(&mut self, generator: Option<f64>, _discriminator: Option<f64>) {
@@ -198,13 +178,11 @@ impl Trainer for LmTrainer {
     }
 
     fn save_state(&self) -> Result<TrainerState, String> {
+        let (lm, opt) = state::save_part(&self.lm, &self.opt, "lm", "language model")?;
         Ok(TrainerState {
             family: "lm".into(),
-            modules: vec![blob("lm", state::module_bytes(&self.lm, "language model")?)],
-            optimizers: vec![blob(
-                "lm",
-                state::optimizer_bytes(&self.opt, "language model")?,
-            )],
+            modules: vec![lm],
+            optimizers: vec![opt],
             power_vectors: Vec::new(),
             rng: self.rng.clone(),
             batcher: self.batcher.clone(),
@@ -213,23 +191,17 @@ impl Trainer for LmTrainer {
     }
 
     fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
-        if saved.family != "lm" {
-            return Err(format!(
-                "a {} checkpoint cannot resume a language model",
-                saved.family
-            ));
-        }
+        saved.check_family("lm", "a language model")?;
         saved.batcher.check(self.data.len())?;
-        let what = "language model";
-        let lm = state::load_module(self.lm.clone(), saved.module("lm")?, what)?;
-        let opt = state::load_optimizer(
-            super::optim::build(&self.optimizer),
-            saved.optimizer("lm")?,
-            what,
+        let (lm, opt) = state::load_part(
+            saved,
+            "lm",
+            "language model",
+            self.lm.clone(),
+            &self.optimizer,
         )?;
         self.lr = state::saved_learning_rate(saved.learning_rates.0)?;
-        self.lm = lm;
-        self.opt = opt;
+        (self.lm, self.opt) = (lm, opt);
         self.rng = saved.rng.clone();
         self.batcher = saved.batcher.clone();
         Ok(())

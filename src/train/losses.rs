@@ -45,6 +45,15 @@ pub fn reconstruction_loss(
     total.div_scalar(batch as f32)
 }
 
+/// The KL term's weight at `step`: `beta`, reached linearly from 0 over the first
+/// `warmup` steps (KL annealing; none when 0).
+pub fn kl_weight(beta: f32, warmup: u64, step: u64) -> f32 {
+    match warmup {
+        0 => beta,
+        n => beta * (step as f32 / n as f32).min(1.0),
+    }
+}
+
 /// KL(q(z|x) || N(0, I)) per latent dimension, averaged over the batch: `[latent]`.
 pub fn kl_per_dim(mean: Tensor<2>, logvar: Tensor<2>) -> Tensor<1> {
     let [batch, latent] = mean.dims();

@@ -2,12 +2,49 @@
 //! non-finite parameters. Decoding runs under `catch_unwind`: burn's record readers
 //! assume well-formed input, and a damaged checkpoint must be an error, not a crash.
 
+use crate::checkpoint::{Blob, TrainerState};
+use crate::config::OptimizerConfig;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// A named part of a checkpoint.
+pub fn blob(name: &str, bytes: Vec<u8>) -> Blob {
+    Blob {
+        name: name.into(),
+        bytes,
+    }
+}
+
+/// One network's part of a checkpoint: its record and its optimizer's, both under `role`.
+pub fn save_part<M: Module>(
+    module: &M,
+    opt: &ModuleOptimizer,
+    role: &str,
+    what: &str,
+) -> Result<(Blob, Blob), String> {
+    Ok((
+        blob(role, module_bytes(module, what)?),
+        blob(role, optimizer_bytes(opt, what)?),
+    ))
+}
+
+/// A network with the parameters saved under `role`, and a fresh optimizer of `config`
+/// with its saved state. Nothing changes in the trainer until every part has been read.
+pub fn load_part<M: Module>(
+    saved: &TrainerState,
+    role: &str,
+    what: &str,
+    module: M,
+    config: &OptimizerConfig,
+) -> Result<(M, ModuleOptimizer), String> {
+    let module = load_module(module, saved.module(role)?, what)?;
+    let opt = load_optimizer(super::optim::build(config), saved.optimizer(role)?, what)?;
+    Ok((module, opt))
+}
 
 pub fn module_bytes<M: Module>(module: &M, what: &str) -> Result<Vec<u8>, String> {
     let bytes = module

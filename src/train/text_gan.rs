@@ -3,7 +3,6 @@
 //! image GANs.
 
 use super::events::{Part, Samples};
-use super::gan::blob;
 use super::losses::{discriminator_loss, generator_loss};
 use super::sequences::{items_of, one_hot_items, token_values};
 use super::state;
@@ -12,20 +11,14 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, NetConfig, OptimizerConfig};
 use crate::data::{toy, Batcher, Dataset, SeededRng};
-use crate::modality::text::TextQuality;
-use crate::modality::text::{TextView, Vocabulary};
+use crate::modality::text::Vocabulary;
+use crate::modality::text::{TextQuality, SNAPSHOT_ITEMS, SNAPSHOT_SEED};
 use crate::model::recurrent::{TextDiscriminator, TextGenerator};
 use crate::model::ModelError;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use rand::{Rng, SeedableRng};
-
-const SNAPSHOT_ITEMS: usize = 512;
-const VIEW_ITEMS: usize = 64;
-const REAL_ITEMS: usize = 32;
-/// Seeds the snapshots' codes and noise apart from the training stream.
-const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
 
 pub struct TextGanTrainer {
     g: TextGenerator,
@@ -39,7 +32,7 @@ pub struct TextGanTrainer {
     d_steps: usize,
     batch: usize,
     data: Dataset,
-    reference: TextQuality,
+    quality: TextQuality,
     vocabulary: Vocabulary,
     sequence_len: usize,
     batcher: Batcher,
@@ -98,7 +91,7 @@ impl TextGanTrainer {
             loss: *loss,
             d_steps: t.d_steps.max(1),
             batch: t.batch_size,
-            reference: TextQuality::new(&exp.data, &set.items),
+            quality: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             vocabulary,
             batcher: Batcher::new(set.len(), t.seed),
@@ -213,17 +206,7 @@ impl Trainer for TextGanTrainer {
 
     fn snapshot(&mut self) -> (Samples, Values) {
         let items = self.draw(SNAPSHOT_ITEMS, self.seed ^ SNAPSHOT_SEED);
-        let metrics = self.reference.measure(&items);
-        let shown: Vec<String> = items.into_iter().take(VIEW_ITEMS).collect();
-        let Dataset::Text(set) = &self.data else {
-            unreachable!("the text GAN trains on text")
-        };
-        let view = TextView {
-            novel: shown.iter().map(|s| !self.reference.contains(s)).collect(),
-            generated: shown,
-            real: set.items.iter().take(REAL_ITEMS).cloned().collect(),
-            ..TextView::default()
-        };
+        let (view, metrics) = self.quality.snapshot(items);
         (Samples::Text(view), metrics)
     }
 
@@ -254,25 +237,12 @@ impl Trainer for TextGanTrainer {
     }
 
     fn save_state(&self) -> Result<TrainerState, String> {
+        let (g, opt_g) = state::save_part(&self.g, &self.opt_g, "generator", "generator")?;
+        let (d, opt_d) = state::save_part(&self.d, &self.opt_d, "discriminator", "discriminator")?;
         Ok(TrainerState {
             family: "text_gan".into(),
-            modules: vec![
-                blob("generator", state::module_bytes(&self.g, "generator")?),
-                blob(
-                    "discriminator",
-                    state::module_bytes(&self.d, "discriminator")?,
-                ),
-            ],
-            optimizers: vec![
-                blob(
-                    "generator",
-                    state::optimizer_bytes(&self.opt_g, "generator")?,
-                ),
-                blob(
-                    "discriminator",
-                    state::optimizer_bytes(&self.opt_d, "discriminator")?,
-                ),
-            ],
+            modules: vec![g, d],
+            optimizers: vec![opt_g, opt_d],
             power_vectors: Vec::new(),
             rng: self.rng.clone(),
             batcher: self.batcher.clone(),
@@ -281,37 +251,31 @@ impl Trainer for TextGanTrainer {
     }
 
     fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
-        if saved.family != "text_gan" {
-            return Err(format!(
-                "a {} checkpoint cannot resume a text GAN",
-                saved.family
-            ));
-        }
+        saved.check_family("text_gan", "a text GAN")?;
         saved.batcher.check(self.data.len())?;
-        let g = state::load_module(self.g.clone(), saved.module("generator")?, "generator")?;
-        let d = state::load_module(
-            self.d.clone(),
-            saved.module("discriminator")?,
-            "discriminator",
-        )?;
-        let opt_g = state::load_optimizer(
-            super::optim::build(&self.optimizers.0),
-            saved.optimizer("generator")?,
+        let (g, opt_g) = state::load_part(
+            saved,
             "generator",
+            "generator",
+            self.g.clone(),
+            &self.optimizers.0,
         )?;
-        let opt_d = state::load_optimizer(
-            super::optim::build(&self.optimizers.1),
-            saved.optimizer("discriminator")?,
+        let (d, opt_d) = state::load_part(
+            saved,
             "discriminator",
+            "discriminator",
+            self.d.clone(),
+            &self.optimizers.1,
         )?;
-        self.lr_g = state::saved_learning_rate(saved.learning_rates.0)?;
-        self.lr_d = state::saved_learning_rate(
+        let lr_g = state::saved_learning_rate(saved.learning_rates.0)?;
+        let lr_d = state::saved_learning_rate(
             saved
                 .learning_rates
                 .1
                 .ok_or("the checkpoint has no discriminator learning rate")?,
         )?;
         (self.g, self.d, self.opt_g, self.opt_d) = (g, d, opt_g, opt_d);
+        (self.lr_g, self.lr_d) = (lr_g, lr_d);
         self.rng = saved.rng.clone();
         self.batcher = saved.batcher.clone();
         Ok(())

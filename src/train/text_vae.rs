@@ -3,8 +3,7 @@
 //! an interpolation between two held-out items.
 
 use super::events::Samples;
-use super::gan::blob;
-use super::losses::kl_per_dim;
+use super::losses::{kl_per_dim, kl_weight};
 use super::sequences::{draw, encode, nats_per_item, token_values, Batch, Choice};
 use super::state;
 use super::tensors::{matrix, values};
@@ -12,7 +11,7 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, NetConfig, OptimizerConfig};
 use crate::data::{toy, Batcher, Dataset, SeededRng};
-use crate::modality::text::TextQuality;
+use crate::modality::text::{TextQuality, SNAPSHOT_ITEMS, SNAPSHOT_SEED};
 use crate::modality::text::{TextSet, TextView, Vocabulary};
 use crate::model::recurrent::TextVae;
 use crate::model::ModelError;
@@ -22,15 +21,11 @@ use burn::prelude::*;
 use rand::{Rng, SeedableRng};
 
 const HELD_OUT: usize = 512;
-const SNAPSHOT_ITEMS: usize = 512;
-const VIEW_ITEMS: usize = 64;
-const REAL_ITEMS: usize = 32;
 /// Held-out items shown beside their reconstructions.
 const RECON_PAIRS: usize = 12;
 /// Decodings between the two items of the interpolation, ends included.
 const INTERPOLATION_STEPS: usize = 10;
-/// Seeds the snapshots' and estimators' fixed noise apart from the training stream.
-const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
+/// Seeds the held-out bound's fixed noise apart from the training stream.
 const ESTIMATOR_SEED: u64 = 0x5eed_e1b0;
 
 pub struct TextVaeTrainer {
@@ -46,7 +41,7 @@ pub struct TextVaeTrainer {
     batch: usize,
     data: Dataset,
     held_out: TextSet,
-    reference: TextQuality,
+    quality: TextQuality,
     vocabulary: Vocabulary,
     sequence_len: usize,
     batcher: Batcher,
@@ -106,7 +101,7 @@ impl TextVaeTrainer {
             word_dropout: *word_dropout,
             step: 0,
             batch: t.batch_size,
-            reference: TextQuality::new(&exp.data, &set.items),
+            quality: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
             held_out_noise: toy::normal_latents(&mut estimator_rng, held_out.len(), *latent_dim),
             vocabulary,
@@ -118,14 +113,6 @@ impl TextVaeTrainer {
             interpolation_pair: (0, 1),
             device: device.clone(),
         })
-    }
-
-    /// The KL weight at the step about to run.
-    fn kl_weight(&self) -> f32 {
-        if self.kl_warmup == 0 {
-            return self.beta;
-        }
-        self.beta * (self.step as f32 / self.kl_warmup as f32).min(1.0)
     }
 
     fn held_out_batch(&self, device: &Device) -> Batch {
@@ -218,7 +205,9 @@ impl Trainer for TextVaeTrainer {
         let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
         let recon = nats_per_item(self.vae.decode(z, batch.inputs.clone()), &batch).mean();
         let kl = kl_per_dim(mean, logvar).sum();
-        let loss = recon.clone() + kl.clone().mul_scalar(self.kl_weight());
+        let loss = recon.clone()
+            + kl.clone()
+                .mul_scalar(kl_weight(self.beta, self.kl_warmup, self.step));
         let report = values(Tensor::cat(
             vec![loss.clone().detach(), recon.detach(), kl.detach()],
             0,
@@ -268,8 +257,7 @@ impl Trainer for TextVaeTrainer {
         let mut rng = SeededRng::seed_from_u64(self.seed ^ SNAPSHOT_SEED);
         let z = toy::normal_latents(&mut rng, SNAPSHOT_ITEMS, latent);
         let (items, positions) = self.decode(&z, Some(&mut rng));
-        let metrics = self.reference.measure(&items);
-        let shown: Vec<String> = items.into_iter().take(VIEW_ITEMS).collect();
+        let (view, metrics) = self.quality.snapshot(items);
         let pairs: Vec<usize> = (0..RECON_PAIRS.min(self.held_out.len())).collect();
         let (decoded, _) = self.decode(&self.held_out_codes(&pairs), None);
         let reconstructions = pairs
@@ -294,16 +282,11 @@ impl Trainer for TextVaeTrainer {
         } else {
             Vec::new()
         };
-        let Dataset::Text(set) = &self.data else {
-            unreachable!("the text VAE trains on text")
-        };
         let view = TextView {
-            novel: shown.iter().map(|s| !self.reference.contains(s)).collect(),
-            generated: shown,
-            real: set.items.iter().take(REAL_ITEMS).cloned().collect(),
             positions,
             reconstructions,
             interpolation,
+            ..view
         };
         (Samples::Text(view), metrics)
     }
@@ -334,10 +317,11 @@ impl Trainer for TextVaeTrainer {
     }
 
     fn save_state(&self) -> Result<TrainerState, String> {
+        let (vae, opt) = state::save_part(&self.vae, &self.opt, "vae", "text VAE")?;
         Ok(TrainerState {
             family: "text_vae".into(),
-            modules: vec![blob("vae", state::module_bytes(&self.vae, "text VAE")?)],
-            optimizers: vec![blob("vae", state::optimizer_bytes(&self.opt, "text VAE")?)],
+            modules: vec![vae],
+            optimizers: vec![opt],
             power_vectors: Vec::new(),
             rng: self.rng.clone(),
             batcher: self.batcher.clone(),
@@ -346,23 +330,12 @@ impl Trainer for TextVaeTrainer {
     }
 
     fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
-        if saved.family != "text_vae" {
-            return Err(format!(
-                "a {} checkpoint cannot resume a text VAE",
-                saved.family
-            ));
-        }
+        saved.check_family("text_vae", "a text VAE")?;
         saved.batcher.check(self.data.len())?;
-        let what = "text VAE";
-        let vae = state::load_module(self.vae.clone(), saved.module("vae")?, what)?;
-        let opt = state::load_optimizer(
-            super::optim::build(&self.optimizer),
-            saved.optimizer("vae")?,
-            what,
-        )?;
+        let (vae, opt) =
+            state::load_part(saved, "vae", "text VAE", self.vae.clone(), &self.optimizer)?;
         self.lr = state::saved_learning_rate(saved.learning_rates.0)?;
-        self.vae = vae;
-        self.opt = opt;
+        (self.vae, self.opt) = (vae, opt);
         self.rng = saved.rng.clone();
         self.batcher = saved.batcher.clone();
         Ok(())

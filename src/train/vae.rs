@@ -1,7 +1,6 @@
 //! One VAE training step, held-out evaluation and snapshots.
 
 use super::events::{PointsView, RgbaImage, Samples};
-use super::gan::blob;
 use super::gan::bounds_of;
 use super::losses::{kl_per_dim, reconstruction_loss};
 use super::quality::ImageQuality;
@@ -432,10 +431,7 @@ impl Trainer for VaeTrainer {
         let z = mean.clone() + logvar.clone().mul_scalar(0.5).exp() * eps;
         let recon = reconstruction_loss(self.reconstruction, self.vae.decode(z), x);
         let kl = kl_per_dim(mean, logvar).sum();
-        let weight = match self.kl_warmup {
-            0 => self.beta,
-            n => self.beta * (self.step as f32 / n as f32).min(1.0),
-        };
+        let weight = super::losses::kl_weight(self.beta, self.kl_warmup, self.step);
         let loss = recon.clone() + kl.clone().mul_scalar(weight);
         // One transfer for the three values (on a GPU each read waits for the queue).
         let report = values(Tensor::cat(
@@ -510,10 +506,11 @@ impl Trainer for VaeTrainer {
     }
 
     fn save_state(&self) -> Result<TrainerState, String> {
+        let (vae, opt) = state::save_part(&self.vae, &self.opt, "vae", "VAE")?;
         Ok(TrainerState {
             family: "vae".into(),
-            modules: vec![blob("vae", state::module_bytes(&self.vae, "VAE")?)],
-            optimizers: vec![blob("vae", state::optimizer_bytes(&self.opt, "VAE")?)],
+            modules: vec![vae],
+            optimizers: vec![opt],
             power_vectors: Vec::new(),
             rng: self.rng.clone(),
             batcher: self.batcher.clone(),
@@ -522,16 +519,9 @@ impl Trainer for VaeTrainer {
     }
 
     fn load_state(&mut self, saved: &TrainerState) -> Result<(), String> {
-        if saved.family != "vae" {
-            return Err(format!("a {} checkpoint cannot resume a VAE", saved.family));
-        }
+        saved.check_family("vae", "a VAE")?;
         saved.batcher.check(self.data.len())?;
-        let vae = state::load_module(self.vae.clone(), saved.module("vae")?, "VAE")?;
-        let opt = state::load_optimizer(
-            super::optim::build(&self.optimizer),
-            saved.optimizer("vae")?,
-            "VAE",
-        )?;
+        let (vae, opt) = state::load_part(saved, "vae", "VAE", self.vae.clone(), &self.optimizer)?;
         let lr = state::saved_learning_rate(saved.learning_rates.0)?;
         self.vae = vae;
         self.opt = opt;

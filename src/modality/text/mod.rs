@@ -34,11 +34,22 @@ const ALL: [Metric; 9] = [
     SCORES[4],
 ];
 
+/// Items a text model draws at each snapshot (the metrics are measured on all of them).
+pub const SNAPSHOT_ITEMS: usize = 512;
+/// Seeds a snapshot's draws apart from the training stream (which they must not shift:
+/// runs resume bit for bit); the same draws at every snapshot, like a GAN's fixed noise.
+pub const SNAPSHOT_SEED: u64 = 0x7e47_5eed;
+/// Generated items, and items of the data, a snapshot's view shows.
+const VIEW_ITEMS: usize = 64;
+const REAL_ITEMS: usize = 32;
+
 /// Everything a text trainer measures of generated items against the training items.
 pub struct TextQuality {
     reference: quality::Reference,
     /// FD, KID, precision/recall on the evaluator's features, where the data has one.
     scores: Option<evaluator::TextScores>,
+    /// The items of the data a view shows.
+    real: Vec<String>,
 }
 
 impl TextQuality {
@@ -46,12 +57,26 @@ impl TextQuality {
         TextQuality {
             reference: quality::Reference::new(training),
             scores: evaluator::TextScores::new(data, training),
+            real: training.iter().take(REAL_ITEMS).cloned().collect(),
         }
     }
 
-    /// Whether an item is in the training set.
-    pub fn contains(&self, item: &str) -> bool {
-        self.reference.contains(item)
+    /// A snapshot of `items` (drawn for it): every metric on all of them, and the view
+    /// of the first, each marked novel or memorised, beside items of the data. The
+    /// model's own views (positions, reconstructions) are the trainer's to add.
+    pub fn snapshot(&self, items: Vec<String>) -> (TextView, Vec<(&'static str, f64)>) {
+        let metrics = self.measure(&items);
+        let generated: Vec<String> = items.into_iter().take(VIEW_ITEMS).collect();
+        let view = TextView {
+            novel: generated
+                .iter()
+                .map(|s| !self.reference.contains(s))
+                .collect(),
+            generated,
+            real: self.real.clone(),
+            ..TextView::default()
+        };
+        (view, metrics)
     }
 
     /// Every metric of `ALL` that can be measured for this data.
