@@ -344,7 +344,7 @@ fn text_model(text: TextShape, experiment: &Experiment) -> Estimate {
     };
     // (parameters, multiply-adds per position, floats kept per position)
     let (parameters, macs, kept) = match &experiment.model {
-        ModelConfig::LanguageModel { hidden, layers } => {
+        ModelConfig::LanguageModel { hidden, layers, .. } => {
             let h = *hidden as u64;
             let (p, m, k) = gru_stack(vocabulary, h, *layers as u64);
             (

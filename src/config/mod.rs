@@ -240,6 +240,12 @@ pub enum ModelConfig {
         hidden: usize,
         #[serde(default = "default_layers")]
         layers: usize,
+        /// Dropout on each recurrent layer's output while training (Zaremba et al.
+        /// 2014): this share of the units is zeroed at every position, the rest scaled
+        /// up, so the model cannot lean on any one of them. Against overfitting a small
+        /// corpus; 0: none.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        dropout: f32,
     },
 }
 

@@ -186,7 +186,17 @@ impl Experiment {
                     );
                 }
             }
-            ModelConfig::LanguageModel { hidden, layers } => {
+            ModelConfig::LanguageModel {
+                hidden,
+                layers,
+                dropout,
+            } => {
+                if !(dropout.is_finite() && (0.0..1.0).contains(dropout)) {
+                    p.push(
+                        "model.dropout",
+                        format!("{dropout}, must be at least 0 and below 1"),
+                    );
+                }
                 if *hidden == 0 || *hidden > MAX_RECURRENT_UNITS {
                     p.push(
                         "model.hidden",

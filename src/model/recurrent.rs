@@ -110,10 +110,19 @@ impl CharLm {
     /// Logits of the next character after each position of `x` ([batch, steps,
     /// vocabulary], one-hot or soft): [batch * steps, vocabulary], batch-major.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<2> {
+        self.forward_dropped(x, &[])
+    }
+
+    /// `forward` with each layer's outputs multiplied by its mask ([batch, steps,
+    /// hidden]: 0 for a dropped unit, 1 / (1 - p) for a kept one); no masks, no dropout.
+    pub fn forward_dropped(&self, x: Tensor<3>, masks: &[Tensor<3>]) -> Tensor<2> {
         let [batch, steps, _] = x.dims();
         let mut h = x;
-        for layer in &self.layers {
+        for (i, layer) in self.layers.iter().enumerate() {
             h = layer.forward(h, None);
+            if let Some(mask) = masks.get(i) {
+                h = h * mask.clone();
+            }
         }
         let h = h.reshape([batch * steps, self.hidden()]);
         linear(

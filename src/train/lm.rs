@@ -16,7 +16,7 @@ use crate::model::ModelError;
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 
 /// Held-out items: at most this many, and at most a tenth of the data.
 const HELD_OUT: usize = 512;
@@ -26,6 +26,10 @@ pub struct LmTrainer {
     opt: ModuleOptimizer,
     optimizer: OptimizerConfig,
     lr: f64,
+    /// Share of each layer's outputs dropped while training, and the layers' shape.
+    dropout: f32,
+    hidden: usize,
+    layers: usize,
     batch: usize,
     data: Dataset,
     held_out: TextSet,
@@ -46,7 +50,12 @@ fn nats(lm: &CharLm, batch: &Batch) -> Tensor<1> {
 
 impl LmTrainer {
     pub fn new(exp: &Experiment, data: Dataset, device: &Device) -> Result<Self, ModelError> {
-        let ModelConfig::LanguageModel { hidden, layers } = &exp.model else {
+        let ModelConfig::LanguageModel {
+            hidden,
+            layers,
+            dropout,
+        } = &exp.model
+        else {
             return Err(ModelError("not a language-model experiment".into()));
         };
         let Dataset::Text(mut set) = data else {
@@ -62,6 +71,9 @@ impl LmTrainer {
             opt: super::optim::build(&t.generator_optimizer),
             optimizer: t.generator_optimizer.clone(),
             lr: t.generator_optimizer.lr,
+            dropout: *dropout,
+            hidden: *hidden,
+            layers: (*layers).max(1),
             batch: t.batch_size,
             quality: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
@@ -101,6 +113,33 @@ impl LmTrainer {
         total / batch.count.max(1) as f64 / std::f64::consts::LN_2
     }
 
+    /// One dropout mask per layer for a batch (none without dropout), drawn from the
+    /// checkpointed generator so a resumed run repeats them.
+    fn dropout_masks(&mut self, batch: usize, steps: usize) -> Vec<Tensor<3>> {
+        let p = self.dropout;
+        if p <= 0.0 {
+            return Vec::new();
+        }
+        let hidden = self.hidden;
+        (0..self.layers)
+            .map(|_| {
+                let mask: Vec<f32> = (0..batch * steps * hidden)
+                    .map(|_| {
+                        if self.rng.random::<f32>() < p {
+                            0.0
+                        } else {
+                            1.0 / (1.0 - p)
+                        }
+                    })
+                    .collect();
+                Tensor::from_data(
+                    burn::tensor::TensorData::new(mask, [batch, steps, hidden]),
+                    &self.device,
+                )
+            })
+            .collect()
+    }
+
     /// `n` items drawn character by character from `seed`, and the positions of the
     /// first one.
     fn draw(&self, n: usize, seed: u64) -> (Vec<String>, Vec<Position>) {
@@ -132,7 +171,11 @@ impl Trainer for LmTrainer {
             &self.device,
             || false,
         );
-        let loss = nats(&self.lm, &batch).div_scalar(batch.count.max(1) as f32);
+        let masks = self.dropout_masks(batch.batch, batch.steps);
+        let logits = self.lm.forward_dropped(batch.inputs.clone(), &masks);
+        let loss = nats_per_item(logits, &batch)
+            .sum()
+            .div_scalar(batch.count.max(1) as f32);
         let bits = values(loss.clone().detach())
             .first()
             .copied()

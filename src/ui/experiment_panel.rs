@@ -389,7 +389,11 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             net_ui(ui, "encoder", encoder, problems, "model.encoder");
             net_ui(ui, "decoder", decoder, problems, "model.decoder");
         }
-        ModelConfig::LanguageModel { hidden, layers } => {
+        ModelConfig::LanguageModel {
+            hidden,
+            layers,
+            dropout,
+        } => {
             ui.add(
                 egui::DragValue::new(hidden)
                     .range(1..=4096)
@@ -397,6 +401,9 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             )
             .on_hover_text("Width of each recurrent layer's state: what the model can remember of the characters so far");
             ui.add(egui::DragValue::new(layers).range(1..=8).prefix("layers: "));
+            ui.add(egui::Slider::new(dropout, 0.0..=0.9).text("dropout"))
+                .on_hover_text("Share of each recurrent layer's outputs zeroed at every position while training, against overfitting a small corpus");
+            problems_ui(ui, problems, "model.dropout");
             problems_ui(ui, problems, "model.hidden");
             problems_ui(ui, problems, "model.layers");
         }
@@ -456,6 +463,7 @@ fn default_model(family: Family) -> ModelConfig {
         Family::Gan => gan,
         Family::Vae => switch_family(gan, false),
         Family::Lm => ModelConfig::LanguageModel {
+            dropout: 0.0,
             hidden: 128,
             layers: 1,
         },

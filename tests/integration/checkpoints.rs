@@ -459,6 +459,7 @@ fn durable_writes_replace_whole_files_or_nothing() {
 
 #[test]
 fn a_resumed_language_model_is_exact() {
+    // Its dropout masks draw from the checkpointed generator.
     let mut exp = preset("lm_names.toml");
     exp.training.batch_size = 16;
     assert_resume_is_exact(exp, 6, &["loss", "held_out_bpc"]);

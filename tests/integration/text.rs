@@ -284,13 +284,14 @@ fn the_names_language_model_learns_spelling_and_makes_new_names() {
          bigram JS {first_js:.4} -> {last_js:.4}; novelty {last_novelty:.3}; uniqueness {last_unique:.3}; \
          FD {first_fd:.2} -> {last_fd:.2}"
     );
-    // Measured 32.5 -> 2.1 on the shipped evaluator's features.
+    // Measured 32.5 -> 2.5 on the shipped evaluator's features.
     assert!(last_fd < 0.2 * first_fd, "{first_fd} -> {last_fd}");
-    // Measured 2.79 (seed 0): 0.69 of the entropy. The floor: 0.8 of it (3.24).
+    // Measured 2.75 (seed 0, dropout 0.2; 2.79 without): 0.68 of the entropy. The
+    // floor: 0.8 of it (3.24).
     assert!(last_bpc < 0.8 * entropy, "{last_bpc} vs {entropy}");
-    // Measured 0.45 -> 0.029.
+    // Measured 0.45 -> 0.027.
     assert!(last_js < 0.5 * first_js, "{first_js} -> {last_js}");
-    // Measured 0.74 and 0.99: a model that memorised its data, or repeats a few names,
+    // Measured 0.80 and 0.99: a model that memorised its data, or repeats a few names,
     // fails these.
     assert!(last_novelty > 0.5, "{last_novelty}");
     assert!(last_unique > 0.9, "{last_unique}");
