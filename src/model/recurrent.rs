@@ -11,6 +11,30 @@ use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, softmax, tanh};
 
+/// `x W + b` through GenLab's dense kernel (its own backward on the CPU).
+fn dense(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
+}
+
+/// The first state of each of `layers` GRU layers of `hidden` units, from codes `z`
+/// through `from_latent` (all layers' states side by side) and tanh.
+fn first_states(
+    from_latent: &Linear,
+    z: Tensor<2>,
+    layers: usize,
+    hidden: usize,
+) -> Vec<Tensor<2>> {
+    let [batch, _] = z.dims();
+    let start = tanh(dense(from_latent, z));
+    (0..layers)
+        .map(|i| {
+            start
+                .clone()
+                .slice([0..batch, i * hidden..(i + 1) * hidden])
+        })
+        .collect()
+}
+
 /// One GRU layer (PyTorch's gate layout: reset gate applied after the hidden product).
 #[derive(Module, Debug)]
 pub struct GruLayer {
@@ -32,14 +56,10 @@ impl GruLayer {
         self.recurrent.weight.dims()[0]
     }
 
-    fn project(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
-        linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
-    }
-
     /// One step from the input's projection `xi` ([batch, 3 * hidden]) and state `h`.
     fn cell(&self, xi: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
         let hidden = self.hidden();
-        let gh = Self::project(&self.recurrent, h.clone());
+        let gh = dense(&self.recurrent, h.clone());
         let [batch, _] = xi.dims();
         let part =
             |t: &Tensor<2>, k: usize| t.clone().slice([0..batch, k * hidden..(k + 1) * hidden]);
@@ -56,7 +76,7 @@ impl GruLayer {
         let [batch, steps, d_in] = x.dims();
         let hidden = self.hidden();
         let device = x.device();
-        let xi = Self::project(&self.input, x.reshape([batch * steps, d_in])).reshape([
+        let xi = dense(&self.input, x.reshape([batch * steps, d_in])).reshape([
             batch,
             steps,
             3 * hidden,
@@ -76,7 +96,7 @@ impl GruLayer {
 
     /// One step of `x` ([batch, d_in]) from state `h`.
     pub fn step(&self, x: Tensor<2>, h: Tensor<2>) -> Tensor<2> {
-        self.cell(Self::project(&self.input, x), h)
+        self.cell(dense(&self.input, x), h)
     }
 }
 
@@ -125,11 +145,7 @@ impl CharLm {
             }
         }
         let h = h.reshape([batch * steps, self.hidden()]);
-        linear(
-            h,
-            self.head.weight.val(),
-            self.head.bias.as_ref().map(|b| b.val()),
-        )
+        dense(&self.head, h)
     }
 
     /// The last layer's state at each item's end (`last`: 1 there, 0 elsewhere, `[batch,
@@ -160,11 +176,7 @@ impl CharLm {
             *state = layer.step(h, state.clone());
             h = state.clone();
         }
-        linear(
-            h,
-            self.head.weight.val(),
-            self.head.bias.as_ref().map(|b| b.val()),
-        )
+        dense(&self.head, h)
     }
 }
 
@@ -221,10 +233,6 @@ impl TextVae {
         self.from_latent.weight.dims()[0]
     }
 
-    fn dense(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
-        linear(x, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()))
-    }
-
     /// Posterior mean and log-variance of items `x` ([batch, steps, vocabulary]: each
     /// character, then the boundary), read at each item's boundary: `last` is 1 at that
     /// position and 0 elsewhere ([batch, steps]).
@@ -235,7 +243,7 @@ impl TextVae {
         let final_state = (states * last.reshape([batch, steps, 1]))
             .sum_dim(1)
             .reshape([batch, hidden]);
-        let out = Self::dense(&self.to_latent, final_state);
+        let out = dense(&self.to_latent, final_state);
         let latent = self.latent_dim();
         (
             out.clone().slice([0..batch, 0..latent]),
@@ -245,16 +253,12 @@ impl TextVae {
 
     /// Each decoder layer's first state for codes `z`.
     pub fn start(&self, z: Tensor<2>) -> Vec<Tensor<2>> {
-        let [batch, _] = z.dims();
-        let start = tanh(Self::dense(&self.from_latent, z));
-        let hidden = self.decoder[0].hidden();
-        (0..self.decoder.len())
-            .map(|i| {
-                start
-                    .clone()
-                    .slice([0..batch, i * hidden..(i + 1) * hidden])
-            })
-            .collect()
+        first_states(
+            &self.from_latent,
+            z,
+            self.decoder.len(),
+            self.decoder[0].hidden(),
+        )
     }
 
     /// Logits of each next character ([batch * steps, vocabulary]) from codes `z` and the
@@ -269,7 +273,7 @@ impl TextVae {
             Some(&self.start(z)),
         );
         let hidden = states.dims()[2];
-        Self::dense(&self.head, states.reshape([batch * steps, hidden]))
+        dense(&self.head, states.reshape([batch * steps, hidden]))
     }
 
     /// One decoding step: logits after character `x` ([batch, vocabulary]) under codes `z`.
@@ -279,7 +283,7 @@ impl TextVae {
             *state = layer.step(h, state.clone());
             h = state.clone();
         }
-        Self::dense(&self.head, h)
+        dense(&self.head, h)
     }
 }
 
@@ -325,15 +329,12 @@ impl TextGenerator {
     pub fn forward(&self, z: Tensor<2>, gumbel: Tensor<3>) -> Tensor<3> {
         let [batch, steps, v] = gumbel.dims();
         let device = z.device();
-        let hidden = self.layers[0].hidden();
-        let start = tanh(TextVae::dense(&self.from_latent, z.clone()));
-        let mut states: Vec<Tensor<2>> = (0..self.layers.len())
-            .map(|i| {
-                start
-                    .clone()
-                    .slice([0..batch, i * hidden..(i + 1) * hidden])
-            })
-            .collect();
+        let mut states = first_states(
+            &self.from_latent,
+            z.clone(),
+            self.layers.len(),
+            self.layers[0].hidden(),
+        );
         let boundary = crate::modality::text::corpus::BOUNDARY as usize;
         let mut previous: Tensor<2> = Tensor::zeros([batch, v], &device).slice_assign(
             [0..batch, boundary..boundary + 1],
@@ -347,7 +348,7 @@ impl TextGenerator {
                 *state = layer.step(h, state.clone());
                 h = state.clone();
             }
-            let logits = TextVae::dense(&self.head, h);
+            let logits = dense(&self.head, h);
             let g = gumbel
                 .clone()
                 .slice([0..batch, t..t + 1, 0..v])
@@ -403,6 +404,6 @@ impl TextDiscriminator {
         } else {
             last
         };
-        TextVae::dense(&self.head, features)
+        dense(&self.head, features)
     }
 }

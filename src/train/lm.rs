@@ -94,12 +94,8 @@ impl LmTrainer {
         }
         let device = self.device.clone().inner();
         let lm = self.lm.valid();
-        let mut tokens = Vec::new();
-        for i in 0..self.held_out.len() {
-            self.held_out.write_sequence(i, &mut tokens);
-        }
         let batch = encode(
-            &tokens,
+            &self.held_out.tokens(),
             self.held_out.len(),
             self.sequence_len,
             self.vocabulary.size(),

@@ -226,14 +226,10 @@ pub fn draw(
 /// Items as token values (-1 past each end), `len` per item: what `Trainer::generate`
 /// gives for text.
 pub fn token_values(items: Vec<String>, vocabulary: &Vocabulary, len: usize) -> Vec<f32> {
-    let set = crate::modality::text::TextSet {
+    crate::modality::text::TextSet {
         items,
         vocabulary: vocabulary.clone(),
         max_chars: len.saturating_sub(1),
-    };
-    let mut out = Vec::with_capacity(set.len() * len);
-    for i in 0..set.len() {
-        set.write_sequence(i, &mut out);
     }
-    out
+    .tokens()
 }

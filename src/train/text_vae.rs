@@ -116,12 +116,8 @@ impl TextVaeTrainer {
     }
 
     fn held_out_batch(&self, device: &Device) -> Batch {
-        let mut tokens = Vec::new();
-        for i in 0..self.held_out.len() {
-            self.held_out.write_sequence(i, &mut tokens);
-        }
         encode(
-            &tokens,
+            &self.held_out.tokens(),
             self.held_out.len(),
             self.sequence_len,
             self.vocabulary.size(),

@@ -470,17 +470,21 @@ fn default_model(family: Family) -> ModelConfig {
     }
 }
 
+/// The text presets' recurrent net: one GRU layer of 128 units.
+fn small_gru() -> NetConfig {
+    NetConfig::Gru {
+        hidden: 128,
+        layers: 1,
+    }
+}
+
 /// A GAN over characters: GRU generator and discriminator, with the minibatch std
 /// against collapse (the names GAN preset's settings).
 fn text_gan() -> ModelConfig {
-    let gru = || NetConfig::Gru {
-        hidden: 128,
-        layers: 1,
-    };
     ModelConfig::Gan {
         latent_dim: 32,
-        generator: gru(),
-        discriminator: gru(),
+        generator: small_gru(),
+        discriminator: small_gru(),
         loss: GanLoss::Bce,
         spectral_norm: false,
         clip: 0.01,
@@ -494,14 +498,10 @@ fn text_gan() -> ModelConfig {
 /// A VAE over characters: GRU encoder and decoder, with KL annealing and word dropout
 /// against posterior collapse (the names VAE preset's settings).
 fn text_vae() -> ModelConfig {
-    let gru = || NetConfig::Gru {
-        hidden: 128,
-        layers: 1,
-    };
     ModelConfig::Vae {
         latent_dim: 16,
-        encoder: gru(),
-        decoder: gru(),
+        encoder: small_gru(),
+        decoder: small_gru(),
         reconstruction: Reconstruction::Bce,
         beta: 1.0,
         kl_warmup: 1000,

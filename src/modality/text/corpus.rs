@@ -100,6 +100,15 @@ impl TextSet {
         out.push(BOUNDARY as f32);
         out.resize(start + self.sequence_len(), -1.0);
     }
+    /// Every item's sequence (`write_sequence`), one after another.
+    pub fn tokens(&self) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.len() * self.sequence_len());
+        for i in 0..self.len() {
+            self.write_sequence(i, &mut out);
+        }
+        out
+    }
+
     /// Splits off the last `n` items (a held-out set), keeping one vocabulary and length.
     pub fn split_off(&mut self, n: usize) -> TextSet {
         let keep = self.len().saturating_sub(n);

@@ -102,11 +102,7 @@ fn sequences(items: &[String], vocabulary: &Vocabulary, len: usize) -> Vec<f32> 
         vocabulary: vocabulary.clone(),
         max_chars: len - 1,
     };
-    let mut out = Vec::with_capacity(items.len() * len);
-    for i in 0..set.len() {
-        set.write_sequence(i, &mut out);
-    }
-    out
+    set.tokens()
 }
 
 /// Trains an evaluator on `data`'s items: `steps` batches of 64, Adam at 0.003.
@@ -167,11 +163,7 @@ fn set_name(set: &TextSet) -> String {
 fn next_character_accuracy(lm: &CharLm, held_out: &TextSet, device: &Device) -> f64 {
     let v = held_out.vocabulary.size();
     let len = held_out.sequence_len();
-    let mut tokens = Vec::new();
-    for i in 0..held_out.len() {
-        held_out.write_sequence(i, &mut tokens);
-    }
-    let batch = encode(&tokens, held_out.len(), len, v, device, || false);
+    let batch = encode(&held_out.tokens(), held_out.len(), len, v, device, || false);
     let logits = values(lm.forward(batch.inputs.clone()));
     let targets = values(batch.targets.clone());
     let (mut right, mut total) = (0usize, 0usize);
