@@ -1,7 +1,7 @@
 //! The command line: `genlab` opens the window, `genlab train` runs headless.
 
 use crate::checkpoint::store;
-use crate::config::Experiment;
+use crate::config::{DataConfig, Experiment};
 use crate::run::RunWriter;
 use crate::train::session::Resume;
 use crate::train::{Control, Event, FailureKind, Session};
@@ -137,7 +137,7 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Optimisation steps (batches of 64).
-        #[arg(long, default_value_t = 1500)]
+        #[arg(long, default_value_t = crate::eval::evaluator::TRAINING_STEPS)]
         steps: usize,
     },
     /// Score a folder of PNG images (GenLab's samples or another tool's, one image per
@@ -481,6 +481,36 @@ fn say(bar: &ProgressBar, loud: bool, line: impl AsRef<str>) {
     }
 }
 
+/// Trains and caches the evaluator that an image preset's outcome is measured with, where
+/// the data (the user's labelled files) has none yet: otherwise `verify` could only say
+/// "never measured".
+pub fn ensure_evaluator(exp: &Experiment, metric: &str) -> anyhow::Result<()> {
+    use crate::modality::images::CLASSES_COVERED;
+    let measured_by_evaluator = crate::eval::features::SCORES
+        .iter()
+        .chain([&CLASSES_COVERED])
+        .any(|m| m.column == metric);
+    if !measured_by_evaluator
+        || !matches!(
+            exp.data,
+            DataConfig::Idx { .. } | DataConfig::ImageFolder { .. }
+        )
+        || crate::eval::evaluator::available(&exp.data)
+    {
+        return Ok(());
+    }
+    let job = crate::modality::EvaluatorJob {
+        seed: exp.training.seed,
+        steps: crate::eval::evaluator::TRAINING_STEPS,
+        progress: &mut |_| {},
+    };
+    let path = crate::eval::evaluator::cache_path(&exp.data);
+    crate::modality::of(&exp.data)
+        .train_evaluator(&exp.data, job, &path)
+        .map_err(|e| anyhow::anyhow!("training the evaluator {metric} needs: {e}"))?;
+    Ok(())
+}
+
 /// Runs `genlab evaluator`: trains and writes an evaluator; returns where it went.
 pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::Result<PathBuf> {
     let exp = Experiment::load(preset)?;
@@ -673,8 +703,9 @@ pub fn verify(presets: &[PathBuf]) -> bool {
             std::process::id()
         ));
         let started = std::time::Instant::now();
-        let result =
-            train(p, None, Some(dir.clone()), false).and_then(|d| last_metric(&d, &outcome.metric));
+        let result = ensure_evaluator(&exp, &outcome.metric)
+            .and_then(|()| train(p, None, Some(dir.clone()), false))
+            .and_then(|d| last_metric(&d, &outcome.metric));
         let secs = started.elapsed().as_secs_f64();
         let (ok, value, words) = match result {
             Ok(Some(v)) => {

@@ -433,7 +433,7 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
             (n, Some(Grid::image(1, h, w)), h * w)
         }
         DataConfig::ImageFolder { path, size, color } => {
-            let n = crate::data::folder::image_files(path)?.len() as u64;
+            let n = crate::data::folder::image_files(path)?.files.len() as u64;
             let c = if *color { 3 } else { 1 };
             (n, Some(Grid::image(c, *size as u64, *size as u64)), 0)
         }

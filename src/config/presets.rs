@@ -59,6 +59,14 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../presets/gan_mnist_idx.toml"),
     ),
     (
+        "dcgan_mnist_idx.toml",
+        include_str!("../../presets/dcgan_mnist_idx.toml"),
+    ),
+    (
+        "gan_mnist_folder.toml",
+        include_str!("../../presets/gan_mnist_folder.toml"),
+    ),
+    (
         "wavegan_wav_folder.toml",
         include_str!("../../presets/wavegan_wav_folder.toml"),
     ),

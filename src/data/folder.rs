@@ -1,8 +1,10 @@
-//! A folder of PNG/JPEG images, resized to a square and kept grayscale or RGB.
+//! A folder of PNG/JPEG images, resized to a square and kept grayscale or RGB. A folder
+//! whose images sit in subfolders, one per class (torchvision's ImageFolder layout), is
+//! labelled by subfolder, so an evaluator can be trained on it and classes counted.
 
 use super::{DataError, ImageSet};
 use image::imageops::FilterType;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// More images than this is surely a mistake for an in-memory workbench set.
 const MAX_IMAGES: usize = 200_000;
@@ -11,8 +13,16 @@ const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 
 /// Reads every image in `dir`, resized to `size` x `size`. Refuses, before decoding any,
 /// a set that would not fit in memory.
-pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError> {
-    let files = image_files(dir)?;
+/// Files are read in an order shuffled by `seed`, so a held-out tail is a fair draw and
+/// not the last class or the end of the alphabet.
+pub fn read(dir: &Path, size: usize, color: bool, seed: u64) -> Result<ImageSet, DataError> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let FolderImages { files, labels, .. } = image_files(dir)?;
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.shuffle(&mut super::SeededRng::seed_from_u64(seed ^ 0xf01d_e125));
+    let files: Vec<&PathBuf> = order.iter().map(|&i| &files[i]).collect();
+    let labels = labels.map(|l| order.iter().map(|&i| l[i]).collect());
     if files.len() > MAX_IMAGES {
         return Err(DataError::malformed(
             dir,
@@ -32,7 +42,7 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
         ),
     )?;
     let mut pixels = Vec::with_capacity(values as usize);
-    for file in &files {
+    for file in files {
         load_one(file, size, color, &mut pixels)?;
     }
     Ok(ImageSet {
@@ -40,13 +50,78 @@ pub fn read(dir: &Path, size: usize, color: bool) -> Result<ImageSet, DataError>
         height: size,
         width: size,
         pixels,
-        labels: None,
+        labels,
     })
 }
 
-/// The PNG and JPEG files in `dir`, sorted; an error when there are none.
-pub fn image_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, DataError> {
-    super::files_with_extensions(dir, &["png", "jpg", "jpeg"])
+const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
+/// Labels are bytes, as in IDX files.
+const MAX_CLASSES: usize = 256;
+
+/// The images a folder holds, sorted, with their classes where it has them.
+pub struct FolderImages {
+    pub files: Vec<PathBuf>,
+    /// The class of each file, an index into `classes`; `None` for a flat folder.
+    pub labels: Option<Vec<u8>>,
+    /// Subfolder names in label order; empty for a flat folder.
+    pub classes: Vec<String>,
+}
+
+/// The PNG and JPEG files in `dir`; where it has none of its own, those of its subfolders,
+/// one class per subfolder in name order (hidden ones and ones without images skipped).
+/// An error when neither level has any.
+pub fn image_files(dir: &Path) -> Result<FolderImages, DataError> {
+    let own = super::files_with_extensions(dir, &EXTENSIONS);
+    if let Ok(files) = own {
+        return Ok(FolderImages {
+            files,
+            labels: None,
+            classes: Vec::new(),
+        });
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::io(dir, e))?;
+    let mut subfolders: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && !is_hidden(p))
+        .collect();
+    subfolders.sort();
+    let (mut files, mut labels, mut classes) = (Vec::new(), Vec::new(), Vec::new());
+    for sub in subfolders {
+        let Ok(class_files) = super::files_with_extensions(&sub, &EXTENSIONS) else {
+            continue;
+        };
+        if classes.len() == MAX_CLASSES {
+            return Err(DataError::malformed(
+                dir,
+                format!("more than {MAX_CLASSES} subfolders of images (one per class)"),
+            ));
+        }
+        labels.extend(class_files.iter().map(|_| classes.len() as u8));
+        files.extend(class_files);
+        classes.push(
+            sub.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    }
+    if files.is_empty() {
+        return Err(DataError::malformed(
+            dir,
+            "no .png, .jpg or .jpeg files in this folder or in its subfolders",
+        ));
+    }
+    Ok(FolderImages {
+        files,
+        labels: Some(labels),
+        classes,
+    })
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
 }
 
 fn load_one(file: &Path, size: usize, color: bool, out: &mut Vec<f32>) -> Result<(), DataError> {

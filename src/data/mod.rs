@@ -157,7 +157,7 @@ impl Dataset {
                 Dataset::Images(idx::read_images(images, labels.as_deref())?)
             }
             DataConfig::ImageFolder { path, size, color } => {
-                Dataset::Images(folder::read(path, *size, *color)?)
+                Dataset::Images(folder::read(path, *size, *color, seed)?)
             }
             DataConfig::Shapes { count } => Dataset::Images(shapes::generate(*count, seed)),
             DataConfig::Tones { count } => Dataset::Audio(audio::tones::generate(*count, seed)),

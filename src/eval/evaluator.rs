@@ -184,6 +184,10 @@ impl SavedEvaluator {
     }
 }
 
+/// Steps an evaluator is trained for, in the window and by default on the command line:
+/// about 13 s on one core for 5000 MNIST digits, 95.6 % held-out accuracy.
+pub const TRAINING_STEPS: usize = 1500;
+
 /// Where an evaluator trained in the window for `data` is cached.
 pub fn cache_path(data: &DataConfig) -> PathBuf {
     let key = toml::to_string(data).unwrap_or_default();
@@ -197,6 +201,12 @@ pub fn cache_path(data: &DataConfig) -> PathBuf {
     base.join("genlab")
         .join("evaluators")
         .join(format!("{hash:016x}.bin"))
+}
+
+/// Whether evaluator metrics can be computed for `data` (an evaluator is shipped or cached).
+pub fn available(data: &DataConfig) -> bool {
+    matches!(data, DataConfig::Shapes { .. } | DataConfig::Tones { .. })
+        || cache_path(data).is_file()
 }
 
 /// The evaluator for a dataset: the shipped one for the built-in shapes, else one cached
@@ -228,7 +238,7 @@ pub fn train(
     let labels = set
         .labels
         .clone()
-        .ok_or("an evaluator needs labels (an IDX labels file, or the built-in shapes)")?;
+        .ok_or("an evaluator needs labels: an IDX labels file, or an image folder with one subfolder of images per class")?;
     let classes = labels
         .iter()
         .copied()

@@ -8,8 +8,7 @@ use eframe::egui;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Steps (batches of 64) an evaluator trains for from the window.
-const STEPS: usize = 1500;
+use crate::eval::evaluator::TRAINING_STEPS as STEPS;
 
 pub struct EvaluatorJob {
     pub data: DataConfig,
@@ -90,12 +89,6 @@ fn train_and_cache(
     ))
 }
 
-/// Whether image metrics can be computed for `data` (an evaluator is shipped or cached).
-pub fn has_evaluator(data: &DataConfig) -> bool {
-    matches!(data, DataConfig::Shapes { .. } | DataConfig::Tones { .. })
-        || crate::eval::evaluator::cache_path(data).is_file()
-}
-
 /// The offer to train an evaluator for labelled image data that has none, and its progress.
 pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     if let Some(job) = &app.evaluator_job {
@@ -122,14 +115,16 @@ pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         }
         return;
     }
+    // A folder is labelled when it has class subfolders; listing it every frame would
+    // cost too much, so the offer stands and training says so when it has none.
     let labelled = matches!(
         &app.experiment.data,
         DataConfig::Idx {
             labels: Some(_),
             ..
-        }
+        } | DataConfig::ImageFolder { .. }
     );
-    if labelled && !has_evaluator(&app.experiment.data) {
+    if labelled && !crate::eval::evaluator::available(&app.experiment.data) {
         ui.horizontal(|ui| {
             ui.label("No evaluator for this dataset yet, so no FD / KID / precision / recall.");
             if ui

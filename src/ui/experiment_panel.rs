@@ -220,7 +220,13 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
                     "Standard deviation of the noise around each drawn point in the training set",
                 );
         }
-        DataConfig::Idx { images, .. } => path_ui(ui, "images file", images),
+        DataConfig::Idx { images, labels } => {
+            path_ui(ui, "images file", images);
+            // Optional: the classes, for the evaluator's metrics and classes covered.
+            let mut path = labels.clone().unwrap_or_default();
+            path_ui(ui, "labels file", &mut path);
+            *labels = (!path.as_os_str().is_empty()).then_some(path);
+        }
         DataConfig::ImageFolder { path, size, color } => {
             path_ui(ui, "folder", path);
             ui.add(egui::DragValue::new(size).range(4..=512).prefix("size: "));

@@ -19,9 +19,11 @@ fn every_shipped_preset_round_trips_through_toml_and_validates() {
             assert_eq!(fields(&exp), vec!["data.images"], "{name}");
         } else if matches!(
             exp.data,
-            DataConfig::WavFolder { .. } | DataConfig::TextFile { .. }
+            DataConfig::ImageFolder { .. }
+                | DataConfig::WavFolder { .. }
+                | DataConfig::TextFile { .. }
         ) {
-            // So do the WAV-folder and text-file presets.
+            // So do the image-folder, WAV-folder and text-file presets.
             assert_eq!(fields(&exp), vec!["data.path"], "{name}");
         } else {
             assert!(exp.validate().is_empty(), "{name}: {:?}", exp.validate());
@@ -285,7 +287,7 @@ fn every_file_in_presets_is_shipped_and_trains_with_finite_losses() {
         let mut exp = Experiment::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         if matches!(
             exp.data,
-            DataConfig::Idx { .. } | DataConfig::WavFolder { .. }
+            DataConfig::Idx { .. } | DataConfig::ImageFolder { .. } | DataConfig::WavFolder { .. }
         ) {
             continue; // needs the user's files; its validation is checked above
         }

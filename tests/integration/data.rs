@@ -177,15 +177,77 @@ fn image_folders_load_resized_and_reject_broken_files() {
         let img = image::RgbImage::from_fn(40, 30, |x, _| image::Rgb([x as u8 * 6, i * 80, 0]));
         img.save(dir.path().join(format!("{i}.png"))).expect("save");
     }
-    let gray = genlab::data::folder::read(dir.path(), 16, false).expect("gray");
+    let gray = genlab::data::folder::read(dir.path(), 16, false, 0).expect("gray");
     assert_eq!((gray.len(), gray.channels, gray.height), (3, 1, 16));
-    let rgb = genlab::data::folder::read(dir.path(), 8, true).expect("rgb");
+    let rgb = genlab::data::folder::read(dir.path(), 8, true, 0).expect("rgb");
     assert_eq!((rgb.len(), rgb.channels, rgb.width), (3, 3, 8));
     std::fs::write(dir.path().join("broken.jpg"), b"not a jpeg").expect("write");
-    let err = genlab::data::folder::read(dir.path(), 8, true).expect_err("broken file accepted");
+    let err = genlab::data::folder::read(dir.path(), 8, true, 0).expect_err("broken file accepted");
     assert!(err.to_string().contains("broken.jpg"), "{err}");
     let empty = tempfile::tempdir().expect("tempdir");
-    assert!(genlab::data::folder::read(empty.path(), 8, false).is_err());
+    assert!(genlab::data::folder::read(empty.path(), 8, false, 0).is_err());
+}
+
+/// A folder of class subfolders (torchvision's ImageFolder layout) is labelled by
+/// subfolder in name order, read in a seeded shuffled order with each label kept beside its
+/// image; hidden and image-less subfolders are skipped; a folder with images of its own
+/// stays unlabelled.
+#[test]
+fn image_folders_with_class_subfolders_are_labelled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Class k's images have brightness 40 * k, so each label can be checked on its pixels.
+    for (class, count) in [("a_dark", 3u8), ("b_mid", 2), ("c_bright", 4)] {
+        let sub = dir.path().join(class);
+        std::fs::create_dir(&sub).expect("mkdir");
+        let level = match class {
+            "a_dark" => 0,
+            "b_mid" => 80,
+            _ => 160,
+        };
+        for i in 0..count {
+            image::GrayImage::from_pixel(6, 6, image::Luma([level]))
+                .save(sub.join(format!("{i}.png")))
+                .expect("save");
+        }
+    }
+    std::fs::create_dir(dir.path().join(".cache")).expect("mkdir");
+    image::GrayImage::new(6, 6)
+        .save(dir.path().join(".cache/x.png"))
+        .expect("save");
+    std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
+    std::fs::write(dir.path().join("notes/readme.txt"), "x").expect("write");
+
+    let listing = genlab::data::folder::image_files(dir.path()).expect("listing");
+    assert_eq!(listing.classes, ["a_dark", "b_mid", "c_bright"]);
+    assert_eq!(listing.files.len(), 9);
+    let set = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    let labels = set.labels.as_ref().expect("labels");
+    assert_eq!(labels.len(), 9);
+    for (i, &label) in labels.iter().enumerate() {
+        let level = set.image(i)[0] * 255.0;
+        assert!(
+            (level - 80.0 * label as f32).abs() < 1.0,
+            "image {i}: {level} vs class {label}"
+        );
+    }
+    let mut counts = [0; 3];
+    labels.iter().for_each(|&l| counts[l as usize] += 1);
+    assert_eq!(counts, [3, 2, 4]);
+    assert_ne!(labels, &[0, 0, 0, 1, 1, 2, 2, 2, 2], "not shuffled");
+    let again = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    assert_eq!(again.labels, set.labels, "the same seed, another order");
+
+    // Images of its own: a flat, unlabelled folder, as before.
+    image::GrayImage::new(6, 6)
+        .save(dir.path().join("top.png"))
+        .expect("save");
+    let flat = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    assert_eq!((flat.len(), flat.labels.is_none()), (1, true));
+
+    let no_images = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(no_images.path().join("empty")).expect("mkdir");
+    let err = genlab::data::folder::read(no_images.path(), 6, false, 0).expect_err("no images");
+    assert!(err.to_string().contains("or in its subfolders"), "{err}");
 }
 
 /// IDX images that are not square (20 rows of 12 columns) train an MLP GAN and an MLP

@@ -913,7 +913,7 @@ fn image_folders() {
                 std::fs::write(dir.join(format!("{i}.{ext}")), bytes)
                     .map_err(|e| format!("{name}: {e}"))?;
             }
-            let result = folder::read(&dir, *size, *color);
+            let result = folder::read(&dir, *size, *color, 0);
             let _ = std::fs::remove_dir_all(&dir);
             let set = result.map_err(|e| e.to_string())?;
             let c = if *color { 3 } else { 1 };

@@ -14,6 +14,7 @@ mod human_eval;
 mod kernels;
 mod learning;
 mod likelihood;
+mod real_data;
 mod run_writer;
 mod runs;
 mod scoring;
