@@ -31,7 +31,7 @@ fn main() {
     // 100k rows of history ahead of the live run.
     for step in 0..HISTORY {
         let x = step as f64;
-        app.history.push(&Metrics {
+        app.run.history.push(&Metrics {
             step,
             elapsed: x * 0.01,
             values: vec![
@@ -54,7 +54,7 @@ fn main() {
         // About 60 frames per second, as a window would ask for.
         std::thread::sleep(Duration::from_millis(16));
     }
-    let steps = h.state().step;
+    let steps = h.state().run.step;
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let summary = |mut v: Vec<Duration>| {
         v.sort();

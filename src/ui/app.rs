@@ -1,12 +1,11 @@
 //! The application: persisted experiment, the running session, and its history.
 
 use super::commands::Command;
-use super::samples::SampleView;
+use super::run_state::RunState;
 use crate::checkpoint::store;
 use crate::config::Experiment;
-use crate::run::history::History;
 use crate::train::session::Resume;
-use crate::train::{Control, Event, FailureKind, Session};
+use crate::train::{Control, Session};
 use eframe::egui;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -42,33 +41,13 @@ pub fn enlarge_button(enlarged: &mut Option<Enlarged>, view: Enlarged, ui: &mut 
     }
 }
 
-/// Where the run stands, as the status bar shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunStatus {
-    Idle,
-    Starting,
-    Training,
-    Paused,
-    Finished,
-    Failed(String),
-}
+pub use super::run_state::RunStatus;
 
 pub struct GenLabApp {
     /// The experiment being edited (persisted between launches).
     pub experiment: Experiment,
-    pub session: Option<Session>,
-    pub status: RunStatus,
-    pub device: String,
-    pub step: u64,
-    pub history: History,
-    pub samples: SampleView,
-    /// Steps per second, measured between metrics rows.
-    pub steps_per_sec: f64,
-    rate_mark: Option<(u64, Instant)>,
-    /// Budget of the running session (its experiment may differ from the edited one).
-    /// The experiment of the current (or last) run, as it was started: the edited one may
-    /// differ from it.
-    pub run_experiment: Option<Experiment>,
+    /// The run shown: its session, curves, samples and warnings.
+    pub run: RunState,
     pub step_n: u64,
     /// One-line message shown under the controls (errors, hints).
     pub notice: Option<String>,
@@ -93,14 +72,6 @@ pub struct GenLabApp {
     pub curve_cache: Option<(CurveKey, DrawnCurves)>,
     pub log_scale: bool,
     pub x_by_time: bool,
-    /// The folder of the current (or last) run, kept after it ends so it can be resumed.
-    pub run_dir: Option<PathBuf>,
-    /// The step of the last checkpoint the current run sent.
-    pub last_checkpoint: Option<u64>,
-    /// How the last run failed, for the offer to resume it.
-    pub failure: Option<FailureKind>,
-    /// Warnings raised by the current run, newest last (one per name).
-    pub diagnostics: Vec<crate::eval::diagnostics::Diagnostic>,
     /// The quality metric plotted under the loss curves.
     pub quality_metric: String,
     /// VAE: the held-out inputs the interpolation runs between.
@@ -109,8 +80,6 @@ pub struct GenLabApp {
     pub evaluator_job: Option<super::evaluator_job::EvaluatorJob>,
     /// The machine's wgpu adapters, filled in by a helper thread at start.
     pub adapters: std::sync::Arc<std::sync::OnceLock<Vec<crate::train::device::Adapter>>>,
-    /// The backend of the current (or last) run, for the offer to fall back to the CPU.
-    pub run_backend: crate::config::Backend,
     /// What the edited model costs.
     pub cost: super::cost_view::CostView,
     /// Clip playback and what the audio output last said.
@@ -132,15 +101,7 @@ impl GenLabApp {
     pub fn new(experiment: Experiment) -> Self {
         GenLabApp {
             experiment,
-            session: None,
-            status: RunStatus::Idle,
-            device: String::new(),
-            step: 0,
-            history: History::default(),
-            samples: SampleView::default(),
-            steps_per_sec: 0.0,
-            rate_mark: None,
-            run_experiment: None,
+            run: RunState::default(),
             step_n: 10,
             notice: None,
             closing: Vec::new(),
@@ -156,15 +117,10 @@ impl GenLabApp {
             curve_cache: None,
             log_scale: false,
             x_by_time: false,
-            run_dir: None,
-            last_checkpoint: None,
-            failure: None,
-            diagnostics: Vec::new(),
             quality_metric: String::new(),
             interpolation_pair: (0, 1),
             evaluator_job: None,
             adapters: list_adapters_in_background(),
-            run_backend: crate::config::Backend::Cpu,
             cost: Default::default(),
             audio_out: Default::default(),
             show_editor: true,
@@ -202,10 +158,7 @@ impl GenLabApp {
     }
 
     pub fn is_running(&self) -> bool {
-        matches!(
-            self.status,
-            RunStatus::Starting | RunStatus::Training | RunStatus::Paused
-        )
+        self.run.is_running()
     }
 
     /// Starts a new run of the edited experiment, clearing the previous one. The session
@@ -224,13 +177,7 @@ impl GenLabApp {
             }
         };
         match Session::launch(self.experiment.clone(), None, folder) {
-            Ok(s) => {
-                self.run_dir = s.dir().map(Path::to_owned);
-                self.session = Some(s);
-                self.status = RunStatus::Starting;
-                self.run_backend = self.experiment.backend;
-                self.run_experiment = Some(self.experiment.clone());
-            }
+            Ok(s) => self.run.started(s, self.experiment.clone(), 0),
             Err(e) => self.notice = Some(e),
         }
     }
@@ -242,7 +189,7 @@ impl GenLabApp {
     /// Continues the run in `dir` from its newest readable checkpoint, in the same folder,
     /// with the saved learning rates times `lr_scale`. The curves so far are read back.
     pub fn resume_run(&mut self, dir: &Path, lr_scale: f64) -> Result<String, String> {
-        if self.is_running() && self.run_dir.as_deref() == Some(dir) {
+        if self.is_running() && self.run.dir.as_deref() == Some(dir) {
             return Err("this run is still training; stop it first".into());
         }
         // A session of this folder told to stop may still be writing its end: let it
@@ -282,15 +229,10 @@ impl GenLabApp {
             Some(folder),
         )?;
         for m in crate::run::folder::read_metrics_rows(dir, &crate::train::metric_columns(&exp)) {
-            self.history.push(&m);
+            self.run.history.push(&m);
         }
-        self.step = from;
-        self.run_experiment = Some(exp.clone());
+        self.run.started(session, exp.clone(), from);
         self.experiment = exp;
-        self.session = Some(session);
-        self.run_dir = Some(dir.to_owned());
-        self.last_checkpoint = Some(from);
-        self.status = RunStatus::Starting;
         Ok(words)
     }
 
@@ -309,7 +251,8 @@ impl GenLabApp {
 
     /// Whether a session of this process is writing `dir` (training, or saving its end).
     pub fn is_writing(&self, dir: &Path) -> bool {
-        self.session
+        self.run
+            .session
             .iter()
             .chain(&self.closing)
             .any(|s| s.dir() == Some(dir) && !s.is_finished())
@@ -317,16 +260,11 @@ impl GenLabApp {
 
     /// The checkpoint a failed or finished run can be resumed from: (run folder, step).
     pub fn resumable(&self) -> Option<(PathBuf, u64)> {
-        if self.is_running() {
-            return None;
-        }
-        let dir = self.run_dir.clone()?;
-        let step = store::list(&store::dir_of(&dir)).last().map(|(s, _)| *s)?;
-        Some((dir, step))
+        self.run.resumable()
     }
 
     pub fn control(&mut self, c: Control) {
-        if let Some(s) = &self.session {
+        if let Some(s) = &self.run.session {
             s.send(c);
         }
     }
@@ -336,7 +274,7 @@ impl GenLabApp {
     }
     pub fn resume(&mut self) {
         self.control(Control::Resume);
-        self.rate_mark = None;
+        self.run.resumed_by_user();
     }
     pub fn step_by(&mut self, n: u64) {
         self.control(Control::Step(n));
@@ -396,9 +334,11 @@ impl GenLabApp {
     /// Opens a blind test of the shown snapshot against the run's data; its answers go
     /// to the run's folder.
     pub fn start_blind_test(&mut self) -> Result<(), String> {
-        let (Some(exp), Some(dir), Some(snapshot)) =
-            (&self.run_experiment, &self.run_dir, self.samples.shown())
-        else {
+        let (Some(exp), Some(dir), Some(snapshot)) = (
+            &self.run.experiment,
+            &self.run.dir,
+            self.run.samples.shown(),
+        ) else {
             return Err("a blind test needs a run with samples and a run folder".into());
         };
         self.blind_test = Some(super::blind_test::Sitting::start(
@@ -474,99 +414,22 @@ impl GenLabApp {
 
     /// Stops any run and clears curves and samples.
     pub fn reset(&mut self) {
-        if let Some(s) = self.session.take() {
+        if let Some(s) = self.run.clear() {
             // It saves a final checkpoint and its summary on its own thread.
             s.send(Control::Stop);
             self.closing.push(s);
         }
         self.closing.retain(|s| !s.is_finished());
-        self.status = RunStatus::Idle;
-        self.step = 0;
-        self.history.clear();
-        self.samples.clear();
-        self.steps_per_sec = 0.0;
-        self.rate_mark = None;
         self.notice = None;
-        self.run_dir = None;
-        self.last_checkpoint = None;
-        self.failure = None;
-        self.diagnostics.clear();
     }
 
-    /// Drains the session's events and snapshots; never waits. Returns whether anything arrived.
+    /// Drains the run's events and snapshots; never waits. Returns whether anything arrived.
     pub fn poll(&mut self) -> bool {
-        let Some(session) = &self.session else {
-            return false;
-        };
-        let events = session.drain_events();
-        let snapshots = session.drain_snapshots();
-        let any = !events.is_empty() || !snapshots.is_empty();
-        for snap in snapshots {
-            self.samples.push(snap);
-        }
-        for e in events {
-            self.apply(e);
+        let (any, notices) = self.run.poll();
+        if let Some(last) = notices.into_iter().last() {
+            self.notice = Some(last);
         }
         any
-    }
-
-    fn apply(&mut self, event: Event) {
-        match event {
-            Event::Started { device, step, .. } => {
-                self.device = device;
-                self.step = step;
-                self.status = RunStatus::Training;
-            }
-            Event::Diagnostic(d) => {
-                self.diagnostics.retain(|old| old.name != d.name);
-                self.diagnostics.push(d);
-            }
-            Event::CheckpointWritten { step, .. } => self.last_checkpoint = Some(step),
-            // Only a session without a run folder sends the bytes: nowhere to keep them.
-            Event::Checkpoint(_) => {}
-            Event::WriteError(e) => {
-                self.notice = Some(format!("Cannot write the run folder: {e}"));
-            }
-            Event::Metrics(m) => {
-                let now = Instant::now();
-                if let Some((s0, t0)) = self.rate_mark {
-                    let dt = now.duration_since(t0).as_secs_f64();
-                    if dt > 0.25 && m.step > s0 {
-                        let rate = (m.step - s0) as f64 / dt;
-                        self.steps_per_sec = if self.steps_per_sec > 0.0 {
-                            0.7 * self.steps_per_sec + 0.3 * rate
-                        } else {
-                            rate
-                        };
-                        self.rate_mark = Some((m.step, now));
-                    }
-                } else {
-                    self.rate_mark = Some((m.step, now));
-                }
-                self.step = m.step;
-                self.history.push(&m);
-            }
-            Event::Paused { step } => {
-                self.step = step;
-                self.status = RunStatus::Paused;
-                self.rate_mark = None;
-            }
-            Event::Resumed { step } => {
-                self.step = step;
-                self.status = RunStatus::Training;
-            }
-            // The session wrote the summary before saying so.
-            Event::Finished { step, .. } => {
-                self.step = step;
-                self.status = RunStatus::Finished;
-            }
-            Event::Failed { step, reason, kind } => {
-                self.step = step;
-                self.failure = Some(kind);
-                self.notice = Some(format!("Training failed at step {step}: {reason}"));
-                self.status = RunStatus::Failed(reason);
-            }
-        }
     }
 
     /// One frame: drain events, then draw. Used by eframe and by the UI tests.
@@ -666,7 +529,7 @@ impl GenLabApp {
     /// The window is closing: stop any run and wait (bounded) for every session to save a
     /// final checkpoint and write its summary.
     pub fn close(&mut self) {
-        if let Some(s) = self.session.take() {
+        if let Some(s) = self.run.session.take() {
             s.send(Control::Stop);
             self.closing.push(s);
         }

@@ -24,7 +24,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             app.command(Command::Train);
         }
         let running = app.is_running();
-        let paused = app.status == RunStatus::Paused;
+        let paused = app.run.status == RunStatus::Paused;
         if paused {
             if ui.button("Resume").clicked() {
                 app.command(Command::Resume);
@@ -53,7 +53,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             app.command(Command::Step(app.step_n));
         }
         // GAN Lab's separate updates: watch what one network's step does to the other's view.
-        let gan = app.run_experiment.as_ref().is_some_and(|e| e.is_gan());
+        let gan = app.run.experiment.as_ref().is_some_and(|e| e.is_gan());
         for (label, part, what) in [
             (
                 "Step D",
@@ -83,7 +83,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         }
         if ui
             .add_enabled(
-                running && app.session.as_ref().is_some_and(|s| s.dir().is_some()),
+                running && app.run.session.as_ref().is_some_and(|s| s.dir().is_some()),
                 egui::Button::new("Checkpoint"),
             )
             .on_hover_text("Save a checkpoint now (the run can be resumed from it)")
@@ -115,7 +115,7 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         ui.colored_label(ui.visuals().warn_fg_color, n);
     }
     resume_offer_ui(app, ui);
-    for d in &app.diagnostics {
+    for d in &app.run.diagnostics {
         ui.colored_label(
             ui.visuals().warn_fg_color,
             format!("Warning: {} (step {}). {}", d.name, d.step, d.message),
@@ -126,8 +126,8 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
 /// After a failure (or a stop), the way back: resume from the last good checkpoint, or
 /// run on the CPU when the GPU could not start.
 fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
-    let Some(kind) = app.failure else { return };
-    if kind == FailureKind::Error && app.run_backend == crate::config::Backend::Gpu {
+    let Some(kind) = app.run.failure else { return };
+    if kind == FailureKind::Error && app.run.backend == crate::config::Backend::Gpu {
         if ui
             .button("Run on the CPU instead")
             .on_hover_text("Same experiment, backend set to CPU")
@@ -161,7 +161,7 @@ fn resume_offer_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
 }
 
 fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
-    let state = match &app.status {
+    let state = match &app.run.status {
         RunStatus::Idle => "idle".to_string(),
         RunStatus::Starting => "starting".to_string(),
         RunStatus::Training => "training".to_string(),
@@ -169,27 +169,34 @@ fn status_ui(app: &GenLabApp, ui: &mut egui::Ui) {
         RunStatus::Finished => "finished".to_string(),
         RunStatus::Failed(_) => "failed".to_string(),
     };
-    ui.label(format!("Step {}", app.step));
+    ui.label(format!("Step {}", app.run.step));
     ui.label(state);
-    let elapsed = app.history.last.as_ref().map(|m| m.elapsed).unwrap_or(0.0);
-    ui.label(format!("{:.0} steps/s", app.steps_per_sec));
+    let elapsed = app
+        .run
+        .history
+        .last
+        .as_ref()
+        .map(|m| m.elapsed)
+        .unwrap_or(0.0);
+    ui.label(format!("{:.0} steps/s", app.run.steps_per_sec));
     let (run_steps, run_batch) = app
-        .run_experiment
+        .run
+        .experiment
         .as_ref()
         .map_or((0, 0), |e| (e.training.steps, e.training.batch_size));
     ui.label(format!(
         "{:.0} samples/s",
-        app.steps_per_sec * run_batch as f64
+        app.run.steps_per_sec * run_batch as f64
     ));
     ui.label(format!("elapsed {}", clock(elapsed)));
-    if run_steps > 0 && app.steps_per_sec > 0.0 && app.step < run_steps {
-        let eta = (run_steps - app.step) as f64 / app.steps_per_sec;
+    if run_steps > 0 && app.run.steps_per_sec > 0.0 && app.run.step < run_steps {
+        let eta = (run_steps - app.run.step) as f64 / app.run.steps_per_sec;
         ui.label(format!("ETA {}", clock(eta)));
     }
-    if !app.device.is_empty() {
-        ui.label(&app.device);
+    if !app.run.device.is_empty() {
+        ui.label(&app.run.device);
     }
-    if let Some(c) = app.last_checkpoint {
+    if let Some(c) = app.run.last_checkpoint {
         ui.label(format!("checkpoint {c}"));
     }
 }

@@ -26,11 +26,11 @@ pub fn is_loss(name: &str) -> bool {
 /// The latest value of every quality metric the run reports (hover for its meaning), and
 /// a choice of one to plot; returns that one's name and points.
 fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String, Vec<[f64; 2]>)> {
-    let data = &app.run_experiment.as_ref().unwrap_or(&app.experiment).data;
+    let data = &app.run.experiment.as_ref().unwrap_or(&app.experiment).data;
     let present: Vec<(&str, &str, f64)> = words::quality_metrics(data)
         .into_iter()
         .filter_map(|m| {
-            let v = app.history.series.get(m.column)?.last()?[2];
+            let v = app.run.history.series.get(m.column)?.last()?[2];
             Some((m.column, m.help, v))
         })
         .collect();
@@ -59,7 +59,7 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String,
         app.quality_metric = chosen;
     });
     let name = app.quality_metric.clone();
-    let raw = app.history.series.get(name.as_str())?;
+    let raw = app.run.history.series.get(name.as_str())?;
     Some((name, plot_points(raw, app.x_by_time, 0.0, false, MAX_DRAWN)))
 }
 
@@ -90,13 +90,14 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     // Smoothing and decimating 100k points is cheap but not free: redo it only when the
     // history or the view settings change, not on every frame.
     let key = (
-        app.history.version,
+        app.run.history.version,
         app.smoothing.to_bits(),
         app.log_scale,
         app.x_by_time,
     );
     if app.curve_cache.as_ref().is_none_or(|(k, _)| *k != key) {
         let curves = app
+            .run
             .history
             .series
             .iter()

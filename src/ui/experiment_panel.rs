@@ -43,7 +43,7 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             discriminator: Some(after.1),
         }));
         // The run takes them at once: it is still the edited experiment.
-        if let Some(run) = &mut app.run_experiment {
+        if let Some(run) = &mut app.run.experiment {
             run.training.generator_optimizer.lr = after.0;
             if let Some(d) = &mut run.training.discriminator_optimizer {
                 d.lr = after.1;
@@ -59,7 +59,7 @@ fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         return;
     }
     // Compared by reference: this runs on every frame of a run.
-    let Some(running) = app.run_experiment.as_ref() else {
+    let Some(running) = app.run.experiment.as_ref() else {
         return;
     };
     if *running == app.experiment {
@@ -78,7 +78,7 @@ fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         )
         .on_hover_text("The run in progress keeps the experiment it was started with; Train starts a new run of the one edited here.");
         if ui.button("Show the running experiment").clicked() {
-            if let Some(running) = app.run_experiment.clone() {
+            if let Some(running) = app.run.experiment.clone() {
                 app.experiment = running;
             }
         }

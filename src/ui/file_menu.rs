@@ -27,8 +27,8 @@ pub fn file_menu_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             ui.close();
         }
         let busy = app.dialog.is_some();
-        let has_samples = !app.samples.is_empty();
-        let has_curves = !app.history.is_empty();
+        let has_samples = !app.run.samples.is_empty();
+        let has_curves = !app.run.history.is_empty();
         let mut pick = |ui: &mut egui::Ui, label: &str, action: FileAction, enabled: bool| {
             if ui
                 .add_enabled(enabled && !busy, egui::Button::new(label))

@@ -78,7 +78,7 @@ pub fn ask(app: &GenLabApp, action: FileAction) -> PendingDialog {
     let file_name = if action == FileAction::SavePreset {
         format!("{}.toml", app.experiment.slug())
     } else {
-        export::default_name(&app.experiment, app.step, action.what(), ext)
+        export::default_name(&app.experiment, app.run.step, action.what(), ext)
     };
     let saves = action.saves();
     std::thread::spawn(move || {
@@ -133,6 +133,7 @@ impl GenLabApp {
                 .map_err(|e| e.to_string()),
             FileAction::ExportGrid => {
                 let img = self
+                    .run
                     .samples
                     .shown_image()
                     .ok_or("no samples yet: press Train first")?;
@@ -141,31 +142,32 @@ impl GenLabApp {
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportTimelapse => {
-                let frames = self.samples.frame_images();
+                let frames = self.run.samples.frame_images();
                 let refs: Vec<_> = frames.iter().collect();
                 export::timelapse_gif(&refs, path, self.export_scale.min(4), 200)
                     .map(|_| done("the timelapse"))
                     .map_err(|e| e.to_string())
             }
-            FileAction::ExportCurvesCsv => export::curves_csv(&self.history, path)
+            FileAction::ExportCurvesCsv => export::curves_csv(&self.run.history, path)
                 .map(|_| done("the curves"))
                 .map_err(|e| e.to_string()),
             FileAction::ExportCurvesPng => {
                 let names: Vec<&str> = self
+                    .run
                     .history
                     .series
                     .keys()
                     .copied()
                     .filter(|n| super::curves::is_loss(n))
                     .collect();
-                let title = format!("{} - step {}", self.experiment.title, self.step);
-                export::curves_png(&self.history, &names, &title, path, (1200, 700))
+                let title = format!("{} - step {}", self.experiment.title, self.run.step);
+                export::curves_png(&self.run.history, &names, &title, path, (1200, 700))
                     .map(|_| done("the curves plot"))
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportClips | FileAction::ExportClip(_) => {
                 let Some(crate::train::Samples::Audio(view)) =
-                    self.samples.shown().map(|s| &s.samples)
+                    self.run.samples.shown().map(|s| &s.samples)
                 else {
                     return Err("no clips yet: press Train first".into());
                 };
@@ -189,7 +191,7 @@ impl GenLabApp {
             }
             FileAction::ExportText => {
                 let Some(crate::train::Samples::Text(view)) =
-                    self.samples.shown().map(|s| &s.samples)
+                    self.run.samples.shown().map(|s| &s.samples)
                 else {
                     return Err("no generated items yet: press Train first".into());
                 };

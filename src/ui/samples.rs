@@ -168,7 +168,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             "Samples"
         });
         super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Samples, ui);
-        let view = &mut app.samples;
+        let view = &mut app.run.samples;
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
             let newest = view.len() - 1;
@@ -180,7 +180,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         }
         ui.add(egui::Slider::new(&mut view.zoom, 0.5..=4.0).text("zoom"));
-        let testable = !view.is_empty() && app.run_dir.is_some() && app.blind_test.is_none();
+        let testable = !view.is_empty() && app.run.dir.is_some() && app.blind_test.is_none();
         if ui
             .add_enabled(testable, egui::Button::new("Blind test"))
             .on_hover_text(
@@ -192,7 +192,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         {
             app.command(super::commands::Command::StartBlindTest);
         }
-        let view = &mut app.samples;
+        let view = &mut app.run.samples;
         if points {
             ui.checkbox(&mut view.layers.real, "real (blue)");
             ui.checkbox(&mut view.layers.generated, "generated (orange)");
@@ -203,7 +203,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 .on_hover_text("The generator's image of a grid over the first two latent axes: how G warps its input space");
         }
     });
-    let view = &mut app.samples;
+    let view = &mut app.run.samples;
     let ctx = ui.ctx().clone();
     let zoom = view.zoom;
     match view.textures(&ctx) {
@@ -218,7 +218,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 let kl = kl.clone();
                 vae_tools_ui(app, ui, &kl);
             }
-            if let Some(Samples::Text(tv)) = app.samples.shown().map(|s| &s.samples) {
+            if let Some(Samples::Text(tv)) = app.run.samples.shown().map(|s| &s.samples) {
                 use super::text_view::TextAction;
                 match super::text_view::text_ui(ui, tv, zoom, true) {
                     Some(TextAction::Save) => {
@@ -236,12 +236,12 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 return;
             }
             app.audio_out.poll();
-            if let Some(Samples::Audio(av)) = app.samples.shown().map(|s| &s.samples) {
+            if let Some(Samples::Audio(av)) = app.run.samples.shown().map(|s| &s.samples) {
                 if let Some(action) = super::audio::clips_ui(ui, av, &app.audio_out, true) {
                     super::audio::apply(app, action);
                 }
             }
-            let view = &mut app.samples;
+            let view = &mut app.run.samples;
             let shown = view.shown_index();
             let newest = view.len().saturating_sub(1);
             let SampleView {
@@ -306,11 +306,12 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
 /// data is still the running experiment's.
 fn real_clips_texture(app: &mut GenLabApp, ctx: &egui::Context) -> Option<egui::TextureHandle> {
     let audio = matches!(
-        app.samples.shown().map(|s| &s.samples),
+        app.run.samples.shown().map(|s| &s.samples),
         Some(Samples::Audio(_))
     );
     let same_data = app
-        .run_experiment
+        .run
+        .experiment
         .as_ref()
         .is_none_or(|run| run.data == app.experiment.data);
     if !(audio && same_data) {
@@ -393,7 +394,7 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
         Some(Ok(Samples::Points(view))) => {
             let view = view.clone();
             ui.label("The data, before training: press Train to see generated points beside it.");
-            points_plot_ui(ui, &view, None, app.samples.layers, zoom);
+            points_plot_ui(ui, &view, None, app.run.samples.layers, zoom);
         }
         Some(Ok(Samples::Audio(_))) => {
             ui.label("The data, before training: press Train to hear and see generated clips.");

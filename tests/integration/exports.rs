@@ -22,7 +22,7 @@ fn finished_run(
     h.get_by_label("Train").click();
     h.step();
     let deadline = Instant::now() + Duration::from_secs(120);
-    while h.state().status != RunStatus::Finished {
+    while h.state().run.status != RunStatus::Finished {
         assert!(Instant::now() < deadline, "run did not finish");
         std::thread::sleep(Duration::from_millis(20));
         h.step();
@@ -51,7 +51,7 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
     app.complete(FileAction::ExportGrid, &grid, false)
         .expect("grid");
     let img = image::open(&grid).expect("grid decodes").to_rgba8();
-    let shown = app.samples.shown_image().expect("shown");
+    let shown = app.run.samples.shown_image().expect("shown");
     assert_eq!(
         (img.width() as usize, img.height() as usize),
         (shown.width * 3, shown.height * 3)
@@ -67,7 +67,11 @@ fn every_export_writes_a_decodable_non_blank_file_and_never_overwrites_silently(
     .expect("gif decodes");
     use image::AnimationDecoder;
     let frames = decoder.into_frames().collect_frames().expect("frames");
-    assert_eq!(frames.len(), app.samples.len(), "one frame per snapshot");
+    assert_eq!(
+        frames.len(),
+        app.run.samples.len(),
+        "one frame per snapshot"
+    );
     assert_not_blank(frames.last().expect("frame").buffer(), "timelapse");
 
     let csv_path = dir.path().join("curves.csv");

@@ -60,7 +60,7 @@ fn a_window_that_never_draws_keeps_writing_and_closing_it_saves_the_end() {
     let mut app = GenLabApp::new(endless());
     app.runs_dir = runs_dir.path().to_owned();
     app.train();
-    let dir = app.run_dir.clone().expect("a run folder");
+    let dir = app.run.dir.clone().expect("a run folder");
     wait_until("rows written with no frame drawn", 60, || {
         metrics_rows(&dir) > 20
     });
@@ -83,10 +83,10 @@ fn reset_and_train_during_a_run_close_it_on_disk() {
     let mut app = GenLabApp::new(endless());
     app.runs_dir = runs_dir.path().to_owned();
     app.train();
-    let first = app.run_dir.clone().expect("first folder");
+    let first = app.run.dir.clone().expect("first folder");
     wait_until("first run's rows", 60, || metrics_rows(&first) > 5);
     app.train();
-    let second = app.run_dir.clone().expect("second folder");
+    let second = app.run.dir.clone().expect("second folder");
     assert_ne!(first, second);
     wait_until("second run's rows", 60, || metrics_rows(&second) > 5);
     app.reset();
@@ -106,7 +106,7 @@ fn resuming_right_after_a_stop_waits_for_the_writer() {
     let mut app = GenLabApp::new(endless());
     app.runs_dir = runs_dir.path().to_owned();
     app.train();
-    let dir = app.run_dir.clone().expect("folder");
+    let dir = app.run.dir.clone().expect("folder");
     wait_until("rows", 60, || metrics_rows(&dir) > 5);
     app.reset();
     let words = app.resume_run(&dir, 1.0).expect("resume");

@@ -51,32 +51,32 @@ fn train_pause_step_and_reset_drive_the_session() {
     let mut h = harness(ring_app());
     h.get_by_label("Train").click();
     h.step();
-    frames_until(&mut h, "the step counter to grow", |a| a.step >= 5);
+    frames_until(&mut h, "the step counter to grow", |a| a.run.step >= 5);
     h.get_by_label("Pause").click();
     h.step();
     frames_until(&mut h, "pause", |a| {
-        a.status == genlab::ui::RunStatus::Paused
+        a.run.status == genlab::ui::RunStatus::Paused
     });
-    let paused = h.state().step;
+    let paused = h.state().run.step;
     std::thread::sleep(Duration::from_millis(300));
     h.step();
-    assert_eq!(h.state().step, paused, "steps advanced while paused");
+    assert_eq!(h.state().run.step, paused, "steps advanced while paused");
     assert!(h.query_by_label(&format!("Step {paused}")).is_some());
     h.get_by_label("Step 1").click();
     h.step();
-    frames_until(&mut h, "one step", |a| a.step == paused + 1);
+    frames_until(&mut h, "one step", |a| a.run.step == paused + 1);
     std::thread::sleep(Duration::from_millis(200));
     h.step();
     assert_eq!(
-        h.state().step,
+        h.state().run.step,
         paused + 1,
         "Step 1 advanced more than one step"
     );
-    assert!(!h.state().history.is_empty());
+    assert!(!h.state().run.history.is_empty());
     h.get_by_label("Reset").click();
     h.step();
-    assert!(h.state().history.is_empty(), "Reset kept the curves");
-    assert_eq!(h.state().step, 0);
+    assert!(h.state().run.history.is_empty(), "Reset kept the curves");
+    assert_eq!(h.state().run.step, 0);
 }
 
 #[test]
@@ -102,7 +102,7 @@ fn an_invalid_width_disables_train_with_the_message() {
     h.get_by_label("Train").click();
     h.step();
     assert!(
-        h.state().session.is_none(),
+        h.state().run.session.is_none(),
         "Train started an invalid experiment"
     );
 }
@@ -116,10 +116,10 @@ fn a_vae_run_shows_samples_and_reconstructions() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| {
-        a.status == genlab::ui::RunStatus::Finished
+        a.run.status == genlab::ui::RunStatus::Finished
     });
     h.step();
-    assert!(h.state().samples.len() >= 2);
+    assert!(h.state().run.samples.len() >= 2);
     assert!(h.query_by_label("inputs | reconstructions").is_some());
 }
 
@@ -136,7 +136,7 @@ fn a_window_run_is_kept_on_disk() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| {
-        a.status == genlab::ui::RunStatus::Finished
+        a.run.status == genlab::ui::RunStatus::Finished
     });
     // The run folder is written on its own thread: wait for its summary.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -166,7 +166,8 @@ fn a_window_run_is_kept_on_disk() {
 
 /// Whether the run folder has written its summary (the writer thread is done with it).
 fn summary_written(a: &GenLabApp) -> bool {
-    a.run_dir
+    a.run
+        .dir
         .as_ref()
         .is_some_and(|d| d.join("summary.toml").is_file())
 }
@@ -180,19 +181,21 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
     let mut h = harness(app);
     h.get_by_label("Train").click();
     h.step();
-    frames_until(&mut h, "a checkpoint", |a| a.last_checkpoint >= Some(10));
+    frames_until(&mut h, "a checkpoint", |a| {
+        a.run.last_checkpoint >= Some(10)
+    });
     h.state_mut().control(genlab::train::Control::InjectNan);
     frames_until(&mut h, "the divergence", |a| {
-        matches!(a.status, genlab::ui::RunStatus::Failed(_))
+        matches!(a.run.status, genlab::ui::RunStatus::Failed(_))
     });
     frames_until(&mut h, "the run folder to close", summary_written);
     h.step();
-    let failed_at = h.state().step;
+    let failed_at = h.state().run.step;
     assert!(
         h.query_by_label_contains("became NaN").is_some(),
         "the reason is shown"
     );
-    let curves = h.state().history.len();
+    let curves = h.state().run.history.len();
     assert!(curves > 10, "the curves are kept");
     let offer = h
         .query_all_by_label_contains("at 1/10 learning rate")
@@ -210,7 +213,7 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
     h.get_by_label(&offer).click();
     h.step();
     frames_until(&mut h, "the resumed run to train", |a| {
-        a.status == genlab::ui::RunStatus::Training && a.step > ckpt + 3
+        a.run.status == genlab::ui::RunStatus::Training && a.run.step > ckpt + 3
     });
     let app = h.state();
     assert!(
@@ -219,6 +222,7 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
         app.notice
     );
     let lr = app
+        .run
         .history
         .last
         .as_ref()
@@ -227,7 +231,7 @@ fn a_diverged_run_offers_to_resume_from_its_last_good_checkpoint() {
     let base = preset("gan_ring.toml").training.generator_optimizer.lr;
     assert!((lr - base * 0.1).abs() < 1e-12, "lr after resume {lr}");
     // The curves before the checkpoint were read back; the run continues in the same folder.
-    assert!(app.history.len() >= ckpt as usize);
+    assert!(app.run.history.len() >= ckpt as usize);
     h.state_mut().stop();
 }
 
@@ -239,15 +243,15 @@ fn a_crash_in_training_is_shown_and_the_window_trains_again() {
     let mut h = harness(app);
     h.get_by_label("Train").click();
     h.step();
-    frames_until(&mut h, "a few steps", |a| a.step >= 3);
+    frames_until(&mut h, "a few steps", |a| a.run.step >= 3);
     h.state_mut().control(genlab::train::Control::InjectPanic);
     frames_until(&mut h, "the crash report", |a| {
-        matches!(a.status, genlab::ui::RunStatus::Failed(_))
+        matches!(a.run.status, genlab::ui::RunStatus::Failed(_))
     });
     frames_until(&mut h, "the run folder to close", summary_written);
     h.step();
     assert!(h.query_by_label_contains("crashed").is_some());
-    let crashed = h.state().run_dir.clone().expect("run folder");
+    let crashed = h.state().run.dir.clone().expect("run folder");
     let summary = std::fs::read_to_string(crashed.join("summary.toml")).expect("summary");
     assert!(
         summary.contains("failed") && summary.contains("fault drill"),
@@ -263,7 +267,7 @@ fn a_crash_in_training_is_shown_and_the_window_trains_again() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the new run to train", |a| {
-        a.status == genlab::ui::RunStatus::Training && a.step >= 3
+        a.run.status == genlab::ui::RunStatus::Training && a.run.step >= 3
     });
     h.state_mut().stop();
 }
@@ -360,7 +364,7 @@ fn metrics_and_choices_read_as_words() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| {
-        a.status == genlab::ui::RunStatus::Finished
+        a.run.status == genlab::ui::RunStatus::Finished
     });
     h.step();
     assert!(
@@ -433,8 +437,8 @@ fn the_window_remembers_its_views() {
     app.smoothing = 0.9;
     app.log_scale = true;
     app.x_by_time = true;
-    app.samples.zoom = 2.5;
-    app.samples.layers.heatmap = false;
+    app.run.samples.zoom = 2.5;
+    app.run.samples.layers.heatmap = false;
     app.quality_metric = "recall".into();
     app.step_n = 250;
     let mut storage = MemoryStorage::default();
@@ -452,7 +456,7 @@ fn the_window_remembers_its_views() {
     );
     let odd = GenLabApp::from_storage(Some(&storage), None);
     assert_eq!(odd.smoothing, 0.99);
-    assert_eq!(odd.samples.zoom, 1.0);
+    assert_eq!(odd.run.samples.zoom, 1.0);
     assert_eq!(odd.step_n, 1);
 }
 
@@ -466,7 +470,7 @@ fn running_and_edited_experiments_are_kept_apart() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "training", |a| {
-        a.status == genlab::ui::RunStatus::Training
+        a.run.status == genlab::ui::RunStatus::Training
     });
     h.step();
     assert!(h.query_by_label_contains("Editing the next run").is_none());
@@ -575,18 +579,18 @@ fn step_d_and_step_g_buttons_pause_after_one_update() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "training", |a| {
-        a.status == genlab::ui::RunStatus::Training
+        a.run.status == genlab::ui::RunStatus::Training
     });
     h.get_by_label("Step D").click();
     h.step();
     frames_until(&mut h, "the pause after Step D", |a| {
-        a.status == genlab::ui::RunStatus::Paused
+        a.run.status == genlab::ui::RunStatus::Paused
     });
-    let at = h.state().step;
+    let at = h.state().run.step;
     h.get_by_label("Step G").click();
     h.step();
-    frames_until(&mut h, "one more step", |a| a.step == at + 1);
-    assert_eq!(h.state().status, genlab::ui::RunStatus::Paused);
+    frames_until(&mut h, "one more step", |a| a.run.step == at + 1);
+    assert_eq!(h.state().run.status, genlab::ui::RunStatus::Paused);
     h.state_mut().stop();
 }
 
@@ -702,7 +706,7 @@ fn earlier_snapshots_stand_beside_the_2d_view_and_open_on_a_click() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to end with its snapshots", |a| {
-        a.samples.len() >= 7 && a.status == genlab::ui::RunStatus::Finished
+        a.run.samples.len() >= 7 && a.run.status == genlab::ui::RunStatus::Finished
     });
     h.step();
     for step in [0, 60] {
@@ -712,11 +716,11 @@ fn earlier_snapshots_stand_beside_the_2d_view_and_open_on_a_click() {
             "no picture of step {step}"
         );
     }
-    assert_eq!(h.state().samples.shown().map(|s| s.step), Some(60));
+    assert_eq!(h.state().run.samples.shown().map(|s| s.step), Some(60));
     h.get_by_label("snapshot at step 0").click();
     h.step();
     assert_eq!(
-        h.state().samples.shown().map(|s| s.step),
+        h.state().run.samples.shown().map(|s| s.step),
         Some(0),
         "the click did not show step 0"
     );
@@ -731,10 +735,10 @@ fn a_blind_test_records_each_answer_in_the_run_folder() {
     h.get_by_label("Train").click();
     h.step();
     frames_until(&mut h, "the run to finish", |a| {
-        a.status == genlab::ui::RunStatus::Finished
+        a.run.status == genlab::ui::RunStatus::Finished
     });
     h.step();
-    let dir = h.state().run_dir.clone().expect("a run folder");
+    let dir = h.state().run.dir.clone().expect("a run folder");
     h.get_by_label("Blind test").click();
     h.step();
     frames_until(&mut h, "the items", |a| {
@@ -761,7 +765,7 @@ fn a_blind_test_records_each_answer_in_the_run_folder() {
     assert_eq!(tally.answers(), genlab::ui::blind_test::ITEMS);
     assert_eq!(
         *per_step.keys().next().unwrap(),
-        h.state().samples.shown().unwrap().step
+        h.state().run.samples.shown().unwrap().step
     );
     h.get_by_label("Close").click();
     h.step();
