@@ -14,7 +14,7 @@ mod experiment_panel;
 mod file_menu;
 pub mod files;
 mod filmstrip;
-mod run_state;
+pub mod run_state;
 pub mod runs_panel;
 pub mod samples;
 pub mod settings;

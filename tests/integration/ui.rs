@@ -861,3 +861,73 @@ fn a_run_folders_saved_samples_can_be_blind_tested_from_the_runs_panel() {
     assert_eq!(tally.fooled, 0, "every answer was 'generated'");
     assert!(*step <= 20);
 }
+
+/// The window's run state changes only through `RunState::apply` (and starting or clearing
+/// a run): each event moves it as the status bar, curves, warnings and resume offer need,
+/// and the events that the user must hear of come back as notices.
+#[test]
+fn the_run_state_follows_the_session_events() {
+    use genlab::eval::diagnostics::Diagnostic;
+    use genlab::train::{Event, FailureKind, Metrics};
+    use genlab::ui::run_state::{RunState, RunStatus};
+    let mut run = RunState::default();
+    let started = Event::Started {
+        device: "CPU".into(),
+        parameters: 10,
+        step: 0,
+    };
+    assert_eq!(run.apply(started), None);
+    assert_eq!(
+        (run.status.clone(), run.device.as_str()),
+        (RunStatus::Training, "CPU")
+    );
+    for step in [10, 20] {
+        let m = Metrics {
+            step,
+            elapsed: step as f64 * 0.1,
+            values: vec![("loss_d", 0.5)],
+        };
+        assert_eq!(run.apply(Event::Metrics(m)), None);
+    }
+    assert_eq!(run.step, 20);
+    assert_eq!(run.history.series["loss_d"].len(), 2);
+    let warning = |step| {
+        Event::Diagnostic(Diagnostic {
+            name: "mode collapse",
+            step,
+            message: "collapsed".into(),
+        })
+    };
+    run.apply(warning(10));
+    run.apply(warning(20));
+    assert_eq!(run.diagnostics.len(), 1, "one warning a name, the newest");
+    assert_eq!(run.diagnostics[0].step, 20);
+    run.apply(Event::Paused { step: 25 });
+    assert_eq!((run.status.clone(), run.step), (RunStatus::Paused, 25));
+    assert!(run.is_running());
+    let notice = run.apply(Event::WriteError("disk full".into()));
+    assert!(notice.is_some_and(|n| n.contains("disk full")));
+    let failed = Event::Failed {
+        step: 30,
+        reason: "loss is NaN".into(),
+        kind: FailureKind::Diverged,
+    };
+    let notice = run.apply(failed).expect("a failure is told");
+    assert!(
+        notice.contains("step 30") && notice.contains("loss is NaN"),
+        "{notice}"
+    );
+    assert_eq!(run.failure, Some(FailureKind::Diverged));
+    assert!(!run.is_running());
+    let version = run.history.version;
+    assert!(run.clear().is_none(), "no session to hand back");
+    assert_eq!(
+        (run.status.clone(), run.step, run.failure),
+        (RunStatus::Idle, 0, None)
+    );
+    assert!(run.history.is_empty() && run.diagnostics.is_empty());
+    assert!(
+        run.history.version > version,
+        "cached curves must see the clear"
+    );
+}
