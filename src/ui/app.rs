@@ -13,11 +13,6 @@ use std::time::{Duration, Instant};
 const STORAGE_KEY: &str = "genlab.experiment";
 const RUNS_DIR_KEY: &str = "genlab.runs_dir";
 
-/// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
-pub type CurveKey = (u64, u64, bool, bool);
-/// Smoothed, decimated points per curve, ready to draw.
-pub type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
-
 /// A view that can fill the central area on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enlarged {
@@ -57,7 +52,6 @@ pub struct GenLabApp {
     pub closing: Vec<Session>,
     /// Where new runs are written.
     pub runs_dir: std::path::PathBuf,
-    pub smoothing: f64,
     /// Upscale factor of exported sample grids.
     pub export_scale: usize,
     /// The last screenshot, waiting for a file name.
@@ -68,12 +62,8 @@ pub struct GenLabApp {
     pub confirm_overwrite: Option<(super::files::FileAction, std::path::PathBuf)>,
     pub show_presets: bool,
     pub runs: super::runs_panel::RunsView,
-    /// Smoothed, decimated curves and the (history version, settings) they were made from.
-    pub curve_cache: Option<(CurveKey, DrawnCurves)>,
-    pub log_scale: bool,
-    pub x_by_time: bool,
-    /// The quality metric plotted under the loss curves.
-    pub quality_metric: String,
+    /// How the curves are drawn.
+    pub curves: super::curves::CurvesView,
     /// VAE: the held-out inputs the interpolation runs between.
     pub interpolation_pair: (usize, usize),
     /// An evaluator being trained for the experiment's data.
@@ -106,7 +96,6 @@ impl GenLabApp {
             notice: None,
             closing: Vec::new(),
             runs_dir: crate::run::default_runs_dir(),
-            smoothing: 0.6,
             export_scale: 4,
             screenshot: None,
             screenshot_rx: None,
@@ -114,10 +103,7 @@ impl GenLabApp {
             confirm_overwrite: None,
             show_presets: false,
             runs: Default::default(),
-            curve_cache: None,
-            log_scale: false,
-            x_by_time: false,
-            quality_metric: String::new(),
+            curves: Default::default(),
             interpolation_pair: (0, 1),
             evaluator_job: None,
             adapters: list_adapters_in_background(),
@@ -432,6 +418,19 @@ impl GenLabApp {
         any
     }
 
+    /// The curves, under their title row and the offer to train an evaluator.
+    fn curves_area(&mut self, ui: &mut egui::Ui) {
+        super::curves::curves_header_ui(&mut self.curves, &mut self.enlarged, ui);
+        super::evaluator_job::evaluator_ui(self, ui);
+        let data = &self
+            .run
+            .experiment
+            .as_ref()
+            .unwrap_or(&self.experiment)
+            .data;
+        super::curves::curves_ui(&mut self.curves, &self.run, data, ui);
+    }
+
     /// One frame: drain events, then draw. Used by eframe and by the UI tests.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -467,12 +466,12 @@ impl GenLabApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| match self.enlarged {
-            Some(Enlarged::Curves) => super::curves::curves_ui(self, ui),
+            Some(Enlarged::Curves) => self.curves_area(ui),
             Some(Enlarged::Samples) => super::samples::samples_ui(self, ui),
             None => {
                 let half = ui.available_height() * 0.45;
                 ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
-                    super::curves::curves_ui(self, ui)
+                    self.curves_area(ui)
                 });
                 ui.separator();
                 super::samples::samples_ui(self, ui);

@@ -1,13 +1,43 @@
 //! Loss curves with smoothing, log scale and a step / wall-time axis.
 
-use super::app::GenLabApp;
+use super::app::Enlarged;
+use super::run_state::RunState;
 use super::words;
+use crate::config::DataConfig;
 use crate::run::history::plot_points;
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 /// Points drawn per curve, whatever the history length.
 const MAX_DRAWN: usize = 2000;
+
+/// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
+type CurveKey = (u64, u64, bool, bool);
+/// Smoothed, decimated points per curve, ready to draw.
+type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
+
+/// How the curves are drawn (persisted with the window's settings), and the drawn curves.
+pub struct CurvesView {
+    pub smoothing: f64,
+    pub log_scale: bool,
+    pub x_by_time: bool,
+    /// The quality metric plotted beside the losses.
+    pub quality_metric: String,
+    /// Smoothed, decimated curves and what they were made from.
+    cache: Option<(CurveKey, DrawnCurves)>,
+}
+
+impl Default for CurvesView {
+    fn default() -> Self {
+        CurvesView {
+            smoothing: 0.6,
+            log_scale: false,
+            x_by_time: false,
+            quality_metric: String::new(),
+            cache: None,
+        }
+    }
+}
 
 /// Curves worth plotting together (the others have other scales).
 pub fn is_loss(name: &str) -> bool {
@@ -25,26 +55,30 @@ pub fn is_loss(name: &str) -> bool {
 
 /// The latest value of every quality metric the run reports (hover for its meaning), and
 /// a choice of one to plot; returns that one's name and points.
-fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String, Vec<[f64; 2]>)> {
-    let data = &app.run.experiment.as_ref().unwrap_or(&app.experiment).data;
+fn quality_readout_ui(
+    view: &mut CurvesView,
+    run: &RunState,
+    data: &DataConfig,
+    ui: &mut egui::Ui,
+) -> Option<(String, Vec<[f64; 2]>)> {
     let present: Vec<(&str, &str, f64)> = words::quality_metrics(data)
         .into_iter()
         .filter_map(|m| {
-            let v = app.run.history.series.get(m.column)?.last()?[2];
+            let v = run.history.series.get(m.column)?.last()?[2];
             Some((m.column, m.help, v))
         })
         .collect();
     if present.is_empty() {
         return None;
     }
-    let modes_total = words::modes_of(&app.experiment);
+    let modes_total = run.modes_total;
     ui.horizontal_wrapped(|ui| {
         for (name, what, v) in &present {
             ui.label(words::reading(name, *v, modes_total))
                 .on_hover_text(*what);
         }
-        let current = if present.iter().any(|(n, ..)| *n == app.quality_metric) {
-            app.quality_metric.clone()
+        let current = if present.iter().any(|(n, ..)| *n == view.quality_metric) {
+            view.quality_metric.clone()
         } else {
             present[0].0.to_string()
         };
@@ -56,11 +90,14 @@ fn quality_readout_ui(app: &mut GenLabApp, ui: &mut egui::Ui) -> Option<(String,
                     ui.selectable_value(&mut chosen, name.to_string(), words::metric_label(name));
                 }
             });
-        app.quality_metric = chosen;
+        view.quality_metric = chosen;
     });
-    let name = app.quality_metric.clone();
-    let raw = app.run.history.series.get(name.as_str())?;
-    Some((name, plot_points(raw, app.x_by_time, 0.0, false, MAX_DRAWN)))
+    let name = view.quality_metric.clone();
+    let raw = run.history.series.get(name.as_str())?;
+    Some((
+        name,
+        plot_points(raw, view.x_by_time, 0.0, false, MAX_DRAWN),
+    ))
 }
 
 /// The chosen quality metric's curve.
@@ -73,31 +110,39 @@ fn quality_plot_ui(ui: &mut egui::Ui, name: &str, pts: Vec<[f64; 2]>, x_by_time:
         });
 }
 
-pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+/// The title row: enlarge, smoothing, scales.
+pub fn curves_header_ui(view: &mut CurvesView, enlarged: &mut Option<Enlarged>, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.strong("Loss curves");
-        super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Curves, ui);
-        ui.add(egui::Slider::new(&mut app.smoothing, 0.0..=0.99).text("smoothing"));
-        ui.checkbox(&mut app.log_scale, "log scale");
-        ui.checkbox(&mut app.x_by_time, "x = wall time (s)");
+        super::app::enlarge_button(enlarged, Enlarged::Curves, ui);
+        ui.add(egui::Slider::new(&mut view.smoothing, 0.0..=0.99).text("smoothing"));
+        ui.checkbox(&mut view.log_scale, "log scale");
+        ui.checkbox(&mut view.x_by_time, "x = wall time (s)");
     });
-    super::evaluator_job::evaluator_ui(app, ui);
-    let quality = quality_readout_ui(app, ui);
+}
+
+/// The run's loss curves, and beside them its quality readout and chosen quality metric;
+/// `data` names the metrics (the run's data, else the edited experiment's).
+pub fn curves_ui(view: &mut CurvesView, run: &RunState, data: &DataConfig, ui: &mut egui::Ui) {
+    let quality = quality_readout_ui(view, run, data, ui);
     let plot = Plot::new("loss_curves")
         .legend(Legend::default())
-        .x_axis_label(if app.x_by_time { "seconds" } else { "step" })
-        .y_axis_label(if app.log_scale { "log10(loss)" } else { "loss" });
+        .x_axis_label(if view.x_by_time { "seconds" } else { "step" })
+        .y_axis_label(if view.log_scale {
+            "log10(loss)"
+        } else {
+            "loss"
+        });
     // Smoothing and decimating 100k points is cheap but not free: redo it only when the
     // history or the view settings change, not on every frame.
     let key = (
-        app.run.history.version,
-        app.smoothing.to_bits(),
-        app.log_scale,
-        app.x_by_time,
+        run.history.version,
+        view.smoothing.to_bits(),
+        view.log_scale,
+        view.x_by_time,
     );
-    if app.curve_cache.as_ref().is_none_or(|(k, _)| *k != key) {
-        let curves = app
-            .run
+    if view.cache.as_ref().is_none_or(|(k, _)| *k != key) {
+        let curves = run
             .history
             .series
             .iter()
@@ -105,14 +150,20 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .map(|(name, raw)| {
                 (
                     *name,
-                    plot_points(raw, app.x_by_time, app.smoothing, app.log_scale, MAX_DRAWN),
+                    plot_points(
+                        raw,
+                        view.x_by_time,
+                        view.smoothing,
+                        view.log_scale,
+                        MAX_DRAWN,
+                    ),
                 )
             })
             .collect();
-        app.curve_cache = Some((key, curves));
+        view.cache = Some((key, curves));
     }
-    let curves = app
-        .curve_cache
+    let curves = view
+        .cache
         .as_ref()
         .map(|(_, c)| c.as_slice())
         .unwrap_or_default();
@@ -129,7 +180,7 @@ pub fn curves_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     // Losses and the quality metric side by side, each the area's full height.
     match quality {
         Some((name, pts)) => {
-            let x_by_time = app.x_by_time;
+            let x_by_time = view.x_by_time;
             ui.columns(2, |cols| {
                 draw_losses(&mut cols[0]);
                 quality_plot_ui(&mut cols[1], &name, pts, x_by_time);

@@ -4,7 +4,7 @@
 
 use super::samples::SampleView;
 use crate::checkpoint::store;
-use crate::config::{Backend, Experiment};
+use crate::config::{Backend, DataConfig, Experiment};
 use crate::eval::diagnostics::Diagnostic;
 use crate::run::history::History;
 use crate::train::{Event, FailureKind, Session};
@@ -46,6 +46,8 @@ pub struct RunState {
     pub diagnostics: Vec<Diagnostic>,
     /// The run's backend, for the offer to fall back to the CPU.
     pub backend: Backend,
+    /// The data's modes or classes, for readings like "modes 6/8" and "classes 9/10".
+    pub modes_total: Option<usize>,
 }
 
 impl Default for RunState {
@@ -65,6 +67,7 @@ impl Default for RunState {
             failure: None,
             diagnostics: Vec::new(),
             backend: Backend::default(),
+            modes_total: None,
         }
     }
 }
@@ -83,6 +86,7 @@ impl RunState {
         self.session = Some(session);
         self.status = RunStatus::Starting;
         self.backend = exp.backend;
+        self.modes_total = modes_or_classes(&exp.data);
         self.experiment = Some(exp);
         self.step = step;
         if step > 0 {
@@ -201,4 +205,15 @@ impl RunState {
             self.rate_mark = Some((step, now));
         }
     }
+}
+
+/// The modes of a toy set or the classes of labelled data: known for the built-in sets,
+/// and for the user's labelled images by the evaluator that counts them (read once, here).
+fn modes_or_classes(data: &DataConfig) -> Option<usize> {
+    super::words::modes_of(data).or_else(|| match data {
+        DataConfig::Idx { .. } | DataConfig::ImageFolder { .. } => {
+            crate::eval::evaluator::for_data(data).map(|e| e.classes)
+        }
+        _ => None,
+    })
 }

@@ -344,7 +344,10 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) -
                         ]
                         .iter()
                         .find_map(|k| {
-                            let modes = run.experiment.as_ref().and_then(super::words::modes_of);
+                            let modes = run
+                                .experiment
+                                .as_ref()
+                                .and_then(|e| super::words::modes_of(&e.data));
                             run.last
                                 .get(*k)
                                 .map(|v| super::words::reading(k, *v, modes))

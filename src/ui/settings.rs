@@ -38,16 +38,16 @@ impl ViewSettings {
     /// The settings as the app has them now.
     pub fn of(app: &GenLabApp) -> Self {
         ViewSettings {
-            smoothing: app.smoothing,
-            log_scale: app.log_scale,
-            x_by_time: app.x_by_time,
+            smoothing: app.curves.smoothing,
+            log_scale: app.curves.log_scale,
+            x_by_time: app.curves.x_by_time,
             zoom: app.run.samples.zoom,
             show_real: app.run.samples.layers.real,
             show_generated: app.run.samples.layers.generated,
             show_heatmap: app.run.samples.layers.heatmap,
             show_push: app.run.samples.layers.push,
             show_manifold: app.run.samples.layers.manifold,
-            quality_metric: app.quality_metric.clone(),
+            quality_metric: app.curves.quality_metric.clone(),
             export_scale: app.export_scale,
             step_n: app.step_n,
             show_editor: app.show_editor,
@@ -64,16 +64,16 @@ impl ViewSettings {
                 default
             }
         };
-        app.smoothing = finite(self.smoothing, 0.0, 0.99, 0.6);
-        app.log_scale = self.log_scale;
-        app.x_by_time = self.x_by_time;
+        app.curves.smoothing = finite(self.smoothing, 0.0, 0.99, 0.6);
+        app.curves.log_scale = self.log_scale;
+        app.curves.x_by_time = self.x_by_time;
         app.run.samples.zoom = finite(self.zoom as f64, 0.5, 4.0, 1.0) as f32;
         app.run.samples.layers.real = self.show_real;
         app.run.samples.layers.generated = self.show_generated;
         app.run.samples.layers.heatmap = self.show_heatmap;
         app.run.samples.layers.push = self.show_push;
         app.run.samples.layers.manifold = self.show_manifold;
-        app.quality_metric = self.quality_metric.clone();
+        app.curves.quality_metric = self.quality_metric.clone();
         app.export_scale = self.export_scale.clamp(1, 16);
         app.step_n = self.step_n.clamp(1, 100_000);
         app.show_editor = self.show_editor;

@@ -223,8 +223,8 @@ pub fn choice<T: Words + Copy + PartialEq>(
 
 /// The number of modes of a run's data, for "modes 6/8": the toy sets' Gaussians, the
 /// built-in tones' pitches, the built-in shapes' classes ("classes 7/8").
-pub fn modes_of(exp: &crate::config::Experiment) -> Option<usize> {
-    match &exp.data {
+pub fn modes_of(data: &crate::config::DataConfig) -> Option<usize> {
+    match data {
         crate::config::DataConfig::Toy { shape, .. } => {
             Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
         }

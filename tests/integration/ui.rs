@@ -434,12 +434,12 @@ impl eframe::Storage for MemoryStorage {
 fn the_window_remembers_its_views() {
     use eframe::App;
     let mut app = GenLabApp::new(preset("dcgan_shapes.toml"));
-    app.smoothing = 0.9;
-    app.log_scale = true;
-    app.x_by_time = true;
+    app.curves.smoothing = 0.9;
+    app.curves.log_scale = true;
+    app.curves.x_by_time = true;
     app.run.samples.zoom = 2.5;
     app.run.samples.layers.heatmap = false;
-    app.quality_metric = "recall".into();
+    app.curves.quality_metric = "recall".into();
     app.step_n = 250;
     let mut storage = MemoryStorage::default();
     app.save(&mut storage);
@@ -455,7 +455,7 @@ fn the_window_remembers_its_views() {
         "smoothing = 7.0\nzoom = nan\nstep_n = 0\n".into(),
     );
     let odd = GenLabApp::from_storage(Some(&storage), None);
-    assert_eq!(odd.smoothing, 0.99);
+    assert_eq!(odd.curves.smoothing, 0.99);
     assert_eq!(odd.run.samples.zoom, 1.0);
     assert_eq!(odd.step_n, 1);
 }
