@@ -272,9 +272,9 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 return;
             }
             let mut textures = textures;
-            if let Some(real) = real_clips_texture(app, &ctx) {
+            if let Some(real) = real_data_texture(app, &ctx) {
                 // The data beside what the model makes of it, on the same scale.
-                textures.insert(1, ("real clips", real));
+                textures.insert(1, real);
             }
             let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
             let (side, split) = fit_rows(ui.available_size(), &sizes);
@@ -302,23 +302,32 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     }
 }
 
-/// For an audio run: the real clips' spectrograms (the data preview's), while the edited
-/// data is still the running experiment's.
-fn real_clips_texture(app: &mut GenLabApp, ctx: &egui::Context) -> Option<egui::TextureHandle> {
-    let audio = matches!(
-        app.run.samples.shown().map(|s| &s.samples),
-        Some(Samples::Audio(_))
-    );
+/// The data preview's grid beside a GAN's image grid, or the real clips' spectrograms
+/// beside an audio run's, while the edited data is still the running experiment's. (A
+/// VAE's view already holds its held-out inputs beside their reconstructions.)
+fn real_data_texture(
+    app: &mut GenLabApp,
+    ctx: &egui::Context,
+) -> Option<(&'static str, egui::TextureHandle)> {
+    let caption = match app.run.samples.shown().map(|s| &s.samples) {
+        Some(Samples::Audio(_)) => "real clips",
+        Some(Samples::Images {
+            reconstructions: None,
+            latent_map: None,
+            ..
+        }) => "the data",
+        _ => return None,
+    };
     let same_data = app
         .run
         .experiment
         .as_ref()
         .is_none_or(|run| run.data == app.experiment.data);
-    if !(audio && same_data) {
+    if !same_data {
         return None;
     }
     app.preview.poll(&app.experiment);
-    app.preview.grid_texture(ctx)
+    app.preview.grid_texture(ctx).map(|t| (caption, t))
 }
 
 /// Height of the first image (the others get 3/4 of it) so that the images in a row

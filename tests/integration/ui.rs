@@ -410,6 +410,25 @@ fn the_real_data_is_shown_before_training() {
     }
 }
 
+/// Once a GAN trains on images, its grid is shown beside the data's on the same scale, as
+/// the preview promised ("press Train to see samples beside it").
+#[test]
+fn a_gan_image_grid_is_shown_beside_the_data() {
+    let mut exp = preset("dcgan_shapes.toml");
+    exp.data = genlab::config::DataConfig::Shapes { count: 256 };
+    exp.training.steps = 20;
+    exp.training.samples_every = 10;
+    let mut h = harness(GenLabApp::new(exp));
+    h.get_by_label("Train").click();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while h.query_by_label("the data").is_none() {
+        assert!(Instant::now() < deadline, "no data beside the samples");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(h.query_by_label("samples from fixed noise").is_some());
+}
+
 /// eframe's storage, in memory.
 #[derive(Default)]
 struct MemoryStorage(std::collections::HashMap<String, String>);
