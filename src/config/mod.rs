@@ -212,6 +212,11 @@ pub enum ModelConfig {
         /// the waveform discriminator's, so a noisy clip at the right pitch is easy to reject.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         spectrogram_discriminator: bool,
+        /// PacGAN packing: the discriminator judges `pack` samples at once, stacked as
+        /// channels (real with real, generated with generated), so a generator that makes
+        /// the same few samples is told by their likeness to one another. 0 or 1: alone.
+        #[serde(default, skip_serializing_if = "is_zero_usize")]
+        pack: usize,
     },
     Vae {
         latent_dim: usize,

@@ -119,8 +119,26 @@ impl Experiment {
                 minibatch_std,
                 instance_noise,
                 spectrogram_discriminator,
+                pack,
                 ..
             } => {
+                if *pack > 1 {
+                    let batch = self.training.batch_size;
+                    if *pack > 16 || !batch.is_multiple_of(*pack) {
+                        p.push(
+                            "model.pack",
+                            format!(
+                                "{pack}: at most 16, and a divisor of the batch size ({batch})"
+                            ),
+                        );
+                    }
+                    if self.data.is_points() || self.data.is_text() {
+                        p.push(
+                            "model.pack",
+                            "needs image or audio data (the 2-D views score single points)",
+                        );
+                    }
+                }
                 if !(instance_noise.is_finite() && (0.0..=10.0).contains(instance_noise)) {
                     p.push(
                         "model.instance_noise",

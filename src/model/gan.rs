@@ -100,8 +100,12 @@ pub struct WaveAndSpectrogram {
 #[derive(Module, Debug)]
 pub struct Discriminator {
     net: DiscriminatorNet,
+    /// The input of one judgement: `pack` samples' channels stacked.
     #[module(skip)]
     shape: [usize; 3],
+    /// Samples judged together (PacGAN); 1 alone.
+    #[module(skip)]
+    pack: usize,
 }
 
 impl Discriminator {
@@ -111,8 +115,13 @@ impl Discriminator {
         spectral: bool,
         minibatch_std: bool,
         spectrogram: bool,
+        pack: usize,
         device: &Device,
     ) -> Result<Self, ModelError> {
+        let pack = pack.max(1);
+        if pack > 1 && matches!(shape, SampleShape::Point2) {
+            return Err(ModelError("packing needs image or audio data".into()));
+        }
         let net = match cfg {
             NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
@@ -120,7 +129,7 @@ impl Discriminator {
                 activation,
                 batch_norm,
             } => DiscriminatorNet::Mlp(Mlp::new(
-                shape.flat_len(),
+                shape.flat_len() * pack,
                 hidden,
                 1,
                 *activation,
@@ -133,8 +142,10 @@ impl Discriminator {
                 activation,
                 batch_norm,
             } => {
+                let mut plan = shape.conv_plan(channels.len())?;
+                plan.channels *= pack;
                 let stack = ConvDown::new(
-                    &shape.conv_plan(channels.len())?,
+                    &plan,
                     channels,
                     1,
                     *activation,
@@ -173,8 +184,12 @@ impl Discriminator {
                 "the minibatch standard deviation needs a conv discriminator".into(),
             ));
         }
-        let dims = input_dims(shape);
-        Ok(Discriminator { net, shape: dims })
+        let [c, h, w] = input_dims(shape);
+        Ok(Discriminator {
+            net,
+            shape: [c * pack, h, w],
+            pack,
+        })
     }
 
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
@@ -184,20 +199,24 @@ impl Discriminator {
     /// As `forward`, with a conv discriminator's layer outputs shifted in time (phase
     /// shuffle; an MLP ignores `shifts`).
     pub fn forward_shifted(&self, x: Tensor<2>, shifts: &[isize]) -> Tensor<2> {
+        let [ch, h, w] = self.shape;
+        // Consecutive rows become one judgement's stacked channels.
+        let [rows, _] = x.dims();
+        let judged = rows / self.pack;
         match &self.net {
-            DiscriminatorNet::Mlp(m) => m.forward(x),
-            DiscriminatorNet::Conv(c) => {
-                let [batch, _] = x.dims();
-                let [ch, h, w] = self.shape;
-                c.forward_shifted(x.reshape([batch, ch, h, w]), shifts)
-            }
+            DiscriminatorNet::Mlp(m) => m.forward(x.reshape([judged, ch * h * w])),
+            DiscriminatorNet::Conv(c) => c.forward_shifted(x.reshape([judged, ch, h, w]), shifts),
             DiscriminatorNet::Spectrogram(both) => {
-                let [batch, _] = x.dims();
-                let [ch, h, w] = self.shape;
+                // The spectrogram head scores each clip alone; a pack's scores are averaged.
+                let spectra = both.spectrogram.forward(x.clone());
+                let spectra = match self.pack {
+                    1 => spectra,
+                    n => spectra.reshape([judged, n]).mean_dim(1),
+                };
                 let wave = both
                     .wave
-                    .forward_shifted(x.clone().reshape([batch, ch, h, w]), shifts);
-                wave + both.spectrogram.forward(x)
+                    .forward_shifted(x.reshape([judged, ch, h, w]), shifts);
+                wave + spectra
             }
         }
     }

@@ -83,6 +83,7 @@ impl GanTrainer {
             instance_noise,
             phase_shuffle,
             spectrogram_discriminator,
+            pack,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
@@ -127,6 +128,7 @@ impl GanTrainer {
                 *spectral_norm,
                 *minibatch_std,
                 *spectrogram_discriminator,
+                *pack,
                 device,
             )?,
             opt_g: super::optim::build(&t.generator_optimizer),

@@ -299,6 +299,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             instance_noise,
             phase_shuffle,
             spectrogram_discriminator,
+            pack,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -342,6 +343,8 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                 .on_hover_text("The discriminator also sees how much each batch varies (ProGAN), so a generator that collapses onto a few samples is easy to spot. Conv discriminators only.");
             ui.checkbox(spectrogram_discriminator, "spectrogram head (discriminator)")
                 .on_hover_text("Audio: a second discriminator head scores each clip's log-power spectrogram, so noise at the right pitch is easy to tell from a clean note");
+            ui.add(egui::DragValue::new(pack).range(0..=16).prefix("pack: "))
+                .on_hover_text("PacGAN: the discriminator judges this many samples at once (real with real, generated with generated), so a generator making the same few samples gives itself away. 0 or 1: one at a time");
             net_ui(ui, "generator", generator, problems, "model.generator");
             net_ui(
                 ui,
@@ -464,6 +467,7 @@ fn default_model(family: Family) -> ModelConfig {
         instance_noise: 0.0,
         phase_shuffle: 0,
         spectrogram_discriminator: false,
+        pack: 0,
     };
     match family {
         Family::Gan => gan,
@@ -498,6 +502,7 @@ fn text_gan() -> ModelConfig {
         instance_noise: 0.0,
         phase_shuffle: 0,
         spectrogram_discriminator: false,
+        pack: 0,
     }
 }
 
@@ -591,6 +596,7 @@ fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
             instance_noise: 0.0,
             phase_shuffle: 0,
             spectrogram_discriminator: false,
+            pack: 0,
         },
         lm @ ModelConfig::LanguageModel { .. } => lm,
     }

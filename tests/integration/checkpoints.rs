@@ -127,6 +127,7 @@ fn resumed_audio_models_are_exact() {
         phase_shuffle,
         spectrogram_discriminator,
         spectral_norm,
+        pack,
         ..
     } = &mut shuffled.model
     {
@@ -134,6 +135,8 @@ fn resumed_audio_models_are_exact() {
         // The spectrogram head's weights (and spectral norm's power iteration) too.
         *spectrogram_discriminator = true;
         *spectral_norm = true;
+        // Packed: the discriminator judges clips four at a time.
+        *pack = 4;
     }
     assert_resume_is_exact(shuffled, 4, &["loss_d", "loss_g"]);
     let mut vae = preset("vae_conv_tones.toml");

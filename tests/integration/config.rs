@@ -164,6 +164,28 @@ fn the_spectrogram_discriminator_is_refused_off_audio() {
 }
 
 #[test]
+fn packing_needs_images_or_audio_and_a_divisor_of_the_batch() {
+    let with_pack = |name: &str, n: usize| {
+        let mut e = preset(name);
+        if let ModelConfig::Gan { pack, .. } = &mut e.model {
+            *pack = n;
+        }
+        e
+    };
+    assert!(with_pack("dcgan_shapes.toml", 2).validate().is_empty());
+    assert!(with_pack("wavegan_tones.toml", 4).validate().is_empty());
+    assert_eq!(
+        fields(&with_pack("dcgan_shapes.toml", 3)),
+        vec!["model.pack"]
+    );
+    assert_eq!(fields(&with_pack("gan_ring.toml", 2)), vec!["model.pack"]);
+    assert!(
+        with_pack("gan_ring.toml", 1).validate().is_empty(),
+        "1 is alone"
+    );
+}
+
+#[test]
 fn data_paths_and_sizes_are_checked() {
     let mut e = preset("gan_ring.toml");
     e.data = DataConfig::CsvPoints { path: "".into() };

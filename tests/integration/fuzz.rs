@@ -519,6 +519,8 @@ enum Change {
     Gru(bool, usize, usize),
     WordDropout(f32),
     KlWarmup(u64),
+    /// PacGAN packing of the discriminator's input.
+    Pack(usize),
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -591,6 +593,7 @@ fn change() -> impl Strategy<Value = Change> {
             .prop_map(|(f, h, l)| Change::Gru(f, h, l)),
         float.prop_map(Change::WordDropout),
         prop_oneof![Just(0u64), Just(1), Just(1000)].prop_map(Change::KlWarmup),
+        prop_oneof![Just(0usize), Just(2), Just(3), Just(64), Just(1000)].prop_map(Change::Pack),
     ]
 }
 
@@ -761,6 +764,11 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                 *kl_warmup = *n;
             }
         }
+        Change::Pack(n) => {
+            if let ModelConfig::Gan { pack, .. } = &mut e.model {
+                *pack = *n;
+            }
+        }
         Change::Family => {
             let latent = match &mut e.model {
                 ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
@@ -799,6 +807,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     instance_noise: 0.0,
                     phase_shuffle: 0,
                     spectrogram_discriminator: false,
+                    pack: 0,
                 },
                 ModelConfig::LanguageModel { .. } => unreachable!("returned above"),
             };

@@ -431,3 +431,61 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
     assert!(checked >= 13, "{checked}");
     assert!(reachable.is_empty(), "{reachable:#?}");
 }
+
+/// PacGAN packing: a discriminator with `pack = 2` judges consecutive rows two at a time,
+/// stacked as channels, so each logit depends on both samples of its pair and on no other
+/// (conv and MLP discriminators, and the spectrogram head's averaged scores).
+#[test]
+fn a_packed_discriminator_judges_consecutive_pairs() {
+    use genlab::config::{Activation, NetConfig};
+    use genlab::model::{Discriminator, SampleShape};
+    use genlab::train::tensors::{matrix, values};
+    let (device, _) =
+        genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
+    let conv = NetConfig::Conv {
+        channels: vec![8, 16],
+        activation: Activation::LeakyRelu,
+        batch_norm: false,
+    };
+    let mlp = NetConfig::Mlp {
+        hidden: vec![16],
+        activation: Activation::LeakyRelu,
+        batch_norm: false,
+    };
+    let image = SampleShape::Image {
+        channels: 1,
+        height: 8,
+        width: 8,
+    };
+    let audio = SampleShape::Audio { length: 256 };
+    for (net, shape, spectrogram) in [
+        (&conv, image, false),
+        (&mlp, image, false),
+        (&conv, audio, true),
+    ] {
+        let d = Discriminator::new(net, shape, false, false, spectrogram, 2, &device)
+            .expect("packed discriminator");
+        let n = shape.flat_len();
+        let mut rows: Vec<f32> = (0..4 * n)
+            .map(|i| ((i * 7919) % 101) as f32 / 101.0)
+            .collect();
+        let before = values(d.forward(matrix(&rows, 4, n, &device)));
+        assert_eq!(before.len(), 2, "four samples, two judgements");
+        // Change the second sample: the first pair's logit moves, the second's does not.
+        for v in &mut rows[n..2 * n] {
+            *v = 1.0 - *v;
+        }
+        let after = values(d.forward(matrix(&rows, 4, n, &device)));
+        // Rounding in the batched kernels moves the other pair by ~1e-6 at most.
+        let (moved, other) = ((after[0] - before[0]).abs(), (after[1] - before[1]).abs());
+        assert!(moved > 1e-4, "{net:?}: pair 1 ignores its 2nd sample");
+        assert!(
+            other < 1e-5,
+            "{net:?}: pair 2 saw pair 1's sample ({other})"
+        );
+    }
+    // Points cannot be packed: the 2-D views score single points.
+    assert!(
+        Discriminator::new(&mlp, SampleShape::Point2, false, false, false, 2, &device).is_err()
+    );
+}
