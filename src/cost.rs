@@ -203,20 +203,25 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
         // The shuffled order of the batcher.
         .saturating_add(samples.saturating_mul(8));
     let flat = sample_len;
+    // Samples a discriminator judgement takes (PacGAN), stacked as channels.
+    let mut pack = 1;
     let (nets, latent): (Vec<(&NetConfig, Side, Side)>, u64) = match &experiment.model {
         ModelConfig::Gan {
             latent_dim,
             generator,
             discriminator,
+            pack: samples,
             ..
         } => {
             let z = *latent_dim as u64;
+            pack = (*samples).max(1) as u64;
+            let judged = Side::of(shape, flat).packed(pack);
             (
                 vec![
                     (generator, Side::Flat(z), Side::of(shape, flat)),
                     // The discriminator sees a real and a fake batch.
-                    (discriminator, Side::of(shape, flat), Side::Flat(1)),
-                    (discriminator, Side::of(shape, flat), Side::Flat(1)),
+                    (discriminator, judged, Side::Flat(1)),
+                    (discriminator, judged, Side::Flat(1)),
                 ],
                 z,
             )
@@ -242,7 +247,13 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     let mut per_sample = 0u64;
     let mut forward_macs = Vec::new();
     for (i, (net, input, output)) in nets.iter().enumerate() {
-        let cost = net_cost(net, *input, *output);
+        let mut cost = net_cost(net, *input, *output);
+        if experiment.is_gan() && i > 0 {
+            // Per sample: one judgement covers `pack` of them.
+            cost.macs /= pack;
+            cost.outputs /= pack;
+            cost.columns /= pack;
+        }
         forward_macs.push(cost.macs);
         // The second discriminator pass shares the first one's parameters.
         let shared = experiment.is_gan() && i == 2;
@@ -476,6 +487,16 @@ impl Side {
         match self {
             Side::Flat(n) => n,
             Side::Image(g) => g.len(),
+        }
+    }
+    /// `pack` samples stacked as channels (or features), as a packed discriminator reads them.
+    fn packed(self, pack: u64) -> Side {
+        match self {
+            Side::Flat(n) => Side::Flat(n * pack),
+            Side::Image(g) => Side::Image(Grid {
+                channels: g.channels * pack,
+                ..g
+            }),
         }
     }
 }

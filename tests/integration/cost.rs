@@ -32,6 +32,22 @@ fn the_parameter_estimate_matches_the_built_models() {
         assert!(e.total() < GIB, "{name}: {}", e.describe());
         println!("{name}: {} ({})", cost::bytes(e.total()), e.describe());
     }
+    // Packing widens the discriminator's first layer: `pack` samples' channels.
+    let mut packed = preset("dcgan_shapes.toml");
+    if let genlab::config::ModelConfig::Gan { pack, .. } = &mut packed.model {
+        *pack = 4;
+    }
+    let device = genlab::train::session::device_for(packed.backend)
+        .expect("cpu")
+        .0;
+    let trainer = genlab::train::session::build_trainer(&packed, &device).expect("trainer");
+    let e = estimate(&packed).expect("estimate");
+    assert_eq!(e.parameters, trainer.parameters() as u64, "packed DCGAN");
+    let alone = estimate(&preset("dcgan_shapes.toml")).expect("estimate");
+    assert!(
+        e.flops_per_step < alone.flops_per_step,
+        "packed judgements cost less"
+    );
 }
 
 /// The folder: 30,001 images at size 512 in colour ask for 94 GB. It is refused
