@@ -300,7 +300,16 @@ impl GenLabApp {
                         Err(e) => format!("Cannot resume: {e}"),
                     });
                 }
-                Command::Tell(message) => self.control(message),
+                Command::Tell(message) => {
+                    if let Control::SetLearningRates {
+                        generator,
+                        discriminator,
+                    } = &message
+                    {
+                        self.run.learning_rates_set(*generator, *discriminator);
+                    }
+                    self.control(message);
+                }
                 Command::StartBlindTest => {
                     if let Err(e) = self.start_blind_test() {
                         self.notice = Some(e);
@@ -458,12 +467,24 @@ impl GenLabApp {
             ctx.request_repaint_after(std::time::Duration::from_millis(500));
         }
         if self.show_editor {
-            egui::Panel::left("experiment")
+            let adapters = self.adapters.get().map(Vec::as_slice);
+            let command = egui::Panel::left("experiment")
                 .default_size(300.0)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
-                        .show(ui, |ui| super::experiment_panel::experiment_ui(self, ui));
-                });
+                        .show(ui, |ui| {
+                            super::experiment_panel::experiment_ui(
+                                &mut self.experiment,
+                                &self.run,
+                                &mut self.cost,
+                                adapters,
+                                ui,
+                            )
+                        })
+                        .inner
+                })
+                .inner;
+            self.commands.extend(command);
         }
         egui::CentralPanel::default().show(ui, |ui| match self.enlarged {
             Some(Enlarged::Curves) => self.curves_area(ui),

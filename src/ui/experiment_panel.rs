@@ -1,27 +1,38 @@
 //! The experiment editor: preset, data, architecture, training settings.
 //! Invalid values are marked inline with the validation message.
 
-use super::app::GenLabApp;
+use super::commands::Command;
+use super::cost_view::CostView;
+use super::run_state::RunState;
 use super::words::choice;
 use crate::config::{
     presets, Activation, ConfigProblem, DataConfig, Experiment, GanLoss, ModelConfig, NetConfig,
     OptimizerKind, Reconstruction, ToyShape,
 };
+use crate::train::device::Adapter;
 use crate::train::Control;
 use eframe::egui;
 
-pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+/// The editor of `exp` (the next run's experiment); `run` is what trains now, `adapters`
+/// the machine's GPUs once listed. Returns what the edits ask of the run: new learning
+/// rates apply to it at once.
+pub fn experiment_ui(
+    exp: &mut Experiment,
+    run: &RunState,
+    cost: &mut CostView,
+    adapters: Option<&[Adapter]>,
+    ui: &mut egui::Ui,
+) -> Option<Command> {
     ui.heading("Experiment");
-    running_vs_edited_ui(app, ui);
-    preset_ui(app, ui);
+    running_vs_edited_ui(exp, run, ui);
+    preset_ui(exp, ui);
     ui.separator();
-    super::cost_view::cost_ui(&mut app.cost, &app.experiment, ui);
+    super::cost_view::cost_ui(cost, exp, ui);
     let before = (
-        app.experiment.training.generator_optimizer.lr,
-        app.experiment.discriminator_optimizer().lr,
+        exp.training.generator_optimizer.lr,
+        exp.discriminator_optimizer().lr,
     );
-    let problems = app.experiment.validate();
-    let exp = &mut app.experiment;
+    let problems = exp.validate();
     ui.separator();
     ui.strong("Data");
     data_ui(exp, ui, &problems);
@@ -31,38 +42,29 @@ pub fn experiment_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     ui.separator();
     ui.strong("Training");
     training_ui(exp, ui, &problems);
-    backend_ui(app, ui);
+    backend_ui(exp, adapters, ui);
     // Learning rates apply to a running session at once.
     let after = (
-        app.experiment.training.generator_optimizer.lr,
-        app.experiment.discriminator_optimizer().lr,
+        exp.training.generator_optimizer.lr,
+        exp.discriminator_optimizer().lr,
     );
-    if after != before && app.is_running() {
-        app.command(super::commands::Command::Tell(Control::SetLearningRates {
-            generator: Some(after.0),
-            discriminator: Some(after.1),
-        }));
-        // The run takes them at once: it is still the edited experiment.
-        if let Some(run) = &mut app.run.experiment {
-            run.training.generator_optimizer.lr = after.0;
-            if let Some(d) = &mut run.training.discriminator_optimizer {
-                d.lr = after.1;
-            }
-        }
-    }
+    (after != before && run.is_running()).then_some(Command::Tell(Control::SetLearningRates {
+        generator: Some(after.0),
+        discriminator: Some(after.1),
+    }))
 }
 
 /// While a run trains, says whether the editor shows its experiment or another one (a
 /// loaded preset, edits): what is edited applies to the next run, except learning rates.
-fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
-    if !app.is_running() {
+fn running_vs_edited_ui(exp: &mut Experiment, run: &RunState, ui: &mut egui::Ui) {
+    if !run.is_running() {
         return;
     }
     // Compared by reference: this runs on every frame of a run.
-    let Some(running) = app.run.experiment.as_ref() else {
+    let Some(running) = run.experiment.as_ref() else {
         return;
     };
-    if *running == app.experiment {
+    if running == exp {
         ui.label(format!(
             "Training: {} (edits apply to the next run; learning rates at once)",
             running.title
@@ -78,14 +80,12 @@ fn running_vs_edited_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
         )
         .on_hover_text("The run in progress keeps the experiment it was started with; Train starts a new run of the one edited here.");
         if ui.button("Show the running experiment").clicked() {
-            if let Some(running) = app.run.experiment.clone() {
-                app.experiment = running;
-            }
+            *exp = running.clone();
         }
     });
 }
 
-fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+fn preset_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     let mut chosen = None;
     egui::ComboBox::new("preset", "preset")
         .selected_text("Load a preset...")
@@ -101,12 +101,12 @@ fn preset_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 }
             }
         });
-    if let Some((_, exp)) = chosen {
-        app.experiment = exp;
+    if let Some((_, preset)) = chosen {
+        *exp = preset;
     }
-    ui.label(egui::RichText::new(&app.experiment.title).strong());
-    if !app.experiment.description.is_empty() {
-        ui.label(egui::RichText::new(&app.experiment.description).small());
+    ui.label(egui::RichText::new(&exp.title).strong());
+    if !exp.description.is_empty() {
+        ui.label(egui::RichText::new(&exp.description).small());
     }
 }
 
@@ -740,20 +740,20 @@ fn training_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProble
 }
 
 /// CPU or GPU, and the wgpu adapters this machine has (listed off the UI thread).
-fn backend_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
+fn backend_ui(exp: &mut Experiment, adapters: Option<&[Adapter]>, ui: &mut egui::Ui) {
     use crate::config::Backend;
     egui::ComboBox::new("backend", "backend")
-        .selected_text(app.experiment.backend.label())
+        .selected_text(exp.backend.label())
         .show_ui(ui, |ui| {
             for b in [Backend::Cpu, Backend::Gpu] {
-                ui.selectable_value(&mut app.experiment.backend, b, b.label());
+                ui.selectable_value(&mut exp.backend, b, b.label());
             }
         });
-    match app.adapters.get() {
+    match adapters {
         None => {
             ui.label("looking for GPU adapters...");
         }
-        Some(list) if list.is_empty() => {
+        Some([]) => {
             ui.label("no GPU adapter found: GPU runs will offer the CPU instead");
         }
         Some(list) => {

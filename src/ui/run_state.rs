@@ -121,6 +121,19 @@ impl RunState {
         Some((dir, step))
     }
 
+    /// New learning rates told to the session: its experiment takes them at once.
+    pub fn learning_rates_set(&mut self, generator: Option<f64>, discriminator: Option<f64>) {
+        let Some(exp) = &mut self.experiment else {
+            return;
+        };
+        if let Some(lr) = generator {
+            exp.training.generator_optimizer.lr = lr;
+        }
+        if let (Some(lr), Some(d)) = (discriminator, &mut exp.training.discriminator_optimizer) {
+            d.lr = lr;
+        }
+    }
+
     /// The rate is measured afresh after a pause.
     pub fn resumed_by_user(&mut self) {
         self.rate_mark = None;

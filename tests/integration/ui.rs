@@ -949,4 +949,10 @@ fn the_run_state_follows_the_session_events() {
         run.history.version > version,
         "cached curves must see the clear"
     );
+    // Learning rates told to a running session are its experiment's at once.
+    run.experiment = Some(preset("gan_ring.toml"));
+    run.learning_rates_set(Some(0.5), Some(0.25));
+    let exp = run.experiment.as_ref().expect("kept");
+    assert_eq!(exp.training.generator_optimizer.lr, 0.5);
+    assert_eq!(exp.discriminator_optimizer().lr, 0.25);
 }
