@@ -310,6 +310,9 @@ impl GenLabApp {
                     }
                     self.control(message);
                 }
+                Command::AskFile(action) => {
+                    self.dialog = Some(super::files::ask(self, action));
+                }
                 Command::StartBlindTest => {
                     if let Err(e) = self.start_blind_test() {
                         self.notice = Some(e);
@@ -440,6 +443,21 @@ impl GenLabApp {
         super::curves::curves_ui(&mut self.curves, &self.run, data, ui);
     }
 
+    /// The samples, with what they need of the window and the run.
+    fn samples_area(&mut self, ui: &mut egui::Ui) {
+        let panel = super::samples::SamplesPanel {
+            run: &mut self.run,
+            edited: &self.experiment,
+            preview: &mut self.preview,
+            audio_out: &mut self.audio_out,
+            interpolation_pair: &mut self.interpolation_pair,
+            enlarged: &mut self.enlarged,
+            blind_test_open: self.blind_test.is_some(),
+        };
+        let commands = super::samples::samples_ui(panel, ui);
+        self.commands.extend(commands);
+    }
+
     /// One frame: drain events, then draw. Used by eframe and by the UI tests.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
@@ -488,14 +506,14 @@ impl GenLabApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.enlarged {
             Some(Enlarged::Curves) => self.curves_area(ui),
-            Some(Enlarged::Samples) => super::samples::samples_ui(self, ui),
+            Some(Enlarged::Samples) => self.samples_area(ui),
             None => {
                 let half = ui.available_height() * 0.45;
                 ui.allocate_ui(egui::vec2(ui.available_width(), half), |ui| {
                     self.curves_area(ui)
                 });
                 ui.separator();
-                super::samples::samples_ui(self, ui);
+                self.samples_area(ui);
             }
         });
         self.run_commands();

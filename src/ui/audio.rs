@@ -1,8 +1,7 @@
 //! Listening to clips: play buttons for generated, real and reconstructed clips, WAV
 //! export, and a line saying what the audio output did (or that there is none).
 
-use super::app::GenLabApp;
-use super::files::{ask, FileAction};
+use super::files::FileAction;
 use crate::modality::audio::playback;
 use crate::train::AudioView;
 use eframe::egui;
@@ -125,10 +124,13 @@ pub fn clips_ui(
     action
 }
 
-/// Carries out what `clips_ui` returned.
-pub fn apply(app: &mut GenLabApp, action: ClipAction) {
+/// Carries out what `clips_ui` returned: plays at once; a save asks for a file.
+pub fn apply(out: &mut AudioOut, action: ClipAction) -> Option<super::commands::Command> {
     match action {
-        ClipAction::Play(label, clip, rate) => app.audio_out.play(label, clip, rate),
-        ClipAction::Save(file) => app.dialog = Some(ask(app, file)),
+        ClipAction::Play(label, clip, rate) => {
+            out.play(label, clip, rate);
+            None
+        }
+        ClipAction::Save(file) => Some(super::commands::Command::AskFile(file)),
     }
 }

@@ -33,6 +33,8 @@ pub enum Command {
     Tell(Control),
     /// A blind test of the shown snapshot.
     StartBlindTest,
+    /// A file dialog for this action (save clips, save text...).
+    AskFile(super::files::FileAction),
     /// A blind test of a run folder's saved sample grid (`path`, of `step`).
     BlindTestOfFolder {
         dir: PathBuf,

@@ -1,7 +1,12 @@
 //! The sample grid (images) or 2-D view, with a slider back through earlier snapshots.
 
-use super::app::GenLabApp;
+use super::app::Enlarged;
+use super::audio::AudioOut;
+use super::commands::Command;
+use super::data_preview::DataPreview;
 use super::filmstrip::{filmstrip_ui, Filmstrip, Frames};
+use super::run_state::RunState;
+use crate::config::Experiment;
 use crate::run::render::{points_image, PointLayers};
 use crate::train::{RgbaImage, Samples, Snapshot};
 use eframe::egui;
@@ -159,15 +164,31 @@ pub fn color_image(im: &RgbaImage) -> egui::ColorImage {
     egui::ColorImage::new([im.width, im.height], pixels)
 }
 
-pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
-    let points = app.experiment.data.is_points();
+/// What the samples view reads and changes: the run's snapshots (and their zoom and
+/// layers), the edited experiment's data preview, the audio output, the VAE's
+/// interpolation pair and the enlarged view.
+pub struct SamplesPanel<'a> {
+    pub run: &'a mut RunState,
+    pub edited: &'a Experiment,
+    pub preview: &'a mut DataPreview,
+    pub audio_out: &'a mut AudioOut,
+    pub interpolation_pair: &'a mut (usize, usize),
+    pub enlarged: &'a mut Option<Enlarged>,
+    pub blind_test_open: bool,
+}
+
+/// The samples view; returns what it asks of the window (blind test, file dialogs, the
+/// VAE's interpolation pair).
+pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let points = app.edited.data.is_points();
     ui.horizontal_wrapped(|ui| {
         ui.strong(if points {
             "Real and generated points"
         } else {
             "Samples"
         });
-        super::app::enlarge_button(&mut app.enlarged, super::app::Enlarged::Samples, ui);
+        super::app::enlarge_button(app.enlarged, Enlarged::Samples, ui);
         let view = &mut app.run.samples;
         if view.len() > 1 {
             let mut idx = view.shown_index().unwrap_or(0);
@@ -180,7 +201,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }
         }
         ui.add(egui::Slider::new(&mut view.zoom, 0.5..=4.0).text("zoom"));
-        let testable = !view.is_empty() && app.run.dir.is_some() && app.blind_test.is_none();
+        let testable = !view.is_empty() && app.run.dir.is_some() && !app.blind_test_open;
         if ui
             .add_enabled(testable, egui::Button::new("Blind test"))
             .on_hover_text(
@@ -190,7 +211,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             .on_disabled_hover_text("Train first: the test needs the model's samples")
             .clicked()
         {
-            app.command(super::commands::Command::StartBlindTest);
+            commands.push(Command::StartBlindTest);
         }
         let view = &mut app.run.samples;
         if points {
@@ -207,7 +228,7 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     let zoom = view.zoom;
     match view.textures(&ctx) {
-        None => preview_ui(app, ui, zoom),
+        None => commands.extend(preview_ui(&mut app, ui, zoom)),
         Some((step, textures)) => {
             ui.label(format!("step {step}"));
             if let Some(Samples::Images {
@@ -216,29 +237,28 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             }) = view.shown().map(|s| &s.samples)
             {
                 let kl = kl.clone();
-                vae_tools_ui(app, ui, &kl);
+                commands.extend(vae_tools_ui(&mut app, ui, &kl));
             }
             if let Some(Samples::Text(tv)) = app.run.samples.shown().map(|s| &s.samples) {
                 use super::text_view::TextAction;
                 match super::text_view::text_ui(ui, tv, zoom, true) {
                     Some(TextAction::Save) => {
-                        app.dialog =
-                            Some(super::files::ask(app, super::files::FileAction::ExportText));
+                        commands.push(Command::AskFile(super::files::FileAction::ExportText));
                     }
                     Some(TextAction::Interpolate(a, b)) => {
-                        app.interpolation_pair = (a, b);
-                        app.command(super::commands::Command::Tell(
-                            crate::train::Control::InterpolateBetween(a, b),
-                        ));
+                        *app.interpolation_pair = (a, b);
+                        commands.push(Command::Tell(crate::train::Control::InterpolateBetween(
+                            a, b,
+                        )));
                     }
                     None => {}
                 }
-                return;
+                return commands;
             }
             app.audio_out.poll();
             if let Some(Samples::Audio(av)) = app.run.samples.shown().map(|s| &s.samples) {
-                if let Some(action) = super::audio::clips_ui(ui, av, &app.audio_out, true) {
-                    super::audio::apply(app, action);
+                if let Some(action) = super::audio::clips_ui(ui, av, app.audio_out, true) {
+                    commands.extend(super::audio::apply(app.audio_out, action));
                 }
             }
             let view = &mut app.run.samples;
@@ -269,10 +289,10 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 if let Some(i) = clicked {
                     *selected = (i != newest).then_some(i);
                 }
-                return;
+                return commands;
             }
             let mut textures = textures;
-            if let Some(real) = real_data_texture(app, &ctx) {
+            if let Some(real) = real_data_texture(&mut app, &ctx) {
                 // The data beside what the model makes of it, on the same scale.
                 textures.insert(1, real);
             }
@@ -300,13 +320,14 @@ pub fn samples_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
             });
         }
     }
+    commands
 }
 
 /// The data preview's grid beside a GAN's image grid, or the real clips' spectrograms
 /// beside an audio run's, while the edited data is still the running experiment's. (A
 /// VAE's view already holds its held-out inputs beside their reconstructions.)
 fn real_data_texture(
-    app: &mut GenLabApp,
+    app: &mut SamplesPanel,
     ctx: &egui::Context,
 ) -> Option<(&'static str, egui::TextureHandle)> {
     let caption = match app.run.samples.shown().map(|s| &s.samples) {
@@ -322,11 +343,11 @@ fn real_data_texture(
         .run
         .experiment
         .as_ref()
-        .is_none_or(|run| run.data == app.experiment.data);
+        .is_none_or(|run| run.data == app.edited.data);
     if !same_data {
         return None;
     }
-    app.preview.poll(&app.experiment);
+    app.preview.poll(app.edited);
     app.preview.grid_texture(ctx).map(|t| (caption, t))
 }
 
@@ -384,8 +405,8 @@ pub fn shown_size(i: usize, size: egui::Vec2, side: f32) -> egui::Vec2 {
 }
 
 /// Before any run: the real data, as the views will show it beside the samples.
-fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
-    app.preview.poll(&app.experiment);
+fn preview_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, zoom: f32) -> Option<Command> {
+    app.preview.poll(app.edited);
     let ctx = ui.ctx().clone();
     match app.preview.samples() {
         None => {
@@ -410,18 +431,17 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
             app.audio_out.poll();
             let action = match app.preview.samples() {
                 Some(Ok(Samples::Audio(view))) => {
-                    super::audio::clips_ui(ui, view, &app.audio_out, false)
+                    super::audio::clips_ui(ui, view, app.audio_out, false)
                 }
                 _ => None,
             };
-            if let Some(action) = action {
-                super::audio::apply(app, action);
-            }
+            let command = action.and_then(|a| super::audio::apply(app.audio_out, a));
             if let Some(tex) = app.preview.grid_texture(&ctx) {
                 let size = tex.size_vec2();
                 let side = fit_side(ui.available_size(), &[size]) * zoom;
                 ui.image((tex.id(), shown_size(0, size, side)));
             }
+            return command;
         }
         Some(Ok(Samples::Text(view))) => {
             let view = view.clone();
@@ -437,12 +457,14 @@ fn preview_ui(app: &mut GenLabApp, ui: &mut egui::Ui, zoom: f32) {
             }
         }
     }
+    None
 }
 
 /// A VAE's held-out KL per latent dimension as bars, and the inputs to interpolate between.
-fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
+fn vae_tools_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, kl: &[f32]) -> Option<Command> {
+    let mut command = None;
     ui.horizontal(|ui| {
-        let (mut a, mut b) = app.interpolation_pair;
+        let (mut a, mut b) = *app.interpolation_pair;
         ui.label("interpolate between held-out inputs");
         let changed = ui
             .add(egui::DragValue::new(&mut a).range(0..=255))
@@ -450,10 +472,10 @@ fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
             | ui.add(egui::DragValue::new(&mut b).range(0..=255))
                 .changed();
         if changed {
-            app.interpolation_pair = (a, b);
-            app.command(super::commands::Command::Tell(
-                crate::train::Control::InterpolateBetween(a, b),
-            ));
+            *app.interpolation_pair = (a, b);
+            command = Some(Command::Tell(crate::train::Control::InterpolateBetween(
+                a, b,
+            )));
         }
         ui.label("(shown from the next snapshot)");
     });
@@ -472,6 +494,7 @@ fn vae_tools_ui(app: &mut GenLabApp, ui: &mut egui::Ui, kl: &[f32]) {
         .show_axes([true, true])
         .allow_scroll(false)
         .show(ui, |p| p.bar_chart(egui_plot::BarChart::new("KL", bars)));
+    command
 }
 
 /// D(x) on its grid as a small image, top row = largest y.
