@@ -433,7 +433,11 @@ impl GenLabApp {
     /// The curves, under their title row and the offer to train an evaluator.
     fn curves_area(&mut self, ui: &mut egui::Ui) {
         super::curves::curves_header_ui(&mut self.curves, &mut self.enlarged, ui);
-        super::evaluator_job::evaluator_ui(self, ui);
+        if let Some(notice) =
+            super::evaluator_job::evaluator_ui(&mut self.evaluator_job, &self.experiment, ui)
+        {
+            self.notice = Some(notice);
+        }
         let data = &self
             .run
             .experiment

@@ -1,8 +1,7 @@
 //! Training an evaluator for the user's labelled image data on a background thread, then
 //! caching it where training looks for it (`eval::evaluator::cache_path`).
 
-use super::app::GenLabApp;
-use crate::config::DataConfig;
+use crate::config::{DataConfig, Experiment};
 use crossbeam_channel::{unbounded, Receiver};
 use eframe::egui;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,42 +88,43 @@ fn train_and_cache(
     ))
 }
 
-/// The offer to train an evaluator for labelled image data that has none, and its progress.
-pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
-    if let Some(job) = &app.evaluator_job {
-        match job.result.try_recv() {
-            Ok(result) => {
-                app.notice =
-                    Some(result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")));
-                app.evaluator_job = None;
-            }
+/// The offer to train an evaluator for labelled image data that has none, and its progress;
+/// returns a notice when the training ends.
+pub fn evaluator_ui(
+    job: &mut Option<EvaluatorJob>,
+    exp: &Experiment,
+    ui: &mut egui::Ui,
+) -> Option<String> {
+    if let Some(running) = job {
+        let notice = match running.result.try_recv() {
+            Ok(result) => result.unwrap_or_else(|e| format!("Evaluator training failed: {e}")),
             Err(crossbeam_channel::TryRecvError::Disconnected) => {
-                app.notice =
-                    Some("Evaluator training failed: its thread ended without a result".into());
-                app.evaluator_job = None;
+                "Evaluator training failed: its thread ended without a result".into()
             }
             Err(crossbeam_channel::TryRecvError::Empty) => {
-                let done = job.done_steps.load(Ordering::Relaxed);
+                let done = running.done_steps.load(Ordering::Relaxed);
                 ui.add(
                     egui::ProgressBar::new(done as f32 / STEPS as f32)
                         .text(format!("training the evaluator: step {done} of {STEPS}")),
                 );
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(200));
+                return None;
             }
-        }
-        return;
+        };
+        *job = None;
+        return Some(notice);
     }
     // A folder is labelled when it has class subfolders; listing it every frame would
     // cost too much, so the offer stands and training says so when it has none.
     let labelled = matches!(
-        &app.experiment.data,
+        &exp.data,
         DataConfig::Idx {
             labels: Some(_),
             ..
         } | DataConfig::ImageFolder { .. }
     );
-    if labelled && !crate::eval::evaluator::available(&app.experiment.data) {
+    if labelled && !crate::eval::evaluator::available(&exp.data) {
         ui.horizontal(|ui| {
             ui.label("No evaluator for this dataset yet, so no FD / KID / precision / recall.");
             if ui
@@ -132,11 +132,12 @@ pub fn evaluator_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
                 .on_hover_text("Trains a small classifier on these labelled images in the background and caches it")
                 .clicked()
             {
-                app.evaluator_job = Some(EvaluatorJob::start(
-                    app.experiment.data.clone(),
-                    app.experiment.training.seed,
+                *job = Some(EvaluatorJob::start(
+                    exp.data.clone(),
+                    exp.training.seed,
                 ));
             }
         });
     }
+    None
 }
