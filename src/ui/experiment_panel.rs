@@ -277,9 +277,13 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
 
 fn path_ui(ui: &mut egui::Ui, label: &str, path: &mut std::path::PathBuf) {
     ui.horizontal(|ui| {
-        ui.label(label);
+        let label = ui.label(label);
         let mut text = path.display().to_string();
-        if ui.text_edit_singleline(&mut text).changed() {
+        if ui
+            .text_edit_singleline(&mut text)
+            .labelled_by(label.id)
+            .changed()
+        {
             *path = text.into();
         }
     });

@@ -429,6 +429,33 @@ fn a_gan_image_grid_is_shown_beside_the_data() {
     assert!(h.query_by_label("samples from fixed noise").is_some());
 }
 
+/// The IDX labels file is set in the editor (it gives the evaluator its classes and the
+/// runs their classes covered); left empty, the data stays unlabelled.
+#[test]
+fn the_idx_labels_file_is_set_in_the_editor() {
+    use eframe::egui::accesskit::Role;
+    let mut exp = preset("gan_ring.toml");
+    exp.data = genlab::config::DataConfig::Idx {
+        images: "/data/train-images-idx3-ubyte.gz".into(),
+        labels: None,
+    };
+    let mut h = harness(GenLabApp::new(exp));
+    h.run();
+    h.get_by_role_and_label(Role::TextInput, "labels file")
+        .focus();
+    h.step();
+    h.get_by_role_and_label(Role::TextInput, "labels file")
+        .type_text("/data/train-labels-idx1-ubyte.gz");
+    h.run();
+    let genlab::config::DataConfig::Idx { labels, .. } = &h.state().experiment.data else {
+        panic!("still IDX data");
+    };
+    assert_eq!(
+        labels.as_deref(),
+        Some(std::path::Path::new("/data/train-labels-idx1-ubyte.gz"))
+    );
+}
+
 /// eframe's storage, in memory.
 #[derive(Default)]
 struct MemoryStorage(std::collections::HashMap<String, String>);
