@@ -503,12 +503,29 @@ impl Experiment {
         Self::parse(&text, path)
     }
 
-    /// Parses and validates preset text; `path` names the file in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let exp = Self::from_toml(text).map_err(|e| ConfigError::Parse {
+    /// A preset file for the editor: one that does not parse is an error; one that parses
+    /// comes with its problems (a data path still to choose, a value out of range), which
+    /// the editor marks and which keep Train disabled until fixed.
+    pub fn load_for_editing(path: &Path) -> Result<(Self, Vec<ConfigProblem>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let exp = Self::parse_unchecked(&text, path)?;
+        let problems = exp.validate();
+        Ok((exp, problems))
+    }
+
+    fn parse_unchecked(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        Self::from_toml(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),
             message: locate_bad_value(text, &e),
-        })?;
+        })
+    }
+
+    /// Parses and validates preset text; `path` names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let exp = Self::parse_unchecked(text, path)?;
         let problems = exp.validate();
         if problems.is_empty() {
             Ok(exp)

@@ -117,10 +117,15 @@ impl GenLabApp {
         let done = |what: &str| format!("Saved {what} to {}", path.display());
         match action {
             FileAction::OpenPreset => {
-                // A bad file leaves the current experiment untouched.
-                let exp = Experiment::load(path).map_err(|e| e.to_string())?;
+                // A file that does not parse leaves the current experiment untouched; one
+                // with problems (a data path to choose) loads, marked in the editor.
+                let (exp, problems) =
+                    Experiment::load_for_editing(path).map_err(|e| e.to_string())?;
                 self.experiment = exp;
-                Ok(format!("Loaded {}", path.display()))
+                Ok(match problems.first() {
+                    None => format!("Loaded {}", path.display()),
+                    Some(p) => format!("Loaded {}; to fix before Train: {p}", path.display()),
+                })
             }
             FileAction::OpenRunFolder => {
                 self.runs.add_folder(path)?;

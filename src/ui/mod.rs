@@ -30,8 +30,9 @@ use std::process::ExitCode;
 
 /// Opens the window; `preset` replaces the remembered experiment.
 pub fn run(preset: Option<PathBuf>, train_now: bool, runs: Vec<PathBuf>) -> ExitCode {
-    let preset = match preset.map(|p| Experiment::load(&p)) {
-        Some(Ok(e)) => Some(e),
+    // A preset with problems opens in the editor, which marks them (Train waits).
+    let preset = match preset.map(|p| Experiment::load_for_editing(&p)) {
+        Some(Ok((e, _))) => Some(e),
         Some(Err(e)) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;

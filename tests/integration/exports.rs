@@ -156,4 +156,24 @@ fn the_preset_browser_loads_and_a_bad_file_leaves_the_experiment_untouched() {
         .complete(FileAction::OpenPreset, &good, false)
         .expect("good preset");
     assert_eq!(h.state().experiment.title, "Least-squares GAN on two moons");
+
+    // A preset that parses but asks for its data opens in the editor, its problem named.
+    let asks = dir.path().join("asks.toml");
+    let (_, text) = genlab::config::presets::BUILTIN
+        .iter()
+        .find(|(n, _)| *n == "gan_mnist_idx.toml")
+        .expect("shipped");
+    std::fs::write(&asks, text).expect("write");
+    let said = h
+        .state_mut()
+        .complete(FileAction::OpenPreset, &asks, false)
+        .expect("a preset with a path to choose loads");
+    assert!(
+        said.contains("to fix before Train") && said.contains("data.images"),
+        "{said}"
+    );
+    assert_eq!(
+        h.state().experiment.title,
+        "MLP GAN on your MNIST files (IDX)"
+    );
 }
