@@ -13,6 +13,9 @@ const MAX_DRAWN: usize = 2000;
 
 /// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
 type CurveKey = (u64, u64, bool, bool);
+/// New rows redraw the curves at most this often: a metrics row can come 30 times a
+/// second, and re-smoothing 100k rows each time doubled the median frame.
+const REDRAW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Smoothed, decimated points per curve, ready to draw.
 type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
 
@@ -23,8 +26,8 @@ pub struct CurvesView {
     pub x_by_time: bool,
     /// The quality metric plotted beside the losses.
     pub quality_metric: String,
-    /// Smoothed, decimated curves and what they were made from.
-    cache: Option<(CurveKey, DrawnCurves)>,
+    /// Smoothed, decimated curves, what they were made from, and when.
+    cache: Option<(CurveKey, DrawnCurves, std::time::Instant)>,
 }
 
 impl Default for CurvesView {
@@ -141,7 +144,14 @@ pub fn curves_ui(view: &mut CurvesView, run: &RunState, data: &DataConfig, ui: &
         view.log_scale,
         view.x_by_time,
     );
-    if view.cache.as_ref().is_none_or(|(k, _)| *k != key) {
+    // New settings or a cleared history redraw at once; new rows at most every REDRAW_EVERY.
+    let stale = view.cache.as_ref().is_none_or(|(k, _, made)| {
+        let settings_changed = (k.1, k.2, k.3) != (key.1, key.2, key.3);
+        let rows_changed = k.0 != key.0;
+        settings_changed
+            || rows_changed && (made.elapsed() >= REDRAW_EVERY || run.history.is_empty())
+    });
+    if stale {
         let curves = run
             .history
             .series
@@ -160,12 +170,12 @@ pub fn curves_ui(view: &mut CurvesView, run: &RunState, data: &DataConfig, ui: &
                 )
             })
             .collect();
-        view.cache = Some((key, curves));
+        view.cache = Some((key, curves, std::time::Instant::now()));
     }
     let curves = view
         .cache
         .as_ref()
-        .map(|(_, c)| c.as_slice())
+        .map(|(_, c, _)| c.as_slice())
         .unwrap_or_default();
     let draw_losses = |ui: &mut egui::Ui| {
         plot.show(ui, |plot_ui| {
