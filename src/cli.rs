@@ -499,16 +499,26 @@ pub fn ensure_evaluator(exp: &Experiment, metric: &str) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    let job = crate::modality::EvaluatorJob {
-        seed: exp.training.seed,
-        steps: crate::eval::evaluator::TRAINING_STEPS,
-        progress: &mut |_| {},
-    };
     let path = crate::eval::evaluator::cache_path(&exp.data);
-    crate::modality::of(&exp.data)
-        .train_evaluator(&exp.data, job, &path)
+    let steps = crate::eval::evaluator::TRAINING_STEPS;
+    train_evaluator(exp, &path, steps, &mut |_| {})
         .map_err(|e| anyhow::anyhow!("training the evaluator {metric} needs: {e}"))?;
     Ok(())
+}
+
+/// Trains the evaluator for `exp`'s data and writes it to `path`.
+fn train_evaluator(
+    exp: &Experiment,
+    path: &Path,
+    steps: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<crate::modality::TrainedEvaluator, String> {
+    let job = crate::modality::EvaluatorJob {
+        seed: exp.training.seed,
+        steps,
+        progress,
+    };
+    crate::modality::of(&exp.data).train_evaluator(&exp.data, job, path)
 }
 
 /// Runs `genlab evaluator`: trains and writes an evaluator; returns where it went.
@@ -517,13 +527,7 @@ pub fn evaluator(preset: &Path, out: Option<PathBuf>, steps: usize) -> anyhow::R
     let bar = ProgressBar::new(steps as u64);
     let started = std::time::Instant::now();
     let path = out.unwrap_or_else(|| crate::eval::evaluator::cache_path(&exp.data));
-    let job = crate::modality::EvaluatorJob {
-        seed: exp.training.seed,
-        steps,
-        progress: &mut |s| bar.set_position(s as u64),
-    };
-    let trained = crate::modality::of(&exp.data)
-        .train_evaluator(&exp.data, job, &path)
+    let trained = train_evaluator(&exp, &path, steps, &mut |s| bar.set_position(s as u64))
         .map_err(|e| anyhow::anyhow!("{}: {e}", preset.display()))?;
     bar.finish_and_clear();
     println!(

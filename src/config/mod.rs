@@ -31,6 +31,13 @@ pub struct Experiment {
     pub outcome: Option<Outcome>,
 }
 
+fn read_preset(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// A preset's stated result: a final metric bound at the end of its budget.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -496,22 +503,14 @@ impl Experiment {
 
     /// Reads and validates a preset file; errors name the file, line and field.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        Self::parse(&read_preset(path)?, path)
     }
 
     /// A preset file for the editor: one that does not parse is an error; one that parses
     /// comes with its problems (a data path still to choose, a value out of range), which
     /// the editor marks and which keep Train disabled until fixed.
     pub fn load_for_editing(path: &Path) -> Result<(Self, Vec<ConfigProblem>), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        let exp = Self::parse_unchecked(&text, path)?;
+        let exp = Self::parse_unchecked(&read_preset(path)?, path)?;
         let problems = exp.validate();
         Ok((exp, problems))
     }
