@@ -45,12 +45,21 @@ fn main() {
         .build_ui_state(|ui, app: &mut GenLabApp| app.show(ui), app);
     let mut times = Vec::with_capacity(FRAMES);
     let mut cpu = Vec::with_capacity(FRAMES);
+    // CPU time of the frames that received a snapshot, and of the rest.
+    let (mut with_snapshot, mut without) = (Vec::new(), Vec::new());
     for _ in 0..FRAMES {
+        let snapshots = h.state().run.samples.len();
         let t0 = Instant::now();
         let c0 = thread_cpu_time();
         h.step();
-        cpu.push(thread_cpu_time().saturating_sub(c0));
+        let c = thread_cpu_time().saturating_sub(c0);
+        cpu.push(c);
         times.push(t0.elapsed());
+        if h.state().run.samples.len() != snapshots {
+            with_snapshot.push(c);
+        } else {
+            without.push(c);
+        }
         // About 60 frames per second, as a window would ask for.
         std::thread::sleep(Duration::from_millis(16));
     }
@@ -68,6 +77,12 @@ fn main() {
     println!("{FRAMES} frames, {HISTORY} history rows, {steps} steps trained meanwhile");
     println!("UI thread CPU time per frame: {}", summary(cpu));
     println!("wall time per frame:          {}", summary(times));
+    println!(
+        "CPU, {} frames with a new snapshot: {}",
+        with_snapshot.len(),
+        summary(with_snapshot)
+    );
+    println!("CPU, the other frames: {}", summary(without));
 }
 
 /// CPU time of the calling thread: what the frame itself costs, not time lost to other

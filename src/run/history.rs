@@ -10,6 +10,8 @@ pub struct History {
     pub last: Option<Metrics>,
     /// Changes on every push or clear, so views can cache what they derive.
     pub version: u64,
+    /// Changes on every clear: what was derived from the old rows must start over.
+    pub clears: u64,
 }
 
 impl History {
@@ -28,6 +30,7 @@ impl History {
         self.series.clear();
         self.last = None;
         self.version += 1;
+        self.clears += 1;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -39,8 +42,8 @@ impl History {
     }
 }
 
-/// Exponential moving average with TensorBoard's debiasing, then at most `max_points`
-/// points (min and max of each bucket kept, so spikes stay visible).
+/// Exponential moving average with TensorBoard's debiasing, then decimated to at most
+/// twice `max_points` points (min and max of each bucket kept, so spikes stay visible).
 pub fn plot_points(
     raw: &[[f64; 3]],
     x_is_time: bool,
@@ -48,43 +51,122 @@ pub fn plot_points(
     log: bool,
     max_points: usize,
 ) -> Vec<[f64; 2]> {
-    let mut out = Vec::with_capacity(raw.len().min(max_points + 2));
-    let bucket = (raw.len() / max_points.max(2) * 2).max(1);
-    let mut ema = 0.0;
-    let mut weight = 0.0;
-    let mut lo: Option<[f64; 2]> = None;
-    let mut hi: Option<[f64; 2]> = None;
-    for (i, r) in raw.iter().enumerate() {
-        let v = r[2];
-        if !v.is_finite() {
-            continue;
-        }
-        ema = smoothing * ema + (1.0 - smoothing) * v;
-        weight = smoothing * weight + (1.0 - smoothing);
-        let mut y = ema / weight.max(1e-12);
-        if log {
-            y = y.abs().max(1e-12).log10();
-        }
-        let p = [if x_is_time { r[1] } else { r[0] }, y];
-        if bucket == 1 {
-            out.push(p);
-            continue;
-        }
-        if lo.is_none_or(|l| p[1] < l[1]) {
-            lo = Some(p);
-        }
-        if hi.is_none_or(|h| p[1] > h[1]) {
-            hi = Some(p);
-        }
-        if (i + 1) % bucket == 0 || i + 1 == raw.len() {
-            if let (Some(l), Some(h)) = (lo.take(), hi.take()) {
-                if l[0] <= h[0] {
-                    out.extend([l, h]);
-                } else {
-                    out.extend([h, l]);
-                }
-            }
+    let mut curve = Decimated::new(CurveStyle {
+        x_is_time,
+        smoothing,
+        log,
+        max_points,
+    });
+    curve.update(raw);
+    curve.points()
+}
+
+/// How a curve is drawn: what its smoothed, decimated points depend on besides the rows.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct CurveStyle {
+    pub x_is_time: bool,
+    pub smoothing: f64,
+    pub log: bool,
+    pub max_points: usize,
+}
+
+/// The smoothed, decimated points of one growing series, extended by the new rows only:
+/// re-smoothing 100k rows for every new one cost the window a millisecond or more a curve.
+/// It starts over when the bucket width changes (every `max_points` rows) or the series
+/// is shorter than what it has seen (a cleared run).
+pub struct Decimated {
+    style: CurveStyle,
+    bucket: usize,
+    /// Rows consumed so far.
+    rows: usize,
+    ema: f64,
+    weight: f64,
+    /// Lowest and highest point of the bucket being filled.
+    lo: Option<[f64; 2]>,
+    hi: Option<[f64; 2]>,
+    /// Points of the finished buckets.
+    done: Vec<[f64; 2]>,
+}
+
+impl Decimated {
+    pub fn new(style: CurveStyle) -> Self {
+        Decimated {
+            style,
+            bucket: 1,
+            rows: 0,
+            ema: 0.0,
+            weight: 0.0,
+            lo: None,
+            hi: None,
+            done: Vec::new(),
         }
     }
-    out
+
+    pub fn style(&self) -> CurveStyle {
+        self.style
+    }
+
+    fn bucket_for(&self, rows: usize) -> usize {
+        (rows / self.style.max_points.max(2) * 2).max(1)
+    }
+
+    /// Takes in the rows of `raw` past those already seen.
+    pub fn update(&mut self, raw: &[[f64; 3]]) {
+        let bucket = self.bucket_for(raw.len());
+        if bucket != self.bucket || raw.len() < self.rows {
+            *self = Decimated {
+                bucket,
+                ..Decimated::new(self.style)
+            };
+        }
+        let CurveStyle {
+            x_is_time,
+            smoothing,
+            log,
+            ..
+        } = self.style;
+        for (i, r) in raw.iter().enumerate().skip(self.rows) {
+            let v = r[2];
+            if !v.is_finite() {
+                continue;
+            }
+            self.ema = smoothing * self.ema + (1.0 - smoothing) * v;
+            self.weight = smoothing * self.weight + (1.0 - smoothing);
+            let mut y = self.ema / self.weight.max(1e-12);
+            if log {
+                y = y.abs().max(1e-12).log10();
+            }
+            let p = [if x_is_time { r[1] } else { r[0] }, y];
+            if bucket == 1 {
+                self.done.push(p);
+                continue;
+            }
+            if self.lo.is_none_or(|l| p[1] < l[1]) {
+                self.lo = Some(p);
+            }
+            if self.hi.is_none_or(|h| p[1] > h[1]) {
+                self.hi = Some(p);
+            }
+            if (i + 1) % bucket == 0 {
+                self.finish_bucket();
+            }
+        }
+        self.rows = raw.len();
+    }
+
+    fn finish_bucket(&mut self) {
+        if let (Some(l), Some(h)) = (self.lo.take(), self.hi.take()) {
+            self.done.extend(if l[0] <= h[0] { [l, h] } else { [h, l] });
+        }
+    }
+
+    /// The points to draw: the finished buckets and the one being filled.
+    pub fn points(&self) -> Vec<[f64; 2]> {
+        let mut out = Vec::with_capacity(self.done.len() + 2);
+        out.extend_from_slice(&self.done);
+        if let (Some(l), Some(h)) = (self.lo, self.hi) {
+            out.extend(if l[0] <= h[0] { [l, h] } else { [h, l] });
+        }
+        out
+    }
 }

@@ -4,20 +4,29 @@ use super::app::Enlarged;
 use super::run_state::RunState;
 use super::words;
 use crate::config::DataConfig;
-use crate::run::history::plot_points;
+use crate::run::history::{plot_points, CurveStyle, Decimated};
 use eframe::egui;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 /// Points drawn per curve, whatever the history length.
 const MAX_DRAWN: usize = 2000;
 
-/// (history version, smoothing bits, log scale, x by time): what the drawn curves depend on.
-type CurveKey = (u64, u64, bool, bool);
 /// New rows redraw the curves at most this often: a metrics row can come 30 times a
 /// second, and re-smoothing 100k rows each time doubled the median frame.
 const REDRAW_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Smoothed, decimated points per curve, ready to draw.
 type DrawnCurves = Vec<(&'static str, Vec<[f64; 2]>)>;
+
+/// The loss curves as last drawn, and what they were made from.
+struct CurvesCache {
+    /// History version and clear count.
+    version: (u64, u64),
+    style: CurveStyle,
+    /// Each curve's decimation, extended by new rows only.
+    decimated: Vec<(&'static str, Decimated)>,
+    drawn: DrawnCurves,
+    made: std::time::Instant,
+}
 
 /// How the curves are drawn (persisted with the window's settings), and the drawn curves.
 pub struct CurvesView {
@@ -27,7 +36,7 @@ pub struct CurvesView {
     /// The quality metric plotted beside the losses.
     pub quality_metric: String,
     /// Smoothed, decimated curves, what they were made from, and when.
-    cache: Option<(CurveKey, DrawnCurves, std::time::Instant)>,
+    cache: Option<CurvesCache>,
 }
 
 impl Default for CurvesView {
@@ -136,46 +145,33 @@ pub fn curves_ui(view: &mut CurvesView, run: &RunState, data: &DataConfig, ui: &
         } else {
             "loss"
         });
-    // Smoothing and decimating 100k points is cheap but not free: redo it only when the
-    // history or the view settings change, not on every frame.
-    let key = (
-        run.history.version,
-        view.smoothing.to_bits(),
-        view.log_scale,
-        view.x_by_time,
-    );
+    let style = CurveStyle {
+        x_is_time: view.x_by_time,
+        smoothing: view.smoothing,
+        log: view.log_scale,
+        max_points: MAX_DRAWN,
+    };
+    let version = (run.history.version, run.history.clears);
     // New settings or a cleared history redraw at once; new rows at most every REDRAW_EVERY.
-    let stale = view.cache.as_ref().is_none_or(|(k, _, made)| {
-        let settings_changed = (k.1, k.2, k.3) != (key.1, key.2, key.3);
-        let rows_changed = k.0 != key.0;
-        settings_changed
-            || rows_changed && (made.elapsed() >= REDRAW_EVERY || run.history.is_empty())
+    let stale = view.cache.as_ref().is_none_or(|c| {
+        let rows_changed = c.version.0 != version.0;
+        c.style != style
+            || c.version.1 != version.1
+            || rows_changed && (c.made.elapsed() >= REDRAW_EVERY || run.history.is_empty())
     });
     if stale {
-        let curves = run
-            .history
-            .series
-            .iter()
-            .filter(|(name, _)| is_loss(name))
-            .map(|(name, raw)| {
-                (
-                    *name,
-                    plot_points(
-                        raw,
-                        view.x_by_time,
-                        view.smoothing,
-                        view.log_scale,
-                        MAX_DRAWN,
-                    ),
-                )
-            })
-            .collect();
-        view.cache = Some((key, curves, std::time::Instant::now()));
+        let old = view
+            .cache
+            .take()
+            .filter(|c| c.style == style && c.version.1 == version.1)
+            .map(|c| c.decimated)
+            .unwrap_or_default();
+        view.cache = Some(extend_curves(&run.history, style, old, version));
     }
     let curves = view
         .cache
         .as_ref()
-        .map(|(_, c, _)| c.as_slice())
+        .map(|c| c.drawn.as_slice())
         .unwrap_or_default();
     let draw_losses = |ui: &mut egui::Ui| {
         plot.show(ui, |plot_ui| {
@@ -197,5 +193,33 @@ pub fn curves_ui(view: &mut CurvesView, run: &RunState, data: &DataConfig, ui: &
             });
         }
         None => draw_losses(ui),
+    }
+}
+
+/// The loss curves with the rows that arrived since `old` was made (each curve starts over
+/// where it is new).
+fn extend_curves(
+    history: &crate::run::history::History,
+    style: CurveStyle,
+    mut old: Vec<(&'static str, Decimated)>,
+    version: (u64, u64),
+) -> CurvesCache {
+    let mut decimated = Vec::new();
+    let mut drawn = Vec::new();
+    for (name, raw) in history.series.iter().filter(|(name, _)| is_loss(name)) {
+        let mut curve = match old.iter().position(|(n, _)| n == name) {
+            Some(i) => old.swap_remove(i).1,
+            None => Decimated::new(style),
+        };
+        curve.update(raw);
+        drawn.push((*name, curve.points()));
+        decimated.push((*name, curve));
+    }
+    CurvesCache {
+        version,
+        style,
+        decimated,
+        drawn,
+        made: std::time::Instant::now(),
     }
 }

@@ -5,6 +5,7 @@ mod checkpoints;
 mod cli_run;
 mod config;
 mod cost;
+mod curves;
 mod data;
 mod evaluation;
 mod exports;
