@@ -82,6 +82,63 @@ pub fn sigmoid(l: f32) -> f32 {
     }
 }
 
+/// tanh(x), error about 1e-7: Cephes' odd polynomial below |x| = 0.625, above it
+/// 1 - 2 / (e^2|x| + 1) with x's sign. Branch-free, so a loop of it vectorises; NaN stays
+/// NaN (it takes the polynomial), and the exponent is capped before `exp`, which needs a
+/// number.
+#[inline(always)]
+pub fn tanh(x: f32) -> f32 {
+    let a = x.abs();
+    let z = x * x;
+    let small =
+        ((((-5.704_988_7e-3 * z + 2.063_909e-2) * z - 5.373_971_6e-2) * z + 1.333_144_2e-1) * z
+            - 3.333_328e-1)
+            * z
+            * x
+            + x;
+    let big = (1.0 - 2.0 / (exp(2.0 * a.min(44.0)) + 1.0)).copysign(x);
+    if a >= 0.625 {
+        big
+    } else {
+        small
+    }
+}
+
+/// tanh of every element, over the pool in fixed chunks. burn-flex called libm's scalar
+/// `tanhf` (and its `expm1f`) on one thread: 1.2 % of a DCGAN step on Zen 4.
+pub fn tanh_all(x: &[f32]) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out = vec![0.0; x.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(out, x)| tanh_chunk(x, out));
+    out
+}
+
+fn tanh_chunk(x: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { tanh_avx2(x, out) };
+        return;
+    }
+    tanh_loop(x, out);
+}
+
+/// The same loop compiled for AVX2 (no FMA, so the same bits as the plain one).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn tanh_avx2(x: &[f32], out: &mut [f32]) {
+    tanh_loop(x, out);
+}
+
+#[inline(always)]
+fn tanh_loop(x: &[f32], out: &mut [f32]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = tanh(v);
+    }
+}
+
 /// sum over elements of `softplus(l) - l * x`: binary cross-entropy with logits `l`
 /// against targets `x` in [0, 1].
 pub fn bce_logits_sum(logits: &[f32], targets: &[f32]) -> f32 {

@@ -611,6 +611,45 @@ impl Backward<Flex, 1> for LeakyBackward {
     }
 }
 
+/// tanh, as one pass each way on the CPU (burn-flex's forward is libm's scalar `tanhf`
+/// on one thread, its backward three tensor passes); burn's own elsewhere.
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if x.dtype() == DType::F32 {
+        if let Ok(xp) = x.clone().try_into_primitive::<Flex>() {
+            let y = elementwise::tanh_all(&floats(&xp));
+            return Tensor::from_primitive::<Flex>(flex(y, xp.shape()));
+        }
+        if let Ok(xa) = x.clone().try_into_primitive::<Ad>() {
+            let (xp, xn) = xa.into_parts();
+            let y = flex(elementwise::tanh_all(&floats(&xp)), xp.shape());
+            let out = record(TanhBackward, [xn], y.clone(), || SavedTanh { y });
+            return Tensor::from_primitive::<Ad>(out);
+        }
+    }
+    burn::tensor::activation::tanh(x)
+}
+
+#[derive(Debug, Clone)]
+struct SavedTanh {
+    y: FlexTensor,
+}
+
+#[derive(Debug)]
+struct TanhBackward;
+
+impl Backward<Flex, 1> for TanhBackward {
+    type State = SavedTanh;
+
+    fn backward(self, ops: Ops<SavedTanh, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = grads.consume::<Flex>(&ops.node);
+        let [node] = ops.parents;
+        let Some(node) = node else { return };
+        let y = ops.state.y;
+        let dx = elementwise_map(&floats(&y), &floats(&dy), |y, g| g * (1.0 - y * y));
+        grads.register::<Flex>(node.id, flex(dx, y.shape()));
+    }
+}
+
 /// `norm.forward(x)`, with the training-mode normalisation as one GenLab op on the CPU:
 /// statistics in two passes (mean, then centred variance, in f64), output in one, and
 /// the gradients in two (burn's composite

@@ -7,7 +7,6 @@ use super::{ModelError, SampleShape};
 use crate::config::NetConfig;
 use crate::modality::audio::spectrogram_head::SpectrogramHead;
 use burn::prelude::*;
-use burn::tensor::activation;
 
 // Modules are built once and moved rarely; boxing would fight burn's Module derive.
 #[allow(clippy::large_enum_variant)]
@@ -73,7 +72,7 @@ impl Generator {
             GeneratorNet::Resize(c) => c.forward(z).flatten(1, 3),
         };
         if self.bounded {
-            activation::tanh(out)
+            crate::kernels::ops::tanh(out)
         } else {
             out
         }

@@ -16,7 +16,7 @@ pub fn activate<const D: usize>(x: Tensor<D>, act: Activation) -> Tensor<D> {
         // One pass each way on the CPU: burn's leaky_relu has no fused gradient, and its
         // fallback (compare, mask_where, and their backward) cost 8 % of a DCGAN step.
         Activation::LeakyRelu => crate::kernels::ops::leaky_relu(x, 0.2),
-        Activation::Tanh => activation::tanh(x),
+        Activation::Tanh => crate::kernels::ops::tanh(x),
         Activation::Elu => {
             // elu(x) = x for x > 0, exp(x) - 1 otherwise
             let neg = x.clone().clamp_max(0.0).exp().sub_scalar(1.0);

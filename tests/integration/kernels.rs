@@ -602,6 +602,52 @@ fn leaky_relu_matches_burn_in_values_and_gradient() {
 }
 
 #[test]
+fn tanh_matches_burn_in_values_and_gradient() {
+    let device = Device::flex().autodiff();
+    // More elements than one pool chunk, from saturated to tiny.
+    let x = Tensor::<2>::random([131, 401], Distribution::Normal(0.0, 3.0), &device).require_grad();
+    let w = Tensor::<2>::random([131, 401], Distribution::Normal(0.0, 1.0), &device);
+    let run = |f: &dyn Fn() -> Tensor<2>| {
+        let y = f();
+        let grads = (y.clone() * w.clone()).sum().backward();
+        (values_any(y), values_any(x.grad(&grads).unwrap()))
+    };
+    let ours = run(&|| ops::tanh(x.clone()));
+    let reference = run(&|| burn::tensor::activation::tanh(x.clone()));
+    assert_close("tanh", &ours.0, &reference.0);
+    assert_close("tanh gradient", &ours.1, &reference.1);
+}
+
+#[test]
+fn vectorised_tanh_matches_f64_and_keeps_nan() {
+    use genlab::kernels::elementwise::{tanh, tanh_all};
+    let xs: Vec<f32> = (-20_000..=20_000)
+        .map(|i| i as f32 * 1e-3)
+        .chain([
+            1e-30,
+            -1e-7,
+            3e-5,
+            100.0,
+            -1e4,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+        ])
+        .collect();
+    // The pooled, AVX2-compiled pass and the scalar function give the same bits.
+    let all = tanh_all(&xs);
+    let mut worst = 0.0f64;
+    for (&x, &y) in xs.iter().zip(&all) {
+        assert_eq!(y.to_bits(), tanh(x).to_bits(), "tanh({x})");
+        let want = (x as f64).tanh();
+        // relative near zero (the odd polynomial keeps tiny inputs exact), absolute elsewhere
+        worst = worst.max((y as f64 - want).abs() / want.abs().clamp(1e-30, 1.0));
+    }
+    println!("tanh worst error {worst:.1e}");
+    assert!(worst < 1e-6, "tanh error {worst}");
+    assert!(tanh(f32::NAN).is_nan(), "a NaN must stay visible");
+}
+
+#[test]
 fn batch_norm_matches_burn_in_values_gradients_and_running_statistics() {
     use burn::nn::BatchNormConfig;
     let device = Device::flex().autodiff();
