@@ -596,19 +596,35 @@ impl Backward<Flex, 1> for LeakyBackward {
     type State = SavedLeaky;
 
     fn backward(self, ops: Ops<SavedLeaky, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let [node] = ops.parents;
-        let Some(node) = node else { return };
-        let SavedLeaky { x, slope } = ops.state;
-        let dx = elementwise_map(&floats(&x), &floats(&dy), move |x, g| {
-            if x >= 0.0 {
-                g
-            } else {
-                slope * g
-            }
-        });
-        grads.register::<Flex>(node.id, flex(dx, x.shape()));
+        let SavedLeaky { x, slope } = ops.state.clone();
+        elementwise_backward(
+            ops,
+            grads,
+            &x,
+            move |x, g| {
+                if x >= 0.0 {
+                    g
+                } else {
+                    slope * g
+                }
+            },
+        );
     }
+}
+
+/// The input gradient of a one-input element-wise op: `f(saved[i], dy[i])` for every
+/// element, where `saved` is the input or output the op kept.
+fn elementwise_backward<S>(
+    ops: Ops<S, 1>,
+    grads: &mut Gradients,
+    saved: &FlexTensor,
+    f: impl Fn(f32, f32) -> f32 + Sync,
+) {
+    let dy = grads.consume::<Flex>(&ops.node);
+    let [node] = ops.parents;
+    let Some(node) = node else { return };
+    let dx = elementwise_map(&floats(saved), &floats(&dy), f);
+    grads.register::<Flex>(node.id, flex(dx, saved.shape()));
 }
 
 /// tanh, as one pass each way on the CPU (burn-flex's forward is libm's scalar `tanhf`
@@ -641,12 +657,8 @@ impl Backward<Flex, 1> for TanhBackward {
     type State = SavedTanh;
 
     fn backward(self, ops: Ops<SavedTanh, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let dy = grads.consume::<Flex>(&ops.node);
-        let [node] = ops.parents;
-        let Some(node) = node else { return };
-        let y = ops.state.y;
-        let dx = elementwise_map(&floats(&y), &floats(&dy), |y, g| g * (1.0 - y * y));
-        grads.register::<Flex>(node.id, flex(dx, y.shape()));
+        let y = ops.state.y.clone();
+        elementwise_backward(ops, grads, &y, |y, g| g * (1.0 - y * y));
     }
 }
 

@@ -102,10 +102,6 @@ impl Decimated {
         }
     }
 
-    pub fn style(&self) -> CurveStyle {
-        self.style
-    }
-
     fn bucket_for(&self, rows: usize) -> usize {
         (rows / self.style.max_points.max(2) * 2).max(1)
     }
