@@ -211,17 +211,25 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
             generator,
             discriminator,
             pack: samples,
+            conditional,
             ..
         } => {
             let z = *latent_dim as u64;
             pack = (*samples).max(1) as u64;
             let judged = Side::of(shape, flat).packed(pack);
+            // A conditional generator also reads a one-hot class; its discriminator
+            // also writes a logit per class.
+            let classes = if *conditional {
+                class_count(&experiment.data)?
+            } else {
+                0
+            };
             (
                 vec![
-                    (generator, Side::Flat(z), Side::of(shape, flat)),
+                    (generator, Side::Flat(z + classes), Side::of(shape, flat)),
                     // The discriminator sees a real and a fake batch.
-                    (discriminator, judged, Side::Flat(1)),
-                    (discriminator, judged, Side::Flat(1)),
+                    (discriminator, judged, Side::Flat(1 + classes)),
+                    (discriminator, judged, Side::Flat(1 + classes)),
                 ],
                 z,
             )
@@ -425,6 +433,24 @@ fn text_model(text: TextShape, experiment: &Experiment) -> Estimate {
 }
 
 /// (samples, image shape, extra bytes per sample held while loading).
+/// Classes in labelled data (one past the largest label), as a conditional model is
+/// built for them; 0 for data without labels.
+fn class_count(data: &DataConfig) -> Result<u64, DataError> {
+    let past_largest = |labels: &[u8]| labels.iter().max().map_or(0, |&m| m as u64 + 1);
+    Ok(match data {
+        DataConfig::Tones { .. } => crate::modality::audio::tones::CLASSES.len() as u64,
+        DataConfig::Shapes { .. } => crate::data::shapes::CLASSES.len() as u64,
+        DataConfig::Idx {
+            labels: Some(path), ..
+        } => past_largest(&idx::read_idx(path, idx::LABELS_MAGIC, 1)?.1),
+        DataConfig::ImageFolder { path, .. } => crate::data::folder::image_files(path)?
+            .labels
+            .as_deref()
+            .map_or(0, past_largest),
+        _ => 0,
+    })
+}
+
 fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
     Ok(match data {
         DataConfig::Toy { .. } | DataConfig::Drawn { .. } => {

@@ -224,6 +224,12 @@ pub enum ModelConfig {
         /// the same few samples is told by their likeness to one another. 0 or 1: alone.
         #[serde(default, skip_serializing_if = "is_zero_usize")]
         pack: usize,
+        /// Class-conditional (AC-GAN, Odena et al. 2017): the generator is told a class
+        /// (its one-hot code joins the noise) and the discriminator also names the class
+        /// of what it sees, so each generated sample is pushed to look like its class.
+        /// Needs labelled data: the tones, the shapes, IDX with labels, or class folders.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        conditional: bool,
     },
     Vae {
         latent_dim: usize,
@@ -664,5 +670,26 @@ impl DataConfig {
     }
     pub fn is_text(&self) -> bool {
         matches!(self, DataConfig::Names | DataConfig::TextFile { .. })
+    }
+    /// The name of each class of labelled built-in data, in label order (`None` where
+    /// the classes have only numbers).
+    pub fn class_names(&self) -> Option<&'static [&'static str]> {
+        match self {
+            DataConfig::Tones { .. } => Some(&crate::modality::audio::tones::CLASSES),
+            DataConfig::Shapes { .. } => Some(&crate::data::shapes::CLASSES),
+            _ => None,
+        }
+    }
+
+    /// Whether this kind of data can carry class labels (a folder of images has them
+    /// only when its images sit in one subfolder per class; loading says so).
+    pub fn may_have_labels(&self) -> bool {
+        match self {
+            DataConfig::Tones { .. }
+            | DataConfig::Shapes { .. }
+            | DataConfig::ImageFolder { .. } => true,
+            DataConfig::Idx { labels, .. } => labels.is_some(),
+            _ => false,
+        }
     }
 }

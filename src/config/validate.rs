@@ -120,8 +120,21 @@ impl Experiment {
                 instance_noise,
                 spectrogram_discriminator,
                 pack,
+                conditional,
                 ..
             } => {
+                if *conditional && !self.data.may_have_labels() {
+                    p.push(
+                        "model.conditional",
+                        "needs labelled data: the tones, the shapes, IDX images with a labels file, or an image folder with one subfolder per class",
+                    );
+                }
+                if *conditional && *pack > 1 {
+                    p.push(
+                        "model.conditional",
+                        "does not go with packing: the discriminator names the class of one sample at a time",
+                    );
+                }
                 if *pack > 1 {
                     let batch = self.training.batch_size;
                     if *pack > 16 || !batch.is_multiple_of(*pack) {

@@ -212,6 +212,22 @@ impl Dataset {
         }
     }
 
+    /// The class of each sample, where the data has them.
+    pub fn labels(&self) -> Option<&[u8]> {
+        match self {
+            Dataset::Images(s) => s.labels.as_deref(),
+            Dataset::Audio(a) => a.labels.as_deref(),
+            Dataset::Points(_) | Dataset::Text(_) => None,
+        }
+    }
+
+    /// Classes a conditional model is built for: one past the largest label (0 without labels).
+    pub fn classes(&self) -> usize {
+        self.labels()
+            .and_then(|l| l.iter().max())
+            .map_or(0, |&m| m as usize + 1)
+    }
+
     /// Copies sample `i` into `out`.
     fn write_sample(&self, i: usize, out: &mut Vec<f32>) {
         match self {
@@ -232,6 +248,9 @@ pub struct Batcher {
     rng: SeededRng,
     #[serde(skip)]
     buffer: Vec<f32>,
+    /// The indices of the last batch, for its labels.
+    #[serde(skip)]
+    last: Vec<usize>,
 }
 
 impl Batcher {
@@ -241,6 +260,7 @@ impl Batcher {
             cursor: len,
             rng: SeededRng::seed_from_u64(seed ^ 0x5eed_ba7c),
             buffer: Vec::new(),
+            last: Vec::new(),
         };
         b.reshuffle();
         b
@@ -277,6 +297,7 @@ impl Batcher {
     /// The next `batch` samples, flattened.
     pub fn next(&mut self, data: &Dataset, batch: usize) -> &[f32] {
         self.buffer.clear();
+        self.last.clear();
         for _ in 0..batch {
             if self.cursor >= self.order.len() {
                 self.reshuffle();
@@ -284,7 +305,15 @@ impl Batcher {
             let i = self.order[self.cursor];
             self.cursor += 1;
             data.write_sample(i, &mut self.buffer);
+            self.last.push(i);
         }
         &self.buffer
+    }
+
+    /// The labels of the last batch `next` drew (empty when the data has none).
+    pub fn last_labels(&self, data: &Dataset) -> Vec<u8> {
+        data.labels()
+            .map(|l| self.last.iter().map(|&i| l[i]).collect())
+            .unwrap_or_default()
     }
 }

@@ -17,7 +17,8 @@ pub enum GeneratorNet {
     Resize(ResizeUp),
 }
 
-/// Latent `[batch, latent]` -> sample `[batch, features]`; images and clips come out in [-1, 1].
+/// Latent `[batch, latent + classes]` -> sample `[batch, features]`; images and clips
+/// come out in [-1, 1]. A conditional generator's input ends with the class's one-hot code.
 #[derive(Module, Debug)]
 pub struct Generator {
     net: GeneratorNet,
@@ -26,12 +27,15 @@ pub struct Generator {
 }
 
 impl Generator {
+    /// `classes`: the length of the one-hot class code after the noise (0: unconditional).
     pub fn new(
         cfg: &NetConfig,
         latent: usize,
+        classes: usize,
         shape: SampleShape,
         device: &Device,
     ) -> Result<Self, ModelError> {
+        let latent = latent + classes;
         let net = match cfg {
             NetConfig::Gru { .. } => return Err(ModelError(RECURRENT_NEEDS_TEXT.into())),
             NetConfig::Mlp {
@@ -95,7 +99,23 @@ pub struct WaveAndSpectrogram {
     spectrogram: SpectrogramHead,
 }
 
-/// Sample `[batch, features]` -> logit `[batch, 1]`.
+/// What a discriminator adds to its network (each as `ModelConfig::Gan` describes it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DiscriminatorOptions {
+    /// Spectral normalisation of every weight.
+    pub spectral: bool,
+    /// The head also sees the minibatch standard deviation (conv only).
+    pub minibatch_std: bool,
+    /// A second head over each clip's spectrogram (audio, conv only).
+    pub spectrogram: bool,
+    /// Samples judged at once (PacGAN); 0 or 1 alone.
+    pub pack: usize,
+    /// Class logits after the real-or-generated one (AC-GAN); 0 for none.
+    pub classes: usize,
+}
+
+/// Sample `[batch, features]` -> `[batch, 1 + classes]`: the real-or-generated logit,
+/// then (a conditional GAN's auxiliary classifier) one logit per class.
 #[derive(Module, Debug)]
 pub struct Discriminator {
     net: DiscriminatorNet,
@@ -111,13 +131,23 @@ impl Discriminator {
     pub fn new(
         cfg: &NetConfig,
         shape: SampleShape,
-        spectral: bool,
-        minibatch_std: bool,
-        spectrogram: bool,
-        pack: usize,
+        options: DiscriminatorOptions,
         device: &Device,
     ) -> Result<Self, ModelError> {
+        let DiscriminatorOptions {
+            spectral,
+            minibatch_std,
+            spectrogram,
+            pack,
+            classes,
+        } = options;
         let pack = pack.max(1);
+        if classes > 0 && pack > 1 {
+            return Err(ModelError(
+                "a conditional discriminator judges one sample at a time (no packing)".into(),
+            ));
+        }
+        let outputs = 1 + classes;
         if pack > 1 && matches!(shape, SampleShape::Point2) {
             return Err(ModelError("packing needs image or audio data".into()));
         }
@@ -130,7 +160,7 @@ impl Discriminator {
             } => DiscriminatorNet::Mlp(Mlp::new(
                 shape.flat_len() * pack,
                 hidden,
-                1,
+                outputs,
                 *activation,
                 *batch_norm,
                 spectral,
@@ -146,7 +176,7 @@ impl Discriminator {
                 let stack = ConvDown::new(
                     &plan,
                     channels,
-                    1,
+                    outputs,
                     *activation,
                     *batch_norm,
                     spectral,
@@ -215,7 +245,13 @@ impl Discriminator {
                 let wave = both
                     .wave
                     .forward_shifted(x.reshape([judged, ch, h, w]), shifts);
-                wave + spectra
+                // The head's score joins the real-or-generated logit, not the class logits.
+                let [_, outputs] = wave.dims();
+                if outputs == 1 {
+                    return wave + spectra;
+                }
+                let classes = wave.clone().narrow(1, 1, outputs - 1);
+                Tensor::cat(vec![wave.narrow(1, 0, 1) + spectra, classes], 1)
             }
         }
     }

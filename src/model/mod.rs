@@ -7,7 +7,7 @@ pub mod recurrent;
 pub mod spectral;
 pub mod vae;
 
-pub use gan::{Discriminator, Generator};
+pub use gan::{Discriminator, DiscriminatorOptions, Generator};
 pub use vae::Vae;
 
 /// The shape of one data sample, which fixes the networks' input and output sizes.

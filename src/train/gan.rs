@@ -1,7 +1,7 @@
 //! One GAN training step and its snapshots.
 
 use super::events::{Part, PointsView, Samples};
-use super::losses::{discriminator_loss, generator_loss};
+use super::losses::{class_cross_entropy, discriminator_loss, generator_loss};
 use super::quality::ImageQuality;
 use super::state;
 use super::tensors::{image_grid, matrix, values};
@@ -12,7 +12,7 @@ use crate::data::SeededRng;
 use crate::data::{toy, Batcher, Dataset};
 use crate::eval;
 use crate::modality::audio::views::AudioSnapshots;
-use crate::model::{Discriminator, Generator, ModelError, SampleShape};
+use crate::model::{Discriminator, DiscriminatorOptions, Generator, ModelError, SampleShape};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -63,6 +63,10 @@ pub struct GanTrainer {
     noise_now: f32,
     /// Largest phase-shuffle shift in samples (0: none).
     phase_shuffle: usize,
+    /// Classes of a conditional GAN (0: unconditional).
+    classes: usize,
+    /// Their names where the data has them (else "class N").
+    class_names: Option<&'static [&'static str]>,
 }
 
 impl GanTrainer {
@@ -84,6 +88,7 @@ impl GanTrainer {
             phase_shuffle,
             spectrogram_discriminator,
             pack,
+            conditional,
         } = &exp.model
         else {
             return Err(ModelError("not a GAN experiment".into()));
@@ -91,6 +96,15 @@ impl GanTrainer {
         if let SampleShape::Text { .. } = shape {
             return Err(ModelError(crate::model::TEXT_NEEDS_GRU.into()));
         }
+        let classes = match (*conditional, data.classes()) {
+            (false, _) => 0,
+            (true, 0) => {
+                return Err(ModelError(
+                    "a conditional GAN needs labelled data, and these samples have no labels (put a folder's images in one subfolder per class)".into(),
+                ))
+            }
+            (true, n) => n,
+        };
         let t = &exp.training;
         let mut rng = SeededRng::seed_from_u64(t.seed);
         let n_fixed = match shape {
@@ -121,16 +135,21 @@ impl GanTrainer {
             noise_now: *instance_noise,
             phase_shuffle: *phase_shuffle,
             g_grad_norm: 0.0,
-            g: Generator::new(generator, *latent_dim, shape, device)?,
+            g: Generator::new(generator, *latent_dim, classes, shape, device)?,
             d: Discriminator::new(
                 discriminator,
                 shape,
-                *spectral_norm,
-                *minibatch_std,
-                *spectrogram_discriminator,
-                *pack,
+                DiscriminatorOptions {
+                    spectral: *spectral_norm,
+                    minibatch_std: *minibatch_std,
+                    spectrogram: *spectrogram_discriminator,
+                    pack: *pack,
+                    classes,
+                },
                 device,
             )?,
+            classes,
+            class_names: exp.data.class_names(),
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
             optimizers: (
@@ -153,8 +172,9 @@ impl GanTrainer {
         })
     }
 
-    /// A real batch as the discriminator sees it (images scaled to [-1, 1]).
-    fn real_batch(&mut self) -> Tensor<2> {
+    /// A real batch as the discriminator sees it (images scaled to [-1, 1]), and its
+    /// labels (empty unless the GAN is conditional).
+    fn real_batch(&mut self) -> (Tensor<2>, Vec<u8>) {
         let n = self.data.sample_len();
         let x = matrix(
             self.batcher.next(&self.data, self.batch),
@@ -162,10 +182,73 @@ impl GanTrainer {
             n,
             &self.device,
         );
-        match self.shape {
+        let labels = match self.classes {
+            0 => Vec::new(),
+            _ => self.batcher.last_labels(&self.data),
+        };
+        let x = match self.shape {
             SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => x,
             SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
+        };
+        (x, labels)
+    }
+
+    /// Classes for a generated batch, drawn as the data's labels fall (empty when
+    /// unconditional).
+    fn fake_labels(&mut self, n: usize) -> Vec<u8> {
+        use rand::Rng;
+        let Some(labels) = self.data.labels().filter(|_| self.classes > 0) else {
+            return Vec::new();
+        };
+        (0..n)
+            .map(|_| labels[self.rng.random_range(0..labels.len())])
+            .collect()
+    }
+
+    /// `[labels, classes]` one-hot codes (`[n, 0]` when unconditional).
+    fn one_hot(&self, labels: &[u8], device: &Device) -> Tensor<2> {
+        let mut codes = vec![0.0f32; labels.len() * self.classes];
+        for (row, &l) in labels.iter().enumerate() {
+            codes[row * self.classes + l as usize] = 1.0;
         }
+        matrix(&codes, labels.len(), self.classes, device)
+    }
+
+    /// The generator's input: the noise, then the class's one-hot code when conditional.
+    fn generator_input(&self, z: Tensor<2>, labels: &[u8]) -> Tensor<2> {
+        match self.classes {
+            0 => z,
+            _ => {
+                let device = z.device();
+                Tensor::cat(vec![z, self.one_hot(labels, &device)], 1)
+            }
+        }
+    }
+
+    /// The names of the classes `n` snapshot samples are asked for (none when unconditional).
+    fn rotation_names(&self, n: usize) -> impl Iterator<Item = String> + '_ {
+        let n = if self.classes > 0 { n } else { 0 };
+        (0..n).map(|i| {
+            let class = i % self.classes;
+            match self.class_names.and_then(|names| names.get(class)) {
+                Some(name) => name.to_string(),
+                None => format!("class {class}"),
+            }
+        })
+    }
+
+    /// Flat latents with a conditional generator's one-hot class codes appended to each
+    /// row, the classes in rotation so that every class shows in a snapshot.
+    fn with_classes(&self, z: &[f32]) -> Vec<f32> {
+        if self.classes == 0 {
+            return z.to_vec();
+        }
+        let mut input = Vec::with_capacity(z.len() / self.latent * (self.latent + self.classes));
+        for (i, row) in z.chunks_exact(self.latent).enumerate() {
+            input.extend_from_slice(row);
+            input.extend((0..self.classes).map(|c| (c == i % self.classes) as u8 as f32));
+        }
+        input
     }
 
     /// `x` as the discriminator sees it: with instance noise when the experiment asks for it.
@@ -177,6 +260,15 @@ impl GanTrainer {
         let mut noise = toy::normal_latents(&mut self.rng, rows, cols);
         noise.iter_mut().for_each(|v| *v *= self.noise_now);
         x + matrix(&noise, rows, cols, &self.device)
+    }
+
+    /// The discriminator's output split into the real-or-generated logit `[batch, 1]` and,
+    /// when conditional, the class logits `[batch, classes]`.
+    fn split(&self, out: Tensor<2>) -> (Tensor<2>, Option<Tensor<2>>) {
+        match self.classes {
+            0 => (out, None),
+            c => (out.clone().narrow(1, 0, 1), Some(out.narrow(1, 1, c))),
+        }
     }
 
     /// Random shifts for one discriminator pass: one per conv layer but the last.
@@ -205,11 +297,15 @@ impl GanTrainer {
         self.generate_from(&self.fixed_z)
     }
 
-    /// The generator's output for flat latents, images mapped from tanh's range to [0, 1].
+    /// The generator's output for flat latents, images mapped from tanh's range to [0, 1]
+    /// (a conditional generator's classes in rotation).
     fn generate_from(&self, z: &[f32]) -> Vec<f32> {
         let g = self.g.valid();
         let device = self.device.clone().inner();
-        let out = eval::evaluator::in_batches(z, self.latent, &device, |z| g.forward(z));
+        let input = self.with_classes(z);
+        let out = eval::evaluator::in_batches(&input, self.latent + self.classes, &device, |z| {
+            g.forward(z)
+        });
         match self.shape {
             SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => out,
             SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
@@ -325,24 +421,43 @@ impl GanTrainer {
     /// training step is `(d_steps, true)`; Step D and Step G are `(1, false)`, `(0, true)`.
     fn updates(&mut self, d_updates: usize, g_update: bool) -> Values {
         let mut last_fake = None;
-        // [loss_d, D(x) logit, D(G(z)) logit] of the last D update, read back with the
-        // G values in one transfer: on a GPU every read is a wait for the queue.
+        // [loss_d, D(x) logit, D(G(z)) logit, class loss] of the last D update, read back
+        // with the G values in one transfer: on a GPU every read is a wait for the queue.
         let mut d_report = None;
         for _ in 0..d_updates {
-            let real = self.real_batch();
+            let (real, real_labels) = self.real_batch();
+            let fake_labels = self.fake_labels(self.batch);
             let z = self.noise(self.batch);
-            let fake = self.g.forward(z); // [batch, features], tracked for the G update
+            // [batch, features], tracked for the G update
+            let fake = self.g.forward(self.generator_input(z, &fake_labels));
             let (real, seen_fake) = (self.blurred(real), self.blurred(fake.clone().detach()));
             let (shift_real, shift_fake) = (self.shifts(), self.shifts());
-            let logits_real = self.d.forward_shifted(real, &shift_real);
-            let logits_fake = self.d.forward_shifted(seen_fake, &shift_fake);
+            let (logits_real, classes_real) = self.split(self.d.forward_shifted(real, &shift_real));
+            let (logits_fake, _) = self.split(self.d.forward_shifted(seen_fake, &shift_fake));
             let means = [
                 logits_real.clone().detach().mean(),
                 logits_fake.clone().detach().mean(),
             ];
-            let loss_d = discriminator_loss(self.loss, logits_real, logits_fake);
+            let mut loss_d = discriminator_loss(self.loss, logits_real, logits_fake);
+            // AC-GAN's classifier learns the classes from real samples only, so that it
+            // cannot be taught the generator's mistakes.
+            let class_loss = classes_real.map(|logits| {
+                let device = logits.device();
+                class_cross_entropy(logits, self.one_hot(&real_labels, &device))
+            });
+            if let Some(c) = &class_loss {
+                loss_d = loss_d + c.clone();
+            }
+            let device = loss_d.device();
             d_report = Some(Tensor::cat(
-                vec![loss_d.clone().detach(), means[0].clone(), means[1].clone()],
+                vec![
+                    loss_d.clone().detach(),
+                    means[0].clone(),
+                    means[1].clone(),
+                    class_loss
+                        .map(|c| c.detach())
+                        .unwrap_or_else(|| Tensor::zeros([1], &device)),
+                ],
                 0,
             ));
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
@@ -350,26 +465,47 @@ impl GanTrainer {
             if let Some(c) = self.clip {
                 self.d = self.d.clone().clip_weights(c);
             }
-            last_fake = Some(fake);
+            last_fake = Some((fake, fake_labels));
         }
         if !g_update {
             let v = d_report.map(values).unwrap_or_default();
             let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
-            return vec![("loss_d", at(0)), ("d_real", at(1)), ("d_fake", at(2))];
+            let mut report = vec![("loss_d", at(0)), ("d_real", at(1)), ("d_fake", at(2))];
+            if self.classes > 0 {
+                report.push(("class_loss", at(3)));
+            }
+            return report;
         }
         // The generator update reuses the last fake batch, as the PyTorch DCGAN example does.
-        let fake = last_fake.unwrap_or_else(|| {
+        let (fake, fake_labels) = last_fake.unwrap_or_else(|| {
+            let labels = self.fake_labels(self.batch);
             let z = self.noise(self.batch);
-            self.g.forward(z)
+            (self.g.forward(self.generator_input(z, &labels)), labels)
         });
         // D's parameters are constants here: its weight gradients would be thrown away
         // (8 % of a DCGAN step's products), so they are not computed.
         let fake = self.blurred(fake);
         let shifts = self.shifts();
-        let loss_g = generator_loss(
-            self.loss,
-            self.d.clone().no_grad().forward_shifted(fake, &shifts),
-        );
+        let (logits, classes) = self.split(self.d.clone().no_grad().forward_shifted(fake, &shifts));
+        let mut loss_g = generator_loss(self.loss, logits);
+        let device = loss_g.device();
+        // The share of the batch the classifier puts in the class asked for.
+        let mut class_match = Tensor::zeros([1], &device);
+        if let Some(logits) = classes {
+            let asked: Vec<i64> = fake_labels.iter().map(|&l| l as i64).collect();
+            let asked = Tensor::<2, Int>::from_data(
+                burn::tensor::TensorData::new(asked, [fake_labels.len(), 1]),
+                &device,
+            );
+            class_match = logits
+                .clone()
+                .detach()
+                .argmax(1)
+                .equal(asked)
+                .float()
+                .mean();
+            loss_g = loss_g + class_cross_entropy(logits, self.one_hot(&fake_labels, &device));
+        }
         let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
         let g_norm_sq = state::gradient_square_sum(&self.g, &grads);
@@ -377,22 +513,27 @@ impl GanTrainer {
         let device = loss_g_report.device();
         let report = Tensor::cat(
             vec![
-                d_report.unwrap_or_else(|| Tensor::zeros([3], &device)),
+                d_report.unwrap_or_else(|| Tensor::zeros([4], &device)),
                 loss_g_report,
                 g_norm_sq.unwrap_or_else(|| Tensor::zeros([1], &device)),
+                class_match,
             ],
             0,
         );
         let v = values(report);
         let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
-        self.g_grad_norm = at(4).sqrt();
-        vec![
+        self.g_grad_norm = at(5).sqrt();
+        let mut report = vec![
             ("loss_d", at(0)),
-            ("loss_g", at(3)),
+            ("loss_g", at(4)),
             ("d_real", at(1)),
             ("d_fake", at(2)),
             ("g_grad_norm", self.g_grad_norm),
-        ]
+        ];
+        if self.classes > 0 {
+            report.extend([("class_loss", at(3)), ("class_match", at(6))]);
+        }
+        report
     }
 }
 
@@ -427,7 +568,12 @@ impl Trainer for GanTrainer {
                 Dataset::Images(set),
             ) => {
                 let n = generated.len() / self.shape.flat_len();
-                let grid = image_grid(&generated, n, channels, [height, width], 8);
+                // A conditional GAN's classes in rotation: one column a class.
+                let columns = match self.classes {
+                    2..=16 => self.classes,
+                    _ => 8,
+                };
+                let grid = image_grid(&generated, n, channels, [height, width], columns);
                 let real_n = set.len().min(512);
                 let dist = eval::images::pixel_stat_distance(
                     &generated,
@@ -436,15 +582,14 @@ impl Trainer for GanTrainer {
                 );
                 let mut metrics = vec![("pixel_distance", dist)];
                 if let Some(q) = &self.quality {
-                    let images = values(self.g.valid().forward(q.latent_matrix(self.latent)));
-                    let images: Vec<f32> = images.iter().map(|v| (v + 1.0) * 0.5).collect();
-                    metrics.extend(q.measure(&images));
+                    metrics.extend(q.measure(&self.generate_from(q.latents())));
                 }
                 (Samples::grid(grid), metrics)
             }
             (SampleShape::Audio { .. }, _) => match &self.audio {
                 Some(audio) => {
-                    let (view, metrics) = audio.snapshot(&generated);
+                    let (mut view, metrics) = audio.snapshot(&generated);
+                    view.classes = self.rotation_names(view.generated.len()).collect();
                     (Samples::Audio(view), metrics)
                 }
                 None => (Samples::Points(empty_view()), Vec::new()),

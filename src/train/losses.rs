@@ -3,7 +3,7 @@
 
 use crate::config::{GanLoss, Reconstruction};
 use burn::prelude::*;
-use burn::tensor::activation::{log_sigmoid, relu};
+use burn::tensor::activation::{log_sigmoid, log_softmax, relu};
 
 /// Discriminator loss from logits on real and generated samples.
 pub fn discriminator_loss(loss: GanLoss, real: Tensor<2>, fake: Tensor<2>) -> Tensor<1> {
@@ -28,6 +28,16 @@ pub fn generator_loss(loss: GanLoss, fake: Tensor<2>) -> Tensor<1> {
         GanLoss::LeastSquares => fake.sub_scalar(1.0).powi_scalar(2).mean().mul_scalar(0.5),
         GanLoss::Hinge | GanLoss::Wasserstein => fake.mean().neg(),
     }
+}
+
+/// Mean cross-entropy of class logits `[batch, classes]` against one-hot targets (the
+/// auxiliary classifier's loss in a conditional GAN).
+pub fn class_cross_entropy(logits: Tensor<2>, one_hot: Tensor<2>) -> Tensor<1> {
+    let [batch, _] = logits.dims();
+    (log_softmax(logits, 1) * one_hot)
+        .sum()
+        .neg()
+        .div_scalar(batch as f32)
 }
 
 /// Reconstruction term per sample, summed over features and averaged over the batch.

@@ -63,9 +63,16 @@ pub fn metric_columns(exp: &Experiment) -> Vec<&'static str> {
         ],
         crate::config::ModelConfig::LanguageModel { .. } => &["loss", "lr_g", "held_out_bpc"],
     };
+    let conditional: &[&'static str] = match exp.model {
+        crate::config::ModelConfig::Gan {
+            conditional: true, ..
+        } => &["class_loss", "class_match"],
+        _ => &[],
+    };
     let quality = crate::modality::of(&exp.data).quality(&exp.data, exp.is_gan());
     family
         .iter()
+        .chain(conditional)
         .copied()
         .chain(quality.iter().map(|m| m.column))
         .collect()

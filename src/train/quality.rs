@@ -53,6 +53,11 @@ impl ImageQuality {
         })
     }
 
+    /// The fixed latents the quality metrics are measured on, flat.
+    pub fn latents(&self) -> &[f32] {
+        &self.latents
+    }
+
     /// Latents as a `[QUALITY_SAMPLES, latent]` tensor on the inference device.
     pub fn latent_matrix(&self, latent_dim: usize) -> Tensor<2> {
         matrix(&self.latents, QUALITY_SAMPLES, latent_dim, &self.device)

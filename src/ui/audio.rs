@@ -75,7 +75,12 @@ pub fn clips_ui(
             "Listen to the data:"
         });
         for (i, clip) in view.generated.iter().enumerate() {
-            let button = ui.add_enabled(!playing, egui::Button::new(format!("play {}", i + 1)));
+            // A conditional GAN's clips say which class they were asked for.
+            let label = match view.classes.get(i) {
+                Some(class) => format!("play {} ({class})", i + 1),
+                None => format!("play {}", i + 1),
+            };
+            let button = ui.add_enabled(!playing, egui::Button::new(label));
             if button.clicked() {
                 action = play(format!("clip {}", i + 1), clip);
             }

@@ -304,6 +304,7 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
             phase_shuffle,
             spectrogram_discriminator,
             pack,
+            conditional,
         } => {
             ui.add(
                 egui::DragValue::new(latent_dim)
@@ -349,6 +350,8 @@ fn model_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem])
                 .on_hover_text("Audio: a second discriminator head scores each clip's log-power spectrogram, so noise at the right pitch is easy to tell from a clean note");
             ui.add(egui::DragValue::new(pack).range(0..=16).prefix("pack: "))
                 .on_hover_text("PacGAN: the discriminator judges this many samples at once (real with real, generated with generated), so a generator making the same few samples gives itself away. 0 or 1: one at a time");
+            ui.checkbox(conditional, "class-conditional (AC-GAN)")
+                .on_hover_text("Labelled data: the generator is told which class to make and the discriminator also names the class of what it sees, so every class is asked for and each sample is pushed towards its own. Snapshots show the classes in rotation.");
             net_ui(ui, "generator", generator, problems, "model.generator");
             net_ui(
                 ui,
@@ -472,6 +475,7 @@ fn default_model(family: Family) -> ModelConfig {
         phase_shuffle: 0,
         spectrogram_discriminator: false,
         pack: 0,
+        conditional: false,
     };
     match family {
         Family::Gan => gan,
@@ -507,6 +511,7 @@ fn text_gan() -> ModelConfig {
         phase_shuffle: 0,
         spectrogram_discriminator: false,
         pack: 0,
+        conditional: false,
     }
 }
 
@@ -601,6 +606,7 @@ fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
             phase_shuffle: 0,
             spectrogram_discriminator: false,
             pack: 0,
+            conditional: false,
         },
         lm @ ModelConfig::LanguageModel { .. } => lm,
     }

@@ -6,7 +6,7 @@ use crate::config::{Activation, GanLoss, OptimizerKind, Reconstruction};
 use crate::eval::metric::Metric;
 
 /// Metrics of the model families rather than of a kind of data, in readout order.
-const FAMILY: [Metric; 5] = [
+const FAMILY: [Metric; 6] = [
     Metric::new(
         "held_out_bpc",
         "held-out bits/char",
@@ -36,6 +36,12 @@ const FAMILY: [Metric; 5] = [
         "G gradient norm",
         "",
         "L2 norm of the generator's gradients at the last step: near 0 for many steps means they vanished.",
+    ),
+    Metric::new(
+        "class_match",
+        "class match",
+        "",
+        "Share of a conditional GAN's generated batch that the discriminator's classifier puts in the class the generator was asked for: near 1/classes means the generator ignores its class.",
     ),
 ];
 
@@ -70,6 +76,7 @@ pub fn metric_label(column: &str) -> &str {
     match column {
         "loss_d" => "D loss",
         "loss_g" => "G loss",
+        "class_loss" => "D class loss",
         "held_out_reconstruction" => "held-out reconstruction",
         "reconstruction" => "reconstruction",
         "kl" => "KL",

@@ -167,8 +167,13 @@ fn the_spectrogram_discriminator_is_refused_off_audio() {
 fn packing_needs_images_or_audio_and_a_divisor_of_the_batch() {
     let with_pack = |name: &str, n: usize| {
         let mut e = preset(name);
-        if let ModelConfig::Gan { pack, .. } = &mut e.model {
+        if let ModelConfig::Gan {
+            pack, conditional, ..
+        } = &mut e.model
+        {
             *pack = n;
+            // The WaveGAN preset is conditional, which packing rules out (tested below).
+            *conditional = false;
         }
         e
     };
@@ -182,6 +187,39 @@ fn packing_needs_images_or_audio_and_a_divisor_of_the_batch() {
     assert!(
         with_pack("gan_ring.toml", 1).validate().is_empty(),
         "1 is alone"
+    );
+}
+
+#[test]
+fn a_conditional_gan_needs_labelled_data_and_one_sample_a_judgement() {
+    let conditional = |name: &str, pack_by: usize| {
+        let mut e = preset(name);
+        if let ModelConfig::Gan {
+            conditional, pack, ..
+        } = &mut e.model
+        {
+            *conditional = true;
+            *pack = pack_by;
+        }
+        e
+    };
+    for labelled in ["wavegan_tones.toml", "dcgan_shapes.toml"] {
+        assert!(conditional(labelled, 0).validate().is_empty(), "{labelled}");
+    }
+    // 2-D points have no classes, and an IDX file without its labels file neither.
+    assert_eq!(
+        fields(&conditional("gan_ring.toml", 0)),
+        vec!["model.conditional"]
+    );
+    let mut idx = conditional("dcgan_shapes.toml", 0);
+    idx.data = DataConfig::Idx {
+        images: "digits.idx".into(),
+        labels: None,
+    };
+    assert!(fields(&idx).contains(&"model.conditional".to_string()));
+    assert_eq!(
+        fields(&conditional("dcgan_shapes.toml", 2)),
+        vec!["model.conditional"]
     );
 }
 

@@ -521,6 +521,8 @@ enum Change {
     KlWarmup(u64),
     /// PacGAN packing of the discriminator's input.
     Pack(usize),
+    /// A class-conditional GAN (AC-GAN) or not.
+    Conditional(bool),
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -594,6 +596,7 @@ fn change() -> impl Strategy<Value = Change> {
         float.prop_map(Change::WordDropout),
         prop_oneof![Just(0u64), Just(1), Just(1000)].prop_map(Change::KlWarmup),
         prop_oneof![Just(0usize), Just(2), Just(3), Just(64), Just(1000)].prop_map(Change::Pack),
+        any::<bool>().prop_map(Change::Conditional),
     ]
 }
 
@@ -769,6 +772,11 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                 *pack = *n;
             }
         }
+        Change::Conditional(on) => {
+            if let ModelConfig::Gan { conditional, .. } = &mut e.model {
+                *conditional = *on;
+            }
+        }
         Change::Family => {
             let latent = match &mut e.model {
                 ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
@@ -808,6 +816,7 @@ fn apply_change(e: &mut Experiment, c: &Change, folder: &Path) {
                     phase_shuffle: 0,
                     spectrogram_discriminator: false,
                     pack: 0,
+                    conditional: false,
                 },
                 ModelConfig::LanguageModel { .. } => unreachable!("returned above"),
             };

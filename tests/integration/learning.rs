@@ -438,7 +438,7 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
 #[test]
 fn a_packed_discriminator_judges_consecutive_pairs() {
     use genlab::config::{Activation, NetConfig};
-    use genlab::model::{Discriminator, SampleShape};
+    use genlab::model::{Discriminator, DiscriminatorOptions, SampleShape};
     use genlab::train::tensors::{matrix, values};
     let (device, _) =
         genlab::train::session::device_for(genlab::config::Backend::Cpu).expect("cpu");
@@ -463,8 +463,12 @@ fn a_packed_discriminator_judges_consecutive_pairs() {
         (&mlp, image, false),
         (&conv, audio, true),
     ] {
-        let d = Discriminator::new(net, shape, false, false, spectrogram, 2, &device)
-            .expect("packed discriminator");
+        let options = DiscriminatorOptions {
+            spectrogram,
+            pack: 2,
+            ..Default::default()
+        };
+        let d = Discriminator::new(net, shape, options, &device).expect("packed discriminator");
         let n = shape.flat_len();
         let mut rows: Vec<f32> = (0..4 * n)
             .map(|i| ((i * 7919) % 101) as f32 / 101.0)
@@ -485,7 +489,14 @@ fn a_packed_discriminator_judges_consecutive_pairs() {
         );
     }
     // Points cannot be packed: the 2-D views score single points.
-    assert!(
-        Discriminator::new(&mlp, SampleShape::Point2, false, false, false, 2, &device).is_err()
-    );
+    assert!(Discriminator::new(
+        &mlp,
+        SampleShape::Point2,
+        DiscriminatorOptions {
+            pack: 2,
+            ..Default::default()
+        },
+        &device
+    )
+    .is_err());
 }

@@ -29,6 +29,8 @@ pub struct AudioView {
     pub spectrograms: RgbaImage,
     /// VAE: spectrograms of each input beside its reconstruction, two pairs a row.
     pub pairs: Option<RgbaImage>,
+    /// A conditional GAN's class for each generated clip (empty otherwise).
+    pub classes: Vec<String>,
 }
 
 impl AudioView {
@@ -78,6 +80,7 @@ impl AudioView {
             inputs: Vec::new(),
             reconstructed: Vec::new(),
             pairs: None,
+            classes: Vec::new(),
         }
     }
 
