@@ -1,7 +1,8 @@
 //! One GAN training step and its snapshots.
 
+use super::classes::Classes;
 use super::events::{Part, PointsView, Samples};
-use super::losses::{class_cross_entropy, discriminator_loss, generator_loss};
+use super::losses::{discriminator_loss, generator_loss};
 use super::quality::ImageQuality;
 use super::state;
 use super::tensors::{image_grid, matrix, values};
@@ -63,10 +64,8 @@ pub struct GanTrainer {
     noise_now: f32,
     /// Largest phase-shuffle shift in samples (0: none).
     phase_shuffle: usize,
-    /// Classes of a conditional GAN (0: unconditional).
-    classes: usize,
-    /// Their names where the data has them (else "class N").
-    class_names: Option<&'static [&'static str]>,
+    /// A conditional GAN's classes (none: unconditional).
+    classes: Classes,
 }
 
 impl GanTrainer {
@@ -148,8 +147,7 @@ impl GanTrainer {
                 },
                 device,
             )?,
-            classes,
-            class_names: exp.data.class_names(),
+            classes: Classes::new(classes, exp.data.class_names()),
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
             optimizers: (
@@ -182,7 +180,7 @@ impl GanTrainer {
             n,
             &self.device,
         );
-        let labels = match self.classes {
+        let labels = match self.classes.count() {
             0 => Vec::new(),
             _ => self.batcher.last_labels(&self.data),
         };
@@ -193,62 +191,10 @@ impl GanTrainer {
         (x, labels)
     }
 
-    /// Classes for a generated batch, drawn as the data's labels fall (empty when
-    /// unconditional).
-    fn fake_labels(&mut self, n: usize) -> Vec<u8> {
-        use rand::Rng;
-        let Some(labels) = self.data.labels().filter(|_| self.classes > 0) else {
-            return Vec::new();
-        };
-        (0..n)
-            .map(|_| labels[self.rng.random_range(0..labels.len())])
-            .collect()
-    }
-
-    /// `[labels, classes]` one-hot codes (`[n, 0]` when unconditional).
-    fn one_hot(&self, labels: &[u8], device: &Device) -> Tensor<2> {
-        let mut codes = vec![0.0f32; labels.len() * self.classes];
-        for (row, &l) in labels.iter().enumerate() {
-            codes[row * self.classes + l as usize] = 1.0;
-        }
-        matrix(&codes, labels.len(), self.classes, device)
-    }
-
-    /// The generator's input: the noise, then the class's one-hot code when conditional.
-    fn generator_input(&self, z: Tensor<2>, labels: &[u8]) -> Tensor<2> {
-        match self.classes {
-            0 => z,
-            _ => {
-                let device = z.device();
-                Tensor::cat(vec![z, self.one_hot(labels, &device)], 1)
-            }
-        }
-    }
-
-    /// The names of the classes `n` snapshot samples are asked for (none when unconditional).
-    fn rotation_names(&self, n: usize) -> impl Iterator<Item = String> + '_ {
-        let n = if self.classes > 0 { n } else { 0 };
-        (0..n).map(|i| {
-            let class = i % self.classes;
-            match self.class_names.and_then(|names| names.get(class)) {
-                Some(name) => name.to_string(),
-                None => format!("class {class}"),
-            }
-        })
-    }
-
-    /// Flat latents with a conditional generator's one-hot class codes appended to each
-    /// row, the classes in rotation so that every class shows in a snapshot.
-    fn with_classes(&self, z: &[f32]) -> Vec<f32> {
-        if self.classes == 0 {
-            return z.to_vec();
-        }
-        let mut input = Vec::with_capacity(z.len() / self.latent * (self.latent + self.classes));
-        for (i, row) in z.chunks_exact(self.latent).enumerate() {
-            input.extend_from_slice(row);
-            input.extend((0..self.classes).map(|c| (c == i % self.classes) as u8 as f32));
-        }
-        input
+    /// Classes for a generated batch (empty when unconditional).
+    fn fake_labels(&mut self) -> Vec<u8> {
+        self.classes
+            .draw(self.data.labels(), &mut self.rng, self.batch)
     }
 
     /// `x` as the discriminator sees it: with instance noise when the experiment asks for it.
@@ -260,15 +206,6 @@ impl GanTrainer {
         let mut noise = toy::normal_latents(&mut self.rng, rows, cols);
         noise.iter_mut().for_each(|v| *v *= self.noise_now);
         x + matrix(&noise, rows, cols, &self.device)
-    }
-
-    /// The discriminator's output split into the real-or-generated logit `[batch, 1]` and,
-    /// when conditional, the class logits `[batch, classes]`.
-    fn split(&self, out: Tensor<2>) -> (Tensor<2>, Option<Tensor<2>>) {
-        match self.classes {
-            0 => (out, None),
-            c => (out.clone().narrow(1, 0, 1), Some(out.narrow(1, 1, c))),
-        }
     }
 
     /// Random shifts for one discriminator pass: one per conv layer but the last.
@@ -302,10 +239,9 @@ impl GanTrainer {
     fn generate_from(&self, z: &[f32]) -> Vec<f32> {
         let g = self.g.valid();
         let device = self.device.clone().inner();
-        let input = self.with_classes(z);
-        let out = eval::evaluator::in_batches(&input, self.latent + self.classes, &device, |z| {
-            g.forward(z)
-        });
+        let input = self.classes.in_rotation(z, self.latent);
+        let width = self.latent + self.classes.count();
+        let out = eval::evaluator::in_batches(&input, width, &device, |z| g.forward(z));
         match self.shape {
             SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => out,
             SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
@@ -426,14 +362,20 @@ impl GanTrainer {
         let mut d_report = None;
         for _ in 0..d_updates {
             let (real, real_labels) = self.real_batch();
-            let fake_labels = self.fake_labels(self.batch);
+            let fake_labels = self.fake_labels();
             let z = self.noise(self.batch);
             // [batch, features], tracked for the G update
-            let fake = self.g.forward(self.generator_input(z, &fake_labels));
+            let fake = self
+                .g
+                .forward(self.classes.generator_input(z, &fake_labels));
             let (real, seen_fake) = (self.blurred(real), self.blurred(fake.clone().detach()));
             let (shift_real, shift_fake) = (self.shifts(), self.shifts());
-            let (logits_real, classes_real) = self.split(self.d.forward_shifted(real, &shift_real));
-            let (logits_fake, _) = self.split(self.d.forward_shifted(seen_fake, &shift_fake));
+            let (logits_real, classes_real) = self
+                .classes
+                .split(self.d.forward_shifted(real, &shift_real));
+            let (logits_fake, _) = self
+                .classes
+                .split(self.d.forward_shifted(seen_fake, &shift_fake));
             let means = [
                 logits_real.clone().detach().mean(),
                 logits_fake.clone().detach().mean(),
@@ -441,10 +383,7 @@ impl GanTrainer {
             let mut loss_d = discriminator_loss(self.loss, logits_real, logits_fake);
             // AC-GAN's classifier learns the classes from real samples only, so that it
             // cannot be taught the generator's mistakes.
-            let class_loss = classes_real.map(|logits| {
-                let device = logits.device();
-                class_cross_entropy(logits, self.one_hot(&real_labels, &device))
-            });
+            let class_loss = classes_real.map(|logits| self.classes.loss(logits, &real_labels));
             if let Some(c) = &class_loss {
                 loss_d = loss_d + c.clone();
             }
@@ -471,40 +410,34 @@ impl GanTrainer {
             let v = d_report.map(values).unwrap_or_default();
             let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
             let mut report = vec![("loss_d", at(0)), ("d_real", at(1)), ("d_fake", at(2))];
-            if self.classes > 0 {
+            if self.classes.count() > 0 {
                 report.push(("class_loss", at(3)));
             }
             return report;
         }
         // The generator update reuses the last fake batch, as the PyTorch DCGAN example does.
         let (fake, fake_labels) = last_fake.unwrap_or_else(|| {
-            let labels = self.fake_labels(self.batch);
+            let labels = self.fake_labels();
             let z = self.noise(self.batch);
-            (self.g.forward(self.generator_input(z, &labels)), labels)
+            (
+                self.g.forward(self.classes.generator_input(z, &labels)),
+                labels,
+            )
         });
         // D's parameters are constants here: its weight gradients would be thrown away
         // (8 % of a DCGAN step's products), so they are not computed.
         let fake = self.blurred(fake);
         let shifts = self.shifts();
-        let (logits, classes) = self.split(self.d.clone().no_grad().forward_shifted(fake, &shifts));
+        let (logits, classes) = self
+            .classes
+            .split(self.d.clone().no_grad().forward_shifted(fake, &shifts));
         let mut loss_g = generator_loss(self.loss, logits);
         let device = loss_g.device();
         // The share of the batch the classifier puts in the class asked for.
         let mut class_match = Tensor::zeros([1], &device);
         if let Some(logits) = classes {
-            let asked: Vec<i64> = fake_labels.iter().map(|&l| l as i64).collect();
-            let asked = Tensor::<2, Int>::from_data(
-                burn::tensor::TensorData::new(asked, [fake_labels.len(), 1]),
-                &device,
-            );
-            class_match = logits
-                .clone()
-                .detach()
-                .argmax(1)
-                .equal(asked)
-                .float()
-                .mean();
-            loss_g = loss_g + class_cross_entropy(logits, self.one_hot(&fake_labels, &device));
+            class_match = self.classes.matched(logits.clone(), &fake_labels);
+            loss_g = loss_g + self.classes.loss(logits, &fake_labels);
         }
         let loss_g_report = loss_g.clone().detach();
         let grads = GradientsParams::from_grads(loss_g.backward(), &self.g);
@@ -530,7 +463,7 @@ impl GanTrainer {
             ("d_fake", at(2)),
             ("g_grad_norm", self.g_grad_norm),
         ];
-        if self.classes > 0 {
+        if self.classes.count() > 0 {
             report.extend([("class_loss", at(3)), ("class_match", at(6))]);
         }
         report
@@ -569,8 +502,8 @@ impl Trainer for GanTrainer {
             ) => {
                 let n = generated.len() / self.shape.flat_len();
                 // A conditional GAN's classes in rotation: one column a class.
-                let columns = match self.classes {
-                    2..=16 => self.classes,
+                let columns = match self.classes.count() {
+                    c @ 2..=16 => c,
                     _ => 8,
                 };
                 let grid = image_grid(&generated, n, channels, [height, width], columns);
@@ -589,7 +522,7 @@ impl Trainer for GanTrainer {
             (SampleShape::Audio { .. }, _) => match &self.audio {
                 Some(audio) => {
                     let (mut view, metrics) = audio.snapshot(&generated);
-                    view.classes = self.rotation_names(view.generated.len()).collect();
+                    view.classes = self.classes.rotation_names(view.generated.len());
                     (Samples::Audio(view), metrics)
                 }
                 None => (Samples::Points(empty_view()), Vec::new()),

@@ -1,5 +1,6 @@
 //! Training: the session thread, one step per model family, losses.
 
+mod classes;
 pub mod device;
 pub mod events;
 mod gan;
