@@ -156,13 +156,13 @@ pub enum Command {
         #[arg(long)]
         export: Option<PathBuf>,
     },
-    /// Write a trained image model's samples as PNG files, one per image (a text model's
-    /// items as samples.txt, one per line), from a run folder's newest checkpoint: for
-    /// `genlab score` and outside tools.
+    /// Write a trained model's samples from a run folder's newest checkpoint, for
+    /// `genlab score` and outside tools: images as PNG files and clips as WAV files, one
+    /// per sample; text items in samples.txt and 2-D points in samples.csv, one per line.
     Sample {
         /// A run folder with checkpoints.
         run: PathBuf,
-        /// Images to write.
+        /// Samples to write (images, clips, text items or points).
         #[arg(long, default_value_t = 512)]
         count: usize,
         /// Seed of the latents.
@@ -574,25 +574,14 @@ pub fn score(data_of: &Path, samples: Option<&Path>, export: Option<&Path>) -> a
     Ok(())
 }
 
-/// Runs `genlab sample`: the newest checkpoint's model writes `count` images.
+/// Runs `genlab sample`: the newest checkpoint's model writes `count` samples (images as
+/// PNGs, clips as WAVs, text items and 2-D points each in one file).
 pub fn sample(run: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result<usize> {
     let (checkpoint, path, _) = store::latest(&store::dir_of(run))?;
     let exp = checkpoint
         .experiment()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let data = crate::data::Dataset::load(&exp.data, exp.training.seed)?;
-    let image = match data.shape() {
-        crate::model::SampleShape::Image {
-            channels,
-            height,
-            width,
-        } if height == width => Some((channels, height)),
-        crate::model::SampleShape::Text { .. } => None,
-        _ => anyhow::bail!(
-            "{}: `genlab sample` writes square images or text only",
-            run.display()
-        ),
-    };
     let (device, _) = crate::train::device::device_for(crate::config::Backend::Cpu)
         .map_err(anyhow::Error::msg)?;
     let mut trainer =
@@ -601,27 +590,10 @@ pub fn sample(run: &Path, count: usize, seed: u64, out: &Path) -> anyhow::Result
         .load_state(&checkpoint.trainer)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let generated = trainer.generate(count, seed);
-    match (image, &data) {
-        (Some((channels, side)), _) => {
-            crate::eval::scoring::write_pngs(out, &generated, channels, side)
-                .map_err(anyhow::Error::msg)?
-        }
-        // Text: the items, one per line, in `samples.txt`.
-        (None, crate::data::Dataset::Text(set)) => {
-            let len = set.sequence_len();
-            let mut text = String::new();
-            for item in generated.chunks_exact(len) {
-                text.push_str(
-                    &set.vocabulary
-                        .decode(item.iter().map(|&t| t.max(0.0) as u32)),
-                );
-                text.push('\n');
-            }
-            std::fs::create_dir_all(out)?;
-            crate::durable::write(&out.join("samples.txt"), text.as_bytes())?;
-        }
-        (None, _) => unreachable!("only text has no image shape here"),
-    }
+    // Each kind of data writes its own files: PNGs, WAVs, text or CSV.
+    crate::modality::of_dataset(&data)
+        .write_samples(&data, &generated, out)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", run.display()))?;
     println!(
         "{count} samples of step {} written to {}",
         checkpoint.step,

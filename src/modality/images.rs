@@ -89,6 +89,20 @@ impl Modality for Images {
         "images"
     }
 
+    /// One PNG per image, `000000.png` on (square images only).
+    fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
+        let Dataset::Images(set) = data else {
+            return Err(super::other_kind(self.name()));
+        };
+        if set.height != set.width {
+            return Err(format!(
+                "samples are written for square images, these are {}x{}",
+                set.height, set.width
+            ));
+        }
+        crate::eval::scoring::write_pngs(out, generated, set.channels, set.height)
+    }
+
     /// Real images one by one; the snapshot's grid cut into its cells.
     fn blind_test_items(
         &self,

@@ -13,11 +13,13 @@ pub mod images;
 pub mod points;
 pub mod text;
 
-use crate::config::DataConfig;
+use crate::config::{DataConfig, Experiment};
 use crate::data::{Dataset, SeededRng};
 use crate::eval::human::Exhibit;
 use crate::eval::metric::Metric;
 use crate::train::Samples;
+use crate::train::Trainer;
+use burn::prelude::Device;
 use std::path::Path;
 
 /// What a kind of data provides.
@@ -38,6 +40,19 @@ pub trait Modality: Sync {
         generated: &Samples,
         rng: &mut SeededRng,
     ) -> Result<BlindTestItems, String>;
+    /// The trainer of `experiment` on this kind's loaded `data`. Points, images and
+    /// clips share the GAN and VAE over flat samples; text brings its own recurrent models.
+    fn trainer(
+        &self,
+        experiment: &Experiment,
+        data: Dataset,
+        device: &Device,
+    ) -> Result<Box<dyn Trainer>, String> {
+        crate::train::session::flat_trainer(experiment, data, device)
+    }
+    /// Writes samples as the trainer's `generate` returns them (one `data.sample_len()`
+    /// row each) into the folder `out`, as this kind's files (`genlab sample`).
+    fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String>;
     fn train_evaluator(
         &self,
         _data: &DataConfig,
@@ -96,6 +111,11 @@ pub fn of_dataset(data: &Dataset) -> &'static dyn Modality {
         Dataset::Audio(_) => &audio::Audio,
         Dataset::Text(_) => &text::Text,
     }
+}
+
+/// `out` created, for a modality's sample files.
+fn sample_folder(out: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))
 }
 
 /// The error when a snapshot is not of the data's kind.

@@ -9,6 +9,7 @@ use crate::eval::human::{pick, still, Exhibit, POOL};
 use crate::eval::metric::Metric;
 use crate::run::render::{points_image, PointLayers};
 use crate::train::{PointsView, Samples};
+use std::path::Path;
 
 pub struct Points;
 
@@ -77,6 +78,18 @@ fn patches(points: &[[f32; 2]], bounds: [f32; 4]) -> Vec<Exhibit> {
 impl Modality for Points {
     fn name(&self) -> &'static str {
         "2-D points"
+    }
+
+    /// `samples.csv`: one `x,y` line a point, as the CSV points reader takes them back.
+    fn write_samples(&self, _data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
+        super::sample_folder(out)?;
+        let mut text = String::from("# x,y\n");
+        for p in generated.chunks_exact(2) {
+            text.push_str(&format!("{},{}\n", p[0], p[1]));
+        }
+        let path = out.join("samples.csv");
+        crate::durable::write(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
     }
 
     fn blind_test_items(

@@ -188,26 +188,7 @@ pub fn build_trainer(experiment: &Experiment, device: &Device) -> Result<Box<dyn
     if data.len() < 2 {
         return Err("the dataset has fewer than 2 samples".into());
     }
-    let shape = data.shape();
-    let trainer: Box<dyn Trainer> = match experiment.model {
-        ModelConfig::Gan { .. } if experiment.data.is_text() => Box::new(
-            super::text_gan::TextGanTrainer::new(experiment, data, device)
-                .map_err(|e| e.to_string())?,
-        ),
-        ModelConfig::Gan { .. } => {
-            Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
-        }
-        ModelConfig::Vae { .. } if experiment.data.is_text() => Box::new(
-            super::text_vae::TextVaeTrainer::new(experiment, data, device)
-                .map_err(|e| e.to_string())?,
-        ),
-        ModelConfig::Vae { .. } => {
-            Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
-        }
-        ModelConfig::LanguageModel { .. } => Box::new(
-            super::lm::LmTrainer::new(experiment, data, device).map_err(|e| e.to_string())?,
-        ),
-    };
+    let trainer = crate::modality::of_dataset(&data).trainer(experiment, data, device)?;
     // While the caller holds the seeded generator (`device::seeded`).
     trainer.initialize_parameters();
     Ok(trainer)
@@ -220,6 +201,47 @@ struct Worker {
     dropped: Arc<AtomicU64>,
     /// The run folder's writer, fed from this thread.
     recorder: Option<RunRecorder>,
+}
+
+/// The GAN or VAE on flat samples (points, images, clips): every kind of data but text.
+pub(crate) fn flat_trainer(
+    experiment: &Experiment,
+    data: Dataset,
+    device: &Device,
+) -> Result<Box<dyn Trainer>, String> {
+    let shape = data.shape();
+    Ok(match experiment.model {
+        ModelConfig::Gan { .. } => {
+            Box::new(GanTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
+        }
+        ModelConfig::Vae { .. } => {
+            Box::new(VaeTrainer::new(experiment, data, shape, device).map_err(|e| e.to_string())?)
+        }
+        ModelConfig::LanguageModel { .. } => {
+            return Err("the language model reads text: choose the names or a text file".into())
+        }
+    })
+}
+
+/// The recurrent GAN, VAE or language model over token sequences (text).
+pub(crate) fn sequence_trainer(
+    experiment: &Experiment,
+    data: Dataset,
+    device: &Device,
+) -> Result<Box<dyn Trainer>, String> {
+    Ok(match experiment.model {
+        ModelConfig::Gan { .. } => Box::new(
+            super::text_gan::TextGanTrainer::new(experiment, data, device)
+                .map_err(|e| e.to_string())?,
+        ),
+        ModelConfig::Vae { .. } => Box::new(
+            super::text_vae::TextVaeTrainer::new(experiment, data, device)
+                .map_err(|e| e.to_string())?,
+        ),
+        ModelConfig::LanguageModel { .. } => Box::new(
+            super::lm::LmTrainer::new(experiment, data, device).map_err(|e| e.to_string())?,
+        ),
+    })
 }
 
 /// How `train` ended without a failure.

@@ -99,6 +99,45 @@ fn a_checkpoint_writes_its_samples_as_pngs() {
     assert!(format!("{e:#}").contains("checkpoint"), "{e:#}");
 }
 
+/// `genlab sample` writes every kind of data as its own files: 2-D points as a CSV the
+/// points reader takes back, clips as one WAV each at the data's rate.
+#[test]
+fn a_checkpoint_writes_points_as_csv_and_clips_as_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = |preset: &str, run: &Path| {
+        let req = TrainRequest {
+            steps: Some(20),
+            threads: Some(1),
+            ..TrainRequest::quiet(Some(run.to_path_buf()))
+        };
+        cli::train_with(Path::new(preset), &req).unwrap();
+    };
+    let ring = dir.path().join("ring");
+    train("presets/gan_ring.toml", &ring);
+    let out = dir.path().join("points");
+    cli::sample(&ring, 50, 1, &out).unwrap();
+    let points = genlab::data::csv_points::read(&out.join("samples.csv")).unwrap();
+    assert_eq!(points.points.len(), 50);
+    assert!(points.points.iter().flatten().all(|v| v.is_finite()));
+    assert_ne!(points.points[0], points.points[1]);
+
+    let tones = dir.path().join("tones");
+    train("presets/wavegan_tones.toml", &tones);
+    let out = dir.path().join("clips");
+    cli::sample(&tones, 5, 1, &out).unwrap();
+    let rate = genlab::modality::audio::tones::SAMPLE_RATE;
+    let length = genlab::modality::audio::tones::LENGTH;
+    let clips = genlab::modality::audio::wav::read_folder(&out, rate, length).unwrap();
+    assert_eq!(clips.len(), 5);
+    for name in ["000000.wav", "000004.wav"] {
+        let reader = hound::WavReader::open(out.join(name)).unwrap();
+        assert_eq!(reader.spec().sample_rate, rate);
+        assert_eq!(reader.duration() as usize, length, "{name}");
+    }
+    // The conditional preset asks for the classes in rotation: five different clips.
+    assert_ne!(clips.clip(0), clips.clip(1));
+}
+
 /// The Python interpreter with numpy: `$GENLAB_PYTHON`, else `python3`.
 fn python_with_numpy() -> Option<String> {
     let python = std::env::var("GENLAB_PYTHON").unwrap_or_else(|_| "python3".into());

@@ -16,6 +16,7 @@ pub mod wav;
 
 use super::{EvaluatorJob, Modality, TrainedEvaluator};
 use crate::config::DataConfig;
+use crate::data::Dataset;
 use crate::eval::features::SCORES;
 use crate::eval::metric::Metric;
 use std::path::Path;
@@ -39,6 +40,20 @@ const ALL: [Metric; 8] = [
 impl Modality for Audio {
     fn name(&self) -> &'static str {
         "audio clips"
+    }
+
+    /// One WAV file per clip, `000000.wav` on, at the data's sample rate.
+    fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
+        let Dataset::Audio(set) = data else {
+            return Err(super::other_kind(self.name()));
+        };
+        super::sample_folder(out)?;
+        for (i, clip) in generated.chunks_exact(set.length.max(1)).enumerate() {
+            let path = out.join(format!("{i:06}.wav"));
+            wav::write(&path, &[clip.to_vec()], set.sample_rate)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        Ok(())
     }
 
     /// Clips to listen to, each with its spectrogram to look at.

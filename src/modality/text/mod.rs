@@ -94,6 +94,34 @@ impl Modality for Text {
         "text items"
     }
 
+    fn trainer(
+        &self,
+        experiment: &crate::config::Experiment,
+        data: Dataset,
+        device: &burn::prelude::Device,
+    ) -> Result<Box<dyn crate::train::Trainer>, String> {
+        crate::train::session::sequence_trainer(experiment, data, device)
+    }
+
+    /// `samples.txt`: the items, one per line.
+    fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
+        let Dataset::Text(set) = data else {
+            return Err(super::other_kind(self.name()));
+        };
+        let mut text = String::new();
+        for item in generated.chunks_exact(set.sequence_len().max(1)) {
+            text.push_str(
+                &set.vocabulary
+                    .decode(item.iter().map(|&t| t.max(0.0) as u32)),
+            );
+            text.push('\n');
+        }
+        super::sample_folder(out)?;
+        let path = out.join("samples.txt");
+        crate::durable::write(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
     fn metrics(&self) -> &'static [Metric] {
         &ALL
     }
