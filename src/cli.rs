@@ -406,6 +406,7 @@ fn follow(
                 device,
                 parameters,
                 step,
+                ..
             } => {
                 bar.set_position(step);
                 say(

@@ -71,17 +71,38 @@ impl Classes {
         input
     }
 
-    /// The names of the classes `n` snapshot samples are asked for (none when unconditional).
-    pub fn rotation_names(&self, n: usize) -> Vec<String> {
+    /// Flat latents with one class's one-hot code appended to every row (`None`: the
+    /// classes in rotation, as `in_rotation`).
+    pub fn all_of(&self, z: &[f32], latent: usize, class: Option<usize>) -> Vec<f32> {
+        let Some(class) = class.filter(|&c| c < self.count) else {
+            return self.in_rotation(z, latent);
+        };
+        let mut input = Vec::with_capacity(z.len() / latent.max(1) * (latent + self.count));
+        for row in z.chunks_exact(latent) {
+            input.extend_from_slice(row);
+            input.extend((0..self.count).map(|c| (c == class) as u8 as f32));
+        }
+        input
+    }
+
+    /// Every class's name, in label order (empty when unconditional).
+    pub fn names(&self) -> Vec<String> {
+        (0..self.count).map(|c| self.name(c)).collect()
+    }
+
+    fn name(&self, class: usize) -> String {
+        match self.names.and_then(|names| names.get(class)) {
+            Some(name) => name.to_string(),
+            None => format!("class {class}"),
+        }
+    }
+
+    /// The names of the classes `n` snapshot samples are asked for: `shown` for all, or
+    /// the classes in rotation (none when unconditional).
+    pub fn shown_names(&self, n: usize, shown: Option<usize>) -> Vec<String> {
         let n = if self.count > 0 { n } else { 0 };
         (0..n)
-            .map(|i| {
-                let class = i % self.count;
-                match self.names.and_then(|names| names.get(class)) {
-                    Some(name) => name.to_string(),
-                    None => format!("class {class}"),
-                }
-            })
+            .map(|i| self.name(shown.filter(|&c| c < self.count).unwrap_or(i % self.count)))
             .collect()
     }
 

@@ -25,6 +25,9 @@ pub enum Control {
     Checkpoint,
     /// VAE: interpolate between these two held-out inputs in the next snapshots.
     InterpolateBetween(usize, usize),
+    /// Conditional GAN: the next snapshots' samples all of this class (`None`: every class
+    /// in rotation). Their metrics stay on every class.
+    ShowClass(Option<usize>),
     /// Fault drill: panic inside the next step, as a bug in burn or in a model would.
     /// The session must report it and leave everything else usable.
     InjectPanic,
@@ -255,6 +258,8 @@ pub enum Event {
     Started {
         device: String,
         parameters: usize,
+        /// A conditional model's classes, by name in label order (empty otherwise).
+        classes: Vec<String>,
         /// 0 for a new run; the checkpoint's step for a resumed one.
         step: u64,
     },

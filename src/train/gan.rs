@@ -66,6 +66,8 @@ pub struct GanTrainer {
     phase_shuffle: usize,
     /// A conditional GAN's classes (none: unconditional).
     classes: Classes,
+    /// The class the snapshots show (`None`: every class in rotation).
+    shown_class: Option<usize>,
 }
 
 impl GanTrainer {
@@ -148,6 +150,7 @@ impl GanTrainer {
                 device,
             )?,
             classes: Classes::new(classes, exp.data.class_names()),
+            shown_class: None,
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),
             optimizers: (
@@ -237,9 +240,15 @@ impl GanTrainer {
     /// The generator's output for flat latents, images mapped from tanh's range to [0, 1]
     /// (a conditional generator's classes in rotation).
     fn generate_from(&self, z: &[f32]) -> Vec<f32> {
+        self.generate_class(z, None)
+    }
+
+    /// As `generate_from`, a conditional generator asked for `class` in every row
+    /// (`None`: the classes in rotation).
+    fn generate_class(&self, z: &[f32], class: Option<usize>) -> Vec<f32> {
         let g = self.g.valid();
         let device = self.device.clone().inner();
-        let input = self.classes.in_rotation(z, self.latent);
+        let input = self.classes.all_of(z, self.latent, class);
         let width = self.latent + self.classes.count();
         let out = eval::evaluator::in_batches(&input, width, &device, |z| g.forward(z));
         match self.shape {
@@ -490,7 +499,13 @@ impl Trainer for GanTrainer {
     }
 
     fn snapshot(&mut self) -> (Samples, Values) {
+        // Metrics are measured on every class in rotation; the view shows the class chosen.
         let generated = self.fixed_samples();
+        let chosen = self
+            .shown_class
+            .filter(|&c| c < self.classes.count())
+            .map(|c| self.generate_class(&self.fixed_z, Some(c)));
+        let shown = chosen.as_deref().unwrap_or(&generated);
         match (self.shape, &self.data) {
             (
                 SampleShape::Image {
@@ -500,13 +515,13 @@ impl Trainer for GanTrainer {
                 },
                 Dataset::Images(set),
             ) => {
-                let n = generated.len() / self.shape.flat_len();
+                let n = shown.len() / self.shape.flat_len();
                 // A conditional GAN's classes in rotation: one column a class.
-                let columns = match self.classes.count() {
-                    c @ 2..=16 => c,
+                let columns = match (self.classes.count(), chosen.is_some()) {
+                    (c @ 2..=16, false) => c,
                     _ => 8,
                 };
-                let grid = image_grid(&generated, n, channels, [height, width], columns);
+                let grid = image_grid(shown, n, channels, [height, width], columns);
                 let real_n = set.len().min(512);
                 let dist = eval::images::pixel_stat_distance(
                     &generated,
@@ -521,8 +536,11 @@ impl Trainer for GanTrainer {
             }
             (SampleShape::Audio { .. }, _) => match &self.audio {
                 Some(audio) => {
-                    let (mut view, metrics) = audio.snapshot(&generated);
-                    view.classes = self.classes.rotation_names(view.generated.len());
+                    let metrics = audio.metrics(&generated);
+                    let mut view = audio.view(shown);
+                    view.classes = self
+                        .classes
+                        .shown_names(view.generated.len(), self.shown_class);
                     (Samples::Audio(view), metrics)
                 }
                 None => (Samples::Points(empty_view()), Vec::new()),
@@ -542,6 +560,14 @@ impl Trainer for GanTrainer {
 
     fn learning_rates(&self) -> (f64, Option<f64>) {
         (self.lr_g, Some(self.lr_d))
+    }
+
+    fn class_names(&self) -> Vec<String> {
+        self.classes.names()
+    }
+
+    fn show_class(&mut self, class: Option<usize>) {
+        self.shown_class = class;
     }
 
     fn generate(&self, n: usize, seed: u64) -> Vec<f32> {

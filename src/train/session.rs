@@ -389,6 +389,7 @@ impl Worker {
         self.emit(Event::Started {
             device: device_name,
             parameters: trainer.parameters(),
+            classes: trainer.class_names(),
             step: state.step,
         });
         if state.step == 0 {
@@ -566,6 +567,7 @@ impl Worker {
                 }
                 Control::Checkpoint => state.checkpoint_requested = true,
                 Control::InterpolateBetween(a, b) => trainer.set_interpolation_pair(a, b),
+                Control::ShowClass(class) => trainer.show_class(class),
                 Control::InjectPanic => state.panic_requested = true,
                 Control::InjectNan => trainer.set_learning_rates(Some(f64::NAN), Some(f64::NAN)),
             }

@@ -39,4 +39,10 @@ pub trait Trainer {
     fn generate(&self, n: usize, seed: u64) -> Vec<f32>;
     /// VAE: which two held-out inputs the interpolation runs between (others: ignored).
     fn set_interpolation_pair(&mut self, _a: usize, _b: usize) {}
+    /// A conditional model's classes, by name in label order (empty otherwise).
+    fn class_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Conditional model: the class the snapshots' samples show (`None`: all in rotation).
+    fn show_class(&mut self, _class: Option<usize>) {}
 }

@@ -48,6 +48,10 @@ pub struct RunState {
     pub backend: Backend,
     /// The data's modes or classes, for readings like "modes 6/8" and "classes 9/10".
     pub modes_total: Option<usize>,
+    /// A conditional model's classes, by name (empty otherwise), and the one its
+    /// snapshots show (`None`: all in rotation).
+    pub classes: Vec<String>,
+    pub shown_class: Option<usize>,
 }
 
 impl Default for RunState {
@@ -68,6 +72,8 @@ impl Default for RunState {
             diagnostics: Vec::new(),
             backend: Backend::default(),
             modes_total: None,
+            classes: Vec::new(),
+            shown_class: None,
         }
     }
 }
@@ -158,9 +164,17 @@ impl RunState {
     /// The one place an event changes the run; returns a notice for the user, if any.
     pub fn apply(&mut self, event: Event) -> Option<String> {
         match event {
-            Event::Started { device, step, .. } => {
+            Event::Started {
+                device,
+                step,
+                classes,
+                ..
+            } => {
                 self.device = device;
                 self.step = step;
+                self.classes = classes;
+                // A new session shows every class until asked otherwise.
+                self.shown_class = None;
                 self.status = RunStatus::Training;
             }
             Event::Diagnostic(d) => {

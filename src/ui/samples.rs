@@ -202,6 +202,7 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
         }
         ui.add(egui::Slider::new(&mut view.zoom, 0.5..=4.0).text("zoom"));
         let testable = !view.is_empty() && app.run.dir.is_some() && !app.blind_test_open;
+        commands.extend(class_choice_ui(app.run, ui));
         if ui
             .add_enabled(testable, egui::Button::new("Blind test"))
             .on_hover_text(
@@ -321,6 +322,32 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
         }
     }
     commands
+}
+
+/// A conditional model's class for the snapshots to show: all in rotation, or one.
+fn class_choice_ui(run: &mut RunState, ui: &mut egui::Ui) -> Option<Command> {
+    if run.classes.is_empty() {
+        return None;
+    }
+    let name = |c: Option<usize>| match c {
+        None => "all classes".to_string(),
+        Some(c) => run.classes.get(c).cloned().unwrap_or_default(),
+    };
+    let mut chosen = run.shown_class;
+    egui::ComboBox::from_label("class")
+        .selected_text(name(chosen))
+        .show_ui(ui, |ui| {
+            for c in std::iter::once(None).chain((0..run.classes.len()).map(Some)) {
+                ui.selectable_value(&mut chosen, c, name(c));
+            }
+        })
+        .response
+        .on_hover_text("What the conditional generator is asked for in the next snapshots: every class in rotation, or one class in every sample. The metrics stay on every class.");
+    if chosen == run.shown_class {
+        return None;
+    }
+    run.shown_class = chosen;
+    Some(Command::Tell(crate::train::Control::ShowClass(chosen)))
 }
 
 /// The data preview's grid beside a GAN's image grid, or the real clips' spectrograms

@@ -287,6 +287,62 @@ fn the_conditional_wavegan_plays_the_pitches_it_is_asked_for() {
     assert_eq!(view.classes[9], "drum");
 }
 
+/// Asked for one class, a conditional GAN's snapshots play that class in every clip,
+/// while its metrics stay those of every class (the same, to the bit, as a run that was
+/// never asked).
+#[test]
+fn a_conditional_gan_shows_the_class_asked_for_and_measures_them_all() {
+    let mut exp = preset("wavegan_tones.toml");
+    exp.training.steps = 10;
+    exp.training.samples_every = 10;
+    exp.training.metrics_every = 10;
+    exp.training.batch_size = 16;
+    exp.training.threads = 1;
+    let run = |class: Option<usize>| {
+        let s = Session::start(exp.clone()).expect("start");
+        s.send(genlab::train::Control::ShowClass(class));
+        let (mut names, mut rows, mut last) = (Vec::new(), Vec::new(), None);
+        loop {
+            for snap in s.drain_snapshots() {
+                last = Some(snap);
+            }
+            match s.next_event(Duration::from_secs(300)) {
+                Some(Event::Started { classes, .. }) => names = classes,
+                Some(Event::Metrics(m)) => rows.push(m),
+                Some(Event::Finished { .. }) => break,
+                Some(Event::Failed { reason, .. }) => panic!("{reason}"),
+                Some(_) => {}
+                None => panic!("no event for 5 minutes"),
+            }
+        }
+        let last = s.drain_snapshots().pop().or(last).expect("a snapshot");
+        (names, rows, last)
+    };
+    let (names, all_rows, all) = run(None);
+    let (_, f4_rows, f4) = run(Some(2));
+    assert_eq!(names, tones::CLASSES);
+    assert_eq!(all.step, 10);
+    assert_eq!(f4.step, 10);
+    let (Samples::Audio(all), Samples::Audio(f4)) = (&all.samples, &f4.samples) else {
+        panic!("audio snapshots");
+    };
+    assert_eq!(&all.classes[..3], ["A3", "C#4", "F4"]);
+    assert!(f4.classes.iter().all(|c| c == "F4"), "{:?}", f4.classes);
+    // The third clip was asked for F4 both times; the first was A3 in rotation.
+    assert_eq!(all.generated[2], f4.generated[2]);
+    assert_ne!(all.generated[0], f4.generated[0]);
+    let at_10 = |rows: &[Metrics]| rows.iter().find(|m| m.step == 10).cloned();
+    let (a, b) = (
+        at_10(&all_rows).expect("row"),
+        at_10(&f4_rows).expect("row"),
+    );
+    assert!(a.get("pitch_coverage").is_some());
+    assert_eq!(
+        a.values, b.values,
+        "the metrics do not depend on the class shown"
+    );
+}
+
 #[test]
 fn collapsed_or_silent_generators_cover_no_more_than_one_pitch() {
     let set = tones::generate(1000, 0);

@@ -920,6 +920,7 @@ fn the_run_state_follows_the_session_events() {
     let started = Event::Started {
         device: "CPU".into(),
         parameters: 10,
+        classes: Vec::new(),
         step: 0,
     };
     assert_eq!(run.apply(started), None);

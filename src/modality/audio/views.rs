@@ -121,12 +121,21 @@ impl AudioSnapshots {
     /// The view of the first `SHOWN` of `generated` (flat clips), and the quality
     /// metrics of all of them.
     pub fn snapshot(&self, generated: &[f32]) -> (AudioView, Vec<(&'static str, f64)>) {
-        let clips = split(generated, self.length, SHOWN);
+        (self.view(generated), self.metrics(generated))
+    }
+
+    /// The view of the first `SHOWN` of `generated` (flat clips).
+    pub fn view(&self, generated: &[f32]) -> AudioView {
+        AudioView::of(self.sample_rate, split(generated, self.length, SHOWN))
+    }
+
+    /// The quality metrics of `generated` (flat clips).
+    pub fn metrics(&self, generated: &[f32]) -> Vec<(&'static str, f64)> {
         let mut metrics = self.reference.measure(generated);
         if let Some(quality) = &self.quality {
             metrics.extend(quality.measure(generated));
         }
-        (AudioView::of(self.sample_rate, clips), metrics)
+        metrics
     }
 
     /// Flat clips as separate vectors, at most `n`.
