@@ -205,6 +205,9 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     let flat = sample_len;
     // Samples a discriminator judgement takes (PacGAN), stacked as channels.
     let mut pack = 1;
+    // Parameters outside the layer stacks: a conv discriminator's head reads the
+    // minibatch standard deviation too, one more weight per output.
+    let mut extra_parameters = 0;
     let (nets, latent): (Vec<(&NetConfig, Side, Side)>, u64) = match &experiment.model {
         ModelConfig::Gan {
             latent_dim,
@@ -212,6 +215,7 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
             discriminator,
             pack: samples,
             conditional,
+            minibatch_std,
             ..
         } => {
             let z = *latent_dim as u64;
@@ -224,6 +228,9 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
             } else {
                 0
             };
+            if *minibatch_std && discriminator.is_conv() {
+                extra_parameters = 1 + classes;
+            }
             (
                 vec![
                     (generator, Side::Flat(z + classes), Side::of(shape, flat)),
@@ -253,6 +260,7 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
     };
     let mut parameters = 0u64;
     let mut per_sample = 0u64;
+    parameters = parameters.saturating_add(extra_parameters);
     let mut forward_macs = Vec::new();
     for (i, (net, input, output)) in nets.iter().enumerate() {
         let mut cost = net_cost(net, *input, *output);
@@ -447,6 +455,10 @@ fn class_count(data: &DataConfig) -> Result<u64, DataError> {
             .labels
             .as_deref()
             .map_or(0, past_largest),
+        DataConfig::WavFolder { path, .. } => crate::modality::audio::wav::wav_files(path)?
+            .labels
+            .as_deref()
+            .map_or(0, past_largest),
         _ => 0,
     })
 }
@@ -484,7 +496,7 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
             0,
         ),
         DataConfig::WavFolder { path, length, .. } => {
-            let n = crate::modality::audio::wav::wav_files(path)?.len() as u64;
+            let n = crate::modality::audio::wav::wav_files(path)?.files.len() as u64;
             (n, Some(Grid::audio(*length as u64)), 0)
         }
         // Only the language model reads text (validation says so); sized as one.

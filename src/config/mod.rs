@@ -112,7 +112,8 @@ pub enum DataConfig {
         count: usize,
     },
     /// A folder of WAV files, each mixed to mono, resampled to `sample_rate` and cut to
-    /// `length` samples from its onset.
+    /// `length` samples from its onset; where the folder has none of its own, those of its
+    /// subfolders, one class per subfolder (for a conditional GAN).
     WavFolder {
         path: PathBuf,
         #[serde(default = "default_sample_rate")]
@@ -671,23 +672,14 @@ impl DataConfig {
     pub fn is_text(&self) -> bool {
         matches!(self, DataConfig::Names | DataConfig::TextFile { .. })
     }
-    /// The name of each class of labelled built-in data, in label order (`None` where
-    /// the classes have only numbers).
-    pub fn class_names(&self) -> Option<&'static [&'static str]> {
-        match self {
-            DataConfig::Tones { .. } => Some(&crate::modality::audio::tones::CLASSES),
-            DataConfig::Shapes { .. } => Some(&crate::data::shapes::CLASSES),
-            _ => None,
-        }
-    }
-
-    /// Whether this kind of data can carry class labels (a folder of images has them
-    /// only when its images sit in one subfolder per class; loading says so).
+    /// Whether this kind of data can carry class labels (a folder of images or WAV files
+    /// has them only when its files sit in one subfolder per class; loading says so).
     pub fn may_have_labels(&self) -> bool {
         match self {
             DataConfig::Tones { .. }
             | DataConfig::Shapes { .. }
-            | DataConfig::ImageFolder { .. } => true,
+            | DataConfig::ImageFolder { .. }
+            | DataConfig::WavFolder { .. } => true,
             DataConfig::Idx { labels, .. } => labels.is_some(),
             _ => false,
         }

@@ -126,7 +126,7 @@ impl Experiment {
                 if *conditional && !self.data.may_have_labels() {
                     p.push(
                         "model.conditional",
-                        "needs labelled data: the tones, the shapes, IDX images with a labels file, or an image folder with one subfolder per class",
+                        "needs labelled data: the tones, the shapes, IDX images with a labels file, or a folder of images or WAV files with one subfolder per class",
                     );
                 }
                 if *conditional && *pack > 1 {

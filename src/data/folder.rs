@@ -18,7 +18,11 @@ const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 pub fn read(dir: &Path, size: usize, color: bool, seed: u64) -> Result<ImageSet, DataError> {
     use rand::seq::SliceRandom;
     use rand::SeedableRng;
-    let FolderImages { files, labels, .. } = image_files(dir)?;
+    let FolderImages {
+        files,
+        labels,
+        classes,
+    } = image_files(dir)?;
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.shuffle(&mut super::SeededRng::seed_from_u64(seed ^ 0xf01d_e125));
     let files: Vec<&PathBuf> = order.iter().map(|&i| &files[i]).collect();
@@ -51,6 +55,7 @@ pub fn read(dir: &Path, size: usize, color: bool, seed: u64) -> Result<ImageSet,
         width: size,
         pixels,
         labels,
+        classes,
     })
 }
 
@@ -58,8 +63,8 @@ const EXTENSIONS: [&str; 3] = ["png", "jpg", "jpeg"];
 /// Labels are bytes, as in IDX files.
 const MAX_CLASSES: usize = 256;
 
-/// The images a folder holds, sorted, with their classes where it has them.
-pub struct FolderImages {
+/// The files a folder holds, sorted, with their classes where it has them.
+pub struct ClassFolders {
     pub files: Vec<PathBuf>,
     /// The class of each file, an index into `classes`; `None` for a flat folder.
     pub labels: Option<Vec<u8>>,
@@ -67,13 +72,28 @@ pub struct FolderImages {
     pub classes: Vec<String>,
 }
 
+/// The images a folder holds.
+pub type FolderImages = ClassFolders;
+
 /// The PNG and JPEG files in `dir`; where it has none of its own, those of its subfolders,
 /// one class per subfolder in name order (hidden ones and ones without images skipped).
 /// An error when neither level has any.
 pub fn image_files(dir: &Path) -> Result<FolderImages, DataError> {
-    let own = super::files_with_extensions(dir, &EXTENSIONS);
+    class_folders(dir, &EXTENSIONS, "images")
+}
+
+/// The files with one of `extensions` in `dir`; where it has none of its own, those of
+/// its subfolders, one class per subfolder in name order (torchvision's ImageFolder
+/// layout; hidden subfolders and ones without such files skipped). `what` names the
+/// files in messages. An error when neither level has any.
+pub fn class_folders(
+    dir: &Path,
+    extensions: &[&str],
+    what: &str,
+) -> Result<ClassFolders, DataError> {
+    let own = super::files_with_extensions(dir, extensions);
     if let Ok(files) = own {
-        return Ok(FolderImages {
+        return Ok(ClassFolders {
             files,
             labels: None,
             classes: Vec::new(),
@@ -87,13 +107,13 @@ pub fn image_files(dir: &Path) -> Result<FolderImages, DataError> {
     subfolders.sort();
     let (mut files, mut labels, mut classes) = (Vec::new(), Vec::new(), Vec::new());
     for sub in subfolders {
-        let Ok(class_files) = super::files_with_extensions(&sub, &EXTENSIONS) else {
+        let Ok(class_files) = super::files_with_extensions(&sub, extensions) else {
             continue;
         };
         if classes.len() == MAX_CLASSES {
             return Err(DataError::malformed(
                 dir,
-                format!("more than {MAX_CLASSES} subfolders of images (one per class)"),
+                format!("more than {MAX_CLASSES} subfolders of {what} (one per class)"),
             ));
         }
         labels.extend(class_files.iter().map(|_| classes.len() as u8));
@@ -106,12 +126,16 @@ pub fn image_files(dir: &Path) -> Result<FolderImages, DataError> {
         );
     }
     if files.is_empty() {
+        let names: Vec<String> = extensions.iter().map(|e| format!(".{e}")).collect();
         return Err(DataError::malformed(
             dir,
-            "no .png, .jpg or .jpeg files in this folder or in its subfolders",
+            format!(
+                "no {} files in this folder or in its subfolders",
+                super::either_of(&names)
+            ),
         ));
     }
-    Ok(FolderImages {
+    Ok(ClassFolders {
         files,
         labels: Some(labels),
         classes,

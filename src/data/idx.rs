@@ -39,6 +39,7 @@ pub fn read_images(images: &Path, labels: Option<&Path>) -> Result<ImageSet, Dat
         width: w,
         pixels: bytes.iter().map(|&b| b as f32 / 255.0).collect(),
         labels,
+        classes: Vec::new(),
     })
 }
 

@@ -61,16 +61,20 @@ pub fn files_with_extensions(dir: &Path, extensions: &[&str]) -> Result<Vec<Path
     files.sort();
     if files.is_empty() {
         let names: Vec<String> = extensions.iter().map(|e| format!(".{e}")).collect();
-        let names = match names.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-            _ => names.join(""),
-        };
         return Err(DataError::malformed(
             dir,
-            format!("no {names} files in this folder"),
+            format!("no {} files in this folder", either_of(&names)),
         ));
     }
     Ok(files)
+}
+
+/// "a, b or c" (one name alone as it is).
+pub(crate) fn either_of(names: &[String]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
 }
 
 /// A set of 2-D points, with the true modes when the distribution has them.
@@ -102,6 +106,8 @@ pub struct ImageSet {
     pub width: usize,
     pub pixels: Vec<f32>,
     pub labels: Option<Vec<u8>>,
+    /// Class names in label order (empty where the classes have only numbers).
+    pub classes: Vec<String>,
 }
 
 impl ImageSet {
@@ -129,6 +135,7 @@ impl ImageSet {
             width: self.width,
             pixels: tail,
             labels,
+            classes: self.classes.clone(),
         }
     }
 }
@@ -219,6 +226,24 @@ impl Dataset {
             Dataset::Audio(a) => a.labels.as_deref(),
             Dataset::Points(_) | Dataset::Text(_) => None,
         }
+    }
+
+    /// The classes' names in label order: the data's own where it has them, else their
+    /// numbers ("class 3"); as many as `classes()`.
+    pub fn class_names(&self) -> Vec<String> {
+        let named = match self {
+            Dataset::Images(s) => &s.classes[..],
+            Dataset::Audio(a) => &a.classes[..],
+            Dataset::Points(_) | Dataset::Text(_) => &[],
+        };
+        (0..self.classes())
+            .map(|c| {
+                named
+                    .get(c)
+                    .cloned()
+                    .unwrap_or_else(|| format!("class {c}"))
+            })
+            .collect()
     }
 
     /// Classes a conditional model is built for: one past the largest label (0 without labels).

@@ -29,6 +29,7 @@ pub fn generate(count: usize, seed: u64) -> ImageSet {
         width: SIZE,
         pixels,
         labels: Some(labels),
+        classes: CLASSES.iter().map(|c| c.to_string()).collect(),
     }
 }
 

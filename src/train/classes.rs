@@ -10,16 +10,16 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::Rng;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Classes {
     /// How many (0: unconditional).
     count: usize,
-    /// Their names where the data has them (else "class N").
-    names: Option<&'static [&'static str]>,
+    /// Their names, in label order.
+    names: Vec<String>,
 }
 
 impl Classes {
-    pub fn new(count: usize, names: Option<&'static [&'static str]>) -> Self {
+    pub fn new(count: usize, names: Vec<String>) -> Self {
         Classes { count, names }
     }
 
@@ -91,8 +91,8 @@ impl Classes {
     }
 
     fn name(&self, class: usize) -> String {
-        match self.names.and_then(|names| names.get(class)) {
-            Some(name) => name.to_string(),
+        match self.names.get(class) {
+            Some(name) => name.clone(),
             None => format!("class {class}"),
         }
     }

@@ -101,7 +101,7 @@ impl GanTrainer {
             (false, _) => 0,
             (true, 0) => {
                 return Err(ModelError(
-                    "a conditional GAN needs labelled data, and these samples have no labels (put a folder's images in one subfolder per class)".into(),
+                    "a conditional GAN needs labelled data, and these samples have no labels (put a folder's images or WAV files in one subfolder per class)".into(),
                 ))
             }
             (true, n) => n,
@@ -149,7 +149,7 @@ impl GanTrainer {
                 },
                 device,
             )?,
-            classes: Classes::new(classes, exp.data.class_names()),
+            classes: Classes::new(classes, data.class_names()),
             shown_class: None,
             opt_g: super::optim::build(&t.generator_optimizer),
             opt_d: super::optim::build(exp.discriminator_optimizer()),

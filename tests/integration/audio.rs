@@ -343,6 +343,54 @@ fn a_conditional_gan_shows_the_class_asked_for_and_measures_them_all() {
     );
 }
 
+/// A folder of WAV files in one subfolder per class is labelled by subfolder, so a
+/// conditional WaveGAN trains on the user's own classes and names them.
+#[test]
+fn wav_subfolders_are_classes_for_a_conditional_gan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let set = tones::generate(40, 5);
+    let labels = set.labels.clone().expect("labels");
+    // A3 tones in "low", C#6 tones in "high": two classes, named by their folders.
+    for (class, folder) in [(0u8, "low"), (7u8, "high")] {
+        let sub = dir.path().join(folder);
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        for (i, _) in labels.iter().enumerate().filter(|(_, &l)| l == class) {
+            wav::write(&sub.join(format!("{i}.wav")), &[set.clip(i).to_vec()], 8000)
+                .expect("write");
+        }
+    }
+    let read = wav::read_folder(dir.path(), 8000, 1024).expect("read");
+    assert_eq!(read.len(), 8);
+    assert_eq!(read.classes, ["high", "low"]);
+    assert_eq!(read.labels, Some(vec![0, 0, 0, 0, 1, 1, 1, 1]));
+    // The tones preset (conditional) on the folder.
+    let mut exp = preset("wavegan_tones.toml");
+    exp.data = DataConfig::WavFolder {
+        path: dir.path().to_path_buf(),
+        sample_rate: 8000,
+        length: 1024,
+    };
+    exp.training.steps = 2;
+    exp.training.batch_size = 4;
+    assert!(exp.validate().is_empty(), "{:?}", exp.validate());
+    let device = genlab::train::session::device_for(exp.backend)
+        .expect("cpu")
+        .0;
+    let trainer = genlab::train::session::build_trainer(&exp, &device).expect("trainer");
+    assert_eq!(trainer.class_names(), ["high", "low"]);
+    let cost = genlab::cost::estimate(&exp).expect("estimate");
+    assert_eq!(cost.parameters, trainer.parameters() as u64);
+    let s = Session::start(exp).expect("start");
+    loop {
+        match s.next_event(Duration::from_secs(300)) {
+            Some(Event::Finished { .. }) => break,
+            Some(Event::Failed { reason, .. }) => panic!("{reason}"),
+            Some(_) => {}
+            None => panic!("no event for 5 minutes"),
+        }
+    }
+}
+
 #[test]
 fn collapsed_or_silent_generators_cover_no_more_than_one_pitch() {
     let set = tones::generate(1000, 0);

@@ -17,6 +17,7 @@ fn the_parameter_estimate_matches_the_built_models() {
         "gan_ring.toml",
         "vae_mlp_shapes.toml",
         "dcgan_shapes.toml",
+        "wavegan_tones.toml",
         "vae_conv_shapes.toml",
         "lm_names.toml",
         "vae_names.toml",

@@ -116,8 +116,11 @@ pub struct AudioSet {
     /// Samples per clip.
     pub length: usize,
     pub samples: Vec<f32>,
-    /// Class of each clip (the built-in set's `tones::CLASSES`), when known.
+    /// Class of each clip (the built-in set's `tones::CLASSES`, a folder's subfolders),
+    /// when known.
     pub labels: Option<Vec<u8>>,
+    /// Class names in label order (empty where unnamed).
+    pub classes: Vec<String>,
 }
 
 impl AudioSet {
@@ -144,6 +147,7 @@ impl AudioSet {
             length: self.length,
             samples: tail,
             labels,
+            classes: self.classes.clone(),
         }
     }
     /// Every k-th clip, about `n` of them, as separate vectors (for views and playback).

@@ -44,6 +44,7 @@ pub fn generate(count: usize, seed: u64) -> AudioSet {
         length: LENGTH,
         samples,
         labels: Some(labels),
+        classes: CLASSES.iter().map(|c| c.to_string()).collect(),
     }
 }
 

@@ -2,9 +2,10 @@
 //! resampled, trimmed to the clip length), and clips written out as 16-bit WAV.
 
 use super::AudioSet;
+use crate::data::folder::ClassFolders;
 use crate::data::DataError;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// More files than this is surely a mistake for an in-memory workbench set.
 const MAX_FILES: usize = 100_000;
@@ -17,10 +18,15 @@ pub const PEAK: f32 = 0.9;
 /// Sample rates a clip may be resampled to.
 pub const RATES: std::ops::RangeInclusive<u32> = 1000..=48_000;
 
-/// Reads every `.wav` file in `dir` as one clip of `length` samples at `sample_rate`.
+/// Reads every `.wav` file in `dir` as one clip of `length` samples at `sample_rate`;
+/// where `dir` has none of its own, those of its subfolders, one class per subfolder.
 /// Refuses, before decoding any, a set that would not fit in memory.
 pub fn read_folder(dir: &Path, sample_rate: u32, length: usize) -> Result<AudioSet, DataError> {
-    let files = wav_files(dir)?;
+    let ClassFolders {
+        files,
+        labels,
+        classes,
+    } = wav_files(dir)?;
     if files.len() > MAX_FILES {
         return Err(DataError::malformed(
             dir,
@@ -47,13 +53,15 @@ pub fn read_folder(dir: &Path, sample_rate: u32, length: usize) -> Result<AudioS
         sample_rate,
         length,
         samples,
-        labels: None,
+        labels,
+        classes,
     })
 }
 
-/// The `.wav` files in `dir`, sorted; an error when there are none.
-pub fn wav_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
-    crate::data::files_with_extensions(dir, &["wav"])
+/// The `.wav` files in `dir`, sorted, or in its subfolders (one class each); an error
+/// when there are none.
+pub fn wav_files(dir: &Path) -> Result<ClassFolders, DataError> {
+    crate::data::folder::class_folders(dir, &["wav"], "WAV files")
 }
 
 /// Decodes one WAV stream into a clip of `length` samples at `sample_rate`, starting at
