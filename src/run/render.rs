@@ -172,3 +172,23 @@ pub fn class_scatter(points: &[[f32; 2]], labels: Option<&[u8]>, r: f32, size: u
         pixels: px,
     }
 }
+
+/// D(x) on its grid as a small image, top row = largest y (`None` without a heatmap).
+pub fn heatmap_image(view: &PointsView) -> Option<RgbaImage> {
+    let n = view.heatmap_size;
+    if n == 0 || view.heatmap.len() != n * n {
+        return None;
+    }
+    let mut pixels = Vec::with_capacity(n * n * 4);
+    for row in (0..n).rev() {
+        for col in 0..n {
+            let [r, g, b] = heat_colour(view.heatmap[row * n + col].clamp(0.0, 1.0));
+            pixels.extend_from_slice(&[r, g, b, 255]);
+        }
+    }
+    Some(RgbaImage {
+        width: n,
+        height: n,
+        pixels,
+    })
+}

@@ -231,6 +231,59 @@ impl Samples {
         .collect()
     }
 
+    /// The pictures the window shows of these samples, captioned, in order: an image run's
+    /// views, the clips' spectrograms (a VAE's pairs) and waveforms, the 2-D view's D(x)
+    /// heatmap (the points themselves are plotted); none for text.
+    pub fn pictures(&self) -> Vec<(&'static str, Cow<'_, RgbaImage>)> {
+        match self {
+            Samples::Images { .. } => self
+                .image_views()
+                .into_iter()
+                .map(|v| (v.caption, Cow::Borrowed(v.image)))
+                .collect(),
+            Samples::Audio(view) => view.pictures(),
+            Samples::Points(view) => crate::run::render::heatmap_image(view)
+                .map(|h| ("heatmap", Cow::Owned(h)))
+                .into_iter()
+                .collect(),
+            Samples::Text(_) => Vec::new(),
+        }
+    }
+
+    /// These samples as one still picture `side` pixels across where they are drawn
+    /// rather than pictured (points, with `layers`), for timelapses and exports; empty for
+    /// text.
+    pub fn still(&self, side: usize, layers: crate::run::render::PointLayers) -> RgbaImage {
+        match self {
+            Samples::Points(view) => crate::run::render::points_image(view, side, layers),
+            _ => self
+                .pictures()
+                .into_iter()
+                .next()
+                .map(|(_, p)| p.into_owned())
+                .unwrap_or(RgbaImage {
+                    width: 0,
+                    height: 0,
+                    pixels: Vec::new(),
+                }),
+        }
+    }
+
+    /// The caption of the real data's picture shown beside these samples on the same
+    /// scale (a GAN's grid, clips), where the window shows one.
+    pub fn data_caption(&self) -> Option<&'static str> {
+        match self {
+            Samples::Audio(_) => Some("real clips"),
+            // A VAE's views already hold its held-out inputs beside their reconstructions.
+            Samples::Images {
+                reconstructions: None,
+                latent_map: None,
+                ..
+            } => Some("the data"),
+            _ => None,
+        }
+    }
+
     /// A sample grid alone, with none of the VAE's extra views.
     pub fn grid(grid: RgbaImage) -> Samples {
         Samples::Images {

@@ -61,13 +61,13 @@ impl DataPreview {
     /// The image grid (or the clips' spectrograms) as a texture (uploaded on first use).
     pub fn grid_texture(&mut self, ctx: &egui::Context) -> Option<egui::TextureHandle> {
         if self.texture.is_none() {
-            let image = match &self.samples {
-                Some(Ok(Samples::Images { grid, .. })) => Some(grid),
-                Some(Ok(Samples::Audio(view))) => Some(&view.spectrograms),
+            // The first picture: the image grid, or the clips' spectrograms.
+            let first = match &self.samples {
+                Some(Ok(samples)) => samples.pictures().into_iter().next(),
                 _ => None,
             };
-            if let Some(grid) = image {
-                let image = super::samples::color_image(grid);
+            if let Some((_, grid)) = first {
+                let image = super::samples::color_image(&grid);
                 self.texture =
                     Some(ctx.load_texture("data_preview", image, egui::TextureOptions::NEAREST));
             }

@@ -7,7 +7,7 @@ use super::data_preview::DataPreview;
 use super::filmstrip::{filmstrip_ui, Filmstrip, Frames};
 use super::run_state::RunState;
 use crate::config::Experiment;
-use crate::run::render::{points_image, PointLayers};
+use crate::run::render::PointLayers;
 use crate::train::{RgbaImage, Samples, Snapshot};
 use eframe::egui;
 
@@ -71,18 +71,9 @@ impl SampleView {
         self.frames.iter().map(|s| self.image_of(s)).collect()
     }
 
+    /// Text has no picture (empty); its items are exported as text.
     fn image_of(&self, snap: &Snapshot) -> RgbaImage {
-        match &snap.samples {
-            Samples::Images { grid, .. } => grid.clone(),
-            Samples::Points(view) => points_image(view, POINTS_SIDE, self.layers),
-            Samples::Audio(view) => view.spectrograms.clone(),
-            // Text has no picture; its items are exported as text.
-            Samples::Text(_) => RgbaImage {
-                width: 0,
-                height: 0,
-                pixels: Vec::new(),
-            },
-        }
+        snap.samples.still(POINTS_SIDE, self.layers)
     }
 
     /// The snapshot on screen.
@@ -120,32 +111,14 @@ impl SampleView {
                     ctx.load_texture(name, color_image(im), egui::TextureOptions::NEAREST);
                 (name, texture)
             };
-            let mut textures = Vec::new();
-            match &snap.samples {
-                Samples::Images { .. } => {
-                    for view in snap.samples.image_views() {
-                        textures.push(load(view.caption, view.image));
-                    }
-                }
-                Samples::Audio(view) => {
-                    textures.push(load(
-                        "spectrograms (time across, pitch up)",
-                        &view.spectrograms,
-                    ));
-                    if let Some(pairs) = &view.pairs {
-                        textures.push(load("held-out input | reconstruction", pairs));
-                    }
-                    textures.push(load("waveforms", &view.waveforms));
-                }
-                // Drawn as text by egui.
-                Samples::Text(_) => {}
-                Samples::Points(view) => {
-                    // Only D's small heatmap becomes a texture; the points are drawn by the plot.
-                    if view.heatmap_size > 0 {
-                        textures.push(load("heatmap", &heatmap_image(view)));
-                    }
-                }
-            }
+            // Text is drawn by egui, and of points only D's small heatmap is a texture
+            // (the points are plotted).
+            let textures = snap
+                .samples
+                .pictures()
+                .into_iter()
+                .map(|(caption, picture)| load(caption, &picture))
+                .collect();
             self.texture = Some((key, textures));
         }
         self.texture.as_ref().map(|(k, t)| (k.0, t.clone()))
@@ -357,15 +330,7 @@ fn real_data_texture(
     app: &mut SamplesPanel,
     ctx: &egui::Context,
 ) -> Option<(&'static str, egui::TextureHandle)> {
-    let caption = match app.run.samples.shown().map(|s| &s.samples) {
-        Some(Samples::Audio(_)) => "real clips",
-        Some(Samples::Images {
-            reconstructions: None,
-            latent_map: None,
-            ..
-        }) => "the data",
-        _ => return None,
-    };
+    let caption = app.run.samples.shown()?.samples.data_caption()?;
     let same_data = app
         .run
         .experiment
@@ -522,27 +487,6 @@ fn vae_tools_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, kl: &[f32]) -> Option
         .allow_scroll(false)
         .show(ui, |p| p.bar_chart(egui_plot::BarChart::new("KL", bars)));
     command
-}
-
-/// D(x) on its grid as a small image, top row = largest y.
-fn heatmap_image(view: &crate::train::PointsView) -> RgbaImage {
-    let n = view.heatmap_size;
-    let mut pixels = Vec::with_capacity(n * n * 4);
-    if view.heatmap.len() == n * n {
-        for row in (0..n).rev() {
-            for col in 0..n {
-                let [r, g, b] =
-                    crate::run::render::heat_colour(view.heatmap[row * n + col].clamp(0.0, 1.0));
-                pixels.extend_from_slice(&[r, g, b, 255]);
-            }
-        }
-    }
-    let side = if pixels.is_empty() { 0 } else { n };
-    RgbaImage {
-        width: side,
-        height: side,
-        pixels,
-    }
 }
 
 /// The 2-D view as an interactive plot: heatmap behind, generated and real points on top;

@@ -70,6 +70,19 @@ impl AudioView {
         files
     }
 
+    /// The pictures the window shows, captioned: spectrograms, a VAE's pairs, waveforms.
+    pub fn pictures(&self) -> Vec<(&'static str, Cow<'_, RgbaImage>)> {
+        let mut pictures = vec![(
+            "spectrograms (time across, pitch up)",
+            Cow::Borrowed(&self.spectrograms),
+        )];
+        if let Some(pairs) = &self.pairs {
+            pictures.push(("held-out input | reconstruction", Cow::Borrowed(pairs)));
+        }
+        pictures.push(("waveforms", Cow::Borrowed(&self.waveforms)));
+        pictures
+    }
+
     /// The generated clips' view (inputs and reconstructions empty).
     pub fn of(sample_rate: u32, generated: Vec<Vec<f32>>) -> AudioView {
         AudioView {
