@@ -258,9 +258,8 @@ pub fn estimate(experiment: &Experiment) -> Result<Estimate, DataError> {
         }
         ModelConfig::LanguageModel { .. } => unreachable!("estimated as a text model above"),
     };
-    let mut parameters = 0u64;
+    let mut parameters: u64 = extra_parameters;
     let mut per_sample = 0u64;
-    parameters = parameters.saturating_add(extra_parameters);
     let mut forward_macs = Vec::new();
     for (i, (net, input, output)) in nets.iter().enumerate() {
         let mut cost = net_cost(net, *input, *output);
@@ -440,7 +439,6 @@ fn text_model(text: TextShape, experiment: &Experiment) -> Estimate {
     }
 }
 
-/// (samples, image shape, extra bytes per sample held while loading).
 /// Classes in labelled data (one past the largest label), as a conditional model is
 /// built for them; 0 for data without labels.
 fn class_count(data: &DataConfig) -> Result<u64, DataError> {
@@ -463,6 +461,7 @@ fn class_count(data: &DataConfig) -> Result<u64, DataError> {
     })
 }
 
+/// (samples, image shape, extra bytes per sample held while loading).
 fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
     Ok(match data {
         DataConfig::Toy { .. } | DataConfig::Drawn { .. } => {

@@ -1,8 +1,8 @@
 //! Kinds of data, one module each: what the rest of GenLab asks of a kind of data goes
-//! through the `Modality` trait (today: its name, its quality metrics and how its
-//! evaluator is trained), so the
-//! trainers' metric schema, the run writer's columns and the window's readouts never
-//! list a kind's metrics themselves.
+//! through the `Modality` trait (its name, its quality metrics, how its evaluator is
+//! trained, what the blind test shows, the files `genlab sample` writes and which trainer
+//! it takes), so the trainers' metric schema, the run writer's columns, the window's
+//! readouts, the session and the CLI never list a kind's metrics or match on the kind.
 //!
 //! Audio lives here whole (data, network ends, metrics, views, evaluator). Points and
 //! images declare their metrics here; their readers are still in `data/` and their views
@@ -31,8 +31,6 @@ pub trait Modality: Sync {
     /// The quality metrics a model family (GAN or not) reports on `data`, in
     /// metrics.csv order.
     fn quality(&self, data: &DataConfig, gan: bool) -> Vec<Metric>;
-    /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
-    /// precision/recall) as `job` says, and writes it to `out`.
     /// Items for the blind test (`eval::human`): the data's and the snapshot's.
     fn blind_test_items(
         &self,
@@ -53,6 +51,8 @@ pub trait Modality: Sync {
     /// Writes samples as the trainer's `generate` returns them (one `data.sample_len()`
     /// row each) into the folder `out`, as this kind's files (`genlab sample`).
     fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String>;
+    /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
+    /// precision/recall) as `job` says, and writes it to `out`.
     fn train_evaluator(
         &self,
         _data: &DataConfig,

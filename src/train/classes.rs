@@ -56,31 +56,20 @@ impl Classes {
         Tensor::cat(vec![z, self.one_hot(labels, &device)], 1)
     }
 
-    /// Flat latents of `latent` values a row with the one-hot codes appended, the classes
-    /// in rotation so that every class shows in a snapshot.
-    pub fn in_rotation(&self, z: &[f32], latent: usize) -> Vec<f32> {
+    /// Flat latents of `latent` values a row with a one-hot code appended to each: of
+    /// `class` in every row, or (`None`) of the classes in rotation, so that every class
+    /// shows in a snapshot. Unchanged when unconditional.
+    pub fn with_codes(&self, z: &[f32], latent: usize, class: Option<usize>) -> Vec<f32> {
         if self.count == 0 {
             return z.to_vec();
         }
+        let class = class.filter(|&c| c < self.count);
         let rows = z.len() / latent.max(1);
         let mut input = Vec::with_capacity(rows * (latent + self.count));
         for (i, row) in z.chunks_exact(latent).enumerate() {
+            let asked = class.unwrap_or(i % self.count);
             input.extend_from_slice(row);
-            input.extend((0..self.count).map(|c| (c == i % self.count) as u8 as f32));
-        }
-        input
-    }
-
-    /// Flat latents with one class's one-hot code appended to every row (`None`: the
-    /// classes in rotation, as `in_rotation`).
-    pub fn all_of(&self, z: &[f32], latent: usize, class: Option<usize>) -> Vec<f32> {
-        let Some(class) = class.filter(|&c| c < self.count) else {
-            return self.in_rotation(z, latent);
-        };
-        let mut input = Vec::with_capacity(z.len() / latent.max(1) * (latent + self.count));
-        for row in z.chunks_exact(latent) {
-            input.extend_from_slice(row);
-            input.extend((0..self.count).map(|c| (c == class) as u8 as f32));
+            input.extend((0..self.count).map(|c| (c == asked) as u8 as f32));
         }
         input
     }

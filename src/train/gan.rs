@@ -248,7 +248,7 @@ impl GanTrainer {
     fn generate_class(&self, z: &[f32], class: Option<usize>) -> Vec<f32> {
         let g = self.g.valid();
         let device = self.device.clone().inner();
-        let input = self.classes.all_of(z, self.latent, class);
+        let input = self.classes.with_codes(z, self.latent, class);
         let width = self.latent + self.classes.count();
         let out = eval::evaluator::in_batches(&input, width, &device, |z| g.forward(z));
         match self.shape {

@@ -380,15 +380,8 @@ fn wav_subfolders_are_classes_for_a_conditional_gan() {
     assert_eq!(trainer.class_names(), ["high", "low"]);
     let cost = genlab::cost::estimate(&exp).expect("estimate");
     assert_eq!(cost.parameters, trainer.parameters() as u64);
-    let s = Session::start(exp).expect("start");
-    loop {
-        match s.next_event(Duration::from_secs(300)) {
-            Some(Event::Finished { .. }) => break,
-            Some(Event::Failed { reason, .. }) => panic!("{reason}"),
-            Some(_) => {}
-            None => panic!("no event for 5 minutes"),
-        }
-    }
+    let (rows, _) = train(exp);
+    assert!(rows.iter().any(|m| m.get("class_match").is_some()));
 }
 
 #[test]
