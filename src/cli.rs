@@ -462,6 +462,11 @@ fn follow(
                     dir.display()
                 );
             }
+            Event::Diagnostic(d) if d.cleared => say(
+                &bar,
+                false,
+                format!("cleared at step {} ({}): {}", d.step, d.name, d.message),
+            ),
             Event::Diagnostic(d) => say(
                 &bar,
                 true,

@@ -1,11 +1,11 @@
 //! Named warnings, each with one plain sentence, raised from the metrics stream as a run
 //! goes: mode collapse, discriminator overpowering, vanishing generator gradients,
 //! posterior collapse and non-finite values. A warning fires once when its condition
-//! starts and again only after the condition has cleared.
+//! starts, says so once when it clears, and fires again only after that.
 
 use crate::config::{Experiment, GanLoss, ModelConfig};
 use crate::train::Metrics;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostic {
@@ -14,6 +14,8 @@ pub struct Diagnostic {
     pub step: u64,
     /// What is happening and what to try, in one sentence.
     pub message: String,
+    /// The condition of an earlier warning of this name no longer holds (from `step`).
+    pub cleared: bool,
 }
 
 /// Diversity below this (generated spread / real spread) is a collapse.
@@ -34,7 +36,8 @@ pub struct Monitor {
     overpowered_rows: u32,
     early_grad_norms: Vec<f64>,
     low_grad_rows: u32,
-    active: BTreeSet<&'static str>,
+    /// The warnings whose condition holds, with the step each was raised at.
+    active: BTreeMap<&'static str, u64>,
 }
 
 impl Monitor {
@@ -50,28 +53,38 @@ impl Monitor {
             overpowered_rows: 0,
             early_grad_norms: Vec::new(),
             low_grad_rows: 0,
-            active: BTreeSet::new(),
+            active: BTreeMap::new(),
         }
     }
 
-    /// The warnings that start with this metrics row.
+    /// The warnings that start with this metrics row, and those that clear with it.
     pub fn observe(&mut self, m: &Metrics) -> Vec<Diagnostic> {
         let mut fired = Vec::new();
-        let mut check = |name: &'static str, on: Option<String>, active: &mut BTreeSet<_>| match on
-        {
-            Some(message) => {
-                if active.insert(name) {
-                    fired.push(Diagnostic {
-                        name,
-                        step: m.step,
-                        message,
-                    });
+        let mut check =
+            |name: &'static str, on: Option<String>, active: &mut BTreeMap<_, _>| match on {
+                Some(message) => {
+                    // Raised once: the step it started at stays while it holds.
+                    if let std::collections::btree_map::Entry::Vacant(start) = active.entry(name) {
+                        start.insert(m.step);
+                        fired.push(Diagnostic {
+                            name,
+                            step: m.step,
+                            message,
+                            cleared: false,
+                        });
+                    }
                 }
-            }
-            None => {
-                active.remove(name);
-            }
-        };
+                None => {
+                    if let Some(raised) = active.remove(name) {
+                        fired.push(Diagnostic {
+                            name,
+                            step: m.step,
+                            message: format!("raised at step {raised}, it no longer holds."),
+                            cleared: true,
+                        });
+                    }
+                }
+            };
         let mut active = std::mem::take(&mut self.active);
         check("non-finite values", non_finite(m), &mut active);
         if self.gan_loss.is_some() {

@@ -151,7 +151,7 @@ impl RunWriter {
         })
     }
 
-    /// Appends a warning to diagnostics.csv (step, name, message).
+    /// Appends a warning, or the note that it cleared, to diagnostics.csv (step, name, message).
     pub fn write_diagnostic(
         &self,
         d: &crate::eval::diagnostics::Diagnostic,

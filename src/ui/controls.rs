@@ -37,10 +37,18 @@ pub fn controls_ui(app: &mut GenLabApp, ui: &mut egui::Ui) {
     }
     commands.extend(resume_offer_ui(&app.run, ui));
     for d in &app.run.diagnostics {
-        ui.colored_label(
-            ui.visuals().warn_fg_color,
-            format!("Warning: {} (step {}). {}", d.name, d.step, d.message),
-        );
+        if d.cleared {
+            // Kept, quietly, so the user knows what happened earlier in the run.
+            ui.weak(format!(
+                "Cleared: {} at step {}, {}",
+                d.name, d.step, d.message
+            ));
+        } else {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!("Warning: {} (step {}). {}", d.name, d.step, d.message),
+            );
+        }
     }
     for c in commands {
         app.command(c);

@@ -208,6 +208,27 @@ fn a_collapsed_generator_fires_mode_collapse() {
     assert_eq!(names.len(), 1, "fires once: {names:?}");
     assert_eq!((names[0].0, names[0].1), (200, "mode collapse"));
     assert!(names[0].2.contains("modes"), "{}", names[0].2);
+    // The generator recovers: the warning says once that it cleared, and when it was raised.
+    let healthy = on_modes(&set, 8, 1);
+    let cov = points::mode_coverage(&healthy, &set.modes, set.mode_std);
+    let recovered = row(
+        400,
+        vec![
+            ("modes_covered", cov.modes_covered as f64),
+            ("diversity", points::diversity(&real, &healthy)),
+        ],
+    );
+    let cleared = monitor.observe(&recovered);
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+    assert!(cleared[0].cleared && cleared[0].name == "mode collapse");
+    assert!(
+        cleared[0].message.contains("step 200"),
+        "{}",
+        cleared[0].message
+    );
+    assert!(monitor
+        .observe(&row(500, recovered.values.clone()))
+        .is_empty());
     // A constant generator from the start (never any coverage peak): its diversity says it.
     let mut monitor = gan_monitor();
     let constant = vec![[1.0f32, 1.0]; 2000];
@@ -270,9 +291,13 @@ fn posterior_collapse_and_non_finite_values_are_named() {
         310,
         vec![("active_units", 4.0), ("held_out_elbo", f64::NAN)],
     ));
-    assert_eq!(fired.len(), 1);
-    assert_eq!(fired[0].name, "non-finite values");
-    assert!(fired[0].message.contains("held_out_elbo"));
+    let (raised, cleared): (Vec<_>, Vec<_>) = fired.iter().partition(|d| !d.cleared);
+    assert_eq!(raised.len(), 1);
+    assert_eq!(raised[0].name, "non-finite values");
+    assert!(raised[0].message.contains("held_out_elbo"));
+    // Four active units again: the posterior collapse has cleared.
+    assert_eq!(cleared.len(), 1);
+    assert_eq!(cleared[0].name, "posterior collapse");
 }
 
 #[test]

@@ -20,7 +20,7 @@ fn train_watched(exp: Experiment) -> (Vec<Metrics>, Vec<&'static str>) {
         s.drain_snapshots();
         match s.next_event(Duration::from_secs(600)) {
             Some(Event::Metrics(m)) => rows.push(m),
-            Some(Event::Diagnostic(d)) => warnings.push(d.name),
+            Some(Event::Diagnostic(d)) if !d.cleared => warnings.push(d.name),
             Some(Event::Finished { .. }) => return (rows, warnings),
             Some(Event::Failed { step, reason, .. }) => panic!("failed at step {step}: {reason}"),
             Some(_) => {}

@@ -943,6 +943,7 @@ fn the_run_state_follows_the_session_events() {
             name: "mode collapse",
             step,
             message: "collapsed".into(),
+            cleared: false,
         })
     };
     run.apply(warning(10));
