@@ -366,8 +366,9 @@ impl GanTrainer {
     /// training step is `(d_steps, true)`; Step D and Step G are `(1, false)`, `(0, true)`.
     fn updates(&mut self, d_updates: usize, g_update: bool) -> Values {
         let mut last_fake = None;
-        // [loss_d, D(x) logit, D(G(z)) logit, class loss] of the last D update, read back
-        // with the G values in one transfer: on a GPU every read is a wait for the queue.
+        // [loss_d, D(x) logit, D(G(z)) logit] of the last D update and its class loss (a
+        // conditional GAN's), read back with the G values in one transfer: on a GPU every
+        // read is a wait for the queue.
         let mut d_report = None;
         for _ in 0..d_updates {
             let (real, real_labels) = self.real_batch();
@@ -396,17 +397,12 @@ impl GanTrainer {
             if let Some(c) = &class_loss {
                 loss_d = loss_d + c.clone();
             }
-            let device = loss_d.device();
-            d_report = Some(Tensor::cat(
-                vec![
-                    loss_d.clone().detach(),
-                    means[0].clone(),
-                    means[1].clone(),
-                    class_loss
-                        .map(|c| c.detach())
-                        .unwrap_or_else(|| Tensor::zeros([1], &device)),
-                ],
-                0,
+            d_report = Some((
+                Tensor::cat(
+                    vec![loss_d.clone().detach(), means[0].clone(), means[1].clone()],
+                    0,
+                ),
+                class_loss.map(|c| c.detach()),
             ));
             let grads = GradientsParams::from_grads(loss_d.backward(), &self.d);
             self.d = self.opt_d.step(self.lr_d, self.d.clone(), grads);
@@ -416,7 +412,11 @@ impl GanTrainer {
             last_fake = Some((fake, fake_labels));
         }
         if !g_update {
-            let v = d_report.map(values).unwrap_or_default();
+            let v = d_report
+                .map(|(main, class)| {
+                    values(Tensor::cat([main].into_iter().chain(class).collect(), 0))
+                })
+                .unwrap_or_default();
             let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
             let mut report = vec![("loss_d", at(0)), ("d_real", at(1)), ("d_fake", at(2))];
             if self.classes.count() > 0 {
@@ -441,11 +441,10 @@ impl GanTrainer {
             .classes
             .split(self.d.clone().no_grad().forward_shifted(fake, &shifts));
         let mut loss_g = generator_loss(self.loss, logits);
-        let device = loss_g.device();
         // The share of the batch the classifier puts in the class asked for.
-        let mut class_match = Tensor::zeros([1], &device);
+        let mut class_match = None;
         if let Some(logits) = classes {
-            class_match = self.classes.matched(logits.clone(), &fake_labels);
+            class_match = Some(self.classes.matched(logits.clone(), &fake_labels));
             loss_g = loss_g + self.classes.loss(logits, &fake_labels);
         }
         let loss_g_report = loss_g.clone().detach();
@@ -453,27 +452,28 @@ impl GanTrainer {
         let g_norm_sq = state::gradient_square_sum(&self.g, &grads);
         self.g = self.opt_g.step(self.lr_g, self.g.clone(), grads);
         let device = loss_g_report.device();
-        let report = Tensor::cat(
-            vec![
-                d_report.unwrap_or_else(|| Tensor::zeros([4], &device)),
-                loss_g_report,
-                g_norm_sq.unwrap_or_else(|| Tensor::zeros([1], &device)),
-                class_match,
-            ],
-            0,
-        );
-        let v = values(report);
+        let zero = || Tensor::zeros([1], &device);
+        let (d_main, d_class) = d_report.unwrap_or_else(|| (Tensor::zeros([3], &device), None));
+        // [loss_d, D(x), D(G(z)), loss_g, |grad G|^2], then a conditional GAN's class loss
+        // and class match: an unconditional step reads back no more than it needs.
+        let mut parts = vec![d_main, loss_g_report, g_norm_sq.unwrap_or_else(zero)];
+        let conditional = self.classes.count() > 0;
+        if conditional {
+            parts.push(d_class.unwrap_or_else(zero));
+            parts.push(class_match.unwrap_or_else(zero));
+        }
+        let v = values(Tensor::cat(parts, 0));
         let at = |i: usize| v.get(i).map(|x| *x as f64).unwrap_or(f64::NAN);
-        self.g_grad_norm = at(5).sqrt();
+        self.g_grad_norm = at(4).sqrt();
         let mut report = vec![
             ("loss_d", at(0)),
-            ("loss_g", at(4)),
+            ("loss_g", at(3)),
             ("d_real", at(1)),
             ("d_fake", at(2)),
             ("g_grad_norm", self.g_grad_norm),
         ];
-        if self.classes.count() > 0 {
-            report.extend([("class_loss", at(3)), ("class_match", at(6))]);
+        if conditional {
+            report.extend([("class_loss", at(5)), ("class_match", at(6))]);
         }
         report
     }
