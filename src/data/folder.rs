@@ -16,17 +16,11 @@ const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 /// Files are read in an order shuffled by `seed`, so a held-out tail is a fair draw and
 /// not the last class or the end of the alphabet.
 pub fn read(dir: &Path, size: usize, color: bool, seed: u64) -> Result<ImageSet, DataError> {
-    use rand::seq::SliceRandom;
-    use rand::SeedableRng;
     let FolderImages {
         files,
         labels,
         classes,
-    } = image_files(dir)?;
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.shuffle(&mut super::SeededRng::seed_from_u64(seed ^ 0xf01d_e125));
-    let files: Vec<&PathBuf> = order.iter().map(|&i| &files[i]).collect();
-    let labels = labels.map(|l| order.iter().map(|&i| l[i]).collect());
+    } = image_files(dir)?.shuffled(seed);
     if files.len() > MAX_IMAGES {
         return Err(DataError::malformed(
             dir,
@@ -46,7 +40,7 @@ pub fn read(dir: &Path, size: usize, color: bool, seed: u64) -> Result<ImageSet,
         ),
     )?;
     let mut pixels = Vec::with_capacity(values as usize);
-    for file in files {
+    for file in &files {
         load_one(file, size, color, &mut pixels)?;
     }
     Ok(ImageSet {
@@ -74,6 +68,22 @@ pub struct ClassFolders {
 
 /// The images a folder holds.
 pub type FolderImages = ClassFolders;
+
+impl ClassFolders {
+    /// The files (and their labels) in an order shuffled by `seed`, so that a held-out
+    /// tail is a fair draw and not the last class or the end of the alphabet.
+    pub fn shuffled(self, seed: u64) -> ClassFolders {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let mut order: Vec<usize> = (0..self.files.len()).collect();
+        order.shuffle(&mut super::SeededRng::seed_from_u64(seed ^ 0xf01d_e125));
+        ClassFolders {
+            files: order.iter().map(|&i| self.files[i].clone()).collect(),
+            labels: self.labels.map(|l| order.iter().map(|&i| l[i]).collect()),
+            classes: self.classes,
+        }
+    }
+}
 
 /// The PNG and JPEG files in `dir`; where it has none of its own, those of its subfolders,
 /// one class per subfolder in name order (hidden ones and ones without images skipped).

@@ -172,7 +172,7 @@ impl Dataset {
                 path,
                 sample_rate,
                 length,
-            } => Dataset::Audio(audio::wav::read_folder(path, *sample_rate, *length)?),
+            } => Dataset::Audio(audio::wav::read_folder(path, *sample_rate, *length, seed)?),
             DataConfig::Names => Dataset::Text(text::corpus::names(seed)),
             DataConfig::TextFile { path } => Dataset::Text(text::corpus::read_file(path, seed)?),
         })

@@ -60,20 +60,23 @@ fn wav_folders_of_every_common_format_read_as_clips_at_the_asked_rate() {
         std::fs::write(&name, wav_bytes(&s, *rate, *ch, *bits, *float)).expect("write");
     }
     std::fs::write(dir.path().join("notes.txt"), "not audio").expect("write");
-    let set = wav::read_folder(dir.path(), 8000, 1024).expect("read");
+    let set = wav::read_folder(dir.path(), 8000, 1024, 0).expect("read");
     assert_eq!((set.len(), set.length, set.sample_rate), (5, 1024, 8000));
-    for (i, (.., hz)) in formats.iter().enumerate() {
-        let clip = set.clip(i);
+    // Files are read in a shuffled order: each clip is told by its pitch.
+    let mut found = vec![false; formats.len()];
+    for c in 0..set.len() {
+        let clip = set.clip(c);
+        let p = genlab::modality::audio::spectrum::peak(clip, 8000);
+        let i = formats
+            .iter()
+            .position(|f| (p.hz - f.4).abs() < f.4 * 0.01)
+            .unwrap_or_else(|| panic!("clip {c}: {} Hz is none of the files' pitches", p.hz));
+        assert!(!found[i], "file {i} read twice");
+        found[i] = true;
         // The leading silence is cut: the clip starts at the tone.
         assert!(
             clip[..8].iter().any(|v| v.abs() > 0.05),
             "file {i} starts silent"
-        );
-        let p = genlab::modality::audio::spectrum::peak(clip, 8000);
-        assert!(
-            (p.hz - hz).abs() < hz * 0.01,
-            "file {i}: {hz} Hz read as {} Hz",
-            p.hz
         );
         let peak = clip.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         assert!((peak - wav::PEAK).abs() < 1e-3, "file {i}: peak {peak}");
@@ -138,11 +141,11 @@ fn bad_wav_files_are_refused_with_the_file_and_the_reason() {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("ok.wav"), &good).expect("write");
         std::fs::write(dir.path().join(name), bytes).expect("write");
-        expect_malformed(wav::read_folder(dir.path(), 8000, 1024), &[name, reason]);
+        expect_malformed(wav::read_folder(dir.path(), 8000, 1024, 0), &[name, reason]);
     }
     let empty = tempfile::tempdir().expect("tempdir");
     expect_malformed(
-        wav::read_folder(empty.path(), 8000, 1024),
+        wav::read_folder(empty.path(), 8000, 1024, 0),
         &["no .wav files"],
     );
     // The config names the field before anything is read.
@@ -359,10 +362,25 @@ fn wav_subfolders_are_classes_for_a_conditional_gan() {
                 .expect("write");
         }
     }
-    let read = wav::read_folder(dir.path(), 8000, 1024).expect("read");
+    let read = wav::read_folder(dir.path(), 8000, 1024, 0).expect("read");
     assert_eq!(read.len(), 8);
     assert_eq!(read.classes, ["high", "low"]);
-    assert_eq!(read.labels, Some(vec![0, 0, 0, 0, 1, 1, 1, 1]));
+    let labels = read.labels.clone().expect("labels");
+    // Each clip keeps its folder's class, in a shuffled order (so that a VAE's held-out
+    // tail is not all one class).
+    for (c, &label) in labels.iter().enumerate() {
+        let hz = genlab::modality::audio::spectrum::peak(read.clip(c), 8000).hz;
+        assert_eq!(
+            label == 0,
+            hz > 600.0,
+            "clip {c} ({hz} Hz) labelled {label}"
+        );
+    }
+    assert_eq!(labels.iter().filter(|&&l| l == 0).count(), 4);
+    assert!(
+        labels.windows(2).any(|w| w[0] > w[1]),
+        "read in class order: {labels:?}"
+    );
     // The tones preset (conditional) on the folder.
     let mut exp = preset("wavegan_tones.toml");
     exp.data = DataConfig::WavFolder {

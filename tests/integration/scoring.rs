@@ -127,7 +127,7 @@ fn a_checkpoint_writes_points_as_csv_and_clips_as_wav() {
     cli::sample(&tones, 5, 1, &out).unwrap();
     let rate = genlab::modality::audio::tones::SAMPLE_RATE;
     let length = genlab::modality::audio::tones::LENGTH;
-    let clips = genlab::modality::audio::wav::read_folder(&out, rate, length).unwrap();
+    let clips = genlab::modality::audio::wav::read_folder(&out, rate, length, 0).unwrap();
     assert_eq!(clips.len(), 5);
     for name in ["000000.wav", "000004.wav"] {
         let reader = hound::WavReader::open(out.join(name)).unwrap();

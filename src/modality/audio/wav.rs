@@ -20,13 +20,19 @@ pub const RATES: std::ops::RangeInclusive<u32> = 1000..=48_000;
 
 /// Reads every `.wav` file in `dir` as one clip of `length` samples at `sample_rate`;
 /// where `dir` has none of its own, those of its subfolders, one class per subfolder.
-/// Refuses, before decoding any, a set that would not fit in memory.
-pub fn read_folder(dir: &Path, sample_rate: u32, length: usize) -> Result<AudioSet, DataError> {
+/// Refuses, before decoding any, a set that would not fit in memory. Files are read in
+/// an order shuffled by `seed`, as image folders are, so a held-out tail mixes classes.
+pub fn read_folder(
+    dir: &Path,
+    sample_rate: u32,
+    length: usize,
+    seed: u64,
+) -> Result<AudioSet, DataError> {
     let ClassFolders {
         files,
         labels,
         classes,
-    } = wav_files(dir)?;
+    } = wav_files(dir)?.shuffled(seed);
     if files.len() > MAX_FILES {
         return Err(DataError::malformed(
             dir,
