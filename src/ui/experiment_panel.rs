@@ -277,11 +277,13 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
 
 fn path_ui(ui: &mut egui::Ui, label: &str, path: &mut std::path::PathBuf) {
     ui.horizontal(|ui| {
-        let label = ui.label(label);
+        let caption = ui.label(label);
         let mut text = path.display().to_string();
+        // Named by its label, not by its place: a message appearing above it (the data
+        // failing to load as the user types) must not take the focus away mid-word.
         if ui
-            .text_edit_singleline(&mut text)
-            .labelled_by(label.id)
+            .add(egui::TextEdit::singleline(&mut text).id_salt(label))
+            .labelled_by(caption.id)
             .changed()
         {
             *path = text.into();
