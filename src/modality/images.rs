@@ -89,6 +89,19 @@ impl Modality for Images {
         "images"
     }
 
+    fn modes(&self, data: &DataConfig) -> Option<usize> {
+        matches!(data, DataConfig::Shapes { .. }).then_some(crate::data::shapes::CLASSES.len())
+    }
+
+    fn classes(&self, data: &DataConfig) -> Option<usize> {
+        self.modes(data)
+            .or_else(|| crate::eval::evaluator::for_data(data).map(|e| e.classes))
+    }
+
+    fn reconstruction(&self) -> crate::config::Reconstruction {
+        crate::config::Reconstruction::Bce
+    }
+
     /// One PNG per image, `000000.png` on (square images only).
     fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
         let Dataset::Images(set) = data else {

@@ -13,7 +13,7 @@ pub mod images;
 pub mod points;
 pub mod text;
 
-use crate::config::{DataConfig, Experiment};
+use crate::config::{DataConfig, Experiment, Reconstruction};
 use crate::data::{Dataset, SeededRng};
 use crate::eval::human::Exhibit;
 use crate::eval::metric::Metric;
@@ -26,6 +26,34 @@ use std::path::Path;
 pub trait Modality: Sync {
     /// What a person calls it.
     fn name(&self) -> &'static str;
+    /// The title of the window's samples view.
+    fn samples_title(&self) -> &'static str {
+        "Samples"
+    }
+    /// What the samples view says over the data before training.
+    fn preview_hint(&self) -> &'static str {
+        "The data, before training: press Train to see samples beside it."
+    }
+    /// Whether only the recurrent models read it (token sequences), which read nothing
+    /// else: the editor switches models with the data.
+    fn recurrent_only(&self) -> bool {
+        false
+    }
+    /// The reconstruction loss a VAE takes by default: binary cross-entropy for values
+    /// in [0, 1], squared error for values outside it.
+    fn reconstruction(&self) -> Reconstruction {
+        Reconstruction::Mse
+    }
+    /// How many modes or classes `data` has where that is known without reading a file
+    /// (the built-in sets), for readings such as "modes 6/8".
+    fn modes(&self, _data: &DataConfig) -> Option<usize> {
+        None
+    }
+    /// `modes`, or the classes of the user's labelled data as its cached evaluator counts
+    /// them (reads a file: once a run, not once a frame).
+    fn classes(&self, data: &DataConfig) -> Option<usize> {
+        self.modes(data)
+    }
     /// Every quality metric it can report, in readout order.
     fn metrics(&self) -> &'static [Metric];
     /// The quality metrics a model family (GAN or not) reports on `data`, in

@@ -80,6 +80,23 @@ impl Modality for Points {
         "2-D points"
     }
 
+    fn modes(&self, data: &DataConfig) -> Option<usize> {
+        match data {
+            DataConfig::Toy { shape, .. } => {
+                Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
+            }
+            _ => None,
+        }
+    }
+
+    fn samples_title(&self) -> &'static str {
+        "Real and generated points"
+    }
+
+    fn preview_hint(&self) -> &'static str {
+        "The data, before training: press Train to see generated points beside it."
+    }
+
     /// `samples.csv`: one `x,y` line a point, as the CSV points reader takes them back.
     fn write_samples(&self, _data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
         super::sample_folder(out)?;

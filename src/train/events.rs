@@ -112,6 +112,25 @@ pub enum Samples {
     Text(TextView),
 }
 
+/// The forms a snapshot is drawn in: the window's whole vocabulary. It draws each form
+/// and never asks which kind of data made it; a kind of data says which forms its
+/// samples take (`Samples::views`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View<'a> {
+    /// An interactive 2-D plot of real and generated points, with its layers; D's
+    /// heatmap behind them is the snapshot's first picture.
+    Scatter(&'a PointsView),
+    /// Real and generated clips to play and export.
+    Clips(&'a AudioView),
+    /// Generated items of text to read, pick and export.
+    Items(&'a TextView),
+    /// A VAE's latent code: held-out KL per dimension, and the pair to interpolate.
+    Latent { kl_per_dim: &'a [f32] },
+    /// The snapshot's pictures (`Samples::pictures`) side by side, with the data's
+    /// beside them where it has a `data_caption`.
+    Pictures,
+}
+
 /// One file a snapshot becomes in a run folder: `samples/step_NNNNNN{suffix}.png|wav|txt`.
 pub enum SampleFile<'a> {
     /// An image, upscaled `scale` times.
@@ -229,6 +248,37 @@ impl Samples {
         .into_iter()
         .flatten()
         .collect()
+    }
+
+    /// The forms the window draws these samples in, top to bottom.
+    pub fn views(&self) -> Vec<View<'_>> {
+        match self {
+            Samples::Images { kl_per_dim, .. } => kl_per_dim
+                .as_deref()
+                .map(|kl_per_dim| View::Latent { kl_per_dim })
+                .into_iter()
+                .chain([View::Pictures])
+                .collect(),
+            Samples::Points(view) => vec![View::Scatter(view)],
+            Samples::Audio(view) => vec![View::Clips(view), View::Pictures],
+            Samples::Text(view) => vec![View::Items(view)],
+        }
+    }
+
+    /// The clips among the views, if these samples are sounds.
+    pub fn clips(&self) -> Option<&AudioView> {
+        self.views().into_iter().find_map(|v| match v {
+            View::Clips(clips) => Some(clips),
+            _ => None,
+        })
+    }
+
+    /// The text items among the views, if these samples are text.
+    pub fn items(&self) -> Option<&TextView> {
+        self.views().into_iter().find_map(|v| match v {
+            View::Items(items) => Some(items),
+            _ => None,
+        })
     }
 
     /// The pictures the window shows of these samples, captioned, in order: an image run's

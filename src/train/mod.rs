@@ -21,7 +21,7 @@ mod vae;
 
 pub use events::{
     AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples,
-    Snapshot, TextView,
+    Snapshot, TextView, View,
 };
 pub use gan::{bounds_of, GRID_CELLS};
 pub use session::Session;

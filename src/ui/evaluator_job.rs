@@ -1,4 +1,4 @@
-//! Training an evaluator for the user's labelled image data on a background thread, then
+//! Training an evaluator for the user's labelled data on a background thread, then
 //! caching it where training looks for it (`eval::evaluator::cache_path`).
 
 use crate::config::{DataConfig, Experiment};
@@ -88,7 +88,7 @@ fn train_and_cache(
     ))
 }
 
-/// The offer to train an evaluator for labelled image data that has none, and its progress;
+/// The offer to train an evaluator for labelled data that has none, and its progress;
 /// returns a notice when the training ends.
 pub fn evaluator_ui(
     job: &mut Option<EvaluatorJob>,
@@ -117,19 +117,12 @@ pub fn evaluator_ui(
     }
     // A folder is labelled when it has class subfolders; listing it every frame would
     // cost too much, so the offer stands and training says so when it has none.
-    let labelled = matches!(
-        &exp.data,
-        DataConfig::Idx {
-            labels: Some(_),
-            ..
-        } | DataConfig::ImageFolder { .. }
-    );
-    if labelled && !crate::eval::evaluator::available(&exp.data) {
+    if exp.data.may_have_labels() && !crate::eval::evaluator::available(&exp.data) {
         ui.horizontal(|ui| {
             ui.label("No evaluator for this dataset yet, so no FD / KID / precision / recall.");
             if ui
                 .button("Train evaluator")
-                .on_hover_text("Trains a small classifier on these labelled images in the background and caches it")
+                .on_hover_text("Trains a small classifier on this labelled data in the background and caches it")
                 .clicked()
             {
                 *job = Some(EvaluatorJob::start(

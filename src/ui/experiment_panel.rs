@@ -187,7 +187,7 @@ fn data_ui(exp: &mut Experiment, ui: &mut egui::Ui, problems: &[ConfigProblem]) 
                         ModelConfig::Vae { decoder, .. } => decoder.is_recurrent(),
                         ModelConfig::Gan { generator, .. } => generator.is_recurrent(),
                     };
-                    if exp.data.is_text() != text_model {
+                    if crate::modality::of(&exp.data).recurrent_only() != text_model {
                         exp.model =
                             default_model(if text_model { Family::Gan } else { Family::Lm });
                     }
@@ -481,7 +481,7 @@ fn default_model(family: Family) -> ModelConfig {
     };
     match family {
         Family::Gan => gan,
-        Family::Vae => switch_family(gan, false),
+        Family::Vae => switch_family(gan, Reconstruction::Bce),
         Family::Lm => ModelConfig::LanguageModel {
             dropout: 0.0,
             hidden: 128,
@@ -547,7 +547,8 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
     if want == family {
         return;
     }
-    if exp.data.is_text() {
+    let modality = crate::modality::of(&exp.data);
+    if modality.recurrent_only() {
         // Text stays text: each family's recurrent model.
         exp.model = match want {
             Family::Vae => text_vae(),
@@ -565,13 +566,12 @@ fn family_ui(exp: &mut Experiment, ui: &mut egui::Ui) {
         };
         return;
     }
-    let lossy = exp.data.is_points() || exp.data.is_audio();
-    exp.model = switch_family(exp.model.clone(), lossy);
+    exp.model = switch_family(exp.model.clone(), modality.reconstruction());
 }
 
-/// A GAN as a VAE with its networks and the other way round; `mse` for data outside
-/// [0, 1] (points, audio).
-fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
+/// A GAN as a VAE with its networks and the other way round; a VAE reconstructs with
+/// `reconstruction`, the data's default.
+fn switch_family(model: ModelConfig, reconstruction: Reconstruction) -> ModelConfig {
     match model {
         ModelConfig::Gan {
             latent_dim,
@@ -582,11 +582,7 @@ fn switch_family(model: ModelConfig, mse: bool) -> ModelConfig {
             latent_dim,
             encoder: discriminator,
             decoder: generator,
-            reconstruction: if mse {
-                Reconstruction::Mse
-            } else {
-                Reconstruction::Bce
-            },
+            reconstruction,
             beta: 1.0,
             kl_warmup: 0,
             word_dropout: 0.0,

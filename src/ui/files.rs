@@ -171,9 +171,7 @@ impl GenLabApp {
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportClips | FileAction::ExportClip(_) => {
-                let Some(crate::train::Samples::Audio(view)) =
-                    self.run.samples.shown().map(|s| &s.samples)
-                else {
+                let Some(view) = self.run.samples.shown().and_then(|s| s.samples.clips()) else {
                     return Err("no clips yet: press Train first".into());
                 };
                 let clips = match action {
@@ -195,9 +193,7 @@ impl GenLabApp {
                     .map_err(|e| e.to_string())
             }
             FileAction::ExportText => {
-                let Some(crate::train::Samples::Text(view)) =
-                    self.run.samples.shown().map(|s| &s.samples)
-                else {
+                let Some(view) = self.run.samples.shown().and_then(|s| s.samples.items()) else {
                     return Err("no generated items yet: press Train first".into());
                 };
                 crate::durable::write(path, view.text().as_bytes())

@@ -3,8 +3,8 @@
 //! space a square plot leaves free in a wide window. A click shows that snapshot.
 
 use super::samples::color_image;
-use crate::run::render::{points_image, PointLayers};
-use crate::train::{Samples, Snapshot};
+use crate::run::render::PointLayers;
+use crate::train::Snapshot;
 use eframe::egui;
 
 /// Side of one picture, in points.
@@ -29,9 +29,6 @@ impl Filmstrip {
         snap: &Snapshot,
         layers: PointLayers,
     ) -> Option<egui::TextureHandle> {
-        let Samples::Points(view) = &snap.samples else {
-            return None;
-        };
         let key = (snap.step, layers);
         if let Some((_, t)) = self.shown.iter().find(|(k, _)| *k == key) {
             return Some(t.clone());
@@ -39,7 +36,7 @@ impl Filmstrip {
         let side = (THUMB * ctx.pixels_per_point()).round() as usize;
         let texture = ctx.load_texture(
             format!("filmstrip {}", snap.step),
-            color_image(&points_image(view, side, layers)),
+            color_image(&snap.samples.still(side, layers)),
             egui::TextureOptions::LINEAR,
         );
         self.shown.push((key, texture.clone()));

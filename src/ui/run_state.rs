@@ -4,7 +4,7 @@
 
 use super::samples::SampleView;
 use crate::checkpoint::store;
-use crate::config::{Backend, DataConfig, Experiment};
+use crate::config::{Backend, Experiment};
 use crate::eval::diagnostics::Diagnostic;
 use crate::run::history::History;
 use crate::train::{Event, FailureKind, Session};
@@ -92,7 +92,7 @@ impl RunState {
         self.session = Some(session);
         self.status = RunStatus::Starting;
         self.backend = exp.backend;
-        self.modes_total = modes_or_classes(&exp.data);
+        self.modes_total = crate::modality::of(&exp.data).classes(&exp.data);
         self.experiment = Some(exp);
         self.step = step;
         if step > 0 {
@@ -232,15 +232,4 @@ impl RunState {
             self.rate_mark = Some((step, now));
         }
     }
-}
-
-/// The modes of a toy set or the classes of labelled data: known for the built-in sets,
-/// and for the user's labelled images by the evaluator that counts them (read once, here).
-fn modes_or_classes(data: &DataConfig) -> Option<usize> {
-    super::words::modes_of(data).or_else(|| match data {
-        DataConfig::Idx { .. } | DataConfig::ImageFolder { .. } => {
-            crate::eval::evaluator::for_data(data).map(|e| e.classes)
-        }
-        _ => None,
-    })
 }

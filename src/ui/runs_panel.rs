@@ -347,7 +347,7 @@ pub fn runs_ui(view: &mut RunsView, runs_dir: &mut PathBuf, ui: &mut egui::Ui) -
                             let modes = run
                                 .experiment
                                 .as_ref()
-                                .and_then(|e| super::words::modes_of(&e.data));
+                                .and_then(|e| crate::modality::of(&e.data).modes(&e.data));
                             run.last
                                 .get(*k)
                                 .map(|v| super::words::reading(k, *v, modes))

@@ -8,7 +8,7 @@ use super::filmstrip::{filmstrip_ui, Filmstrip, Frames};
 use super::run_state::RunState;
 use crate::config::Experiment;
 use crate::run::render::PointLayers;
-use crate::train::{RgbaImage, Samples, Snapshot};
+use crate::train::{RgbaImage, Snapshot, View};
 use eframe::egui;
 
 /// Named textures of one snapshot.
@@ -151,16 +151,19 @@ pub struct SamplesPanel<'a> {
 }
 
 /// The samples view; returns what it asks of the window (blind test, file dialogs, the
-/// VAE's interpolation pair).
+/// VAE's interpolation pair). It draws the forms the shown snapshot takes (`View`), in
+/// order, whatever kind of data made them.
 pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
     let mut commands = Vec::new();
-    let points = app.edited.data.is_points();
+    let modality = crate::modality::of(&app.edited.data);
+    let scatter = app.run.samples.shown().is_some_and(|s| {
+        s.samples
+            .views()
+            .iter()
+            .any(|v| matches!(v, View::Scatter(_)))
+    });
     ui.horizontal_wrapped(|ui| {
-        ui.strong(if points {
-            "Real and generated points"
-        } else {
-            "Samples"
-        });
+        ui.strong(modality.samples_title());
         super::app::enlarge_button(app.enlarged, Enlarged::Samples, ui);
         let view = &mut app.run.samples;
         if view.len() > 1 {
@@ -187,35 +190,36 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
         {
             commands.push(Command::StartBlindTest);
         }
-        let view = &mut app.run.samples;
-        if points {
-            ui.checkbox(&mut view.layers.real, "real (blue)");
-            ui.checkbox(&mut view.layers.generated, "generated (orange)");
-            ui.checkbox(&mut view.layers.heatmap, "D(x) heatmap (green = real)");
-            ui.checkbox(&mut view.layers.push, "G's push (arrows)")
-                .on_hover_text("Where the generator's loss moves each of 150 generated points: its negative gradient through D as it is now");
-            ui.checkbox(&mut view.layers.manifold, "manifold")
-                .on_hover_text("The generator's image of a grid over the first two latent axes: how G warps its input space");
+        if scatter {
+            layers_ui(ui, &mut app.run.samples.layers);
         }
     });
-    let view = &mut app.run.samples;
     let ctx = ui.ctx().clone();
-    let zoom = view.zoom;
-    match view.textures(&ctx) {
-        None => commands.extend(preview_ui(&mut app, ui, zoom)),
-        Some((step, textures)) => {
-            ui.label(format!("step {step}"));
-            if let Some(Samples::Images {
-                kl_per_dim: Some(kl),
-                ..
-            }) = view.shown().map(|s| &s.samples)
-            {
-                let kl = kl.clone();
-                commands.extend(vae_tools_ui(&mut app, ui, &kl));
+    let zoom = app.run.samples.zoom;
+    let Some((step, textures)) = app.run.samples.textures(&ctx) else {
+        commands.extend(preview_ui(&mut app, ui, zoom));
+        return commands;
+    };
+    ui.label(format!("step {step}"));
+    app.audio_out.poll();
+    let real = real_data_texture(&mut app, &ctx);
+    let SampleView {
+        frames,
+        filmstrip,
+        layers,
+        selected,
+        ..
+    } = &mut app.run.samples;
+    let newest = frames.len() - 1;
+    let shown = selected.unwrap_or(newest).min(newest);
+    for form in frames[shown].samples.views() {
+        match form {
+            View::Latent { kl_per_dim } => {
+                commands.extend(vae_tools_ui(app.interpolation_pair, ui, kl_per_dim));
             }
-            if let Some(Samples::Text(tv)) = app.run.samples.shown().map(|s| &s.samples) {
+            View::Items(items) => {
                 use super::text_view::TextAction;
-                match super::text_view::text_ui(ui, tv, zoom, true) {
+                match super::text_view::text_ui(ui, items, zoom, true) {
                     Some(TextAction::Save) => {
                         commands.push(Command::AskFile(super::files::FileAction::ExportText));
                     }
@@ -227,74 +231,78 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
                     }
                     None => {}
                 }
-                return commands;
             }
-            app.audio_out.poll();
-            if let Some(Samples::Audio(av)) = app.run.samples.shown().map(|s| &s.samples) {
-                if let Some(action) = super::audio::clips_ui(ui, av, app.audio_out, true) {
+            View::Clips(clips) => {
+                if let Some(action) = super::audio::clips_ui(ui, clips, app.audio_out, true) {
                     commands.extend(super::audio::apply(app.audio_out, action));
                 }
             }
-            let view = &mut app.run.samples;
-            let shown = view.shown_index();
-            let newest = view.len().saturating_sub(1);
-            let SampleView {
-                frames,
-                filmstrip,
-                layers,
-                selected,
-                ..
-            } = view;
-            let shown_step = shown.map(|i| frames[i].step);
-            if let Some(Samples::Points(pv)) = shown.map(|i| &frames[i].samples) {
+            View::Scatter(points) => {
                 let heatmap = textures.first().map(|(_, t)| t.id());
                 let space = ui.available_size();
                 let mut clicked = None;
                 ui.horizontal_top(|ui| {
-                    let side = points_plot_ui(ui, pv, heatmap, *layers, zoom);
+                    let side = points_plot_ui(ui, points, heatmap, *layers, zoom);
                     let rest = egui::vec2(space.x - side - 24.0, space.y);
-                    let shown = Frames {
+                    let strip = Frames {
                         frames,
-                        shown_step,
+                        shown_step: Some(step),
                         layers: *layers,
                     };
-                    clicked = filmstrip_ui(ui, filmstrip, shown, rest);
+                    clicked = filmstrip_ui(ui, filmstrip, strip, rest);
                 });
                 if let Some(i) = clicked {
                     *selected = (i != newest).then_some(i);
                 }
-                return commands;
             }
-            let mut textures = textures;
-            if let Some(real) = real_data_texture(&mut app, &ctx) {
-                // The data beside what the model makes of it, on the same scale.
-                textures.insert(1, real);
+            View::Pictures => {
+                let mut textures = textures.clone();
+                if let Some(real) = real.clone() {
+                    // The data beside what the model makes of it, on the same scale.
+                    textures.insert(1, real);
+                }
+                pictures_ui(ui, &textures, zoom);
             }
-            let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
-            let (side, split) = fit_rows(ui.available_size(), &sizes);
-            let side = side * zoom;
-            egui::ScrollArea::both().show(ui, |ui| {
-                for row in [0..split, split..textures.len()]
-                    .into_iter()
-                    .filter(|r| !r.is_empty())
-                {
-                    ui.horizontal_top(|ui| {
-                        for i in row {
-                            let (name, tex) = &textures[i];
-                            let size = shown_size(i, sizes[i], side);
-                            ui.vertical(|ui| {
-                                // The caption wraps to its image's width, never widens it.
-                                ui.set_max_width(size.x.max(60.0));
-                                ui.label(*name);
-                                ui.image((tex.id(), size));
-                            });
-                        }
+        }
+    }
+    commands
+}
+
+/// Which layers the 2-D view draws.
+fn layers_ui(ui: &mut egui::Ui, layers: &mut PointLayers) {
+    ui.checkbox(&mut layers.real, "real (blue)");
+    ui.checkbox(&mut layers.generated, "generated (orange)");
+    ui.checkbox(&mut layers.heatmap, "D(x) heatmap (green = real)");
+    ui.checkbox(&mut layers.push, "G's push (arrows)")
+        .on_hover_text("Where the generator's loss moves each of 150 generated points: its negative gradient through D as it is now");
+    ui.checkbox(&mut layers.manifold, "manifold")
+        .on_hover_text("The generator's image of a grid over the first two latent axes: how G warps its input space");
+}
+
+/// Captioned pictures side by side, in one row or two, as large as the space allows.
+fn pictures_ui(ui: &mut egui::Ui, textures: &Textures, zoom: f32) {
+    let sizes: Vec<egui::Vec2> = textures.iter().map(|(_, t)| t.size_vec2()).collect();
+    let (side, split) = fit_rows(ui.available_size(), &sizes);
+    let side = side * zoom;
+    egui::ScrollArea::both().show(ui, |ui| {
+        for row in [0..split, split..textures.len()]
+            .into_iter()
+            .filter(|r| !r.is_empty())
+        {
+            ui.horizontal_top(|ui| {
+                for i in row {
+                    let (name, tex) = &textures[i];
+                    let size = shown_size(i, sizes[i], side);
+                    ui.vertical(|ui| {
+                        // The caption wraps to its image's width, never widens it.
+                        ui.set_max_width(size.x.max(60.0));
+                        ui.label(*name);
+                        ui.image((tex.id(), size));
                     });
                 }
             });
         }
-    }
-    commands
+    });
 }
 
 /// A conditional model's class for the snapshots to show: all in rotation, or one.
@@ -400,63 +408,58 @@ pub fn shown_size(i: usize, size: egui::Vec2, side: f32) -> egui::Vec2 {
 fn preview_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, zoom: f32) -> Option<Command> {
     app.preview.poll(app.edited);
     let ctx = ui.ctx().clone();
-    match app.preview.samples() {
+    // Uploaded before the samples are borrowed: the first picture, if they have one.
+    let picture = app.preview.grid_texture(&ctx);
+    let data = match app.preview.samples() {
         None => {
             ui.label("Loading the data...");
             if app.preview.is_loading() {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
             }
+            return None;
         }
         Some(Err(e)) => {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 format!("Cannot show the data: {e}"),
             );
+            return None;
         }
-        Some(Ok(Samples::Points(view))) => {
-            let view = view.clone();
-            ui.label("The data, before training: press Train to see generated points beside it.");
-            points_plot_ui(ui, &view, None, app.run.samples.layers, zoom);
-        }
-        Some(Ok(Samples::Audio(_))) => {
-            ui.label("The data, before training: press Train to hear and see generated clips.");
-            app.audio_out.poll();
-            let action = match app.preview.samples() {
-                Some(Ok(Samples::Audio(view))) => {
-                    super::audio::clips_ui(ui, view, app.audio_out, false)
+        Some(Ok(samples)) => samples,
+    };
+    ui.label(crate::modality::of(&app.edited.data).preview_hint());
+    app.audio_out.poll();
+    let mut command = None;
+    for form in data.views() {
+        match form {
+            View::Scatter(points) => {
+                points_plot_ui(ui, points, None, app.run.samples.layers, zoom);
+            }
+            View::Clips(clips) => {
+                let action = super::audio::clips_ui(ui, clips, app.audio_out, false);
+                command = action.and_then(|a| super::audio::apply(app.audio_out, a));
+            }
+            View::Items(items) => {
+                super::text_view::text_ui(ui, items, zoom, false);
+            }
+            View::Pictures => {
+                if let Some(tex) = &picture {
+                    let size = tex.size_vec2();
+                    let side = fit_side(ui.available_size(), &[size]) * zoom;
+                    ui.image((tex.id(), shown_size(0, size, side)));
                 }
-                _ => None,
-            };
-            let command = action.and_then(|a| super::audio::apply(app.audio_out, a));
-            if let Some(tex) = app.preview.grid_texture(&ctx) {
-                let size = tex.size_vec2();
-                let side = fit_side(ui.available_size(), &[size]) * zoom;
-                ui.image((tex.id(), shown_size(0, size, side)));
             }
-            return command;
-        }
-        Some(Ok(Samples::Text(view))) => {
-            let view = view.clone();
-            ui.label("The data, before training: press Train to see generated items beside it.");
-            super::text_view::text_ui(ui, &view, zoom, false);
-        }
-        Some(Ok(Samples::Images { .. })) => {
-            ui.label("The data, before training: press Train to see samples beside it.");
-            if let Some(tex) = app.preview.grid_texture(&ctx) {
-                let size = tex.size_vec2();
-                let side = fit_side(ui.available_size(), &[size]) * zoom;
-                ui.image((tex.id(), shown_size(0, size, side)));
-            }
+            View::Latent { .. } => {}
         }
     }
-    None
+    command
 }
 
 /// A VAE's held-out KL per latent dimension as bars, and the inputs to interpolate between.
-fn vae_tools_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, kl: &[f32]) -> Option<Command> {
+fn vae_tools_ui(pair: &mut (usize, usize), ui: &mut egui::Ui, kl: &[f32]) -> Option<Command> {
     let mut command = None;
     ui.horizontal(|ui| {
-        let (mut a, mut b) = *app.interpolation_pair;
+        let (mut a, mut b) = *pair;
         ui.label("interpolate between held-out inputs");
         let changed = ui
             .add(egui::DragValue::new(&mut a).range(0..=255))
@@ -464,7 +467,7 @@ fn vae_tools_ui(app: &mut SamplesPanel, ui: &mut egui::Ui, kl: &[f32]) -> Option
             | ui.add(egui::DragValue::new(&mut b).range(0..=255))
                 .changed();
         if changed {
-            *app.interpolation_pair = (a, b);
+            *pair = (a, b);
             command = Some(Command::Tell(crate::train::Control::InterpolateBetween(
                 a, b,
             )));

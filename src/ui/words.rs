@@ -227,18 +227,3 @@ pub fn choice<T: Words + Copy + PartialEq>(
         .response
         .on_hover_text(what);
 }
-
-/// The number of modes of a run's data, for "modes 6/8": the toy sets' Gaussians, the
-/// built-in tones' pitches, the built-in shapes' classes ("classes 7/8").
-pub fn modes_of(data: &crate::config::DataConfig) -> Option<usize> {
-    match data {
-        crate::config::DataConfig::Toy { shape, .. } => {
-            Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
-        }
-        crate::config::DataConfig::Tones { .. } => {
-            Some(crate::modality::audio::tones::PITCHES.len())
-        }
-        crate::config::DataConfig::Shapes { .. } => Some(crate::data::shapes::CLASSES.len()),
-        _ => None,
-    }
-}

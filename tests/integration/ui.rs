@@ -410,6 +410,50 @@ fn the_real_data_is_shown_before_training() {
     }
 }
 
+/// The family menu turns a GAN into a VAE with the same networks and the data's
+/// reconstruction loss: squared error for points and clips (outside [0, 1]), binary
+/// cross-entropy for images; a text GAN becomes the text VAE.
+#[test]
+fn switching_to_a_vae_takes_the_datas_reconstruction_loss() {
+    use genlab::config::{ModelConfig, Reconstruction};
+    for (name, want) in [
+        ("gan_ring.toml", Some(Reconstruction::Mse)),
+        ("wavegan_tones.toml", Some(Reconstruction::Mse)),
+        ("dcgan_shapes.toml", Some(Reconstruction::Bce)),
+        ("gan_names.toml", None),
+    ] {
+        let exp = preset(name);
+        let ModelConfig::Gan { generator, .. } = exp.model.clone() else {
+            panic!("{name} is a GAN");
+        };
+        let mut h = harness(GenLabApp::new(exp));
+        h.run();
+        h.get_by_role_and_label(eframe::egui::accesskit::Role::ComboBox, "family")
+            .click();
+        h.run();
+        h.get_by_label("VAE").click();
+        h.run();
+        let ModelConfig::Vae {
+            reconstruction,
+            decoder,
+            ..
+        } = &h.state().experiment.model
+        else {
+            panic!("{name}: still not a VAE");
+        };
+        match want {
+            Some(want) => {
+                assert_eq!(*reconstruction, want, "{name}");
+                assert_eq!(*decoder, generator, "{name}: the generator is the decoder");
+            }
+            None => assert!(
+                decoder.is_recurrent(),
+                "{name}: text keeps a recurrent decoder"
+            ),
+        }
+    }
+}
+
 /// Once a GAN trains on images, its grid is shown beside the data's on the same scale, as
 /// the preview promised ("press Train to see samples beside it").
 #[test]

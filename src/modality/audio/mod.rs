@@ -42,6 +42,14 @@ impl Modality for Audio {
         "audio clips"
     }
 
+    fn modes(&self, data: &DataConfig) -> Option<usize> {
+        matches!(data, DataConfig::Tones { .. }).then_some(tones::PITCHES.len())
+    }
+
+    fn preview_hint(&self) -> &'static str {
+        "The data, before training: press Train to hear and see generated clips."
+    }
+
     /// One WAV file per clip, `000000.wav` on, at the data's sample rate.
     fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String> {
         let Dataset::Audio(set) = data else {

@@ -94,6 +94,14 @@ impl Modality for Text {
         "text items"
     }
 
+    fn preview_hint(&self) -> &'static str {
+        "The data, before training: press Train to see generated items beside it."
+    }
+
+    fn recurrent_only(&self) -> bool {
+        true
+    }
+
     fn trainer(
         &self,
         experiment: &crate::config::Experiment,
