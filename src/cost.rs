@@ -5,7 +5,8 @@
 //! being killed halfway. `probe_speed` measures the steps per second on the real backend.
 
 use crate::config::{DataConfig, Experiment, ModelConfig, NetConfig};
-use crate::data::{idx, DataError};
+use crate::data::DataError;
+use crate::modality::images::idx;
 use std::path::Path;
 
 /// Held besides the run itself: burn's and the window's buffers, thread stacks, the
@@ -445,11 +446,11 @@ fn class_count(data: &DataConfig) -> Result<u64, DataError> {
     let past_largest = |labels: &[u8]| labels.iter().max().map_or(0, |&m| m as u64 + 1);
     Ok(match data {
         DataConfig::Tones { .. } => crate::modality::audio::tones::CLASSES.len() as u64,
-        DataConfig::Shapes { .. } => crate::data::shapes::CLASSES.len() as u64,
+        DataConfig::Shapes { .. } => crate::modality::images::shapes::CLASSES.len() as u64,
         DataConfig::Idx {
             labels: Some(path), ..
         } => past_largest(&idx::read_idx(path, idx::LABELS_MAGIC, 1)?.1),
-        DataConfig::ImageFolder { path, .. } => crate::data::folder::image_files(path)?
+        DataConfig::ImageFolder { path, .. } => crate::modality::images::folder::image_files(path)?
             .labels
             .as_deref()
             .map_or(0, past_largest),
@@ -465,7 +466,7 @@ fn class_count(data: &DataConfig) -> Result<u64, DataError> {
 fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
     Ok(match data {
         DataConfig::Toy { .. } | DataConfig::Drawn { .. } => {
-            (crate::data::toy::SAMPLES as u64, None, 0)
+            (crate::modality::points::toy::SAMPLES as u64, None, 0)
         }
         // A point takes at least 4 bytes of text ("0,0\n"); each becomes 8 bytes.
         DataConfig::CsvPoints { path } => {
@@ -481,12 +482,14 @@ fn data_shape(data: &DataConfig) -> Result<(u64, ImageShape, u64), DataError> {
             (n, Some(Grid::image(1, h, w)), h * w)
         }
         DataConfig::ImageFolder { path, size, color } => {
-            let n = crate::data::folder::image_files(path)?.files.len() as u64;
+            let n = crate::modality::images::folder::image_files(path)?
+                .files
+                .len() as u64;
             let c = if *color { 3 } else { 1 };
             (n, Some(Grid::image(c, *size as u64, *size as u64)), 0)
         }
         DataConfig::Shapes { count } => {
-            let side = crate::data::shapes::SIZE as u64;
+            let side = crate::modality::images::shapes::SIZE as u64;
             (*count as u64, Some(Grid::image(1, side, side)), 0)
         }
         DataConfig::Tones { count } => (

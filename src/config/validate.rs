@@ -399,7 +399,7 @@ fn clip_length(data: &DataConfig) -> Option<usize> {
 /// Image side length when the config alone tells it (IDX files say it in their header).
 fn known_image_size(data: &DataConfig) -> Option<usize> {
     match data {
-        DataConfig::Shapes { .. } => Some(crate::data::shapes::SIZE),
+        DataConfig::Shapes { .. } => Some(crate::modality::images::shapes::SIZE),
         DataConfig::ImageFolder { size, .. } => Some(*size),
         _ => None,
     }

@@ -1,14 +1,14 @@
 //! Training data: 2-D point sets, image sets, audio clips and text items, loaded from the experiment's `DataConfig`.
 
-pub mod csv_points;
 pub mod folder;
-pub mod idx;
-pub mod shapes;
-pub mod toy;
 
 use crate::config::DataConfig;
 use crate::modality::audio;
 pub use crate::modality::audio::AudioSet;
+use crate::modality::images;
+pub use crate::modality::images::ImageSet;
+use crate::modality::points;
+pub use crate::modality::points::PointSet;
 use crate::modality::text;
 pub use crate::modality::text::TextSet;
 use rand::seq::SliceRandom;
@@ -77,69 +77,6 @@ pub(crate) fn either_of(names: &[String]) -> String {
     }
 }
 
-/// A set of 2-D points, with the true modes when the distribution has them.
-#[derive(Debug, Clone)]
-pub struct PointSet {
-    pub points: Vec<[f32; 2]>,
-    /// Centres of the mixture components (ring, grid) for mode-coverage metrics.
-    pub modes: Vec<[f32; 2]>,
-    /// Standard deviation of each mode.
-    pub mode_std: f32,
-}
-
-impl PointSet {
-    /// Every k-th point, about `n` of them: what the 2-D views and metrics draw.
-    pub fn thinned(&self, n: usize) -> Vec<[f32; 2]> {
-        self.points
-            .iter()
-            .step_by((self.points.len() / n.max(1)).max(1))
-            .copied()
-            .collect()
-    }
-}
-
-/// Images stored as f32 in [0, 1], channel-major per image (C, H, W).
-#[derive(Debug, Clone)]
-pub struct ImageSet {
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
-    pub pixels: Vec<f32>,
-    pub labels: Option<Vec<u8>>,
-    /// Class names in label order (empty where the classes have only numbers).
-    pub classes: Vec<String>,
-}
-
-impl ImageSet {
-    pub fn image_len(&self) -> usize {
-        self.channels * self.height * self.width
-    }
-    pub fn len(&self) -> usize {
-        self.pixels.len() / self.image_len().max(1)
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    pub fn image(&self, i: usize) -> &[f32] {
-        let n = self.image_len();
-        &self.pixels[i * n..(i + 1) * n]
-    }
-    /// Splits off the last `n` images (a held-out set).
-    pub fn split_off(&mut self, n: usize) -> ImageSet {
-        let keep = self.len().saturating_sub(n);
-        let tail = self.pixels.split_off(keep * self.image_len());
-        let labels = self.labels.as_mut().map(|l| l.split_off(keep.min(l.len())));
-        ImageSet {
-            channels: self.channels,
-            height: self.height,
-            width: self.width,
-            pixels: tail,
-            labels,
-            classes: self.classes.clone(),
-        }
-    }
-}
-
 /// A loaded dataset.
 #[derive(Debug, Clone)]
 pub enum Dataset {
@@ -153,20 +90,26 @@ impl Dataset {
     /// Loads or generates the dataset an experiment names.
     pub fn load(config: &DataConfig, seed: u64) -> Result<Dataset, DataError> {
         Ok(match config {
-            DataConfig::Toy { shape, noise } => {
-                Dataset::Points(toy::sample(*shape, *noise, toy::SAMPLES, seed))
-            }
-            DataConfig::CsvPoints { path } => Dataset::Points(csv_points::read(path)?),
-            DataConfig::Drawn { points, spread } => {
-                Dataset::Points(toy::drawn(points, *spread, toy::SAMPLES, seed))
-            }
+            DataConfig::Toy { shape, noise } => Dataset::Points(points::toy::sample(
+                *shape,
+                *noise,
+                points::toy::SAMPLES,
+                seed,
+            )),
+            DataConfig::CsvPoints { path } => Dataset::Points(points::csv::read(path)?),
+            DataConfig::Drawn { points, spread } => Dataset::Points(points::toy::drawn(
+                points,
+                *spread,
+                points::toy::SAMPLES,
+                seed,
+            )),
             DataConfig::Idx { images, labels } => {
-                Dataset::Images(idx::read_images(images, labels.as_deref())?)
+                Dataset::Images(images::idx::read_images(images, labels.as_deref())?)
             }
             DataConfig::ImageFolder { path, size, color } => {
-                Dataset::Images(folder::read(path, *size, *color, seed)?)
+                Dataset::Images(images::folder::read(path, *size, *color, seed)?)
             }
-            DataConfig::Shapes { count } => Dataset::Images(shapes::generate(*count, seed)),
+            DataConfig::Shapes { count } => Dataset::Images(images::shapes::generate(*count, seed)),
             DataConfig::Tones { count } => Dataset::Audio(audio::tones::generate(*count, seed)),
             DataConfig::WavFolder {
                 path,
@@ -341,4 +284,10 @@ impl Batcher {
             .map(|l| self.last.iter().map(|&i| l[i]).collect())
             .unwrap_or_default()
     }
+}
+
+/// Standard normal latent vectors, flattened `[n, dim]`.
+pub fn normal_latents(rng: &mut SeededRng, n: usize, dim: usize) -> Vec<f32> {
+    use rand_distr::{Distribution, StandardNormal};
+    (0..n * dim).map(|_| StandardNormal.sample(rng)).collect()
 }

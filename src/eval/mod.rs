@@ -4,8 +4,6 @@ pub mod diagnostics;
 pub mod evaluator;
 pub mod features;
 pub mod human;
-pub mod images;
 pub mod likelihood;
 pub mod metric;
-pub mod points;
 pub mod scoring;

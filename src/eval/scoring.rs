@@ -9,8 +9,9 @@
 //! metrics use); the floor compares it with the next `REFERENCE`.
 
 use crate::data::{Dataset, ImageSet};
-use crate::eval::evaluator::{Evaluator, SavedEvaluator, FEATURES};
+use crate::eval::evaluator::FEATURES;
 use crate::eval::features::FeatureReference;
+use crate::modality::images::evaluator::{Evaluator, SavedEvaluator};
 use crate::train::quality::classes_covered;
 use crate::train::tensors::image_grid;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ impl Scorer {
     /// For the images of `data` (a preset's or a run's), with the evaluator GenLab has
     /// for them (shipped, or trained by `genlab evaluator`).
     pub fn new(data: &crate::config::DataConfig, seed: u64) -> Result<Scorer, String> {
-        let saved = crate::eval::evaluator::for_data(data).ok_or_else(|| {
+        let saved = crate::modality::images::evaluator::for_data(data).ok_or_else(|| {
             "no evaluator for this data: train one first with `genlab evaluator PRESET`".to_string()
         })?;
         let Dataset::Images(real) = Dataset::load(data, seed).map_err(|e| e.to_string())? else {

@@ -1,12 +1,12 @@
-//! Kinds of data, one module each: what the rest of GenLab asks of a kind of data goes
-//! through the `Modality` trait (its name, its quality metrics, how its evaluator is
-//! trained, what the blind test shows, the files `genlab sample` writes and which trainer
-//! it takes), so the trainers' metric schema, the run writer's columns, the window's
-//! readouts, the session and the CLI never list a kind's metrics or match on the kind.
-//!
-//! Audio lives here whole (data, network ends, metrics, views, evaluator). Points and
-//! images declare their metrics here; their readers are still in `data/` and their views
-//! in the trainers (see README's Architecture section for what moving them takes).
+//! Kinds of data, one folder each (points, images, audio, text) holding its readers and
+//! built-in sets, its metric maths and evaluator, and its views. What the rest of GenLab
+//! asks of a kind of data goes through the `Modality` trait (its name, its quality
+//! metrics, how its evaluator is trained, what the blind test shows, the files `genlab
+//! sample` writes, which trainer it takes, what the window says of it), so the trainers'
+//! metric schema, the run writer's columns, the window, the session and the CLI never
+//! list a kind's metrics or match on the kind. The window draws the forms samples take
+//! (`train::View`), not kinds. What is still one arm per kind outside these folders is
+//! listed in README's Architecture section.
 
 pub mod audio;
 pub mod images;

@@ -10,7 +10,7 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
 use crate::data::SeededRng;
-use crate::data::{toy, Batcher, Dataset};
+use crate::data::{normal_latents, Batcher, Dataset};
 use crate::eval;
 use crate::modality::audio::views::AudioSnapshots;
 use crate::model::{Discriminator, DiscriminatorOptions, Generator, ModelError, SampleShape};
@@ -113,14 +113,14 @@ impl GanTrainer {
             SampleShape::Image { .. } => GRID_IMAGES,
             SampleShape::Audio { .. } => AUDIO_CLIPS,
         };
-        let fixed_z = toy::normal_latents(&mut rng, n_fixed, *latent_dim);
+        let fixed_z = normal_latents(&mut rng, n_fixed, *latent_dim);
         let audio = match &data {
             Dataset::Audio(set) => Some(AudioSnapshots::new(set, &exp.data, device)),
             _ => None,
         };
         let quality = match &data {
             Dataset::Images(set) => ImageQuality::new(
-                crate::eval::evaluator::for_data(&exp.data),
+                crate::modality::images::evaluator::for_data(&exp.data),
                 set,
                 *latent_dim,
                 t.seed,
@@ -206,7 +206,7 @@ impl GanTrainer {
             return x;
         }
         let [rows, cols] = x.dims();
-        let mut noise = toy::normal_latents(&mut self.rng, rows, cols);
+        let mut noise = normal_latents(&mut self.rng, rows, cols);
         noise.iter_mut().for_each(|v| *v *= self.noise_now);
         x + matrix(&noise, rows, cols, &self.device)
     }
@@ -225,7 +225,7 @@ impl GanTrainer {
 
     fn noise(&mut self, n: usize) -> Tensor<2> {
         matrix(
-            &toy::normal_latents(&mut self.rng, n, self.latent),
+            &normal_latents(&mut self.rng, n, self.latent),
             n,
             self.latent,
             &self.device,
@@ -268,17 +268,26 @@ impl GanTrainer {
         // 500 of each keeps the O(n^2) kernel sums under a millisecond or so.
         let mut metrics = vec![(
             "mmd",
-            eval::points::mmd(
+            crate::modality::points::quality::mmd(
                 &generated[..generated.len().min(500)],
                 &real[..real.len().min(500)],
             ),
         )];
-        let (kl, js) = eval::points::grid_divergences(&real, &generated, bounds, GRID_CELLS);
+        let (kl, js) = crate::modality::points::quality::grid_divergences(
+            &real, &generated, bounds, GRID_CELLS,
+        );
         metrics.push(("kl_grid", kl));
         metrics.push(("js_grid", js));
-        metrics.push(("diversity", eval::points::diversity(&real, &generated)));
+        metrics.push((
+            "diversity",
+            crate::modality::points::quality::diversity(&real, &generated),
+        ));
         if !set.modes.is_empty() {
-            let cov = eval::points::mode_coverage(&generated, &set.modes, set.mode_std);
+            let cov = crate::modality::points::quality::mode_coverage(
+                &generated,
+                &set.modes,
+                set.mode_std,
+            );
             metrics.push(("modes_covered", cov.modes_covered as f64));
             metrics.push(("high_quality", cov.high_quality));
         }
@@ -523,7 +532,7 @@ impl Trainer for GanTrainer {
                 };
                 let grid = image_grid(shown, n, channels, [height, width], columns);
                 let real_n = set.len().min(512);
-                let dist = eval::images::pixel_stat_distance(
+                let dist = crate::modality::images::quality::pixel_stat_distance(
                     &generated,
                     &set.pixels[..real_n * set.image_len()],
                     set.image_len(),
@@ -572,7 +581,7 @@ impl Trainer for GanTrainer {
 
     fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
         let mut rng = SeededRng::seed_from_u64(seed);
-        self.generate_from(&toy::normal_latents(&mut rng, n, self.latent))
+        self.generate_from(&normal_latents(&mut rng, n, self.latent))
     }
 
     fn parameters(&self) -> usize {

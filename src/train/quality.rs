@@ -6,9 +6,10 @@
 
 use super::tensors::matrix;
 use super::trainer::Values;
-use crate::data::{toy, ImageSet, SeededRng};
-use crate::eval::evaluator::{Evaluator, SavedEvaluator, FEATURES};
+use crate::data::{normal_latents, ImageSet, SeededRng};
+use crate::eval::evaluator::FEATURES;
 use crate::eval::features::FeatureReference;
+use crate::modality::images::evaluator::{Evaluator, SavedEvaluator};
 use burn::prelude::*;
 use rand::SeedableRng;
 
@@ -48,7 +49,7 @@ impl ImageQuality {
             evaluator,
             classes: saved.classes,
             real: FeatureReference::new(real_features, FEATURES),
-            latents: toy::normal_latents(&mut rng, QUALITY_SAMPLES, latent_dim),
+            latents: normal_latents(&mut rng, QUALITY_SAMPLES, latent_dim),
             device,
         })
     }

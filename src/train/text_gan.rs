@@ -10,7 +10,7 @@ use super::tensors::{matrix, values};
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, NetConfig, OptimizerConfig};
-use crate::data::{toy, Batcher, Dataset, SeededRng};
+use crate::data::{normal_latents, Batcher, Dataset, SeededRng};
 use crate::modality::text::Vocabulary;
 use crate::modality::text::{TextQuality, SNAPSHOT_ITEMS, SNAPSHOT_SEED};
 use crate::model::recurrent::{TextDiscriminator, TextGenerator};
@@ -106,7 +106,7 @@ impl TextGanTrainer {
     fn noise(&self, rng: &mut SeededRng, n: usize, device: &Device) -> (Tensor<2>, Tensor<3>) {
         let latent = self.g.latent_dim();
         let v = self.vocabulary.size();
-        let z = matrix(&toy::normal_latents(rng, n, latent), n, latent, device);
+        let z = matrix(&normal_latents(rng, n, latent), n, latent, device);
         let g = gumbel(rng, n * self.sequence_len * v);
         let g = Tensor::from_data(
             burn::tensor::TensorData::new(g, [n, self.sequence_len, v]),

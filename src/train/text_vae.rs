@@ -10,7 +10,7 @@ use super::tensors::{matrix, values};
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, NetConfig, OptimizerConfig};
-use crate::data::{toy, Batcher, Dataset, SeededRng};
+use crate::data::{normal_latents, Batcher, Dataset, SeededRng};
 use crate::modality::text::{TextQuality, SNAPSHOT_ITEMS, SNAPSHOT_SEED};
 use crate::modality::text::{TextSet, TextView, Vocabulary};
 use crate::model::recurrent::TextVae;
@@ -103,7 +103,7 @@ impl TextVaeTrainer {
             batch: t.batch_size,
             quality: TextQuality::new(&exp.data, &set.items),
             sequence_len: set.sequence_len(),
-            held_out_noise: toy::normal_latents(&mut estimator_rng, held_out.len(), *latent_dim),
+            held_out_noise: normal_latents(&mut estimator_rng, held_out.len(), *latent_dim),
             vocabulary,
             held_out,
             batcher: Batcher::new(set.len(), t.seed),
@@ -192,7 +192,7 @@ impl Trainer for TextVaeTrainer {
         let (mean, logvar) = self.vae.encode(batch.items(), batch.last.clone());
         let latent = self.vae.latent_dim();
         let eps = matrix(
-            &toy::normal_latents(&mut rng, self.batch, latent),
+            &normal_latents(&mut rng, self.batch, latent),
             self.batch,
             latent,
             &self.device,
@@ -251,7 +251,7 @@ impl Trainer for TextVaeTrainer {
     fn snapshot(&mut self) -> (Samples, Values) {
         let latent = self.vae.latent_dim();
         let mut rng = SeededRng::seed_from_u64(self.seed ^ SNAPSHOT_SEED);
-        let z = toy::normal_latents(&mut rng, SNAPSHOT_ITEMS, latent);
+        let z = normal_latents(&mut rng, SNAPSHOT_ITEMS, latent);
         let (items, positions) = self.decode(&z, Some(&mut rng));
         let (view, metrics) = self.quality.snapshot(items);
         let pairs: Vec<usize> = (0..RECON_PAIRS.min(self.held_out.len())).collect();
@@ -299,7 +299,7 @@ impl Trainer for TextVaeTrainer {
 
     fn generate(&self, n: usize, seed: u64) -> Vec<f32> {
         let mut rng = SeededRng::seed_from_u64(seed);
-        let z = toy::normal_latents(&mut rng, n, self.vae.latent_dim());
+        let z = normal_latents(&mut rng, n, self.vae.latent_dim());
         let (items, _) = self.decode(&z, Some(&mut rng));
         token_values(items, &self.vocabulary, self.sequence_len)
     }

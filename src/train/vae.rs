@@ -10,7 +10,7 @@ use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, ModelConfig, OptimizerConfig, Reconstruction};
 use crate::data::SeededRng;
-use crate::data::{toy, Batcher, Dataset, ImageSet, PointSet};
+use crate::data::{normal_latents, Batcher, Dataset, ImageSet, PointSet};
 use crate::eval::likelihood::{importance_weighted, sampled_elbo, Posterior};
 use crate::modality::audio::views::AudioSnapshots;
 use crate::model::{ModelError, SampleShape, Vae};
@@ -108,7 +108,7 @@ impl VaeTrainer {
         let (data, held_out, held_out_labels) = split_held_out(data);
         let quality = match &data {
             Dataset::Images(set) => ImageQuality::new(
-                crate::eval::evaluator::for_data(&exp.data),
+                crate::modality::images::evaluator::for_data(&exp.data),
                 set,
                 *latent_dim,
                 t.seed,
@@ -123,9 +123,9 @@ impl VaeTrainer {
         let mut rng = SeededRng::seed_from_u64(t.seed);
         let mut estimator_rng = SeededRng::seed_from_u64(t.seed ^ ESTIMATOR_SEED);
         let n_held = held_out.len() / shape.flat_len().max(1);
-        let elbo_noise = toy::normal_latents(&mut estimator_rng, n_held, *latent_dim);
+        let elbo_noise = normal_latents(&mut estimator_rng, n_held, *latent_dim);
         let iw_noise = (0..IW_SAMPLES)
-            .map(|_| toy::normal_latents(&mut estimator_rng, n_held.min(IW_EXAMPLES), *latent_dim))
+            .map(|_| normal_latents(&mut estimator_rng, n_held.min(IW_EXAMPLES), *latent_dim))
             .collect();
         let n_fixed = match shape {
             SampleShape::Point2 | SampleShape::Text { .. } => POINT_SAMPLES,
@@ -146,7 +146,7 @@ impl VaeTrainer {
             data,
             held_out,
             held_out_labels,
-            fixed_z: toy::normal_latents(&mut rng, n_fixed, *latent_dim),
+            fixed_z: normal_latents(&mut rng, n_fixed, *latent_dim),
             rng,
             shape,
             device: device.clone(),
@@ -423,7 +423,7 @@ impl Trainer for VaeTrainer {
         let (mean, logvar) = self.vae.encode(x.clone());
         let latent = self.vae.latent_dim();
         let eps = matrix(
-            &toy::normal_latents(&mut self.rng, self.batch, latent),
+            &normal_latents(&mut self.rng, self.batch, latent),
             self.batch,
             latent,
             &self.device,
@@ -492,7 +492,7 @@ impl Trainer for VaeTrainer {
         let vae = self.vae.valid();
         let latent = vae.latent_dim();
         let mut rng = SeededRng::seed_from_u64(seed);
-        let z = toy::normal_latents(&mut rng, n, latent);
+        let z = normal_latents(&mut rng, n, latent);
         let device = self.device.clone().inner();
         crate::eval::evaluator::in_batches(&z, latent, &device, |z| self.to_values(vae.decode(z)))
     }

@@ -75,7 +75,7 @@ fn an_image_folder_larger_than_memory_is_refused_before_decoding() {
     );
     // With the machine's real memory (any machine this runs on has less than 94 GB free).
     if cost::available_memory().is_some_and(|a| a < e.total()) {
-        let err = genlab::data::folder::read(dir.path(), 512, true, 0)
+        let err = genlab::modality::images::folder::read(dir.path(), 512, true, 0)
             .expect_err("read a folder larger than memory")
             .to_string();
         assert!(err.contains("30001 images of 3x512x512"), "{err}");

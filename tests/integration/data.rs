@@ -1,5 +1,7 @@
 use genlab::config::ToyShape;
-use genlab::data::{csv_points, idx, shapes, toy, DataError};
+use genlab::data::DataError;
+use genlab::modality::images::{idx, shapes};
+use genlab::modality::points::{csv as csv_points, toy};
 use std::path::Path;
 
 fn write_mnist_like(dir: &Path, n: u32, gzip: bool) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -116,18 +118,21 @@ fn toy_distributions_have_their_shape() {
         );
     }
     let ring = toy::sample(ToyShape::Ring, 0.02, 4000, 1);
-    let cov = genlab::eval::points::mode_coverage(&ring.points, &ring.modes, 0.02);
+    let cov = genlab::modality::points::quality::mode_coverage(&ring.points, &ring.modes, 0.02);
     assert_eq!(cov.modes_covered, 8);
     assert!(cov.high_quality > 0.98, "{cov:?}");
     let grid = toy::sample(ToyShape::Grid, 0.02, 5000, 1);
     assert_eq!(
-        genlab::eval::points::mode_coverage(&grid.points, &grid.modes, 0.02).modes_covered,
+        genlab::modality::points::quality::mode_coverage(&grid.points, &grid.modes, 0.02)
+            .modes_covered,
         25
     );
     // More noise spreads the points.
     let wide = toy::sample(ToyShape::Ring, 0.3, 4000, 1);
     assert!(
-        genlab::eval::points::mode_coverage(&wide.points, &wide.modes, 0.02).high_quality < 0.2
+        genlab::modality::points::quality::mode_coverage(&wide.points, &wide.modes, 0.02)
+            .high_quality
+            < 0.2
     );
 }
 
@@ -144,12 +149,13 @@ fn mode_coverage_counts_only_covered_modes() {
         })
         .copied()
         .collect();
-    let cov = genlab::eval::points::mode_coverage(&five, &ring.modes, 0.02);
+    let cov = genlab::modality::points::quality::mode_coverage(&five, &ring.modes, 0.02);
     assert_eq!(cov.modes_covered, 5);
     // A collapsed generator: every sample at one point.
     let collapsed = vec![[2.0f32, 0.0]; 1000];
     assert_eq!(
-        genlab::eval::points::mode_coverage(&collapsed, &ring.modes, 0.02).modes_covered,
+        genlab::modality::points::quality::mode_coverage(&collapsed, &ring.modes, 0.02)
+            .modes_covered,
         1
     );
 }
@@ -177,15 +183,16 @@ fn image_folders_load_resized_and_reject_broken_files() {
         let img = image::RgbImage::from_fn(40, 30, |x, _| image::Rgb([x as u8 * 6, i * 80, 0]));
         img.save(dir.path().join(format!("{i}.png"))).expect("save");
     }
-    let gray = genlab::data::folder::read(dir.path(), 16, false, 0).expect("gray");
+    let gray = genlab::modality::images::folder::read(dir.path(), 16, false, 0).expect("gray");
     assert_eq!((gray.len(), gray.channels, gray.height), (3, 1, 16));
-    let rgb = genlab::data::folder::read(dir.path(), 8, true, 0).expect("rgb");
+    let rgb = genlab::modality::images::folder::read(dir.path(), 8, true, 0).expect("rgb");
     assert_eq!((rgb.len(), rgb.channels, rgb.width), (3, 3, 8));
     std::fs::write(dir.path().join("broken.jpg"), b"not a jpeg").expect("write");
-    let err = genlab::data::folder::read(dir.path(), 8, true, 0).expect_err("broken file accepted");
+    let err = genlab::modality::images::folder::read(dir.path(), 8, true, 0)
+        .expect_err("broken file accepted");
     assert!(err.to_string().contains("broken.jpg"), "{err}");
     let empty = tempfile::tempdir().expect("tempdir");
-    assert!(genlab::data::folder::read(empty.path(), 8, false, 0).is_err());
+    assert!(genlab::modality::images::folder::read(empty.path(), 8, false, 0).is_err());
 }
 
 /// A folder of class subfolders (torchvision's ImageFolder layout) is labelled by
@@ -217,10 +224,10 @@ fn image_folders_with_class_subfolders_are_labelled() {
     std::fs::create_dir(dir.path().join("notes")).expect("mkdir");
     std::fs::write(dir.path().join("notes/readme.txt"), "x").expect("write");
 
-    let listing = genlab::data::folder::image_files(dir.path()).expect("listing");
+    let listing = genlab::modality::images::folder::image_files(dir.path()).expect("listing");
     assert_eq!(listing.classes, ["a_dark", "b_mid", "c_bright"]);
     assert_eq!(listing.files.len(), 9);
-    let set = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    let set = genlab::modality::images::folder::read(dir.path(), 6, false, 3).expect("read");
     let labels = set.labels.as_ref().expect("labels");
     assert_eq!(labels.len(), 9);
     for (i, &label) in labels.iter().enumerate() {
@@ -234,19 +241,20 @@ fn image_folders_with_class_subfolders_are_labelled() {
     labels.iter().for_each(|&l| counts[l as usize] += 1);
     assert_eq!(counts, [3, 2, 4]);
     assert_ne!(labels, &[0, 0, 0, 1, 1, 2, 2, 2, 2], "not shuffled");
-    let again = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    let again = genlab::modality::images::folder::read(dir.path(), 6, false, 3).expect("read");
     assert_eq!(again.labels, set.labels, "the same seed, another order");
 
     // Images of its own: a flat, unlabelled folder, as before.
     image::GrayImage::new(6, 6)
         .save(dir.path().join("top.png"))
         .expect("save");
-    let flat = genlab::data::folder::read(dir.path(), 6, false, 3).expect("read");
+    let flat = genlab::modality::images::folder::read(dir.path(), 6, false, 3).expect("read");
     assert_eq!((flat.len(), flat.labels.is_none()), (1, true));
 
     let no_images = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(no_images.path().join("empty")).expect("mkdir");
-    let err = genlab::data::folder::read(no_images.path(), 6, false, 0).expect_err("no images");
+    let err = genlab::modality::images::folder::read(no_images.path(), 6, false, 0)
+        .expect_err("no images");
     assert!(err.to_string().contains("or in its subfolders"), "{err}");
 }
 

@@ -3,7 +3,8 @@
 use genlab::config::{DataConfig, ToyShape};
 use genlab::data::{Dataset, SeededRng};
 use genlab::eval::diagnostics::Monitor;
-use genlab::eval::{features, points};
+use genlab::eval::features;
+use genlab::modality::points::quality as points;
 use genlab::train::Metrics;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -140,7 +141,7 @@ fn precision_and_recall_on_disjoint_and_identical_sets() {
 #[test]
 fn the_shipped_evaluator_classifies_unseen_shapes() {
     let data = DataConfig::Shapes { count: 2000 };
-    let saved = genlab::eval::evaluator::for_data(&data).expect("a shipped evaluator");
+    let saved = genlab::modality::images::evaluator::for_data(&data).expect("a shipped evaluator");
     // Another seed than the one it was trained on: images it has never seen.
     let Ok(Dataset::Images(set)) = Dataset::load(&data, 12345) else {
         panic!("shapes")
@@ -356,7 +357,7 @@ fn classes_covered_counts_the_classes_generated_images_fall_in() {
     let device = genlab::train::session::device_for(genlab::config::Backend::Cpu)
         .expect("cpu")
         .0;
-    let saved = genlab::eval::evaluator::for_data(&data);
+    let saved = genlab::modality::images::evaluator::for_data(&data);
     let q = ImageQuality::new(saved, &set, 8, 0, &device).expect("an evaluator");
     let len = set.image_len();
     let classes = |pixels: &[f32]| {
@@ -366,7 +367,7 @@ fn classes_covered_counts_the_classes_generated_images_fall_in() {
             .expect("reported")
             .1
     };
-    let classes_n = genlab::data::shapes::CLASSES.len() as f64;
+    let classes_n = genlab::modality::images::shapes::CLASSES.len() as f64;
     // Unseen real images cover every class; one image repeated covers one; the mean
     // image at most one.
     let real = &set.pixels[600 * len..1112 * len];

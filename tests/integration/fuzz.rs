@@ -9,7 +9,8 @@
 use crate::preset;
 use genlab::checkpoint::Checkpoint;
 use genlab::config::Experiment;
-use genlab::data::{csv_points, folder, idx};
+use genlab::modality::images::{folder, idx};
+use genlab::modality::points::csv as csv_points;
 use genlab::train::{Event, Session};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};

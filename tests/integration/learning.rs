@@ -203,7 +203,7 @@ fn mean_image_quality(exp: &Experiment, set: &genlab::data::ImageSet, metric: &s
     use genlab::train::quality::{ImageQuality, QUALITY_SAMPLES};
     let device = burn::prelude::Device::flex();
     let quality = ImageQuality::new(
-        genlab::eval::evaluator::for_data(&exp.data),
+        genlab::modality::images::evaluator::for_data(&exp.data),
         set,
         8,
         0,
@@ -263,7 +263,7 @@ fn mean_image_reconstruction(exp: &Experiment, set: &genlab::data::ImageSet) -> 
 #[test]
 fn every_outcome_fails_for_models_that_do_not_learn() {
     use genlab::data::Dataset;
-    use genlab::eval;
+    use genlab::modality;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("presets");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("presets")
@@ -298,15 +298,24 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
                 ] {
                     let generated = vec![point; 500];
                     let value = match outcome.metric.as_str() {
-                        "mmd" => eval::points::mmd(&generated, &real[..real.len().min(500)]),
+                        "mmd" => {
+                            modality::points::quality::mmd(&generated, &real[..real.len().min(500)])
+                        }
                         "modes_covered" => {
-                            eval::points::mode_coverage(&generated, &set.modes, set.mode_std)
-                                .modes_covered as f64
+                            modality::points::quality::mode_coverage(
+                                &generated,
+                                &set.modes,
+                                set.mode_std,
+                            )
+                            .modes_covered as f64
                         }
                         "js_grid" => {
                             let bounds = genlab::train::bounds_of(&real);
                             let cells = genlab::train::GRID_CELLS;
-                            eval::points::grid_divergences(&real, &generated, bounds, cells).1
+                            modality::points::quality::grid_divergences(
+                                &real, &generated, bounds, cells,
+                            )
+                            .1
                         }
                         other => panic!("{name}: no broken model for {other}"),
                     };
@@ -320,7 +329,7 @@ fn every_outcome_fails_for_models_that_do_not_learn() {
                         let generated: Vec<f32> =
                             mean_image(set).into_iter().cycle().take(64 * len).collect();
                         let real_n = set.len().min(512);
-                        eval::images::pixel_stat_distance(
+                        modality::images::quality::pixel_stat_distance(
                             &generated,
                             &set.pixels[..real_n * len],
                             len,

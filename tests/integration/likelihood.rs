@@ -4,7 +4,7 @@
 
 use burn::prelude::*;
 use genlab::config::Reconstruction;
-use genlab::data::{toy, SeededRng};
+use genlab::data::SeededRng;
 use genlab::eval::likelihood::{importance_weighted, log_likelihood, sampled_elbo, Posterior};
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
@@ -61,7 +61,7 @@ fn rows(values: &[f64], n: usize, device: &Device) -> Tensor<2> {
 
 fn noise(rng: &mut SeededRng, n: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(
-        TensorData::new(toy::normal_latents(rng, n, 2), [n, 2]),
+        TensorData::new(genlab::data::normal_latents(rng, n, 2), [n, 2]),
         device,
     )
 }

@@ -76,7 +76,8 @@ fn an_evaluator_trained_on_a_folder_of_digit_subfolders_classifies_them() {
         size: 28,
         color: false,
     };
-    let saved = genlab::eval::evaluator::train(&data, 0, 600, |_, _| {}).expect("evaluator");
+    let saved =
+        genlab::modality::images::evaluator::train(&data, 0, 600, |_, _| {}).expect("evaluator");
     assert_eq!(saved.classes, 10);
     assert!(
         saved.held_out_accuracy > 0.9,

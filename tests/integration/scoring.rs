@@ -116,7 +116,7 @@ fn a_checkpoint_writes_points_as_csv_and_clips_as_wav() {
     train("presets/gan_ring.toml", &ring);
     let out = dir.path().join("points");
     cli::sample(&ring, 50, 1, &out).unwrap();
-    let points = genlab::data::csv_points::read(&out.join("samples.csv")).unwrap();
+    let points = genlab::modality::points::csv::read(&out.join("samples.csv")).unwrap();
     assert_eq!(points.points.len(), 50);
     assert!(points.points.iter().flatten().all(|v| v.is_finite()));
     assert_ne!(points.points[0], points.points[1]);

@@ -1,6 +1,7 @@
 //! MNIST-format IDX files, plain or gzip-compressed, read without trusting their headers.
 
-use super::{DataError, ImageSet};
+use super::ImageSet;
+use crate::data::DataError;
 use flate2::read::GzDecoder;
 use std::io::{BufReader, Read};
 use std::path::Path;

@@ -1,5 +1,10 @@
-//! 2-D points: the toy sets, CSV files and drawings (readers in `data/`, metric maths in
-//! `eval::points`). What this modality declares: its quality metrics.
+//! 2-D points: the toy sets and drawings (`toy`), CSV files (`csv`), the exact metrics
+//! against known modes (`quality`), and what the modality declares: its metrics, the
+//! samples view's words, the blind test's patches, CSV sample files.
+
+pub mod csv;
+pub mod quality;
+pub mod toy;
 
 use super::{BlindTestItems, Modality};
 use crate::config::{DataConfig, ToyShape};
@@ -83,7 +88,7 @@ impl Modality for Points {
     fn modes(&self, data: &DataConfig) -> Option<usize> {
         match data {
             DataConfig::Toy { shape, .. } => {
-                Some(crate::data::toy::modes(*shape).len()).filter(|&n| n > 0)
+                Some(crate::modality::points::toy::modes(*shape).len()).filter(|&n| n > 0)
             }
             _ => None,
         }
@@ -147,5 +152,26 @@ impl Modality for Points {
             m.extend([MODES, HIGH_QUALITY]);
         }
         m
+    }
+}
+
+/// A set of 2-D points, with the true modes when the distribution has them.
+#[derive(Debug, Clone)]
+pub struct PointSet {
+    pub points: Vec<[f32; 2]>,
+    /// Centres of the mixture components (ring, grid) for mode-coverage metrics.
+    pub modes: Vec<[f32; 2]>,
+    /// Standard deviation of each mode.
+    pub mode_std: f32,
+}
+
+impl PointSet {
+    /// Every k-th point, about `n` of them: what the 2-D views and metrics draw.
+    pub fn thinned(&self, n: usize) -> Vec<[f32; 2]> {
+        self.points
+            .iter()
+            .step_by((self.points.len() / n.max(1)).max(1))
+            .copied()
+            .collect()
     }
 }

@@ -1,6 +1,7 @@
 //! 2-D points from a user CSV file: two numeric columns, optional header row.
 
-use super::{DataError, PointSet};
+use super::PointSet;
+use crate::data::DataError;
 use std::path::Path;
 
 /// Refuse files that would take over the machine's memory.

@@ -94,8 +94,3 @@ pub fn drawn(drawing: &[[f32; 2]], spread: f32, n: usize, seed: u64) -> PointSet
         mode_std: spread,
     }
 }
-
-/// Standard normal latent vectors, flattened `[n, dim]`.
-pub fn normal_latents(rng: &mut SeededRng, n: usize, dim: usize) -> Vec<f32> {
-    (0..n * dim).map(|_| StandardNormal.sample(rng)).collect()
-}

@@ -1,5 +1,13 @@
-//! Images: IDX files, image folders and the built-in shapes (readers in `data/`, the
-//! evaluator in `eval::evaluator`). What this modality declares: its quality metrics.
+//! Images: IDX files (`idx`), image folders (`folder`), the built-in shapes (`shapes`),
+//! pixel statistics (`quality`), the image evaluator behind FD, KID and precision/recall
+//! (`evaluator`), and what the modality declares: its metrics, the blind test's cells,
+//! PNG sample files.
+
+pub mod evaluator;
+pub mod folder;
+pub mod idx;
+pub mod quality;
+pub mod shapes;
 
 use super::{BlindTestItems, EvaluatorJob, Modality, TrainedEvaluator};
 use crate::config::DataConfig;
@@ -90,12 +98,13 @@ impl Modality for Images {
     }
 
     fn modes(&self, data: &DataConfig) -> Option<usize> {
-        matches!(data, DataConfig::Shapes { .. }).then_some(crate::data::shapes::CLASSES.len())
+        matches!(data, DataConfig::Shapes { .. })
+            .then_some(crate::modality::images::shapes::CLASSES.len())
     }
 
     fn classes(&self, data: &DataConfig) -> Option<usize> {
         self.modes(data)
-            .or_else(|| crate::eval::evaluator::for_data(data).map(|e| e.classes))
+            .or_else(|| crate::modality::images::evaluator::for_data(data).map(|e| e.classes))
     }
 
     fn reconstruction(&self) -> crate::config::Reconstruction {
@@ -171,11 +180,55 @@ impl Modality for Images {
         out: &Path,
     ) -> Result<TrainedEvaluator, String> {
         let saved =
-            crate::eval::evaluator::train(data, job.seed, job.steps, |s, _| (job.progress)(s))?;
+            crate::modality::images::evaluator::train(data, job.seed, job.steps, |s, _| {
+                (job.progress)(s)
+            })?;
         saved.save(out)?;
         Ok(TrainedEvaluator {
             classes: saved.classes,
             held_out_accuracy: saved.held_out_accuracy,
         })
+    }
+}
+
+/// Images stored as f32 in [0, 1], channel-major per image (C, H, W).
+#[derive(Debug, Clone)]
+pub struct ImageSet {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub pixels: Vec<f32>,
+    pub labels: Option<Vec<u8>>,
+    /// Class names in label order (empty where the classes have only numbers).
+    pub classes: Vec<String>,
+}
+
+impl ImageSet {
+    pub fn image_len(&self) -> usize {
+        self.channels * self.height * self.width
+    }
+    pub fn len(&self) -> usize {
+        self.pixels.len() / self.image_len().max(1)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn image(&self, i: usize) -> &[f32] {
+        let n = self.image_len();
+        &self.pixels[i * n..(i + 1) * n]
+    }
+    /// Splits off the last `n` images (a held-out set).
+    pub fn split_off(&mut self, n: usize) -> ImageSet {
+        let keep = self.len().saturating_sub(n);
+        let tail = self.pixels.split_off(keep * self.image_len());
+        let labels = self.labels.as_mut().map(|l| l.split_off(keep.min(l.len())));
+        ImageSet {
+            channels: self.channels,
+            height: self.height,
+            width: self.width,
+            pixels: tail,
+            labels,
+            classes: self.classes.clone(),
+        }
     }
 }
