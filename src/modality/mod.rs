@@ -59,6 +59,9 @@ pub trait Modality: Sync {
     /// The quality metrics a model family (GAN or not) reports on `data`, in
     /// metrics.csv order.
     fn quality(&self, data: &DataConfig, gan: bool) -> Vec<Metric>;
+    /// The data as the sample views will show it beside the samples, for the window
+    /// before any training: the points, a grid of the first images, some clips or items.
+    fn preview(&self, data: &Dataset) -> Result<Samples, String>;
     /// Items for the blind test (`eval::human`): the data's and the snapshot's.
     fn blind_test_items(
         &self,
@@ -144,6 +147,11 @@ pub fn of_dataset(data: &Dataset) -> &'static dyn Modality {
 /// `out` created, for a modality's sample files.
 fn sample_folder(out: &Path) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))
+}
+
+/// The error when loaded data is not of the modality's kind.
+fn not_data_of(name: &str) -> String {
+    format!("the data is not {name}")
 }
 
 /// The error when a snapshot is not of the data's kind.

@@ -3,6 +3,7 @@
 
 pub use crate::checkpoint::EncodedCheckpoint;
 pub use crate::modality::audio::views::AudioView;
+pub use crate::modality::points::views::PointsView;
 pub use crate::modality::text::TextView;
 use std::borrow::Cow;
 
@@ -68,24 +69,6 @@ pub struct RgbaImage {
     pub width: usize,
     pub height: usize,
     pub pixels: Vec<u8>,
-}
-
-/// Real and generated 2-D points, and the discriminator's output on a grid behind them.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct PointsView {
-    pub real: Vec<[f32; 2]>,
-    pub generated: Vec<[f32; 2]>,
-    /// D(x) in [0, 1] on a `heatmap_size` square grid over `bounds`, row-major from the bottom.
-    pub heatmap: Vec<f32>,
-    pub heatmap_size: usize,
-    /// [x_min, x_max, y_min, y_max]
-    pub bounds: [f32; 4],
-    /// GAN: where the generator's loss pushes each of the first generated points (its
-    /// negative gradient with respect to the point), as GAN Lab draws it.
-    pub push: Vec<[f32; 2]>,
-    /// GAN: the latent grid as the generator warps it (lines of a 2-D slice of the latent
-    /// space through 0, each a polyline in data space).
-    pub manifold: Vec<Vec<[f32; 2]>>,
 }
 
 /// What the model produces at a step, from a fixed batch of noise (or fixed inputs).

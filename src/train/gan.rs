@@ -13,6 +13,7 @@ use crate::data::SeededRng;
 use crate::data::{normal_latents, Batcher, Dataset};
 use crate::eval;
 use crate::modality::audio::views::AudioSnapshots;
+use crate::modality::points::views::{bounds_of, VIEW_POINTS};
 use crate::model::{Discriminator, DiscriminatorOptions, Generator, ModelError, SampleShape};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -665,19 +666,6 @@ impl Trainer for GanTrainer {
     }
 }
 
-/// Square plot bounds around the points with a margin.
-pub fn bounds_of(points: &[[f32; 2]]) -> [f32; 4] {
-    let m = points
-        .iter()
-        .flat_map(|p| [p[0].abs(), p[1].abs()])
-        .filter(|v| v.is_finite())
-        .fold(0.5f32, f32::max);
-    let r = m * 1.25;
-    [-r, r, -r, r]
-}
-
-/// Real points a 2-D view draws (and its metrics compare against).
-pub const VIEW_POINTS: usize = 1000;
 /// Generated points drawn with the direction the generator's loss pushes them.
 const PUSHED: usize = 150;
 /// Lines each way of the warped latent grid.

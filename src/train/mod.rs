@@ -19,11 +19,12 @@ pub mod tensors;
 mod trainer;
 mod vae;
 
+pub use crate::modality::points::views::bounds_of;
 pub use events::{
     AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples,
     Snapshot, TextView, View,
 };
-pub use gan::{bounds_of, GRID_CELLS};
+pub use gan::GRID_CELLS;
 pub use session::Session;
 pub use trainer::Trainer;
 

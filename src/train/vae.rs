@@ -1,7 +1,6 @@
 //! One VAE training step, held-out evaluation and snapshots.
 
 use super::events::{PointsView, RgbaImage, Samples};
-use super::gan::bounds_of;
 use super::losses::{kl_per_dim, reconstruction_loss};
 use super::quality::ImageQuality;
 use super::state;
@@ -13,6 +12,7 @@ use crate::data::SeededRng;
 use crate::data::{normal_latents, Batcher, Dataset, ImageSet, PointSet};
 use crate::eval::likelihood::{importance_weighted, sampled_elbo, Posterior};
 use crate::modality::audio::views::AudioSnapshots;
+use crate::modality::points::views::{bounds_of, VIEW_POINTS};
 use crate::model::{ModelError, SampleShape, Vae};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
@@ -339,7 +339,7 @@ impl VaeTrainer {
                 let Dataset::Points(set) = &self.data else {
                     return (Samples::grid(image_grid(&[], 0, 1, [1, 1], 1)), vec![]);
                 };
-                let real = set.thinned(super::gan::VIEW_POINTS);
+                let real = set.thinned(VIEW_POINTS);
                 let generated: Vec<[f32; 2]> =
                     generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
                 let bounds = bounds_of(&real);

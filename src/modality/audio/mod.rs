@@ -42,6 +42,16 @@ impl Modality for Audio {
         "audio clips"
     }
 
+    fn preview(&self, data: &Dataset) -> Result<crate::train::Samples, String> {
+        let Dataset::Audio(set) = data else {
+            return Err(super::not_data_of(self.name()));
+        };
+        Ok(crate::train::Samples::Audio(views::AudioView::of(
+            set.sample_rate,
+            set.some_clips(views::SHOWN),
+        )))
+    }
+
     fn modes(&self, data: &DataConfig) -> Option<usize> {
         matches!(data, DataConfig::Tones { .. }).then_some(tones::PITCHES.len())
     }

@@ -9,6 +9,9 @@ pub mod idx;
 pub mod quality;
 pub mod shapes;
 
+/// Images in the data preview's grid (8 a row).
+const PREVIEW_IMAGES: usize = 64;
+
 use super::{BlindTestItems, EvaluatorJob, Modality, TrainedEvaluator};
 use crate::config::DataConfig;
 use crate::data::{Dataset, SeededRng};
@@ -95,6 +98,20 @@ pub fn saved_grid(
 impl Modality for Images {
     fn name(&self) -> &'static str {
         "images"
+    }
+
+    fn preview(&self, data: &Dataset) -> Result<Samples, String> {
+        let Dataset::Images(set) = data else {
+            return Err(super::not_data_of(self.name()));
+        };
+        let n = set.len().min(PREVIEW_IMAGES);
+        Ok(Samples::grid(image_grid(
+            &set.pixels[..n * set.image_len()],
+            n,
+            set.channels,
+            [set.height, set.width],
+            8,
+        )))
     }
 
     fn modes(&self, data: &DataConfig) -> Option<usize> {

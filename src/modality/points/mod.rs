@@ -5,6 +5,7 @@
 pub mod csv;
 pub mod quality;
 pub mod toy;
+pub mod views;
 
 use super::{BlindTestItems, Modality};
 use crate::config::{DataConfig, ToyShape};
@@ -83,6 +84,18 @@ fn patches(points: &[[f32; 2]], bounds: [f32; 4]) -> Vec<Exhibit> {
 impl Modality for Points {
     fn name(&self) -> &'static str {
         "2-D points"
+    }
+
+    fn preview(&self, data: &Dataset) -> Result<Samples, String> {
+        let Dataset::Points(set) = data else {
+            return Err(super::not_data_of(self.name()));
+        };
+        let real = set.thinned(views::VIEW_POINTS);
+        Ok(Samples::Points(PointsView {
+            bounds: views::bounds_of(&real),
+            real,
+            ..Default::default()
+        }))
     }
 
     fn modes(&self, data: &DataConfig) -> Option<usize> {

@@ -10,6 +10,9 @@ pub mod views;
 pub use corpus::{TextSet, Vocabulary};
 pub use views::TextView;
 
+/// Items in the data preview's list.
+const PREVIEW_ITEMS: usize = 64;
+
 use super::{BlindTestItems, EvaluatorJob, Modality, TrainedEvaluator};
 use crate::config::DataConfig;
 use crate::data::{Dataset, SeededRng};
@@ -92,6 +95,15 @@ impl TextQuality {
 impl Modality for Text {
     fn name(&self) -> &'static str {
         "text items"
+    }
+
+    fn preview(&self, data: &Dataset) -> Result<Samples, String> {
+        let Dataset::Text(set) = data else {
+            return Err(super::not_data_of(self.name()));
+        };
+        Ok(Samples::Text(TextView::of_data(
+            set.items.iter().take(PREVIEW_ITEMS).cloned().collect(),
+        )))
     }
 
     fn preview_hint(&self) -> &'static str {
