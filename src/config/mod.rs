@@ -268,6 +268,18 @@ pub enum ModelConfig {
     },
 }
 
+impl ModelConfig {
+    /// The width of the latent code (0 for the language model, which has none).
+    pub fn latent_dim(&self) -> usize {
+        match self {
+            ModelConfig::Gan { latent_dim, .. } | ModelConfig::Vae { latent_dim, .. } => {
+                *latent_dim
+            }
+            ModelConfig::LanguageModel { .. } => 0,
+        }
+    }
+}
+
 fn default_layers() -> usize {
     1
 }

@@ -171,6 +171,31 @@ impl Dataset {
         }
     }
 
+    /// Takes the last `most` samples (at most a tenth) away, as a held-out set: the rest,
+    /// and the held-out samples flat, with their labels. Text keeps all its items (its
+    /// trainers hold out their own).
+    pub fn split_held_out(self, most: usize) -> (Dataset, Vec<f32>, Option<Vec<u8>>) {
+        match self {
+            Dataset::Images(mut set) => {
+                let n = most.min(set.len() / 10);
+                let held = set.split_off(n);
+                (Dataset::Images(set), held.pixels, held.labels)
+            }
+            Dataset::Audio(mut set) => {
+                let n = most.min(set.len() / 10);
+                let held = set.split_off(n);
+                (Dataset::Audio(set), held.samples, held.labels)
+            }
+            Dataset::Text(set) => (Dataset::Text(set), Vec::new(), None),
+            Dataset::Points(mut set) => {
+                let n = most.min(set.points.len() / 10);
+                let keep = set.points.len() - n;
+                let held = set.points.split_off(keep).into_iter().flatten().collect();
+                (Dataset::Points(set), held, None)
+            }
+        }
+    }
+
     /// The classes' names in label order: the data's own where it has them, else their
     /// numbers ("class 3"); as many as `classes()`.
     pub fn class_names(&self) -> Vec<String> {

@@ -11,6 +11,7 @@
 pub mod audio;
 pub mod images;
 pub mod points;
+pub mod snapshot;
 pub mod text;
 
 use crate::config::{DataConfig, Experiment, Reconstruction};
@@ -79,6 +80,15 @@ pub trait Modality: Sync {
     ) -> Result<Box<dyn Trainer>, String> {
         crate::train::session::flat_trainer(experiment, data, device)
     }
+    /// What this kind does at each snapshot of the flat GAN and VAE (views and metrics),
+    /// for `data` (the training part) of `experiment`; an error for data that only its
+    /// own trainers read.
+    fn snapshots(
+        &self,
+        data: &Dataset,
+        experiment: &Experiment,
+        device: &Device,
+    ) -> Result<Box<dyn snapshot::Snapshots>, String>;
     /// Writes samples as the trainer's `generate` returns them (one `data.sample_len()`
     /// row each) into the folder `out`, as this kind's files (`genlab sample`).
     fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String>;

@@ -1,35 +1,23 @@
 //! One GAN training step and its snapshots.
 
 use super::classes::Classes;
-use super::events::{Part, PointsView, Samples};
+use super::events::{Part, Samples};
 use super::losses::{discriminator_loss, generator_loss};
-use super::quality::ImageQuality;
 use super::state;
-use super::tensors::{image_grid, matrix, values};
+use super::tensors::{matrix, values};
 use super::trainer::{Trainer, Values};
 use crate::checkpoint::TrainerState;
 use crate::config::{Experiment, GanLoss, ModelConfig, OptimizerConfig};
 use crate::data::SeededRng;
 use crate::data::{normal_latents, Batcher, Dataset};
 use crate::eval;
-use crate::modality::audio::views::AudioSnapshots;
-use crate::modality::points::views::{bounds_of, VIEW_POINTS};
+use crate::modality::snapshot::{GanProbe, GanShot, Snapshots};
 use crate::model::{Discriminator, DiscriminatorOptions, Generator, ModelError, SampleShape};
 use burn::module::Module;
 use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 use rand::SeedableRng;
-
-/// Points drawn for a 2-D snapshot and its coverage metrics.
-const POINT_SAMPLES: usize = 2000;
-const GRID_IMAGES: usize = 64;
-/// Clips drawn from the fixed noise for an audio snapshot and its pitch coverage.
-pub(super) const AUDIO_CLIPS: usize = 128;
-const HEATMAP: usize = 48;
-/// Cells per side of the histograms behind the KL and JS divergences (GAN Lab uses a grid too).
-/// Cells per side of the histograms behind `kl_grid` and `js_grid`.
-pub const GRID_CELLS: usize = 20;
 
 pub struct GanTrainer {
     g: Generator,
@@ -50,12 +38,9 @@ pub struct GanTrainer {
     rng: SeededRng,
     /// The fixed noise batch every snapshot is drawn from, so snapshots are comparable.
     fixed_z: Vec<f32>,
-    shape: SampleShape,
     device: Device,
-    /// FD / KID / precision / recall, when an evaluator exists for the image data.
-    quality: Option<ImageQuality>,
-    /// Pitch coverage and spectra, for audio data.
-    audio: Option<AudioSnapshots>,
+    /// What the data's kind makes of each snapshot: views and quality metrics.
+    snapshots: Box<dyn Snapshots>,
     /// L2 norm of the generator's gradients at the last step (vanishing-gradient watch).
     g_grad_norm: f64,
     /// Standard deviation of the noise added to what the discriminator sees at step 0
@@ -95,9 +80,9 @@ impl GanTrainer {
         else {
             return Err(ModelError("not a GAN experiment".into()));
         };
-        if let SampleShape::Text { .. } = shape {
-            return Err(ModelError(crate::model::TEXT_NEEDS_GRU.into()));
-        }
+        let snapshots = crate::modality::of_dataset(&data)
+            .snapshots(&data, exp, device)
+            .map_err(ModelError)?;
         let classes = match (*conditional, data.classes()) {
             (false, _) => 0,
             (true, 0) => {
@@ -109,29 +94,9 @@ impl GanTrainer {
         };
         let t = &exp.training;
         let mut rng = SeededRng::seed_from_u64(t.seed);
-        let n_fixed = match shape {
-            SampleShape::Point2 | SampleShape::Text { .. } => POINT_SAMPLES,
-            SampleShape::Image { .. } => GRID_IMAGES,
-            SampleShape::Audio { .. } => AUDIO_CLIPS,
-        };
-        let fixed_z = normal_latents(&mut rng, n_fixed, *latent_dim);
-        let audio = match &data {
-            Dataset::Audio(set) => Some(AudioSnapshots::new(set, &exp.data, device)),
-            _ => None,
-        };
-        let quality = match &data {
-            Dataset::Images(set) => ImageQuality::new(
-                crate::modality::images::evaluator::for_data(&exp.data),
-                set,
-                *latent_dim,
-                t.seed,
-                device,
-            ),
-            Dataset::Points(_) | Dataset::Audio(_) | Dataset::Text(_) => None,
-        };
+        let fixed_z = normal_latents(&mut rng, snapshots.count(), *latent_dim);
         Ok(GanTrainer {
-            quality,
-            audio,
+            snapshots,
             instance_noise: *instance_noise,
             budget: t.steps,
             noise_now: *instance_noise,
@@ -169,7 +134,6 @@ impl GanTrainer {
             data,
             rng,
             fixed_z,
-            shape,
             device: device.clone(),
         })
     }
@@ -188,9 +152,9 @@ impl GanTrainer {
             0 => Vec::new(),
             _ => self.batcher.last_labels(&self.data),
         };
-        let x = match self.shape {
-            SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => x,
-            SampleShape::Image { .. } => x.mul_scalar(2.0).sub_scalar(1.0),
+        let x = match self.snapshots.centred_for_gan() {
+            false => x,
+            true => x.mul_scalar(2.0).sub_scalar(1.0),
         };
         (x, labels)
     }
@@ -252,122 +216,54 @@ impl GanTrainer {
         let input = self.classes.with_codes(z, self.latent, class);
         let width = self.latent + self.classes.count();
         let out = eval::evaluator::in_batches(&input, width, &device, |z| g.forward(z));
-        match self.shape {
-            SampleShape::Point2 | SampleShape::Audio { .. } | SampleShape::Text { .. } => out,
-            SampleShape::Image { .. } => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
+        match self.snapshots.centred_for_gan() {
+            false => out,
+            true => out.iter().map(|v| (v + 1.0) * 0.5).collect(),
         }
     }
+}
 
-    fn points_snapshot(&self, generated: Vec<f32>) -> (Samples, Values) {
-        let Dataset::Points(set) = &self.data else {
-            return (Samples::Points(empty_view()), Vec::new());
-        };
-        let generated: Vec<[f32; 2]> = generated.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
-        let real = set.thinned(VIEW_POINTS);
-        let bounds = bounds_of(&real);
-        let heatmap = self.heatmap(bounds);
-        // 500 of each keeps the O(n^2) kernel sums under a millisecond or so.
-        let mut metrics = vec![(
-            "mmd",
-            crate::modality::points::quality::mmd(
-                &generated[..generated.len().min(500)],
-                &real[..real.len().min(500)],
-            ),
-        )];
-        let (kl, js) = crate::modality::points::quality::grid_divergences(
-            &real, &generated, bounds, GRID_CELLS,
+/// The networks as the data's snapshots question them.
+impl GanProbe for GanTrainer {
+    fn latent(&self) -> usize {
+        self.latent
+    }
+
+    fn generate(&self, z: &[f32]) -> Vec<f32> {
+        self.generate_from(z)
+    }
+
+    fn discriminate(&self, x: &[f32], width: usize) -> Vec<f32> {
+        let x = matrix(
+            x,
+            x.len() / width.max(1),
+            width,
+            &self.device.clone().inner(),
         );
-        metrics.push(("kl_grid", kl));
-        metrics.push(("js_grid", js));
-        metrics.push((
-            "diversity",
-            crate::modality::points::quality::diversity(&real, &generated),
-        ));
-        if !set.modes.is_empty() {
-            let cov = crate::modality::points::quality::mode_coverage(
-                &generated,
-                &set.modes,
-                set.mode_std,
-            );
-            metrics.push(("modes_covered", cov.modes_covered as f64));
-            metrics.push(("high_quality", cov.high_quality));
-        }
-        let push = self.push_directions(&generated[..generated.len().min(PUSHED)]);
-        let view = PointsView {
-            real,
-            generated,
-            heatmap,
-            heatmap_size: HEATMAP,
-            bounds,
-            push,
-            manifold: self.manifold(),
-        };
-        (Samples::Points(view), metrics)
+        values(sigmoid(self.d.valid().forward(x)))
     }
 
-    /// Where the generator's loss pushes each point: minus its gradient with respect to
-    /// the point, through the discriminator as it is now (whose weights stay as they are).
-    fn push_directions(&self, points: &[[f32; 2]]) -> Vec<[f32; 2]> {
-        let flat: Vec<f32> = points.iter().flatten().copied().collect();
-        let x = matrix(&flat, points.len(), 2, &self.device).require_grad();
+    /// Through the discriminator as it is now, whose weights stay as they are.
+    fn push(&self, x: &[f32], width: usize) -> Vec<f32> {
+        let x = matrix(x, x.len() / width.max(1), width, &self.device).require_grad();
         let loss = generator_loss(self.loss, self.d.clone().no_grad().forward(x.clone()));
         let grads = loss.backward();
         let Some(g) = x.grad(&grads) else {
             return Vec::new();
         };
-        values(g).chunks_exact(2).map(|c| [-c[0], -c[1]]).collect()
+        values(g).into_iter().map(|v| -v).collect()
     }
 
-    /// The generator's image of a grid on the first two latent axes (the others at 0):
-    /// `MANIFOLD_LINES` lines each way over -2.5..2.5.
-    fn manifold(&self) -> Vec<Vec<[f32; 2]>> {
-        let n = MANIFOLD_LINES;
-        let at = |i: usize| -2.5 + 5.0 * i as f32 / (n - 1) as f32;
-        let mut z = Vec::with_capacity(2 * n * n * self.latent);
-        for vertical in [false, true] {
-            for line in 0..n {
-                for k in 0..n {
-                    let (a, b) = if vertical {
-                        (at(line), at(k))
-                    } else {
-                        (at(k), at(line))
-                    };
-                    let mut code = vec![0.0f32; self.latent];
-                    code[0] = a;
-                    if self.latent > 1 {
-                        code[1] = b;
-                    }
-                    z.extend(code);
-                }
-            }
+    fn grid_columns(&self) -> usize {
+        let chosen = self.shown_class.filter(|&c| c < self.classes.count());
+        match (self.classes.count(), chosen) {
+            (c @ 2..=16, None) => c,
+            _ => 8,
         }
-        let device = self.device.clone().inner();
-        let out = values(
-            self.g
-                .valid()
-                .forward(matrix(&z, 2 * n * n, self.latent, &device)),
-        );
-        out.chunks_exact(2)
-            .map(|p| [p[0], p[1]])
-            .collect::<Vec<_>>()
-            .chunks(n)
-            .map(<[[f32; 2]]>::to_vec)
-            .collect()
     }
 
-    /// D(x) on a grid over the plot, as GAN Lab draws it.
-    fn heatmap(&self, [x0, x1, y0, y1]: [f32; 4]) -> Vec<f32> {
-        let mut grid = Vec::with_capacity(HEATMAP * HEATMAP * 2);
-        for j in 0..HEATMAP {
-            for i in 0..HEATMAP {
-                let fx = (i as f32 + 0.5) / HEATMAP as f32;
-                let fy = (j as f32 + 0.5) / HEATMAP as f32;
-                grid.push(x0 + fx * (x1 - x0));
-                grid.push(y0 + fy * (y1 - y0));
-            }
-        }
-        let x = matrix(&grid, HEATMAP * HEATMAP, 2, &self.device.clone().inner());
-        values(sigmoid(self.d.valid().forward(x)))
+    fn class_names(&self, n: usize) -> Vec<String> {
+        self.classes.shown_names(n, self.shown_class)
     }
 }
 
@@ -515,48 +411,12 @@ impl Trainer for GanTrainer {
             .shown_class
             .filter(|&c| c < self.classes.count())
             .map(|c| self.generate_class(&self.fixed_z, Some(c)));
-        let shown = chosen.as_deref().unwrap_or(&generated);
-        match (self.shape, &self.data) {
-            (
-                SampleShape::Image {
-                    channels,
-                    height,
-                    width,
-                },
-                Dataset::Images(set),
-            ) => {
-                let n = shown.len() / self.shape.flat_len();
-                // A conditional GAN's classes in rotation: one column a class.
-                let columns = match (self.classes.count(), chosen.is_some()) {
-                    (c @ 2..=16, false) => c,
-                    _ => 8,
-                };
-                let grid = image_grid(shown, n, channels, [height, width], columns);
-                let real_n = set.len().min(512);
-                let dist = crate::modality::images::quality::pixel_stat_distance(
-                    &generated,
-                    &set.pixels[..real_n * set.image_len()],
-                    set.image_len(),
-                );
-                let mut metrics = vec![("pixel_distance", dist)];
-                if let Some(q) = &self.quality {
-                    metrics.extend(q.measure(&self.generate_from(q.latents())));
-                }
-                (Samples::grid(grid), metrics)
-            }
-            (SampleShape::Audio { .. }, _) => match &self.audio {
-                Some(audio) => {
-                    let metrics = audio.metrics(&generated);
-                    let mut view = audio.view(shown);
-                    view.classes = self
-                        .classes
-                        .shown_names(view.generated.len(), self.shown_class);
-                    (Samples::Audio(view), metrics)
-                }
-                None => (Samples::Points(empty_view()), Vec::new()),
-            },
-            _ => self.points_snapshot(generated),
-        }
+        let shot = GanShot {
+            generated: &generated,
+            shown: chosen.as_deref().unwrap_or(&generated),
+            probe: self,
+        };
+        self.snapshots.gan(&self.data, shot)
     }
 
     fn set_learning_rates(&mut self, generator: Option<f64>, discriminator: Option<f64>) {
@@ -663,17 +523,5 @@ impl Trainer for GanTrainer {
         state::first_non_finite(&self.g)
             .map(|p| format!("generator.{p}"))
             .or_else(|| state::first_non_finite(&self.d).map(|p| format!("discriminator.{p}")))
-    }
-}
-
-/// Generated points drawn with the direction the generator's loss pushes them.
-const PUSHED: usize = 150;
-/// Lines each way of the warped latent grid.
-const MANIFOLD_LINES: usize = 15;
-
-fn empty_view() -> PointsView {
-    PointsView {
-        bounds: [-1.0, 1.0, -1.0, 1.0],
-        ..Default::default()
     }
 }

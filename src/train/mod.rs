@@ -16,15 +16,15 @@ pub mod quality;
 pub mod session;
 pub mod state;
 pub mod tensors;
-mod trainer;
+pub mod trainer;
 mod vae;
 
+pub use crate::modality::points::snapshots::GRID_CELLS;
 pub use crate::modality::points::views::bounds_of;
 pub use events::{
     AudioView, Control, Event, FailureKind, Metrics, Part, PointsView, RgbaImage, Samples,
     Snapshot, TextView, View,
 };
-pub use gan::GRID_CELLS;
 pub use session::Session;
 pub use trainer::Trainer;
 

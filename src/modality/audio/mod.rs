@@ -42,6 +42,22 @@ impl Modality for Audio {
         "audio clips"
     }
 
+    fn snapshots(
+        &self,
+        data: &Dataset,
+        experiment: &crate::config::Experiment,
+        device: &burn::prelude::Device,
+    ) -> Result<Box<dyn super::snapshot::Snapshots>, String> {
+        let Dataset::Audio(set) = data else {
+            return Err(super::not_data_of(self.name()));
+        };
+        Ok(Box::new(views::AudioSnapshots::new(
+            set,
+            &experiment.data,
+            device,
+        )))
+    }
+
     fn preview(&self, data: &Dataset) -> Result<crate::train::Samples, String> {
         let Dataset::Audio(set) = data else {
             return Err(super::not_data_of(self.name()));

@@ -6,8 +6,11 @@ use super::quality::AudioReference;
 use super::spectrum::spectrogram;
 use super::AudioSet;
 use crate::config::DataConfig;
+use crate::data::Dataset;
+use crate::modality::snapshot::{GanShot, Snapshots, VaeShot};
 use crate::train::events::SampleFile;
-use crate::train::RgbaImage;
+use crate::train::trainer::Values;
+use crate::train::{RgbaImage, Samples};
 use burn::prelude::Device;
 use std::borrow::Cow;
 
@@ -154,6 +157,35 @@ impl AudioSnapshots {
     /// Flat clips as separate vectors, at most `n`.
     pub fn split(&self, flat: &[f32], n: usize) -> Vec<Vec<f32>> {
         split(flat, self.length, n)
+    }
+}
+
+/// Clips drawn from fixed noise at each snapshot (the first `SHOWN` are shown).
+const CLIPS: usize = 128;
+/// Held-out clips played beside their reconstructions.
+const PAIRS: usize = 8;
+
+impl Snapshots for AudioSnapshots {
+    fn count(&self) -> usize {
+        CLIPS
+    }
+
+    fn gan(&self, _data: &Dataset, shot: GanShot) -> (Samples, Values) {
+        let metrics = self.metrics(shot.generated);
+        let mut view = self.view(shot.shown);
+        view.classes = shot.probe.class_names(view.generated.len());
+        (Samples::Audio(view), metrics)
+    }
+
+    fn vae(&self, _data: &Dataset, shot: VaeShot) -> (Samples, Values) {
+        let (view, metrics) = self.snapshot(shot.generated);
+        // Held-out inputs beside what the VAE makes of them.
+        let pairs = PAIRS.min(shot.held_out.len() / self.length);
+        let inputs = &shot.held_out[..pairs * self.length];
+        let probe = shot.probe;
+        let recon = probe.decode(&probe.encode(inputs).0);
+        let view = view.with_pairs(self.split(inputs, pairs), self.split(&recon, pairs));
+        (Samples::Audio(view), metrics)
     }
 }
 

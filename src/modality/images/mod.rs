@@ -8,6 +8,7 @@ pub mod folder;
 pub mod idx;
 pub mod quality;
 pub mod shapes;
+pub mod snapshots;
 
 /// Images in the data preview's grid (8 a row).
 const PREVIEW_IMAGES: usize = 64;
@@ -98,6 +99,25 @@ pub fn saved_grid(
 impl Modality for Images {
     fn name(&self) -> &'static str {
         "images"
+    }
+
+    fn snapshots(
+        &self,
+        data: &Dataset,
+        experiment: &crate::config::Experiment,
+        device: &burn::prelude::Device,
+    ) -> Result<Box<dyn super::snapshot::Snapshots>, String> {
+        let quality = match data {
+            Dataset::Images(set) => crate::train::quality::ImageQuality::new(
+                evaluator::for_data(&experiment.data),
+                set,
+                experiment.model.latent_dim(),
+                experiment.training.seed,
+                device,
+            ),
+            _ => None,
+        };
+        Ok(Box::new(snapshots::ImageSnapshots { quality }))
     }
 
     fn preview(&self, data: &Dataset) -> Result<Samples, String> {

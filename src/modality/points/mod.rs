@@ -4,6 +4,7 @@
 
 pub mod csv;
 pub mod quality;
+pub mod snapshots;
 pub mod toy;
 pub mod views;
 
@@ -84,6 +85,15 @@ fn patches(points: &[[f32; 2]], bounds: [f32; 4]) -> Vec<Exhibit> {
 impl Modality for Points {
     fn name(&self) -> &'static str {
         "2-D points"
+    }
+
+    fn snapshots(
+        &self,
+        _data: &Dataset,
+        _experiment: &crate::config::Experiment,
+        _device: &burn::prelude::Device,
+    ) -> Result<Box<dyn super::snapshot::Snapshots>, String> {
+        Ok(Box::new(snapshots::PointSnapshots))
     }
 
     fn preview(&self, data: &Dataset) -> Result<Samples, String> {

@@ -97,6 +97,15 @@ impl Modality for Text {
         "text items"
     }
 
+    fn snapshots(
+        &self,
+        _data: &Dataset,
+        _experiment: &crate::config::Experiment,
+        _device: &burn::prelude::Device,
+    ) -> Result<Box<dyn super::snapshot::Snapshots>, String> {
+        Err(crate::model::TEXT_NEEDS_GRU.into())
+    }
+
     fn preview(&self, data: &Dataset) -> Result<Samples, String> {
         let Dataset::Text(set) = data else {
             return Err(super::not_data_of(self.name()));
