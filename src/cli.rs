@@ -559,14 +559,14 @@ fn experiment_of(path: &Path) -> anyhow::Result<Experiment> {
 /// Runs `genlab score`: prints the scores of `samples`, or writes the export.
 pub fn score(data_of: &Path, samples: Option<&Path>, export: Option<&Path>) -> anyhow::Result<()> {
     let exp = experiment_of(data_of)?;
-    let scorer = crate::eval::scoring::Scorer::new(&exp.data, exp.training.seed)
+    let scorer = crate::modality::images::scoring::Scorer::new(&exp.data, exp.training.seed)
         .map_err(|e| anyhow::anyhow!("{}: {e}", data_of.display()))?;
     if let Some(dir) = export {
         scorer.export(dir).map_err(anyhow::Error::msg)?;
         println!(
             "wrote {} and {} real images in {}; score a folder with\n  python3 scripts/score_images.py --export {} --samples DIR",
             dir.join("evaluator.safetensors").display(),
-            2 * crate::eval::scoring::REFERENCE,
+            2 * crate::modality::images::scoring::REFERENCE,
             dir.join("real").display(),
             dir.display()
         );

@@ -56,8 +56,7 @@ pub fn cache_path(data: &DataConfig) -> PathBuf {
 
 /// Whether evaluator metrics can be computed for `data` (an evaluator is shipped or cached).
 pub fn available(data: &DataConfig) -> bool {
-    matches!(data, DataConfig::Shapes { .. } | DataConfig::Tones { .. })
-        || cache_path(data).is_file()
+    crate::modality::of(data).ships_evaluator(data) || cache_path(data).is_file()
 }
 
 /// A network that sorts flat samples into classes; an evaluator's features are the

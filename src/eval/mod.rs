@@ -6,4 +6,3 @@ pub mod features;
 pub mod human;
 pub mod likelihood;
 pub mod metric;
-pub mod scoring;

@@ -92,6 +92,10 @@ pub trait Modality: Sync {
     /// Writes samples as the trainer's `generate` returns them (one `data.sample_len()`
     /// row each) into the folder `out`, as this kind's files (`genlab sample`).
     fn write_samples(&self, data: &Dataset, generated: &[f32], out: &Path) -> Result<(), String>;
+    /// Whether GenLab ships an evaluator for `data` (a built-in set's, in `assets/`).
+    fn ships_evaluator(&self, _data: &DataConfig) -> bool {
+        false
+    }
     /// Trains the evaluator of labelled `data` (the feature network of FD, KID and
     /// precision/recall) as `job` says, and writes it to `out`.
     fn train_evaluator(

@@ -5,7 +5,7 @@
 use genlab::cli::{self, TrainRequest};
 use genlab::config::DataConfig;
 use genlab::data::Dataset;
-use genlab::eval::scoring::{read_pngs, write_pngs, Scorer, Scores, REFERENCE};
+use genlab::modality::images::scoring::{read_pngs, write_pngs, Scorer, Scores, REFERENCE};
 use std::path::Path;
 
 fn shapes() -> DataConfig {

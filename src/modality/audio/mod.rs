@@ -42,6 +42,10 @@ impl Modality for Audio {
         "audio clips"
     }
 
+    fn ships_evaluator(&self, data: &DataConfig) -> bool {
+        matches!(data, DataConfig::Tones { .. })
+    }
+
     fn snapshots(
         &self,
         data: &Dataset,

@@ -7,6 +7,7 @@ pub mod evaluator;
 pub mod folder;
 pub mod idx;
 pub mod quality;
+pub mod scoring;
 pub mod shapes;
 pub mod snapshots;
 
@@ -101,6 +102,10 @@ impl Modality for Images {
         "images"
     }
 
+    fn ships_evaluator(&self, data: &DataConfig) -> bool {
+        matches!(data, DataConfig::Shapes { .. })
+    }
+
     fn snapshots(
         &self,
         data: &Dataset,
@@ -159,7 +164,7 @@ impl Modality for Images {
                 set.height, set.width
             ));
         }
-        crate::eval::scoring::write_pngs(out, generated, set.channels, set.height)
+        crate::modality::images::scoring::write_pngs(out, generated, set.channels, set.height)
     }
 
     /// Real images one by one; the snapshot's grid cut into its cells.

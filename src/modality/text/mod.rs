@@ -97,6 +97,10 @@ impl Modality for Text {
         "text items"
     }
 
+    fn ships_evaluator(&self, data: &DataConfig) -> bool {
+        matches!(data, DataConfig::Names)
+    }
+
     fn snapshots(
         &self,
         _data: &Dataset,
