@@ -203,6 +203,12 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
     ui.label(format!("step {step}"));
     app.audio_out.poll();
     let real = real_data_texture(&mut app, &ctx);
+    let (Some(shown), newest) = (
+        app.run.samples.shown_index(),
+        app.run.samples.len().saturating_sub(1),
+    ) else {
+        return commands;
+    };
     let SampleView {
         frames,
         filmstrip,
@@ -210,8 +216,6 @@ pub fn samples_ui(mut app: SamplesPanel, ui: &mut egui::Ui) -> Vec<Command> {
         selected,
         ..
     } = &mut app.run.samples;
-    let newest = frames.len() - 1;
-    let shown = selected.unwrap_or(newest).min(newest);
     for form in frames[shown].samples.views() {
         match form {
             View::Latent { kl_per_dim } => {
