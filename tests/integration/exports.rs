@@ -177,3 +177,68 @@ fn the_preset_browser_loads_and_a_bad_file_leaves_the_experiment_untouched() {
         "MLP GAN on your MNIST files (IDX)"
     );
 }
+
+/// The clip and text exports find what they write among the shown snapshot's views
+/// (`Samples::clips`, `Samples::items`), and refuse a snapshot that has none.
+#[test]
+fn clips_and_text_export_from_the_shown_snapshot_and_refuse_other_samples() {
+    use genlab::train::{AudioView, Samples, Snapshot, TextView};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = GenLabApp::new(preset("wavegan_tones.toml"));
+    let clip = |hz: f32| -> Vec<f32> {
+        (0..1024)
+            .map(|i| 0.5 * (2.0 * std::f32::consts::PI * hz * i as f32 / 8000.0).sin())
+            .collect()
+    };
+    app.run.samples.push(Snapshot {
+        step: 10,
+        samples: Samples::Audio(AudioView::of(8000, vec![clip(440.0), clip(880.0)])),
+    });
+    let all = dir.path().join("all.wav");
+    app.complete(FileAction::ExportClips, &all, false)
+        .expect("clips");
+    let one = dir.path().join("one.wav");
+    app.complete(FileAction::ExportClip(1), &one, false)
+        .expect("clip 2");
+    let read = |p: &Path| -> Vec<f32> {
+        hound::WavReader::open(p)
+            .expect("wav")
+            .into_samples::<i16>()
+            .map(|s| s.expect("sample") as f32 / 32768.0)
+            .collect()
+    };
+    let (all, one) = (read(&all), read(&one));
+    // Both clips with a silence between them, and the second alone.
+    assert!(all.len() > 2 * 1024, "{} samples", all.len());
+    assert_eq!(one.len(), 1024);
+    let hz = genlab::modality::audio::spectrum::peak(&one, 8000).hz;
+    assert!((hz - 880.0).abs() < 20.0, "clip 2 reads {hz} Hz");
+    let err = app
+        .complete(
+            FileAction::ExportClip(5),
+            &dir.path().join("none.wav"),
+            false,
+        )
+        .expect_err("no clip 6");
+    assert!(err.contains("no clip 6"), "{err}");
+    let err = app
+        .complete(FileAction::ExportText, &dir.path().join("x.txt"), false)
+        .expect_err("clips are not text");
+    assert!(err.contains("no generated items"), "{err}");
+
+    app.run.samples.push(Snapshot {
+        step: 20,
+        samples: Samples::Text(TextView {
+            generated: vec!["anna".into(), "bob".into()],
+            ..TextView::default()
+        }),
+    });
+    let txt = dir.path().join("items.txt");
+    app.complete(FileAction::ExportText, &txt, false)
+        .expect("text");
+    assert_eq!(std::fs::read_to_string(&txt).expect("read"), "anna\nbob\n");
+    let err = app
+        .complete(FileAction::ExportClips, &dir.path().join("y.wav"), false)
+        .expect_err("text has no clips");
+    assert!(err.contains("no clips"), "{err}");
+}
